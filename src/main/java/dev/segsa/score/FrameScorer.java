@@ -1,0 +1,84 @@
+package dev.segsa.score;
+
+import dev.segsa.SegsaException;
+import dev.segsa.fit.KdeModel;
+import dev.segsa.fit.MahalanobisModel;
+import dev.segsa.fit.SaModel;
+import dev.segsa.model.FrameOutput;
+import dev.segsa.model.SegmentationModel;
+import org.bytedeco.javacpp.PointerScope;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Scores one frame at a time: runs the model, then every pixel's MDSA (and LSA when enabled)
+ * against the model of its predicted class. The entry point for embedding segsa in a recorder.
+ * Holds per-frame buffers that it reuses; not thread-safe (one per thread).
+ */
+public final class FrameScorer {
+    private final SegmentationModel model;
+    private final SaModel sa;
+    private final Backend backend;
+    private final MahalanobisModel[] mdsaModels;
+    private final KdeModel[] lsaModels;
+    private final FrameScores mdsaScores;
+    private final FrameScores lsaScores;
+
+    /** Per-class results of one frame; class SA is NaN where no pixel was scored. */
+    public record Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
+                         float[] mdsaMap) {}
+
+    /**
+     * @param withLsa  compute LSA too (needs references in the SA model)
+     * @param notes    receives model-derivation notes (dropped features, ridges, unfitted classes)
+     */
+    public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, boolean withLsa, List<String> notes) {
+        this.model = model;
+        this.sa = sa;
+        this.backend = backend;
+        this.mdsaModels = sa.mahalanobisModels(notes);
+        if (withLsa && sa.references() == null) {
+            throw new SegsaException("LSA was asked for but the SA model was fitted with --lsa-references 0");
+        }
+        this.lsaModels = withLsa ? sa.kdeModels(notes) : null;
+        this.mdsaScores = new FrameScores(sa.classes());
+        this.lsaScores = new FrameScores(sa.classes());
+    }
+
+    public int classes() {
+        return sa.classes();
+    }
+
+    /**
+     * @param chw    normalised frame, channel-major [3, height, width]
+     * @param withMap keep the per-pixel MDSA map in the result
+     */
+    public Result score(float[] chw, int height, int width, String what, boolean withMap) {
+        try (PointerScope scope = new PointerScope()) {
+            FrameOutput out = model.infer(chw, height, width, what);
+            if (out.classes() != sa.classes() || out.features().d() != sa.settings().featureDimension()) {
+                throw new SegsaException(what + ": model returned " + out.classes() + " classes and " + out.features().d()
+                        + " features, the SA model was fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
+            }
+            int[] predicted = out.predicted();
+            long[] pixels = new long[sa.classes()];
+            for (int p : predicted) pixels[p]++;
+            double[] mdsa = new double[sa.classes()];
+            double[] lsa = new double[sa.classes()];
+            Arrays.fill(mdsa, Double.NaN);
+            Arrays.fill(lsa, Double.NaN);
+            long bad = out.features().countNonFinite();
+            if (bad > 0) return new Result(predicted, pixels, mdsa, lsa, bad, null);
+            mdsaScores.reset(withMap ? height * width : 0);
+            backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
+            for (int c = 0; c < sa.classes(); c++) mdsa[c] = mdsaScores.mean(c);
+            if (lsaModels != null) {
+                lsaScores.reset(0);
+                backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
+                for (int c = 0; c < sa.classes(); c++) lsa[c] = lsaScores.mean(c);
+            }
+            return new Result(predicted, pixels, mdsa, lsa, 0, withMap ? mdsaScores.map().clone() : null);
+        }
+    }
+}
