@@ -123,16 +123,15 @@ public final class Fitter {
             }
             progress.step();
         }
-        if (used == 0) throw new SegsaException(imageDir + ": no usable training frame (see warnings above)");
+        if (used == 0) {
+            throw new SegsaException(imageDir + ": no usable training frame: " + String.join("; ", notes));
+        }
         if (lsaReferences > 0) {
             for (int c = 0; c < classes; c++) {
                 if (refs[c] != null && refs[c].length != filled[c] * d) refs[c] = java.util.Arrays.copyOf(refs[c], filled[c] * d);
             }
         }
         List<String> names = settings.classNamesFor(classes);
-        for (int c = 0; c < classes; c++) {
-            if (stats[c].count() == 0) notes.add("class " + c + " (" + names.get(c) + "): no labelled training pixels");
-        }
         SaModel.FitSettings fs = new SaModel.FitSettings(model.path().getFileName().toString(), ModelFiles.sha256(model.path()),
                 settings.upsample(), settings.mean(), settings.std(), settings.resize(), settings.ignoreLabel(), names, d,
                 lsaReferences, seed, used, notes);
