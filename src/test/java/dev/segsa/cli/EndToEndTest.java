@@ -6,7 +6,8 @@ import dev.segsa.fit.SaModel;
 import dev.segsa.fit.SaModelFile;
 import dev.segsa.model.TestModels;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -65,11 +66,12 @@ class EndToEndTest {
         assertTrue(Math.abs(expected - actual) <= tol, what + ": expected " + expected + " got " + actual);
     }
 
-    @Test
-    void fitThenScoreMatchesIndependentComputation() throws Exception {
-        Path sa = work.resolve("fixture.sa");
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "native-cpu"})
+    void fitThenScoreMatchesIndependentComputation(String backend) throws Exception {
+        Path sa = work.resolve("fixture-" + backend + ".sa");
         assertEquals(0, run("fit", "--model", model.toString(), "--images", fixture.resolve("train/images").toString(),
-                "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString(), "--backend", "reference"));
+                "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString(), "--backend", backend));
         SaModel fitted = SaModelFile.read(sa);
         JsonNode stats = JSON.readTree(fixture.resolve("expected_stats.json").toFile());
         int d = stats.get("d").asInt();
@@ -87,10 +89,10 @@ class EndToEndTest {
             }
         }
 
-        Path scores = work.resolve("scores.csv");
+        Path scores = work.resolve("scores-" + backend + ".csv");
         assertEquals(0, run("score", "--model", model.toString(), "--sa", sa.toString(), "--images",
                 fixture.resolve("val/images").toString(), "--labels", fixture.resolve("val/labels").toString(), "--lsa",
-                "--groups", "pair=0,1;rest=2,3", "--out", scores.toString(), "--backend", "reference"));
+                "--groups", "pair=0,1;rest=2,3", "--out", scores.toString(), "--backend", backend));
         List<String> expected = Files.readAllLines(fixture.resolve("expected_scores.csv"));
         List<String> actual = Files.readAllLines(scores);
         assertEquals(expected.get(0), actual.get(0));

@@ -44,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NativeCpuBackendTest {
     static final double TOLERANCE = 1e-5;
     static double maxMapError, maxSumError, maxMeanError, maxComomentError;
+    static String worstMap = "", worstComoment = "";
 
     static NativeCpuBackend backend;
     static final ReferenceBackend reference = new ReferenceBackend();
@@ -61,6 +62,7 @@ class NativeCpuBackendTest {
         backend.close(); // idempotent
         System.err.printf("native-cpu max relative error: map %.3g, class sums %.3g, means %.3g, co-moments %.3g%n",
                 maxMapError, maxSumError, maxMeanError, maxComomentError);
+        System.err.println("worst map pixel: " + worstMap + "; worst co-moment: " + worstComoment);
     }
 
     static Stream<Arguments> shapes() {
@@ -188,7 +190,9 @@ class NativeCpuBackendTest {
             reference.accumulate(f, mode, height, width, labels, want);
             backend.accumulate(f, mode, height, width, labels, got);
         }
-        for (int c = 0; c < classes; c++) compareStats(want[c], got[c], "class " + c);
+        for (int c = 0; c < classes; c++) {
+            compareStats(want[c], got[c], "d=" + d + " " + h0 + "x" + w0 + "->" + height + "x" + width + " " + mode + " class " + c);
+        }
         assertEquals(0, got[4].count(), "absent class");
     }
 
@@ -257,7 +261,16 @@ class NativeCpuBackendTest {
         Files.writeString(bad, "this is not an ELF file, it is text of some length to pass the size checks");
         e = assertThrows(SegsaException.class, () -> NativeLibrary.locate("libsegsa_bad.so", dir.toString(), new ArrayList<>()));
         assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
-        assertTrue(e.getMessage().toLowerCase().contains("elf"), "dlerror text expected: " + e.getMessage());
+        assertTrue(e.getMessage().contains("not an ELF"), e.getMessage());
+
+        // an ELF file that is not a loadable library for this process: dlerror's text is reported
+        Path wrong = dir.resolve("libsegsa_wrong.so");
+        byte[] elf = new byte[64];
+        elf[0] = 0x7f; elf[1] = 'E'; elf[2] = 'L'; elf[3] = 'F';
+        Files.write(wrong, elf);
+        e = assertThrows(SegsaException.class, () -> NativeLibrary.locate("libsegsa_wrong.so", wrong.toString(), new ArrayList<>()));
+        assertTrue(e.getMessage().contains(wrong.toString()) && e.getMessage().contains("libsegsa_wrong.so:"), e.getMessage());
+        System.err.println("loader message for a broken ELF: " + e.getMessage());
 
         // a bad override falls back to the classpath library
         List<String> tried2 = new ArrayList<>();
@@ -300,6 +313,7 @@ class NativeCpuBackendTest {
                 continue;
             }
             double rel = relative(gm[p], wm[p]);
+            if (rel > maxMapError) worstMap = what + " pixel " + p + ": " + gm[p] + " vs " + wm[p];
             maxMapError = Math.max(maxMapError, rel);
             assertTrue(rel <= TOLERANCE, what + ": pixel " + p + " " + gm[p] + " vs " + wm[p]);
         }
@@ -322,6 +336,9 @@ class NativeCpuBackendTest {
                 double scale = Math.sqrt(Math.abs(wc[i * d + i] * wc[j * d + j]));
                 double err = Math.abs(gc[i * d + j] - wc[i * d + j]) / (scale + 1e-300);
                 if (scale == 0) err = Math.abs(gc[i * d + j]) > 1e-12 ? 1 : 0;
+                if (err > maxComomentError) {
+                    worstComoment = what + " [" + i + "," + j + "] " + gc[i * d + j] + " vs " + wc[i * d + j] + " scale " + scale;
+                }
                 maxComomentError = Math.max(maxComomentError, err);
                 assertTrue(err <= TOLERANCE, what + ": comoment[" + i + "," + j + "] " + gc[i * d + j] + " vs " + wc[i * d + j]);
             }

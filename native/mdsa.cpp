@@ -1,0 +1,307 @@
+// Fused whole-frame MDSA (design.md section 2) for libsegsa_cpu.
+#include "segsa_internal.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace segsa {
+namespace {
+
+#define SEGSA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+constexpr int kBlock = 8;  // cells whitened together, one SIMD lane each
+
+// Whitens up to kBlock cells at once: v = f[active] at the cells - mu, solved in place for
+// L v' = v with the cells as the vector dimension (broadcast L[i][j], no horizontal sums);
+// then z[cell][0..k) = v'. vb is scratch of k * kBlock doubles.
+SEGSA_CLONES
+void whiten_block(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
+                  const double* mu, const double* L, double* vb, double* z) {
+    int32_t cl[kBlock];
+    for (int c = 0; c < kBlock; c++) cl[c] = cells[c < n ? c : 0];
+    for (int i = 0; i < k; i++) {
+        const float* fi = features + static_cast<size_t>(active[i]) * plane;
+        double m = mu[i];
+        double* vi = vb + static_cast<size_t>(i) * kBlock;
+        for (int c = 0; c < kBlock; c++) vi[c] = static_cast<double>(fi[cl[c]]) - m;
+    }
+    for (int i = 0; i < k; i++) {
+        const double* row = L + static_cast<size_t>(i) * k;
+        double* vi = vb + static_cast<size_t>(i) * kBlock;
+        double acc[kBlock];
+#pragma omp simd
+        for (int c = 0; c < kBlock; c++) acc[c] = vi[c];
+        for (int j = 0; j < i; j++) {
+            double l = row[j];
+            const double* vj = vb + static_cast<size_t>(j) * kBlock;
+#pragma omp simd
+            for (int c = 0; c < kBlock; c++) acc[c] -= l * vj[c];
+        }
+        double inv = row[i];
+#pragma omp simd
+        for (int c = 0; c < kBlock; c++) vi[c] = acc[c] / inv;
+    }
+    for (int c = 0; c < n; c++) {
+        double* zc = z + static_cast<size_t>(cells[c]) * k;
+        for (int i = 0; i < k; i++) zc[i] = vb[static_cast<size_t>(i) * kBlock + c];
+    }
+}
+
+// The 10 distinct entries of the Gram matrix of four whitened cells (null = zero vector):
+// n00 n01 n10 n11 g(00,01) g(00,10) g(00,11) g(01,10) g(01,11) g(10,11)
+SEGSA_CLONES
+void quad_gram(const double* z00, const double* z01, const double* z10, const double* z11, int k, double* g) {
+    double n00 = 0, n01 = 0, n10 = 0, n11 = 0, a = 0, b = 0, c = 0, e = 0, f = 0, h = 0;
+    if (z01 && z10 && z11) {
+#pragma omp simd reduction(+ : n00, n01, n10, n11, a, b, c, e, f, h)
+        for (int i = 0; i < k; i++) {
+            double x0 = z00[i], x1 = z01[i], x2 = z10[i], x3 = z11[i];
+            n00 += x0 * x0; n01 += x1 * x1; n10 += x2 * x2; n11 += x3 * x3;
+            a += x0 * x1; b += x0 * x2; c += x0 * x3; e += x1 * x2; f += x1 * x3; h += x2 * x3;
+        }
+    } else {
+#pragma omp simd reduction(+ : n00)
+        for (int i = 0; i < k; i++) n00 += z00[i] * z00[i];
+        if (z01) {
+#pragma omp simd reduction(+ : n01, a)
+            for (int i = 0; i < k; i++) { n01 += z01[i] * z01[i]; a += z00[i] * z01[i]; }
+        }
+        if (z10) {
+#pragma omp simd reduction(+ : n10, b)
+            for (int i = 0; i < k; i++) { n10 += z10[i] * z10[i]; b += z00[i] * z10[i]; }
+        }
+        if (z11) {
+#pragma omp simd reduction(+ : n11, c)
+            for (int i = 0; i < k; i++) { n11 += z11[i] * z11[i]; c += z00[i] * z11[i]; }
+        }
+        if (z01 && z10) {
+#pragma omp simd reduction(+ : e)
+            for (int i = 0; i < k; i++) e += z01[i] * z10[i];
+        }
+        if (z01 && z11) {
+#pragma omp simd reduction(+ : f)
+            for (int i = 0; i < k; i++) f += z01[i] * z11[i];
+        }
+        if (z10 && z11) {
+#pragma omp simd reduction(+ : h)
+            for (int i = 0; i < k; i++) h += z10[i] * z11[i];
+        }
+    }
+    g[0] = n00; g[1] = n01; g[2] = n10; g[3] = n11;
+    g[4] = a; g[5] = b; g[6] = c; g[7] = e; g[8] = f; g[9] = h;
+}
+
+// || a z00 + b z01 + c z10 + e z11 ||^2 straight from the whitened cells (zero weights skipped).
+double direct_norm2(const double* z, int k, int32_t q, int w0, double a, double b, double c, double e) {
+    const double* z00 = z + static_cast<size_t>(q) * k;
+    const double* z01 = b != 0 ? z + static_cast<size_t>(q + 1) * k : z00;
+    const double* z10 = c != 0 ? z + static_cast<size_t>(q + w0) * k : z00;
+    const double* z11 = e != 0 ? z + static_cast<size_t>(q + w0 + 1) * k : z00;
+    double s = 0;
+    for (int i = 0; i < k; i++) {
+        double v = a * z00[i] + b * z01[i] + c * z10[i] + e * z11[i];
+        s += v * v;
+    }
+    return s;
+}
+
+struct MdsaWs {
+    Axis rows, cols;
+    int64_t* class_start;  // [C+1]
+    int64_t* class_fill;   // [C]
+    int32_t* pixels;       // [H*W] pixel indices sorted by class
+    uint8_t* cell_mark;    // [cells]
+    uint8_t* quad_mark;    // [cells]
+    int32_t* cell_list;    // [cells]
+    int32_t* quad_list;    // [cells]
+    double* z;             // [cells * d]
+    double* gram;          // [cells * 10]
+    double* vblock;        // [(cells / kBlock + 1) * d * kBlock] whitening scratch, one slice per block
+};
+
+size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) {
+    size_t cells = static_cast<size_t>(h0) * w0;
+    w.rows = {cv.take<int32_t>(H), cv.take<int32_t>(H), cv.take<double>(H), cv.take<double>(H)};
+    w.cols = {cv.take<int32_t>(W), cv.take<int32_t>(W), cv.take<double>(W), cv.take<double>(W)};
+    w.class_start = cv.take<int64_t>(C + 1);
+    w.class_fill = cv.take<int64_t>(C);
+    w.pixels = cv.take<int32_t>(static_cast<size_t>(H) * W);
+    w.cell_mark = cv.take<uint8_t>(cells);
+    w.quad_mark = cv.take<uint8_t>(cells);
+    w.cell_list = cv.take<int32_t>(cells);
+    w.quad_list = cv.take<int32_t>(cells);
+    w.z = cv.take<double>(cells * d);
+    w.gram = cv.take<double>(cells * 10);
+    w.vblock = cv.take<double>((cells / kBlock + 1) * static_cast<size_t>(d) * kBlock);
+    return cv.used();
+}
+
+int check_models(const char* fn, const segsa_mdsa_models* m, int d, int C) {
+    if (m == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: models is null", fn);
+    if (m->num_classes != C)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: models->num_classes=%d but num_classes=%d", fn, m->num_classes, C);
+    if (m->dim != d)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: models have dimension %d but the features have d=%d", fn, m->dim, d);
+    if (!m->active_count || !m->offset || !m->chol_offset)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: models->active_count/offset/chol_offset is null", fn);
+    bool any = false;
+    for (int c = 0; c < C; c++) {
+        int k = m->active_count[c];
+        if (k < 0 || k > d)
+            return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: class %d has %d active features, expected 0..%d", fn, c, k, d);
+        if (k == 0) continue;
+        any = true;
+        if (m->offset[c] < 0 || m->chol_offset[c] < 0)
+            return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: class %d has a negative offset", fn, c);
+        if (!m->active_index || !m->mean || !m->chol)
+            return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: models->active_index/mean/chol is null", fn);
+        const int32_t* act = m->active_index + m->offset[c];
+        const double* L = m->chol + m->chol_offset[c];
+        for (int i = 0; i < k; i++) {
+            if (act[i] < 0 || act[i] >= d)
+                return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: class %d active feature %d is %d, outside [0, %d)", fn, c, i,
+                            act[i], d);
+            double diag = L[static_cast<size_t>(i) * k + i];
+            if (!(diag > 0) || !std::isfinite(diag))
+                return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: class %d Cholesky diagonal %d is %g, must be positive", fn, c,
+                            i, diag);
+        }
+    }
+    (void)any;
+    return SEGSA_OK;
+}
+
+}  // namespace
+
+size_t mdsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes) {
+    Carver cv(nullptr);
+    MdsaWs w;
+    return carve(cv, w, d, h0, w0, H, W, num_classes);
+}
+
+}  // namespace segsa
+
+using namespace segsa;
+
+extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, int w0, int H, int W,
+                                          int upsample_mode, const int32_t* predicted, int num_classes,
+                                          const segsa_mdsa_models* models, void* workspace, size_t workspace_bytes,
+                                          float* sa_map, int64_t* class_pixels, double* class_sums) {
+    static const char* fn = "segsa_mdsa_frame";
+    try {
+        int st = check_frame_args(fn, features, d, h0, w0, H, W, upsample_mode, predicted, num_classes);
+        if (st) return st;
+        if ((st = check_models(fn, models, d, num_classes))) return st;
+        if (class_pixels == nullptr || class_sums == nullptr)
+            return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: class_pixels or class_sums is null", fn);
+        size_t need = mdsa_workspace_bytes(d, h0, w0, H, W, num_classes);
+        if (workspace == nullptr || workspace_bytes < need)
+            return fail(SEGSA_ERR_WORKSPACE_TOO_SMALL, "%s: workspace of %zu bytes%s, need %zu (segsa_workspace_bytes)", fn,
+                        workspace_bytes, workspace == nullptr ? " (null)" : "", need);
+        const int C = num_classes;
+        const size_t cells = static_cast<size_t>(h0) * w0;
+        const size_t plane = cells;
+        const int64_t npix = static_cast<int64_t>(H) * W;
+        Carver cv(align64(workspace));
+        MdsaWs w;
+        carve(cv, w, d, h0, w0, H, W, C);
+        axis_init(upsample_mode, h0, H, w.rows);
+        axis_init(upsample_mode, w0, W, w.cols);
+        std::memset(w.cell_mark, 0, cells);
+        std::memset(w.quad_mark, 0, cells);
+
+        // counting sort of scored pixels by class; NaN for the others
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        for (int c = 0; c <= C; c++) w.class_start[c] = 0;
+        for (int64_t p = 0; p < npix; p++) {
+            int32_t c = predicted[p];
+            if (c >= 0 && c < C && models->active_count[c] > 0) w.class_start[c + 1]++;
+            else if (sa_map) sa_map[p] = nan;
+        }
+        for (int c = 0; c < C; c++) {
+            w.class_start[c + 1] += w.class_start[c];
+            w.class_fill[c] = w.class_start[c];
+        }
+        for (int64_t p = 0; p < npix; p++) {
+            int32_t c = predicted[p];
+            if (c >= 0 && c < C && models->active_count[c] > 0) w.pixels[w.class_fill[c]++] = static_cast<int32_t>(p);
+        }
+
+        for (int c = 0; c < C; c++) {
+            const int64_t begin = w.class_start[c], end = w.class_start[c + 1];
+            class_pixels[c] = end - begin;
+            class_sums[c] = 0;
+            if (begin == end) continue;
+            const int k = models->active_count[c];
+            const int32_t* act = models->active_index + models->offset[c];
+            const double* mu = models->mean + models->offset[c];
+            const double* L = models->chol + models->chol_offset[c];
+
+            // cells and 2x2 quads this class touches
+            int32_t ncell = 0, nquad = 0;
+            for (int64_t t = begin; t < end; t++) {
+                int32_t p = w.pixels[t];
+                int y = p / W, x = p - y * W;
+                int y0 = w.rows.lo[y], x0 = w.cols.lo[x];
+                bool hy = w.rows.whi[y] != 0, hx = w.cols.whi[x] != 0;
+                int32_t q = y0 * w0 + x0;
+                if (!w.quad_mark[q]) { w.quad_mark[q] = 1; w.quad_list[nquad++] = q; }
+                int32_t a[4] = {q, hx ? q + 1 : -1, hy ? q + w0 : -1, hx && hy ? q + w0 + 1 : -1};
+                for (int32_t cell : a)
+                    if (cell >= 0 && !w.cell_mark[cell]) { w.cell_mark[cell] = 1; w.cell_list[ncell++] = cell; }
+            }
+
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
+            for (int32_t t = 0; t < ncell; t += kBlock) {
+                int n = ncell - t < kBlock ? ncell - t : kBlock;
+                whiten_block(features, plane, w.cell_list + t, n, k, act, mu, L,
+                             w.vblock + static_cast<size_t>(t / kBlock) * k * kBlock, w.z);
+            }
+
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(nquad) * k > 100000)
+            for (int32_t t = 0; t < nquad; t++) {
+                int32_t q = w.quad_list[t];
+                int qx = q % w0, qy = q / w0;
+                auto zp = [&](int32_t cell) -> const double* {
+                    return w.cell_mark[cell] ? w.z + static_cast<size_t>(cell) * k : nullptr;
+                };
+                const double* z01 = qx + 1 < w0 ? zp(q + 1) : nullptr;
+                const double* z10 = qy + 1 < h0 ? zp(q + w0) : nullptr;
+                const double* z11 = qx + 1 < w0 && qy + 1 < h0 ? zp(q + w0 + 1) : nullptr;
+                quad_gram(w.z + static_cast<size_t>(q) * k, z01, z10, z11, k, w.gram + static_cast<size_t>(q) * 10);
+            }
+
+            double sum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (end - begin > 20000)
+            for (int64_t t = begin; t < end; t++) {
+                int32_t p = w.pixels[t];
+                int y = p / W, x = p - y * W;
+                double wy0 = w.rows.wlo[y], wy1 = w.rows.whi[y], wx0 = w.cols.wlo[x], wx1 = w.cols.whi[x];
+                const double* g = w.gram + static_cast<size_t>(w.rows.lo[y] * w0 + w.cols.lo[x]) * 10;
+                double a = wy0 * wx0, b = wy0 * wx1, cc = wy1 * wx0, e = wy1 * wx1;
+                double diag = a * a * g[0] + b * b * g[1] + cc * cc * g[2] + e * e * g[3];
+                double c01 = a * b * g[4], c02 = a * cc * g[5], c03 = a * e * g[6], c12 = b * cc * g[7],
+                       c13 = b * e * g[8], c23 = cc * e * g[9];
+                double s = diag + 2 * (c01 + c02 + c03 + c12 + c13 + c23);
+                // w^T G w loses relative accuracy when MDSA is small next to the whitened neighbours
+                // (cancellation, error ~ eps * magnitude / s): then sum the neighbours directly.
+                double magnitude = diag + 2 * (std::fabs(c01) + std::fabs(c02) + std::fabs(c03) + std::fabs(c12)
+                                               + std::fabs(c13) + std::fabs(c23));
+                if (s < 1e-6 * magnitude) s = direct_norm2(w.z, k, w.rows.lo[y] * w0 + w.cols.lo[x], w0, a, b, cc, e);
+                double sa = std::sqrt(s > 0 ? s : 0.0);
+                if (sa_map) sa_map[p] = static_cast<float>(sa);
+                sum += sa;
+            }
+            class_sums[c] = sum;
+
+            for (int32_t t = 0; t < ncell; t++) w.cell_mark[w.cell_list[t]] = 0;
+            for (int32_t t = 0; t < nquad; t++) w.quad_mark[w.quad_list[t]] = 0;
+        }
+        return SEGSA_OK;
+    } catch (const std::exception& e) {
+        return fail(SEGSA_ERR_INTERNAL, "%s: unexpected exception: %s", fn, e.what());
+    } catch (...) {
+        return fail(SEGSA_ERR_INTERNAL, "%s: unexpected exception", fn);
+    }
+}

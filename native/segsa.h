@@ -1,0 +1,140 @@
+/*
+ * segsa native C ABI, shared by libsegsa_cpu (native/) and libsegsa_cuda (cuda/).
+ *
+ * Conventions
+ *  - Every function returns an int status: SEGSA_OK (0) or one of the SEGSA_ERR_* codes below.
+ *    Results come back through out-parameters. Nothing aborts, exits or returns sentinels.
+ *  - On error a thread-local message naming the failing function and argument (for CUDA: the
+ *    failing runtime call, file and line) is kept; read it with segsa_last_error (CPU library)
+ *    or segsa_cuda_last_error (CUDA library) from the same thread.
+ *  - Feature maps are float32 channel-major [d, h0, w0]. Per-pixel arrays are row-major [H*W].
+ *  - Upsample modes (dev.segsa.features.UpsampleMode.code()): 0 bilinear align_corners=false,
+ *    1 bilinear align_corners=true, 2 nearest; PyTorch F.interpolate index arithmetic with an
+ *    explicit output size (float64; nearest with PyTorch's float32 scale).
+ *  - Frame kernels allocate nothing: the caller passes a workspace of at least
+ *    segsa_workspace_bytes(...) bytes (any alignment >= 8; 64 recommended), reused across frames.
+ *    Kernels are thread-safe as long as concurrent calls use different workspaces.
+ */
+#ifndef SEGSA_H
+#define SEGSA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define SEGSA_API __declspec(dllexport)
+#else
+#define SEGSA_API __attribute__((visibility("default")))
+#endif
+
+#define SEGSA_VERSION_MAJOR 0
+#define SEGSA_VERSION_MINOR 1
+#define SEGSA_VERSION_PATCH 0
+
+/* Status codes. Stable: Java maps them in dev.segsa.nativelib.NativeLibrary. */
+#define SEGSA_OK 0
+#define SEGSA_ERR_INVALID_ARGUMENT 1   /* null pointer, non-positive size, bad mode, bad model */
+#define SEGSA_ERR_OUT_OF_MEMORY 2      /* an allocation failed (host or device) */
+#define SEGSA_ERR_WORKSPACE_TOO_SMALL 3/* workspace smaller than segsa_workspace_bytes */
+#define SEGSA_ERR_BUFFER_TOO_SMALL 4   /* a string buffer was too small (output truncated) */
+#define SEGSA_ERR_CUDA 5               /* a CUDA runtime call or kernel launch failed */
+#define SEGSA_ERR_NO_DEVICE 6          /* no usable CUDA device */
+#define SEGSA_ERR_INTERNAL 7           /* unexpected exception inside the library */
+
+/*
+ * Per-class MDSA models, packed once by the caller and reused for every frame. Class c has a
+ * model when active_count[c] > 0; then, with o = offset[c], k = active_count[c]:
+ *   active_index[o .. o+k)  the feature indices kept for class c (each in [0, dim)),
+ *   mean[o .. o+k)          the class mean over those features (float64),
+ *   chol[chol_offset[c] ..] the lower Cholesky factor L_c of the active covariance, k x k
+ *                           row-major float64 (only the lower triangle is read; diagonal > 0).
+ * MDSA(x) = || L_c^-1 (x[active] - mean) ||. Pixels predicted as a class without a model (or
+ * outside [0, num_classes)) are not counted and get NaN in the map.
+ * For the CUDA library all pointers inside the struct are device pointers (the struct itself
+ * lives in host memory).
+ */
+typedef struct segsa_mdsa_models {
+    int32_t num_classes;
+    int32_t dim;
+    const int32_t* active_count; /* [num_classes] */
+    const int64_t* offset;       /* [num_classes] into active_index and mean */
+    const int32_t* active_index; /* packed */
+    const double* mean;          /* packed */
+    const int64_t* chol_offset;  /* [num_classes] into chol */
+    const double* chol;          /* packed */
+} segsa_mdsa_models;
+
+/* ---------------------------------------------------------------- CPU library: libsegsa_cpu */
+
+/* Copies the calling thread's last error message (NUL-terminated, truncated to len). */
+SEGSA_API int segsa_last_error(char* buf, size_t len);
+
+SEGSA_API int segsa_version(int* major, int* minor, int* patch);
+
+/* The SIMD level the kernels dispatch to on this CPU: "avx512", "avx2" or "scalar". */
+SEGSA_API int segsa_cpu_isa(char* buf, size_t len);
+
+/* Maximum number of OpenMP threads the kernels use. */
+SEGSA_API int segsa_max_threads(int* threads);
+
+/* Workspace bytes needed by segsa_mdsa_frame and segsa_accumulate_frame for this frame shape. */
+SEGSA_API int segsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
+
+/*
+ * Fused whole-frame MDSA (design.md section 2): per class present, whitens only the
+ * low-resolution cells its pixels touch, forms the Gram matrices of the 2x2 neighbourhoods,
+ * and evaluates MDSA(p) = sqrt(w_p^T G w_p) per output pixel. float64 throughout.
+ *   features       [d, h0, w0] float32
+ *   predicted      [H*W] predicted class per pixel
+ *   models         num_classes models (models->num_classes must equal num_classes, dim == d)
+ *   sa_map_or_null [H*W] per-pixel MDSA as float32, NaN where the pixel is not scored; may be NULL
+ *   class_pixels   [num_classes] out: pixels scored per class (overwritten)
+ *   class_sums     [num_classes] out: sum of their MDSA (overwritten)
+ */
+SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                               const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
+                               void* workspace, size_t workspace_bytes,
+                               float* sa_map_or_null, int64_t* class_pixels, double* class_sums);
+
+/*
+ * Per-class statistics of the upsampled activation traces of the labelled pixels of one frame,
+ * float64: counts [C], means [C*d], comoments [C*d*d] (full symmetric sum of centred outer
+ * products), all overwritten (zero for classes absent from the frame). Labels outside
+ * [0, num_classes) are ignored. Computed at low resolution: with g_a = f_a - mean and W_ab the
+ * sum over pixels of w_pa w_pb, comoment = sum_ab W_ab g_a g_b^T (exact, the ATs being convex
+ * combinations of at most four cells).
+ */
+SEGSA_API int segsa_accumulate_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                     const int32_t* labels, int num_classes,
+                                     void* workspace, size_t workspace_bytes,
+                                     int64_t* counts, double* means, double* comoments);
+
+/* -------------------------------------------------------------- CUDA library: libsegsa_cuda */
+
+SEGSA_API int segsa_cuda_last_error(char* buf, size_t len);
+SEGSA_API int segsa_cuda_version(int* major, int* minor, int* patch);
+/* Number of CUDA devices; 0 (and SEGSA_OK) when there is no driver or no device. */
+SEGSA_API int segsa_cuda_device_count(int* count);
+/* Device workspace bytes for segsa_cuda_mdsa_frame. */
+SEGSA_API int segsa_cuda_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
+/*
+ * segsa_mdsa_frame on the current device: every array argument is a device pointer (models: a
+ * host struct of device pointers), work is enqueued on `stream` (a cudaStream_t, NULL = default
+ * stream) and the call returns without synchronising; results are valid after the stream
+ * completes.
+ */
+SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                    const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
+                                    void* workspace, size_t workspace_bytes,
+                                    float* sa_map_or_null, int64_t* class_pixels, double* class_sums,
+                                    void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEGSA_H */
