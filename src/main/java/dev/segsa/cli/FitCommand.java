@@ -19,8 +19,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "fit", mixinStandardHelpOptions = true,
-        description = {"Fit per-class SA models (MDSA statistics over every labelled pixel, LSA reference samples)",
-                "from labelled training frames.",
+        description = {"Fits per-class SA models (MDSA statistics over every labelled pixel, LSA reference samples) "
+                + "from labelled training frames.",
+                "",
                 "Example: segsa fit --model model.pt --images train/ --labels trainannot/ --out model.sa"})
 final class FitCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M.pt", description = "TorchScript segmentation model.")

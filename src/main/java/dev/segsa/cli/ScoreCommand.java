@@ -23,9 +23,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = {"Score every pixel of every frame (MDSA, optionally LSA) against the SA model of its predicted class,",
-                "and write per-image class SA (and IoU with --labels) to a CSV.",
-                "Normalisation, resize, upsample mode, class names and ignore label come from the SA model file.",
+        description = {"Scores every pixel of every frame (MDSA, optionally LSA) against the SA model of its predicted class, "
+                + "and writes per-image class SA (and IoU with --labels) to a CSV. "
+                + "Normalisation, resize, upsample mode, class names and ignore label come from the SA model file.",
+                "",
                 "Example: segsa score --model model.pt --sa model.sa --images val/ --labels valannot/ --out scores.csv"})
 final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with.")

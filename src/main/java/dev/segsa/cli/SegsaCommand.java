@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 
 /** The {@code segsa} command line: one subcommand per step of the workflow. */
 @Command(name = "segsa", mixinStandardHelpOptions = true, versionProvider = SegsaCommand.Version.class,
-        description = {"Surprise Adequacy for semantic segmentation: rank camera frames by how surprising they are",
-                "to a segmentation network, so that labelling can skip the frames it already handles."},
+        description = {"Surprise Adequacy for semantic segmentation: ranks camera frames by how surprising they are "
+                + "to a segmentation network, so that labelling can skip the frames it already handles."},
         subcommands = {FitCommand.class, ScoreCommand.class, CommandLine.HelpCommand.class})
 public final class SegsaCommand implements Runnable {
     /** Exit status for errors in the input (files, models, options). */
