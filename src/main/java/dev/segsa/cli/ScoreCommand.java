@@ -38,7 +38,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--images", required = true, paramLabel = "DIR", description = "Frames to score.")
     Path images;
 
-    @Option(names = "--out", required = true, paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou.")
+    @Option(names = "--out", required = true, paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")
     Path out;
 
     @Option(names = "--labels", paramLabel = "DIR", description = "Label masks: adds per-class IoU.")
@@ -46,6 +46,13 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--lsa", description = "Also compute LSA (Gaussian KDE of the fitted references; slow on the reference backend).")
     boolean lsa;
+
+    @Option(names = "--uncertainty",
+            description = "Also write the softmax uncertainty baselines of the same forward pass, aggregated per class like SA "
+                    + "(mean over the pixels predicted as the class; group rows z-scored like SA), as the columns "
+                    + "entropy,margin,least_confidence,deepgini after iou. Higher = more uncertain for all four: entropy in "
+                    + "nats, margin = 1 - (top1 - top2 probability), least_confidence = 1 - top1, deepgini = 1 - sum p^2.")
+    boolean uncertainty;
 
     @Option(names = "--groups", paramLabel = "SPEC",
             description = "Class groups, e.g. \"lanes=1,2,3;markers=4,5,6,7,8\" (ids or class names): adds class-group SA rows.")
@@ -72,13 +79,13 @@ final class ScoreCommand implements Callable<Integer> {
         List<String> notes = new ArrayList<>();
         try (SegmentationModel m = SegmentationModel.load(model, sa.settings().upsample());
              Backend b = Backends.select(backend)) {
-            FrameScorer scorer = new FrameScorer(m, sa, b, lsa, notes);
+            FrameScorer scorer = new FrameScorer(m, sa, b, lsa, uncertainty, notes);
             for (String n : notes) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
             List<String> warnings = new ArrayList<>();
             List<ScoresCsv.Row> rows = new ScoringJob(scorer, sa, g).run(images, labels, progress, warnings);
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
-            ScoresCsv.write(out, rows);
+            ScoresCsv.write(out, rows, uncertainty);
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), b.name());

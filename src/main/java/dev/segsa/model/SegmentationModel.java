@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.Tuple;
 import org.bytedeco.pytorch.global.torch;
@@ -65,6 +66,17 @@ public final class SegmentationModel implements AutoCloseable {
      * @param what names the frame in error messages
      */
     public FrameOutput infer(float[] chw, int height, int width, String what) {
+        return infer(chw, height, width, what, false);
+    }
+
+    /**
+     * Runs the model on one normalised frame, channel-major float32 [3, height, width].
+     *
+     * @param what            names the frame in error messages
+     * @param withUncertainty also compute the per-pixel softmax uncertainty of the upsampled logits
+     *                        ({@link FrameOutput.SoftmaxUncertainty}) with LibTorch ops
+     */
+    public FrameOutput infer(float[] chw, int height, int width, String what, boolean withUncertainty) {
         if (closed) throw new IllegalStateException("model is closed");
         long n = 3L * height * width;
         if (chw.length < n) throw new IllegalArgumentException("input holds " + chw.length + " floats, need " + n);
@@ -120,8 +132,41 @@ public final class SegmentationModel implements AutoCloseable {
                     .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asIntBuffer().get(predicted);
             MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
-            return new FrameOutput(map, (int) ls[1], height, width, predicted);
+            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
+            return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty);
         }
+    }
+
+    /** Softmax statistics of upsampled float32 logits [1, C, H, W], per pixel (see FrameOutput.SoftmaxUncertainty). */
+    private static FrameOutput.SoftmaxUncertainty softmaxUncertainty(Tensor logits, int height, int width) {
+        long classes = shape(logits)[1];
+        Tensor logp = logits.log_softmax(1);
+        Tensor p = logp.exp();
+        Tensor entropy = p.mul(logp).sum(1).neg();
+        Tensor deepGini = p.square().sum(1).neg().add(new Scalar(1.0));
+        Tensor top1;
+        Tensor margin;
+        if (classes >= 2) {
+            Tensor top = p.topk(2, 1, true, true).get0();
+            top1 = top.select(1, 0);
+            margin = top1.sub(top.select(1, 1)).neg().add(new Scalar(1.0));
+        } else {
+            top1 = p.select(1, 0);
+            margin = top1.mul(new Scalar(0.0));
+        }
+        Tensor leastConfidence = top1.neg().add(new Scalar(1.0));
+        return new FrameOutput.SoftmaxUncertainty(toFloats(entropy, height, width), toFloats(margin, height, width),
+                toFloats(leastConfidence, height, width), toFloats(deepGini, height, width));
+    }
+
+    private static float[] toFloats(Tensor t, int height, int width) {
+        Tensor c = t.to(torch.ScalarType.Float).contiguous();
+        long n = (long) height * width;
+        if (c.nbytes() != 4L * n) throw new IllegalStateException("expected " + n + " floats, tensor has " + c.nbytes() + " bytes");
+        float[] out = new float[(int) n];
+        MemorySegment.ofAddress(c.data_ptr().address()).reinterpret(4L * n)
+                .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+        return out;
     }
 
     private Tensor[] unpack(IValue r) {

@@ -24,17 +24,39 @@ public final class FrameScorer {
     private final KdeModel[] lsaModels;
     private final FrameScores mdsaScores;
     private final FrameScores lsaScores;
+    private final boolean withUncertainty;
 
-    /** Per-class results of one frame; class SA is NaN where no pixel was scored. */
+    /**
+     * Per-class results of one frame; class SA is NaN where no pixel was scored. {@code uncertainty}
+     * is null unless asked for, else [measure][class]: the mean over the pixels predicted as the
+     * class of each softmax uncertainty measure, in the order of
+     * {@link FrameOutput.SoftmaxUncertainty#NAMES} (NaN where no pixel is predicted as the class).
+     */
     public record Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
-                         float[] mdsaMap) {}
+                         float[] mdsaMap, double[][] uncertainty) {
+        public Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
+                      float[] mdsaMap) {
+            this(predicted, predictedPixels, mdsa, lsa, nonFiniteFeatures, mdsaMap, null);
+        }
+    }
 
     /**
      * @param withLsa  compute LSA too (needs references in the SA model)
      * @param notes    receives model-derivation notes (dropped features, ridges, unfitted classes)
      */
     public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, boolean withLsa, List<String> notes) {
+        this(model, sa, backend, withLsa, false, notes);
+    }
+
+    /**
+     * @param withLsa         compute LSA too (needs references in the SA model)
+     * @param withUncertainty also aggregate the softmax uncertainty baselines per class, like SA
+     * @param notes           receives model-derivation notes (dropped features, ridges, unfitted classes)
+     */
+    public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, boolean withLsa, boolean withUncertainty,
+                       List<String> notes) {
         this.model = model;
+        this.withUncertainty = withUncertainty;
         this.sa = sa;
         this.backend = backend;
         this.mdsaModels = sa.mahalanobisModels(notes);
@@ -56,7 +78,7 @@ public final class FrameScorer {
      */
     public Result score(float[] chw, int height, int width, String what, boolean withMap) {
         try (PointerScope scope = new PointerScope()) {
-            FrameOutput out = model.infer(chw, height, width, what);
+            FrameOutput out = model.infer(chw, height, width, what, withUncertainty);
             if (out.classes() != sa.classes() || out.features().d() != sa.settings().featureDimension()) {
                 throw new SegsaException(what + ": model returned " + out.classes() + " classes and " + out.features().d()
                         + " features, the SA model was fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
@@ -69,7 +91,8 @@ public final class FrameScorer {
             Arrays.fill(mdsa, Double.NaN);
             Arrays.fill(lsa, Double.NaN);
             long bad = out.features().countNonFinite();
-            if (bad > 0) return new Result(predicted, pixels, mdsa, lsa, bad, null);
+            double[][] uncertainty = out.uncertainty() == null ? null : classMeans(out.uncertainty(), predicted, pixels);
+            if (bad > 0) return new Result(predicted, pixels, mdsa, lsa, bad, null, uncertainty);
             mdsaScores.reset(withMap ? height * width : 0);
             backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
             for (int c = 0; c < sa.classes(); c++) mdsa[c] = mdsaScores.mean(c);
@@ -78,7 +101,20 @@ public final class FrameScorer {
                 backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
                 for (int c = 0; c < sa.classes(); c++) lsa[c] = lsaScores.mean(c);
             }
-            return new Result(predicted, pixels, mdsa, lsa, 0, withMap ? mdsaScores.map().clone() : null);
+            return new Result(predicted, pixels, mdsa, lsa, 0, withMap ? mdsaScores.map().clone() : null, uncertainty);
         }
+    }
+
+    /** [measure][class]: mean of each per-pixel measure over the pixels predicted as the class (NaN where none). */
+    private static double[][] classMeans(FrameOutput.SoftmaxUncertainty u, int[] predicted, long[] pixels) {
+        float[][] maps = u.measures();
+        double[][] out = new double[maps.length][pixels.length];
+        for (int m = 0; m < maps.length; m++) {
+            double[] sums = out[m];
+            float[] map = maps[m];
+            for (int i = 0; i < predicted.length; i++) sums[predicted[i]] += map[i];
+            for (int c = 0; c < pixels.length; c++) sums[c] = pixels[c] == 0 ? Double.NaN : sums[c] / pixels[c];
+        }
+        return out;
     }
 }

@@ -16,14 +16,17 @@ import java.util.List;
  * {@code segsa score} over a directory: class SA of every image (and, with labels, class IoU),
  * then class-group SA: the mean over the group's classes present in the image of the class SA
  * z-scored with that class's mean and standard deviation (ddof 1) over the scored images.
- * Classes with fewer than two scored images, or zero spread, are left out of group means.
+ * Classes with fewer than two scored images, or zero spread, are left out of group means. The
+ * softmax uncertainty baselines, when the scorer computes them, are aggregated the same way.
  */
 public final class ScoringJob {
     private final FrameScorer scorer;
     private final SaModel sa;
     private final ClassGroups groups;
 
-    private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, FrameOverlap overlap) {}
+    /** uncertainty: [measure][class] as in FrameScorer.Result, or null when not computed. */
+    private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
+                               FrameOverlap overlap) {}
 
     public ScoringJob(FrameScorer scorer, SaModel sa, ClassGroups groups) {
         this.scorer = scorer;
@@ -59,7 +62,7 @@ public final class ScoringJob {
                 warnings.add(name + ": " + r.nonFiniteFeatures() + " NaN/Inf feature values; no SA for this frame");
             }
             FrameOverlap overlap = labels == null ? null : FrameOverlap.of(r.predicted(), labels, s.ignoreLabel(), classes, groups);
-            results.add(new ImageResult(name, r.predictedPixels(), r.mdsa(), r.lsa(), overlap));
+            results.add(new ImageResult(name, r.predictedPixels(), r.mdsa(), r.lsa(), r.uncertainty(), overlap));
             progress.step();
         }
         return rows(results);
@@ -67,16 +70,28 @@ public final class ScoringJob {
 
     private List<ScoresCsv.Row> rows(List<ImageResult> results) {
         int classes = sa.classes();
-        double[][] mdsaZ = zStats(results, true);
-        double[][] lsaZ = zStats(results, false);
+        double[][] mdsaZ = zStats(results, ImageResult::mdsa);
+        double[][] lsaZ = zStats(results, ImageResult::lsa);
+        boolean withUncertainty = !results.isEmpty() && results.get(0).uncertainty != null;
+        int measures = withUncertainty ? results.get(0).uncertainty.length : 0;
+        double[][][] uncertaintyZ = new double[measures][][];
+        for (int m = 0; m < measures; m++) {
+            int measure = m;
+            uncertaintyZ[m] = zStats(results, r -> r.uncertainty[measure]);
+        }
         List<String> names = sa.settings().classNames();
         List<ScoresCsv.Row> rows = new ArrayList<>();
         for (ImageResult r : results) {
             for (int c = 0; c < classes; c++) {
                 boolean inLabel = r.overlap != null && r.overlap.inLabel(c);
                 if (r.pixels[c] == 0 && !inLabel) continue;
+                double[] uncertainty = null;
+                if (withUncertainty) {
+                    uncertainty = new double[measures];
+                    for (int m = 0; m < measures; m++) uncertainty[m] = r.uncertainty[m][c];
+                }
                 rows.add(new ScoresCsv.Row(r.image, names.get(c), r.pixels[c], r.mdsa[c], r.lsa[c],
-                        r.overlap == null ? Double.NaN : r.overlap.iou(c)));
+                        r.overlap == null ? Double.NaN : r.overlap.iou(c), uncertainty));
             }
             for (int g = 0; g < groups.groups().size(); g++) {
                 ClassGroups.Group group = groups.groups().get(g);
@@ -87,28 +102,36 @@ public final class ScoringJob {
                     present |= r.pixels[c] > 0;
                 }
                 if (!present) continue;
+                double[] uncertainty = null;
+                if (withUncertainty) {
+                    uncertainty = new double[measures];
+                    for (int m = 0; m < measures; m++) uncertainty[m] = groupSa(r.uncertainty[m], group, uncertaintyZ[m]);
+                }
                 rows.add(new ScoresCsv.Row(r.image, group.name(), pixels, groupSa(r.mdsa, group, mdsaZ),
-                        groupSa(r.lsa, group, lsaZ), r.overlap == null ? Double.NaN : r.overlap.iou(classes + g)));
+                        groupSa(r.lsa, group, lsaZ), r.overlap == null ? Double.NaN : r.overlap.iou(classes + g), uncertainty));
             }
         }
         return rows;
     }
 
-    /** Per class {mean, std (ddof 1)} of class SA over the images where it is defined; NaN when undefined. */
-    private double[][] zStats(List<ImageResult> results, boolean mdsa) {
+    /**
+     * Per class {mean, std (ddof 1)} of a per-class image score (SA, or an uncertainty measure)
+     * over the images where it is defined; NaN when undefined.
+     */
+    private double[][] zStats(List<ImageResult> results, java.util.function.Function<ImageResult, double[]> score) {
         int classes = sa.classes();
         double[][] out = new double[classes][];
         for (int c = 0; c < classes; c++) {
             double sum = 0;
             int n = 0;
             for (ImageResult r : results) {
-                double v = mdsa ? r.mdsa[c] : r.lsa[c];
+                double v = score.apply(r)[c];
                 if (Double.isFinite(v)) { sum += v; n++; }
             }
             double mean = n > 0 ? sum / n : Double.NaN;
             double ss = 0;
             for (ImageResult r : results) {
-                double v = mdsa ? r.mdsa[c] : r.lsa[c];
+                double v = score.apply(r)[c];
                 if (Double.isFinite(v)) ss += (v - mean) * (v - mean);
             }
             double std = n >= 2 ? Math.sqrt(ss / (n - 1)) : Double.NaN;

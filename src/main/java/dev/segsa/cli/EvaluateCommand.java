@@ -1,0 +1,100 @@
+package dev.segsa.cli;
+
+import dev.segsa.SegsaException;
+import dev.segsa.evaluate.ClassGroups;
+import dev.segsa.evaluate.Evaluation;
+import dev.segsa.model.ModelFiles;
+import dev.segsa.report.EvaluationReport;
+import dev.segsa.report.ScoresCsv;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Evaluates a scores file with IoU (segsa score --labels): RQ1, the Spearman rank correlation between "
+                + "image score and image IoU per class and group with its two-sided p-value (paper Table 3), and RQ2, the "
+                + "classification and IoU inaccuracy of skipping the x% lowest-scored images for x = 0, 5, ..., 100 "
+                + "(paper Figure 9), for MDSA, LSA and the uncertainty baselines present, against an oracle and a random order. "
+                + "Writes rq1.csv, rq2.csv, rq2_summary.csv, extremes.csv, PNG charts and a self-contained index.html into --out. "
+                + "Rows with an empty IoU or an empty score are skipped (and counted in the report).",
+                "",
+                "Example: segsa evaluate --scores scores.csv --out report/ --groups \"vehicles=Car,Pedestrian\""})
+final class EvaluateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--scores", required = true, paramLabel = "scores.csv", description = "Scores with IoU, written by segsa score --labels.")
+    Path scores;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the report (created; files in it are replaced).")
+    Path out;
+
+    @Option(names = "--groups", paramLabel = "SPEC",
+            description = "Which rows of the scores file are class groups, e.g. \"lanes=1,2,3;markers=4,5\" (members named as in "
+                    + "the class column); the group rows themselves must come from segsa score --groups.")
+    String groups;
+
+    @Option(names = "--thresholds", paramLabel = "T,T,...", split = ",", defaultValue = "0.5,0.6,0.7,0.8,0.9",
+            description = "IoU thresholds of the classification inaccuracy (default: ${DEFAULT-VALUE}).")
+    double[] thresholds;
+
+    @Option(names = "--random-repeats", paramLabel = "N", defaultValue = "100",
+            description = "Shuffles averaged for the random baseline (default: ${DEFAULT-VALUE}).")
+    int randomRepeats;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random baseline (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(out + ": --out must be a directory, it is a file");
+        ScoresCsv.Contents contents = ScoresCsv.read(scores);
+        if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows to evaluate");
+        boolean anyIou = contents.rows().stream().anyMatch(r -> !Double.isNaN(r.iou()));
+        if (!anyIou) throw new SegsaException(scores + ": the iou column is empty in every row; score with --labels to evaluate");
+        ClassGroups g = parseGroups(groups, contents);
+        Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g));
+        List<String> files = EvaluationReport.write(out, result, commandLine(), ModelFiles.sha256(scores));
+        System.out.println(EvaluationReport.rq1Table(result));
+        System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
+        return 0;
+    }
+
+    /** Groups named in the spec must have rows in the scores file; members are class names as in its class column. */
+    static ClassGroups parseGroups(String spec, ScoresCsv.Contents contents) {
+        if (spec == null || spec.isBlank()) return ClassGroups.none();
+        Set<String> groupNames = new LinkedHashSet<>();
+        Set<String> members = new LinkedHashSet<>();
+        for (String part : spec.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) continue; // ClassGroups.parse reports the malformed part
+            groupNames.add(part.substring(0, eq).trim());
+            for (String m : part.substring(eq + 1).split(",")) if (!m.isBlank()) members.add(m.trim());
+        }
+        Set<String> classNames = new LinkedHashSet<>();
+        for (ScoresCsv.Row r : contents.rows()) if (!groupNames.contains(r.className())) classNames.add(r.className());
+        for (String m : members) {
+            if (!classNames.contains(m)) {
+                throw new SegsaException("--groups: class '" + m + "' does not appear in the class column of " + contents.file()
+                        + " (name group members as they appear there)");
+            }
+        }
+        return ClassGroups.parse(spec, new ArrayList<>(classNames));
+    }
+
+    private String commandLine() {
+        StringBuilder b = new StringBuilder("segsa");
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        if (args.isEmpty() || !args.get(0).equals(spec.name())) b.append(' ').append(spec.name());
+        for (String a : args) b.append(' ').append(a.isEmpty() || a.matches(".*[\\s\"';&|<>$].*") ? "'" + a.replace("'", "'\\''") + "'" : a);
+        return b.toString();
+    }
+}

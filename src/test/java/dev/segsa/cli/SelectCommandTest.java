@@ -1,0 +1,123 @@
+package dev.segsa.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SelectCommandTest {
+    @TempDir
+    Path work;
+
+    static int run(ByteArrayOutputStream err, String... args) {
+        var cl = SegsaCommand.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    /** 10 frames of car (mdsa 1..10, entropy 10..1) and one row with an empty score, plus rows of road. */
+    Path scores() throws Exception {
+        StringBuilder b = new StringBuilder("image,class,pixels,mdsa,lsa,iou,entropy,margin,least_confidence,deepgini\n");
+        for (int i = 1; i <= 10; i++) {
+            b.append(String.format("f%02d.png,car,%d,%d.0,,,%d.0,0.1,0.1,0.1%n", i, i * 300, i, 11 - i));
+            b.append(String.format("f%02d.png,road,500,1.0,,,1.0,0.1,0.1,0.1%n", i));
+        }
+        b.append("f11.png,car,0,,,,,,,\n");
+        Path p = work.resolve("scores.csv");
+        Files.writeString(p, b.toString());
+        return p;
+    }
+
+    @Test
+    void skipFractionRanksHighestFirstAndSkipsTheLowest() throws Exception {
+        Path out = work.resolve("list.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--skip-fraction", "0.3", "--out",
+                out.toString()), err.toString());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals("rank,image,score,pixels,decision", lines.get(0));
+        assertEquals(12, lines.size());
+        assertEquals("1,f10.png,10.0,3000,label", lines.get(1));
+        assertEquals("8,f03.png,3.0,900,skip", lines.get(8));
+        assertEquals("10,f01.png,1.0,300,skip", lines.get(10));
+        assertEquals("11,f11.png,,0,label", lines.get(11));
+        assertEquals(3, lines.stream().filter(l -> l.endsWith(",skip")).count());
+        // by entropy the order reverses
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "entropy",
+                "--skip-fraction", "0.1", "--out", out.toString()));
+        assertEquals("10,f10.png,1.0,3000,skip", Files.readAllLines(out).get(10));
+    }
+
+    @Test
+    void pilotToleranceUsesTheClopperPearsonBound() throws Exception {
+        // the hand-worked pilot of FrameSelectionTest: 12 frames, the 10 lowest above IoU 0.5 -> skip 10/12
+        StringBuilder b = new StringBuilder("image,class,pixels,mdsa,lsa,iou\n");
+        for (int i = 1; i <= 12; i++) b.append(String.format("p%02d.png,car,50,%d.0,,%s%n", i, i, i <= 10 ? "0.9" : "0.3"));
+        Path pilot = work.resolve("pilot.csv");
+        Files.writeString(pilot, b.toString());
+        Path out = work.resolve("list.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--tolerance", "0.3", "--pilot",
+                pilot.toString(), "--out", out.toString()), err.toString());
+        // floor(10 * 10 / 12) = 8 of the 10 scored car frames skipped
+        assertEquals(8, Files.readAllLines(out).stream().filter(l -> l.endsWith(",skip")).count());
+    }
+
+    @Test
+    void retrainSubsetsWriteNineLists() throws Exception {
+        StringBuilder b = new StringBuilder("image,class,pixels,mdsa,lsa,iou\n");
+        for (int i = 0; i < 100; i++) b.append(String.format("g%03d.png,car,%d,%d.5,,%n", i, i < 20 ? 900 : 1500, i));
+        Path pool = work.resolve("pool.csv");
+        Files.writeString(pool, b.toString());
+        Path out = work.resolve("subsets.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--min-pixels", "1000",
+                "--base-size", "60", "--out", out.toString()), err.toString());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals("level,size,image,score,pixels", lines.get(0));
+        // base 60 -> 6 + 12 + 18 per level, 3 levels
+        assertEquals(1 + 3 * 36, lines.size());
+        Set<String> levels = new HashSet<>();
+        for (String l : lines.subList(1, lines.size())) {
+            String[] f = l.split(",");
+            levels.add(f[0] + "/" + f[1]);
+            assertEquals("1500", f[4], "only frames above --min-pixels: " + l);
+            double s = Double.parseDouble(f[3]);
+            // pool: 80 frames, scores 20.5..99.5; top 30 % = 24 frames (>= 76.5), bottom 24 (<= 43.5)
+            if (f[0].equals("High")) assertTrue(s >= 76.5, l);
+            if (f[0].equals("Low")) assertTrue(s <= 43.5, l);
+        }
+        assertEquals(9, levels.size());
+    }
+
+    @Test
+    void refusesAmbiguousOrMissingOptions() throws Exception {
+        Path s = scores();
+        Path out = work.resolve("x.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "car", "--out", out.toString()));
+        assertTrue(err.toString().contains("choose exactly one of"), err.toString());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--skip-fraction", "0.2", "--out", out.toString()));
+        assertTrue(err.toString().contains("--class is needed: " + s + " has rows for car, road"), err.toString());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "bus", "--skip-fraction", "0.2", "--out", out.toString()));
+        assertTrue(err.toString().contains("no rows for class 'bus'"), err.toString());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "car", "--tolerance", "0.05", "--out", out.toString()));
+        assertTrue(err.toString().contains("--tolerance needs a labelled --pilot"), err.toString());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "car", "--score", "lsa", "--skip-fraction", "0.2",
+                "--out", out.toString()));
+        assertTrue(err.toString().contains("the lsa column is absent or empty"), err.toString());
+        assertFalse(Files.exists(out));
+    }
+}
