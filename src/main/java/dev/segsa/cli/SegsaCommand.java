@@ -18,7 +18,7 @@ public final class SegsaCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: fit or score (see segsa --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (segsa --help lists them)");
     }
 
     public static CommandLine commandLine() {
