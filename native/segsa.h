@@ -113,6 +113,65 @@ SEGSA_API int segsa_accumulate_frame(const float* features, int d, int h0, int w
                                      void* workspace, size_t workspace_bytes,
                                      int64_t* counts, double* means, double* comoments);
 
+/*
+ * Per-class LSA (Gaussian KDE) models, packed once by the caller and reused for every frame.
+ * KDE of class c with scipy gaussian_kde semantics: bandwidth matrix B_c = L_c L_c^T over the
+ * active features, n_c references r_j. Class c has a model when active_count[c] > 0; then, with
+ * k = active_count[c], o = offset[c], n = ref_count[c], to = refs_t_offset[c], ro = ref_offset[c]:
+ *   active_index[o .. o+k)  the feature indices kept (each in [0, dim)),
+ *   centre[o .. o+k)        any point in feature space (the reference mean is best: it keeps the
+ *                           whitened numbers small); it cancels out of the result,
+ *   chol[chol_offset[c] ..] L_c, k x k row-major float64 lower triangle, diagonal > 0,
+ *   refs_t[to .. to+k*n)    whitened centred references y_j = L_c^-1 (r_j[active] - centre),
+ *                           TRANSPOSED: [k x n] row-major (y_j[i] at refs_t[to + i*n + j]);
+ *                           segsa_lsa_prepare_references fills it,
+ *   ref_norm2[ro .. ro+n)   ||y_j||^2,
+ *   log_norm[c]             -log(n) - k/2 log(2 pi) - sum_i log L_c[i][i].
+ * LSA(x) = -log f(x) = -(logsumexp_j(-||L^-1 (x[active] - r_j[active])||^2 / 2) + log_norm[c]).
+ * Pixels predicted as a class without a model (or outside [0, num_classes)) are not counted and
+ * get NaN in the map. For a future CUDA variant the array pointers are device pointers.
+ */
+typedef struct segsa_lsa_models {
+    int32_t num_classes;
+    int32_t dim;
+    const int32_t* active_count; /* [num_classes] */
+    const int64_t* offset;       /* [num_classes] into active_index and centre */
+    const int32_t* active_index; /* packed */
+    const double* centre;        /* packed */
+    const int64_t* chol_offset;  /* [num_classes] into chol */
+    const double* chol;          /* packed */
+    const int32_t* ref_count;    /* [num_classes] n_c (>= 1 when the class has a model) */
+    const int64_t* refs_t_offset;/* [num_classes] into refs_t (in doubles) */
+    const double* refs_t;        /* packed [k_c x n_c] blocks */
+    const int64_t* ref_offset;   /* [num_classes] into ref_norm2 */
+    const double* ref_norm2;     /* packed [n_c] blocks */
+    const double* log_norm;      /* [num_classes] */
+} segsa_lsa_models;
+
+/* Workspace bytes needed by segsa_lsa_frame for this frame shape (independent of the reference counts). */
+SEGSA_API int segsa_lsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
+
+/*
+ * Model preparation (once per model, may allocate): whitens n references [n x d] row-major
+ * float64 into refs_t [k x n] (y_j = L^-1 (r_j[active] - centre), transposed) and ref_norm2 [n].
+ */
+SEGSA_API int segsa_lsa_prepare_references(const double* references, int n, int d, int k,
+                                           const int32_t* active_index, const double* centre, const double* chol,
+                                           double* refs_t, double* ref_norm2);
+
+/*
+ * Fused whole-frame LSA: per class present, whitens the low-resolution cells its pixels touch
+ * (z = L^-1 (f[active] - centre)), forms <z_k, y_j> with one GEMM at low resolution (in chunks of
+ * references), and per output pixel interpolates the dot products with its bilinear/nearest
+ * weights, ||y_p - y_j||^2 = ||y_p||^2 - 2 y_p.y_j + ||y_j||^2, and an online log-sum-exp over the
+ * references. float64 throughout. Arguments as segsa_mdsa_frame; workspace of at least
+ * segsa_lsa_workspace_bytes.
+ */
+SEGSA_API int segsa_lsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                              const int32_t* predicted, int num_classes, const segsa_lsa_models* models,
+                              void* workspace, size_t workspace_bytes,
+                              float* sa_map_or_null, int64_t* class_pixels, double* class_sums);
+
 /* -------------------------------------------------------------- CUDA library: libsegsa_cuda */
 
 SEGSA_API int segsa_cuda_last_error(char* buf, size_t len);
