@@ -83,10 +83,12 @@ final class ScoreCommand implements Callable<Integer> {
             for (String n : notes) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
             List<String> warnings = new ArrayList<>();
-            List<ScoresCsv.Row> rows = new ScoringJob(scorer, sa, g).run(images, labels, progress, warnings);
+            ScoringJob job = new ScoringJob(scorer, sa, g);
+            List<ScoresCsv.Row> rows = job.run(images, labels, progress, warnings);
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
             ScoresCsv.write(out, rows, uncertainty);
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
+            System.out.println(ScoreSummary.stages(job.decodeSeconds(), scorer.stageSeconds()));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), b.name());
         }

@@ -35,6 +35,21 @@ final class ScoreSummary {
         return b.toString().stripTrailing();
     }
 
+    /** Time per frame in each stage, and SA time as a share of inference time. */
+    static String stages(double decodeSeconds, dev.segsa.score.FrameScorer.StageSeconds st) {
+        long n = Math.max(1, st.frames());
+        double total = decodeSeconds + st.inference() + st.sa();
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s %12s %8s%n", "stage", "ms/frame", "share"));
+        String[] names = {"decode", "inference", "sa"};
+        double[] secs = {decodeSeconds, st.inference(), st.sa()};
+        for (int i = 0; i < 3; i++) {
+            b.append(String.format(Locale.ROOT, "%-10s %12.1f %7.1f%%%n", names[i], 1000 * secs[i] / n, total > 0 ? 100 * secs[i] / total : 0));
+        }
+        b.append(String.format(Locale.ROOT, "%.2f frames/s end to end; SA time is %.1f%% of inference time",
+                total > 0 ? st.frames() / total : 0, st.inference() > 0 ? 100 * st.sa() / st.inference() : 0));
+        return b.toString();
+    }
+
     private static String fmt(double sum, int n) {
         return n == 0 ? "-" : String.format(Locale.ROOT, "%.4f", sum / n);
     }

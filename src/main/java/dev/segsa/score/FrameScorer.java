@@ -68,6 +68,10 @@ public final class FrameScorer {
         this.lsaScores = new FrameScores(sa.classes());
     }
 
+    private long inferenceNanos;
+    private long saNanos;
+    private long frames;
+
     public int classes() {
         return sa.classes();
     }
@@ -78,7 +82,10 @@ public final class FrameScorer {
      */
     public Result score(float[] chw, int height, int width, String what, boolean withMap) {
         try (PointerScope scope = new PointerScope()) {
+            long t0 = System.nanoTime();
             FrameOutput out = model.infer(chw, height, width, what, withUncertainty);
+            long t1 = System.nanoTime();
+            inferenceNanos += t1 - t0;
             if (out.classes() != sa.classes() || out.features().d() != sa.settings().featureDimension()) {
                 throw new SegsaException(what + ": model returned " + out.classes() + " classes and " + out.features().d()
                         + " features, the SA model was fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
@@ -101,8 +108,17 @@ public final class FrameScorer {
                 backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
                 for (int c = 0; c < sa.classes(); c++) lsa[c] = lsaScores.mean(c);
             }
+            saNanos += System.nanoTime() - t1;
+            frames++;
             return new Result(predicted, pixels, mdsa, lsa, 0, withMap ? mdsaScores.map().clone() : null, uncertainty);
         }
+    }
+
+    /** Seconds spent so far in the model (inference, logit upsampling, argmax) and in the SA kernels, over {@code frames} frames. */
+    public record StageSeconds(long frames, double inference, double sa) {}
+
+    public StageSeconds stageSeconds() {
+        return new StageSeconds(frames, inferenceNanos / 1e9, saNanos / 1e9);
     }
 
     /** [measure][class]: mean of each per-pixel measure over the pixels predicted as the class (NaN where none). */

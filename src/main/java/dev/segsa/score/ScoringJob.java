@@ -28,6 +28,13 @@ public final class ScoringJob {
     private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
                                FrameOverlap overlap) {}
 
+    private long decodeNanos;
+
+    /** Seconds spent decoding frames and labels (including resizing and normalisation). */
+    public double decodeSeconds() {
+        return decodeNanos / 1e9;
+    }
+
     public ScoringJob(FrameScorer scorer, SaModel sa, ClassGroups groups) {
         this.scorer = scorer;
         this.sa = sa;
@@ -42,6 +49,7 @@ public final class ScoringJob {
         List<ImageResult> results = new ArrayList<>();
         float[] input = null;
         for (Path frame : frames) {
+            long t0 = System.nanoTime();
             Path labelFile = labelDir == null ? null : FrameReader.labelFor(frame, labelDir);
             FrameReader.Frame f = reader.readFrame(frame, input);
             input = f.chw();
@@ -56,6 +64,7 @@ public final class ScoringJob {
                     }
                 }
             }
+            decodeNanos += System.nanoTime() - t0;
             String name = frame.getFileName().toString();
             FrameScorer.Result r = scorer.score(f.chw(), f.height(), f.width(), name, false);
             if (r.nonFiniteFeatures() > 0) {
