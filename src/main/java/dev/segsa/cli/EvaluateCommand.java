@@ -11,6 +11,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
+import dev.segsa.fit.SaModel;
+import dev.segsa.fit.SaModelFile;
+import dev.segsa.model.SegmentationModel;
+import dev.segsa.report.FrameHeatmaps;
+import dev.segsa.score.Backend;
+import dev.segsa.score.Backends;
+import dev.segsa.score.FrameScorer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -53,8 +60,23 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random baseline (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--model", paramLabel = "M.pt", description = "With --sa and --images: draw heatmaps of the highest- and lowest-SA frames.")
+    Path model;
+
+    @Option(names = "--sa", paramLabel = "FILE", description = "SA model file the scores were computed with (for heatmaps).")
+    Path saFile;
+
+    @Option(names = "--images", paramLabel = "DIR", description = "The scored frames (for heatmaps).")
+    Path images;
+
+    @Option(names = "--heatmaps", paramLabel = "K", defaultValue = "5", description = "Heatmaps of the K highest and K lowest frames (default: ${DEFAULT-VALUE}).")
+    int heatmapCount;
+
     @Override
     public Integer call() {
+        if ((model == null) != (saFile == null) || (model == null) != (images == null)) {
+            throw new IllegalArgumentException("--model, --sa and --images go together (they draw the heatmaps)");
+        }
         if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(out + ": --out must be a directory, it is a file");
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows to evaluate");
@@ -62,10 +84,45 @@ final class EvaluateCommand implements Callable<Integer> {
         if (!anyIou) throw new SegsaException(scores + ": the iou column is empty in every row; score with --labels to evaluate");
         ClassGroups g = parseGroups(groups, contents);
         Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g));
-        List<String> files = EvaluationReport.write(out, result, commandLine(), ModelFiles.sha256(scores));
+        List<EvaluationReport.Chart> heatmaps = model == null ? List.of() : heatmaps(contents, g);
+        List<String> files = EvaluationReport.write(out, result, commandLine(), ModelFiles.sha256(scores), heatmaps);
         System.out.println(EvaluationReport.rq1Table(result));
         System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
         return 0;
+    }
+
+    /** Image SA = pixel-weighted mean MDSA over the class rows of the image; heatmaps of the K highest and K lowest. */
+    private List<EvaluationReport.Chart> heatmaps(ScoresCsv.Contents contents, ClassGroups g) {
+        Set<String> groupNames = new java.util.HashSet<>();
+        g.groups().forEach(x -> groupNames.add(x.name()));
+        java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+        for (ScoresCsv.Row r : contents.rows()) {
+            if (groupNames.contains(r.className()) || !Double.isFinite(r.mdsa())) continue;
+            double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
+            a[0] += r.mdsa() * r.pixels();
+            a[1] += r.pixels();
+        }
+        List<java.util.Map.Entry<String, Double>> ranked = new ArrayList<>();
+        acc.forEach((img, a) -> { if (a[1] > 0) ranked.add(java.util.Map.entry(img, a[0] / a[1])); });
+        ranked.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
+        int k = Math.min(heatmapCount, ranked.size() / 2);
+        List<FrameHeatmaps.Request> requests = new ArrayList<>();
+        List<EvaluationReport.Chart> charts = new ArrayList<>();
+        for (int i = 0; i < 2 * k; i++) {
+            var e = i < k ? ranked.get(i) : ranked.get(ranked.size() - 2 * k + i);
+            String rank = i < k ? "highest-" + (i + 1) : "lowest-" + (2 * k - i);
+            String name = "heatmap_" + rank + "_" + e.getKey().replaceAll("[^A-Za-z0-9._-]", "_") + (e.getKey().endsWith(".png") ? "" : ".png");
+            String title = String.format(java.util.Locale.ROOT, "%s  %s  image MDSA %.3f", rank, e.getKey(), e.getValue());
+            requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
+            charts.add(new EvaluationReport.Chart(name, title));
+        }
+        SaModel sa = SaModelFile.read(saFile);
+        List<String> notes = new ArrayList<>();
+        try (SegmentationModel m = SegmentationModel.load(model, sa.settings().upsample());
+             Backend b = Backends.select(null)) {
+            FrameHeatmaps.write(requests, images, new FrameScorer(m, sa, b, false, notes), sa, out);
+        }
+        return charts;
     }
 
     /** Groups named in the spec must have rows in the scores file; members are class names as in its class column. */

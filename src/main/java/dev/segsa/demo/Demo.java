@@ -3,7 +3,6 @@ package dev.segsa.demo;
 import dev.segsa.SegsaException;
 import dev.segsa.evaluate.ClassGroups;
 import dev.segsa.evaluate.SpearmanCorrelation;
-import dev.segsa.features.FrameReader;
 import dev.segsa.fit.Fitter;
 import dev.segsa.fit.SaModel;
 import dev.segsa.fit.SaModelFile;
@@ -11,7 +10,7 @@ import dev.segsa.model.ModelMetadata;
 import dev.segsa.model.ModelSettings;
 import dev.segsa.model.SegmentationModel;
 import dev.segsa.report.AtomicOutput;
-import dev.segsa.report.HeatmapImage;
+import dev.segsa.report.FrameHeatmaps;
 import dev.segsa.report.Progress;
 import dev.segsa.report.ScoresCsv;
 import dev.segsa.score.Backend;
@@ -20,8 +19,6 @@ import dev.segsa.score.ScoringJob;
 import dev.segsa.synth.ConditionSpec;
 import dev.segsa.synth.SyntheticDataset;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -145,45 +142,14 @@ public final class Demo {
         List<FrameStat> ranked = frames.stream().filter(f -> Double.isFinite(f.mdsa()))
                 .sorted(Comparator.comparingDouble(FrameStat::mdsa).reversed()).toList();
         int k = Math.min(s.heatmaps(), ranked.size() / 2);
-        List<FrameStat> chosen = new ArrayList<>(ranked.subList(0, k));
-        chosen.addAll(ranked.subList(ranked.size() - k, ranked.size()));
-        SaModel.FitSettings fs = sa.settings();
-        FrameReader reader = new FrameReader(fs.mean(), fs.std(), fs.resize());
-        List<float[]> maps = new ArrayList<>();
-        List<int[]> sizes = new ArrayList<>();
-        for (FrameStat f : chosen) {
-            FrameReader.Frame frame = reader.readFrame(testDir.resolve("images").resolve(f.image()), null);
-            FrameScorer.Result r = scorer.score(frame.chw(), frame.height(), frame.width(), f.image(), true);
-            maps.add(r.mdsaMap());
-            sizes.add(new int[] {frame.width(), frame.height()});
-        }
-        // one colour scale for all heatmaps: 1st to 99th percentile of their pixels
-        float[] all = maps.stream().map(m -> m).reduce(new float[0], Demo::concat);
-        float[] finite = new float[all.length];
-        int n = 0;
-        for (float v : all) if (Float.isFinite(v)) finite[n++] = v;
-        Arrays.sort(finite, 0, n);
-        double lo = n == 0 ? 0 : finite[(int) (0.01 * (n - 1))], hi = n == 0 ? 1 : finite[(int) (0.99 * (n - 1))];
-        Path dir = s.out().resolve("heatmaps");
-        for (int i = 0; i < chosen.size(); i++) {
-            FrameStat f = chosen.get(i);
-            String rank = i < k ? "high-" + (i + 1) : "low-" + (chosen.size() - i);
-            BufferedImage img;
-            try {
-                img = ImageIO.read(testDir.resolve("images").resolve(f.image()).toFile());
-            } catch (IOException e) {
-                throw new SegsaException(f.image() + ": cannot read for the heatmap: " + e.getMessage(), e);
-            }
+        List<FrameHeatmaps.Request> requests = new ArrayList<>();
+        for (int i = 0; i < 2 * k; i++) {
+            FrameStat f = i < k ? ranked.get(i) : ranked.get(ranked.size() - 2 * k + i);
+            String rank = i < k ? "high-" + (i + 1) : "low-" + (2 * k - i);
             String title = String.format(Locale.ROOT, "%s  %s  MDSA %.2f  mean IoU %.2f  (%s)", rank, f.image(), f.mdsa(), f.meanIou(), f.condition());
-            HeatmapImage.write(HeatmapImage.render(img, maps.get(i), sizes.get(i)[0], sizes.get(i)[1], lo, hi, title),
-                    dir.resolve(rank + "-" + f.image()));
+            requests.add(new FrameHeatmaps.Request(f.image(), rank + "-" + f.image(), title));
         }
-    }
-
-    private static float[] concat(float[] a, float[] b) {
-        float[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
+        FrameHeatmaps.write(requests, testDir.resolve("images"), scorer, sa, s.out().resolve("heatmaps"));
     }
 
     static String summary(List<ScoresCsv.Row> rows, List<FrameStat> frames, List<String> classNames, ClassGroups groups) {

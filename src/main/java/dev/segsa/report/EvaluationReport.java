@@ -36,7 +36,16 @@ public final class EvaluationReport {
      * @param scoresSha256 of the scores file, shown in the report
      */
     public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256) {
+        return write(dir, r, command, scoresSha256, List.of());
+    }
+
+    /**
+     * As {@link #write(Path, Evaluation.Result, String, String)}, with heatmap pictures already
+     * written into {@code dir} (file names relative to it) shown in the Figure 8 section.
+     */
+    public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps) {
         List<String> files = new ArrayList<>();
+        heatmaps.forEach(h -> files.add(h.file()));
         EvaluationCsv.writeRq1(dir.resolve(RQ1_CSV), r);
         EvaluationCsv.writeRq2(dir.resolve(RQ2_CSV), r);
         EvaluationCsv.writeRq2Summary(dir.resolve(RQ2_SUMMARY_CSV), r);
@@ -70,7 +79,7 @@ public final class EvaluationReport {
                 files.add(name);
             }
         }
-        String html = html(r, command, scoresSha256, perScore, perTarget, files);
+        String html = html(r, command, scoresSha256, perScore, perTarget, heatmaps, files);
         AtomicOutput.write(dir.resolve(INDEX), html.getBytes(StandardCharsets.UTF_8));
         files.add(INDEX);
         return files;
@@ -114,6 +123,7 @@ public final class EvaluationReport {
     }
 
     private static String html(Evaluation.Result r, String command, String sha, List<Chart> perScore, List<Chart> perTarget,
+                               List<Chart> heatmaps,
                                List<String> files) {
         double[] th = r.settings().thresholds();
         List<String> cols = r.scores().scoreColumns();
@@ -206,9 +216,15 @@ public final class EvaluationReport {
         h.append("<h2>Highest and lowest ").append(esc(r.primaryScore())).append(" frames (paper Figure 8)</h2>\n")
                 .append("<p>Per class and group, the ").append(Evaluation.EXTREMES).append(" images with the highest and lowest ")
                 .append(esc(r.primaryScore())).append(" among the rows used. <a href=\"").append(EXTREMES_CSV).append("\">")
-                .append(EXTREMES_CSV).append("</a></p>\n")
-                .append("<p class=\"note\">Not done: per-pixel heatmaps. segsa score does not write per-pixel SA maps yet, so the ")
-                .append("frames are listed without their heatmaps.</p>\n");
+                .append(EXTREMES_CSV).append("</a></p>\n");
+        if (heatmaps.isEmpty()) {
+            h.append("<p class=\"note\">No heatmaps: run segsa evaluate with --model, --sa and --images to draw the per-pixel MDSA ")
+                    .append("of the highest- and lowest-SA frames.</p>\n");
+        } else {
+            h.append("<p>Per-pixel MDSA of the frames with the highest and lowest image SA (pixel-weighted mean MDSA over the frame), ")
+                    .append("on one colour scale.</p>\n");
+            for (Chart c : heatmaps) h.append("<p><img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\"></p>\n");
+        }
         for (Evaluation.Target t : r.targets()) {
             if (t.images() == 0) continue;
             h.append("<h3>").append(esc(t.name())).append(t.group() ? " (group)" : "").append("</h3>\n<table><tr><th>end</th>")

@@ -118,7 +118,7 @@ class EvaluateCommandTest {
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("segsa evaluate --scores " + scores), "command in the report");
         assertTrue(html.contains("<img src=\"rq2_mdsa_classification_t0.5.png\""));
-        assertTrue(html.contains("Not done: per-pixel heatmaps"));
+        assertTrue(html.contains("No heatmaps: run segsa evaluate with --model, --sa and --images"));
         assertTrue(html.contains("skipped: no IoU"));
         assertFalse(html.contains("http://") || html.contains("https://"), "self-contained");
         List<String> extremes = Files.readAllLines(out.resolve("extremes.csv"));
