@@ -37,33 +37,24 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void mdsa(FeatureMap f, UpsampleMode mode, int height, int width, int[] predicted,
                      MahalanobisModel[] models, FrameScores out) {
-        checkSize(predicted, height, width);
-        AxisInterpolation rows = AxisInterpolation.of(mode, f.h0(), height);
-        AxisInterpolation cols = AxisInterpolation.of(mode, f.w0(), width);
-        double[] x = new double[f.d()];
-        double[] z = new double[f.d()];
-        float[] map = out.map();
-        for (int y = 0; y < height; y++) {
-            for (int xx = 0; xx < width; xx++) {
-                int p = y * width + xx;
-                int c = predicted[p];
-                MahalanobisModel m = c >= 0 && c < models.length ? models[c] : null;
-                if (m == null) {
-                    if (map != null) map[p] = Float.NaN;
-                    continue;
-                }
-                f.activationTrace(rows, cols, y, xx, x);
-                double sa = m.mdsa(x, z);
-                out.pixels()[c]++;
-                out.sums()[c] += sa;
-                if (map != null) map[p] = (float) sa;
-            }
-        }
+        scorePixels(f, mode, height, width, predicted, models, MahalanobisModel::mdsa, out);
     }
 
     @Override
     public void lsa(FeatureMap f, UpsampleMode mode, int height, int width, int[] predicted,
                     KdeModel[] models, FrameScores out) {
+        scorePixels(f, mode, height, width, predicted, models, KdeModel::lsa, out);
+    }
+
+    /** SA of one activation trace under one class model; {@code scratch} has the trace's length. */
+    @FunctionalInterface
+    private interface PixelScore<M> {
+        double score(M model, double[] trace, double[] scratch);
+    }
+
+    /** Every pixel whose predicted class has a model: its trace, then its SA, into the class sums and the map. */
+    private static <M> void scorePixels(FeatureMap f, UpsampleMode mode, int height, int width, int[] predicted, M[] models,
+                                        PixelScore<M> sa, FrameScores out) {
         checkSize(predicted, height, width);
         AxisInterpolation rows = AxisInterpolation.of(mode, f.h0(), height);
         AxisInterpolation cols = AxisInterpolation.of(mode, f.w0(), width);
@@ -74,16 +65,16 @@ public final class ReferenceBackend implements Backend {
             for (int xx = 0; xx < width; xx++) {
                 int p = y * width + xx;
                 int c = predicted[p];
-                KdeModel m = c >= 0 && c < models.length ? models[c] : null;
+                M m = c >= 0 && c < models.length ? models[c] : null;
                 if (m == null) {
                     if (map != null) map[p] = Float.NaN;
                     continue;
                 }
                 f.activationTrace(rows, cols, y, xx, x);
-                double sa = m.lsa(x, z);
+                double v = sa.score(m, x, z);
                 out.pixels()[c]++;
-                out.sums()[c] += sa;
-                if (map != null) map[p] = (float) sa;
+                out.sums()[c] += v;
+                if (map != null) map[p] = (float) v;
             }
         }
     }
