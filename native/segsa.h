@@ -129,7 +129,8 @@ SEGSA_API int segsa_accumulate_frame(const float* features, int d, int h0, int w
  *   log_norm[c]             -log(n) - k/2 log(2 pi) - sum_i log L_c[i][i].
  * LSA(x) = -log f(x) = -(logsumexp_j(-||L^-1 (x[active] - r_j[active])||^2 / 2) + log_norm[c]).
  * Pixels predicted as a class without a model (or outside [0, num_classes)) are not counted and
- * get NaN in the map. For a future CUDA variant the array pointers are device pointers.
+ * get NaN in the map. For segsa_cuda_lsa_frame all array pointers inside the struct are device
+ * pointers (the struct itself lives in host memory).
  */
 typedef struct segsa_lsa_models {
     int32_t num_classes;
@@ -191,6 +192,43 @@ SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0
                                     void* workspace, size_t workspace_bytes,
                                     float* sa_map_or_null, int64_t* class_pixels, double* class_sums,
                                     void* stream);
+
+/* Device workspace bytes for segsa_cuda_lsa_frame (independent of the reference counts): about
+ * num_classes * h0*w0 * (d + 128) * 8 + H*W * 24 bytes. */
+SEGSA_API int segsa_cuda_lsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
+/*
+ * segsa_lsa_frame on the current device, same results (float64 throughout; the log-sum-exp runs
+ * over chunks of 128 references, so the last bits differ): every array argument is a device
+ * pointer (models: a host struct of device pointers), work is enqueued on `stream` (a
+ * cudaStream_t, NULL = default stream) and the call returns without synchronising; results are
+ * valid after the stream completes.
+ *   max_references  a host value >= every models->ref_count[c] of a class with a model (the
+ *                   largest one is best): it sizes the chunk loop without reading device memory.
+ * The models' device arrays are not validated (that would need a host round trip): the pixels of
+ * a class whose model is malformed (active_count < 0 or > d, ref_count < 1 or > max_references)
+ * are counted with a NaN score, so class_sums[c] is NaN; the other checks of segsa_lsa_frame
+ * (offsets, Cholesky diagonal, log_norm) are the caller's job.
+ */
+SEGSA_API int segsa_cuda_lsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                   const int32_t* predicted, int num_classes, const segsa_lsa_models* models,
+                                   int max_references, void* workspace, size_t workspace_bytes,
+                                   float* sa_map_or_null, int64_t* class_pixels, double* class_sums, void* stream);
+
+/* Device workspace bytes for segsa_cuda_accumulate_frame: about num_classes * h0*w0 * 72 bytes. */
+SEGSA_API int segsa_cuda_accumulate_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes,
+                                                    size_t* bytes);
+/*
+ * segsa_accumulate_frame on the current device, same outputs (counts equal; means and comoments in
+ * float64, equal up to rounding: the device sums in another order, with atomics, so the last bits
+ * may also differ from run to run): every array argument is a device pointer, work is enqueued on
+ * `stream` (a cudaStream_t, NULL = default stream) and the call returns without synchronising;
+ * results are valid after the stream completes. comoments [num_classes*d*d] also serves as
+ * scratch while the call runs.
+ */
+SEGSA_API int segsa_cuda_accumulate_frame(const float* features, int d, int h0, int w0, int H, int W,
+                                          int upsample_mode, const int32_t* labels, int num_classes,
+                                          void* workspace, size_t workspace_bytes,
+                                          int64_t* counts, double* means, double* comoments, void* stream);
 
 #ifdef __cplusplus
 }
