@@ -7,14 +7,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CAMVID="${1:-$ROOT/../shared/data/camvid}"
 OUT="${2:-$ROOT/docs/results/camvid}"
 WORK="$ROOT/out/camvid"
-GROUPS="movers=Car,Pedestrian,Bicyclist;thin=Pole,SignSymbol,Fence"
+CLASS_GROUPS="movers=Car,Pedestrian,Bicyclist;thin=Pole,SignSymbol,Fence"
 mkdir -p "$WORK"
 cd "$ROOT"
 set -x
 bin/segsa fit --model models/camvid.pt --images "$CAMVID/train" --labels "$CAMVID/trainannot" \
   --out "$WORK/camvid.sa" --lsa-references 10000 --seed 1
 bin/segsa score --model models/camvid.pt --sa "$WORK/camvid.sa" --images "$CAMVID/val" --labels "$CAMVID/valannot" \
-  --lsa --uncertainty --groups "$GROUPS" --out "$WORK/scores.csv"
-bin/segsa evaluate --scores "$WORK/scores.csv" --out "$OUT" --groups "$GROUPS" \
+  --lsa --uncertainty --groups "$CLASS_GROUPS" --out "$WORK/scores.csv"
+bin/segsa evaluate --scores "$WORK/scores.csv" --out "$OUT" --groups "$CLASS_GROUPS" \
   --model models/camvid.pt --sa "$WORK/camvid.sa" --images "$CAMVID/val" --heatmaps 5
 cp "$WORK/scores.csv" "$OUT/scores.csv"
