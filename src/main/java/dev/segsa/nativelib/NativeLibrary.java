@@ -73,6 +73,14 @@ public final class NativeLibrary {
             ADDRESS.withName("active_count"), ADDRESS.withName("offset"), ADDRESS.withName("active_index"),
             ADDRESS.withName("mean"), ADDRESS.withName("chol_offset"), ADDRESS.withName("chol"));
 
+    /** Layout of {@code segsa_lsa_models}: int32 num_classes, int32 dim, then twelve pointers. */
+    public static final StructLayout LSA_MODELS = MemoryLayout.structLayout(
+            JAVA_INT.withName("num_classes"), JAVA_INT.withName("dim"),
+            ADDRESS.withName("active_count"), ADDRESS.withName("offset"), ADDRESS.withName("active_index"),
+            ADDRESS.withName("centre"), ADDRESS.withName("chol_offset"), ADDRESS.withName("chol"),
+            ADDRESS.withName("ref_count"), ADDRESS.withName("refs_t_offset"), ADDRESS.withName("refs_t"),
+            ADDRESS.withName("ref_offset"), ADDRESS.withName("ref_norm2"), ADDRESS.withName("log_norm"));
+
     private NativeLibrary() {}
 
     /** A library that loaded, or the reason none did. */
@@ -428,6 +436,23 @@ public final class NativeLibrary {
         public static final MethodHandle MDSA_FRAME = handle(LIB, "segsa_cuda_mdsa_frame",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        public static final MethodHandle VERSION = handle(LIB, "segsa_cuda_version",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        public static final MethodHandle LSA_WORKSPACE_BYTES = handle(LIB, "segsa_cuda_lsa_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+        /**
+         * segsa_cuda_lsa_frame: as {@code segsa_lsa_frame} on device pointers, with {@code max_references}
+         * (host int) after the models and a trailing cudaStream_t.
+         */
+        public static final MethodHandle LSA_FRAME = handle(LIB, "segsa_cuda_lsa_frame",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        public static final MethodHandle ACCUMULATE_WORKSPACE_BYTES = handle(LIB, "segsa_cuda_accumulate_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+        /** segsa_cuda_accumulate_frame: as {@link Cpu#ACCUMULATE_FRAME} on device pointers, plus a trailing cudaStream_t. */
+        public static final MethodHandle ACCUMULATE_FRAME = handle(LIB, "segsa_cuda_accumulate_frame",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
         public static String lastError() {
             try (Arena a = Arena.ofConfined()) {

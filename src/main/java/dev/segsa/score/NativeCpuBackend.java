@@ -350,13 +350,7 @@ public final class NativeCpuBackend implements Backend {
     static final class Lsa {
         private Lsa() {}
 
-        /** Layout of {@code segsa_lsa_models}: int32 num_classes, int32 dim, then twelve pointers. */
-        static final StructLayout MODELS = MemoryLayout.structLayout(
-                JAVA_INT.withName("num_classes"), JAVA_INT.withName("dim"),
-                ADDRESS.withName("active_count"), ADDRESS.withName("offset"), ADDRESS.withName("active_index"),
-                ADDRESS.withName("centre"), ADDRESS.withName("chol_offset"), ADDRESS.withName("chol"),
-                ADDRESS.withName("ref_count"), ADDRESS.withName("refs_t_offset"), ADDRESS.withName("refs_t"),
-                ADDRESS.withName("ref_offset"), ADDRESS.withName("ref_norm2"), ADDRESS.withName("log_norm"));
+        static final StructLayout MODELS = NativeLibrary.LSA_MODELS;
 
         private static final SymbolLookup LIB = NativeLibrary.cpu();
 
