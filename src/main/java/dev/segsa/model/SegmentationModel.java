@@ -34,6 +34,8 @@ public final class SegmentationModel implements AutoCloseable {
     private final UpsampleMode upsample;
     private FloatPointer input;
     private long inputCapacity;
+    /** The predicted-class map handed out by {@link #infer}, reused while the frame size stays the same. */
+    private int[] predicted = new int[0];
     private boolean closed;
 
     private SegmentationModel(Path path, JitModule module, UpsampleMode upsample) {
@@ -127,7 +129,7 @@ public final class SegmentationModel implements AutoCloseable {
                 };
             }
             Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
-            int[] predicted = new int[height * width];
+            if (predicted.length != height * width) predicted = new int[height * width];
             MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width)
                     .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asIntBuffer().get(predicted);
             MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());

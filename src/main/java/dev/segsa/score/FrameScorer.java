@@ -31,6 +31,8 @@ public final class FrameScorer {
      * is null unless asked for, else [measure][class]: the mean over the pixels predicted as the
      * class of each softmax uncertainty measure, in the order of
      * {@link FrameOutput.SoftmaxUncertainty#NAMES} (NaN where no pixel is predicted as the class).
+     * {@code predicted} is the model's reused buffer (see {@link FrameOutput}): valid until the next
+     * {@code score}; the per-class arrays and {@code mdsaMap} are the caller's to keep.
      */
     public record Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
                          float[] mdsaMap, double[][] uncertainty) {
