@@ -19,6 +19,7 @@
 // sum_a cellw_a f_a / count; S = sum_(a,off) W' g(a) g(a+off)^T (g = f - mean, W' = W/2 for the
 // (0,0) offset) by a split-K tiled GEMM, and comoment = S + S^T.
 #include "segsa.h"
+#include "segsa_internal.hpp"
 
 #include <cuda_runtime.h>
 #include <math_constants.h>
@@ -29,6 +30,8 @@
 #include <cstring>
 
 namespace {
+
+using DevCarver = segsa::AlignedCarver<256>;
 
 thread_local char g_error[1024];
 
@@ -154,31 +157,22 @@ struct CudaWs {
 };
 
 size_t carve(unsigned char* base, CudaWs& w, int d, int h0, int w0, int H, int W, int C) {
-    size_t used = 0;
-    auto take = [&](size_t bytes) -> void* {
-        used = (used + 255) & ~static_cast<size_t>(255);
-        void* p = base ? base + used : nullptr;
-        used += bytes;
-        return p;
-    };
+    DevCarver cv(base);
     size_t cells = static_cast<size_t>(h0) * w0;
-    w.rlo = static_cast<int*>(take(sizeof(int) * H));
-    w.rhi = static_cast<int*>(take(sizeof(int) * H));
-    w.clo = static_cast<int*>(take(sizeof(int) * W));
-    w.chi = static_cast<int*>(take(sizeof(int) * W));
-    w.present = static_cast<int*>(take(sizeof(int) * C));
-    w.rwlo = static_cast<double*>(take(sizeof(double) * H));
-    w.rwhi = static_cast<double*>(take(sizeof(double) * H));
-    w.cwlo = static_cast<double*>(take(sizeof(double) * W));
-    w.cwhi = static_cast<double*>(take(sizeof(double) * W));
-    w.z = static_cast<double*>(take(sizeof(double) * cells * d * static_cast<size_t>(C)));
-    return used + 256;
+    w.rlo = cv.take<int>(H);
+    w.rhi = cv.take<int>(H);
+    w.clo = cv.take<int>(W);
+    w.chi = cv.take<int>(W);
+    w.present = cv.take<int>(C);
+    w.rwlo = cv.take<double>(H);
+    w.rwhi = cv.take<double>(H);
+    w.cwlo = cv.take<double>(W);
+    w.cwhi = cv.take<double>(W);
+    w.z = cv.take<double>(cells * d * static_cast<size_t>(C));
+    return cv.used();
 }
 
-unsigned char* align256(void* p) {
-    uintptr_t u = reinterpret_cast<uintptr_t>(p);
-    return reinterpret_cast<unsigned char*>((u + 255) & ~static_cast<uintptr_t>(255));
-}
+unsigned char* align256(void* p) { return static_cast<unsigned char*>(segsa::align_up<256>(p)); }
 
 // ================================================================ shared by LSA and accumulation
 
@@ -348,6 +342,25 @@ __global__ void lsa_prep_kernel(Geom g, const int32_t* predicted, int C, int d, 
 // D[c][cell][r] = <z_c(cell), y_(j0+r)> for r < min(kRefChunk, n_c - j0), touched cells of usable
 // classes. Block: 64 cells x 64 references (blockIdx.x, blockIdx.y), classes strided over gridDim.z;
 // tiles without a touched cell are skipped.
+// One reduction step of a 64 x 64 block tile (256 threads, 4 x 4 outputs each):
+// acc[s][t] += sum_kk As[kk][ty + 16 s] * Bs[kk][tx + 16 t]. Shared by the two GEMM kernels.
+__device__ __forceinline__ void tile_fma(const double (&As)[kTileK][kTile + 1], const double (&Bs)[kTileK][kTile + 1],
+                                         int tx, int ty, double (&acc)[4][4]) {
+#pragma unroll
+    for (int kk = 0; kk < kTileK; kk++) {
+        double a[4], b[4];
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            a[t] = As[kk][ty + 16 * t];
+            b[t] = Bs[kk][tx + 16 * t];
+        }
+#pragma unroll
+        for (int s = 0; s < 4; s++)
+#pragma unroll
+            for (int t = 0; t < 4; t++) acc[s][t] += a[s] * b[t];
+    }
+}
+
 __global__ void __launch_bounds__(kThreads) lsa_dots_kernel(int d, int cells, int C, segsa_lsa_models m, int max_refs,
                                                             const uint8_t* touched, const double* z, int j0, double* D) {
     __shared__ double As[kTileK][kTile + 1];  // z, [reduction][cell]
@@ -387,19 +400,7 @@ __global__ void __launch_bounds__(kThreads) lsa_dots_kernel(int d, int cells, in
                 Bs[kk][rr] = v;
             }
             __syncthreads();
-#pragma unroll
-            for (int kk = 0; kk < kTileK; kk++) {
-                double a[4], b[4];
-#pragma unroll
-                for (int t = 0; t < 4; t++) {
-                    a[t] = As[kk][ty + 16 * t];
-                    b[t] = Bs[kk][tx + 16 * t];
-                }
-#pragma unroll
-                for (int s = 0; s < 4; s++)
-#pragma unroll
-                    for (int t = 0; t < 4; t++) acc[s][t] += a[s] * b[t];
-            }
+            tile_fma(As, Bs, tx, ty, acc);
             __syncthreads();
         }
 #pragma unroll
@@ -626,19 +627,7 @@ __global__ void __launch_bounds__(kThreads) acc_comoment_kernel(const float* fea
                 Bs[kk][x] = vb;
             }
             __syncthreads();
-#pragma unroll
-            for (int kk = 0; kk < kTileK; kk++) {
-                double a[4], b[4];
-#pragma unroll
-                for (int t = 0; t < 4; t++) {
-                    a[t] = As[kk][ty + 16 * t];
-                    b[t] = Bs[kk][tx + 16 * t];
-                }
-#pragma unroll
-                for (int s = 0; s < 4; s++)
-#pragma unroll
-                    for (int t = 0; t < 4; t++) acc[s][t] += a[s] * b[t];
-            }
+            tile_fma(As, Bs, tx, ty, acc);
             __syncthreads();
         }
         double* Sc = S + static_cast<size_t>(c) * d * d;
@@ -681,22 +670,6 @@ __global__ void acc_symmetrize_kernel(int d, int C, const unsigned long long* co
 // ================================================================ host helpers
 
 // Bump allocator over a device workspace (null base: size query), 256-byte aligned slices.
-class DevCarver {
-public:
-    explicit DevCarver(unsigned char* base) : base_(base) {}
-    template <typename T>
-    T* take(size_t count) {
-        used_ = (used_ + 255) & ~static_cast<size_t>(255);
-        T* p = base_ ? reinterpret_cast<T*>(base_ + used_) : nullptr;
-        used_ += count * sizeof(T);
-        return p;
-    }
-    size_t bytes() const { return used_ + 256; }  // + slack for aligning an unaligned base
-
-private:
-    unsigned char* base_;
-    size_t used_ = 0;
-};
 
 struct AxisWs {
     int *rlo, *rhi, *clo, *chi;
@@ -749,7 +722,7 @@ size_t carve_lsa(unsigned char* base, LsaWs& w, int d, int h0, int w0, int H, in
     w.pnorm = cv.take<double>(npix);
     w.smax = cv.take<double>(npix);
     w.ssum = cv.take<double>(npix);
-    return cv.bytes();
+    return cv.used();
 }
 
 struct AccWs {
@@ -772,25 +745,13 @@ size_t carve_acc(unsigned char* base, AccWs& w, int h0, int w0, int H, int W, in
     w.pair_list = cv.take<int32_t>(static_cast<size_t>(C) * cells * kPairs);
     w.ncell = cv.take<int>(C);
     w.npair = cv.take<int>(C);
-    return cv.bytes();
+    return cv.used();
 }
 
-// The shape checks of the CPU library (check_frame_args in native/common.cpp), same messages.
+// The shape checks of the CPU library (native/segsa_internal.hpp), same messages.
 int check_frame(const char* fn, const float* features, int d, int h0, int w0, int H, int W, int mode,
                 const int32_t* per_pixel, int num_classes) {
-    if (features == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: features is null", fn);
-    if (d <= 0 || h0 <= 0 || w0 <= 0)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: feature shape [d=%d, h0=%d, w0=%d] must be positive", fn, d, h0, w0);
-    if (H <= 0 || W <= 0)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: output size H=%d x W=%d must be positive", fn, H, W);
-    if (static_cast<int64_t>(H) * W > INT32_MAX || static_cast<int64_t>(h0) * w0 > INT32_MAX / 16)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: frame too large (H=%d, W=%d, h0=%d, w0=%d)", fn, H, W, h0, w0);
-    if (mode < 0 || mode > 2)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT,
-                    "%s: upsample_mode=%d, expected 0 (bilinear), 1 (bilinear aligned) or 2 (nearest)", fn, mode);
-    if (per_pixel == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: per-pixel class array is null", fn);
-    if (num_classes <= 0) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: num_classes=%d must be positive", fn, num_classes);
-    return SEGSA_OK;
+    return segsa::check_frame_shape(&fail, fn, features, d, h0, w0, H, W, mode, per_pixel, num_classes);
 }
 
 // Workspace size arguments: positive, and small enough that the byte count cannot overflow.

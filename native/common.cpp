@@ -75,18 +75,7 @@ void axis_init(int mode, int in, int out, Axis& a) {
 
 int check_frame_args(const char* fn, const float* features, int d, int h0, int w0, int H, int W, int mode,
                      const int32_t* per_pixel, int num_classes) {
-    if (features == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: features is null", fn);
-    if (d <= 0 || h0 <= 0 || w0 <= 0)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: feature shape [d=%d, h0=%d, w0=%d] must be positive", fn, d, h0, w0);
-    if (H <= 0 || W <= 0)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: output size H=%d x W=%d must be positive", fn, H, W);
-    if (static_cast<int64_t>(H) * W > INT32_MAX || static_cast<int64_t>(h0) * w0 > INT32_MAX / 16)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: frame too large (H=%d, W=%d, h0=%d, w0=%d)", fn, H, W, h0, w0);
-    if (mode < 0 || mode > 2)
-        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: upsample_mode=%d, expected 0 (bilinear), 1 (bilinear aligned) or 2 (nearest)", fn, mode);
-    if (per_pixel == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: per-pixel class array is null", fn);
-    if (num_classes <= 0) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: num_classes=%d must be positive", fn, num_classes);
-    return SEGSA_OK;
+    return check_frame_shape(&fail, fn, features, d, h0, w0, H, W, mode, per_pixel, num_classes);
 }
 
 }  // namespace segsa

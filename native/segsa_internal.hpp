@@ -6,6 +6,7 @@
 
 #include <cstdarg>
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <exception>
 
@@ -25,28 +26,57 @@ struct Axis {
 };
 void axis_init(int mode, int in, int out, Axis& a);
 
-// Bump allocator over a caller workspace (or a null base for size queries).
-class Carver {
+// Bump allocator over a caller workspace (or a null base for size queries), slices aligned to
+// Align bytes. Shared by libsegsa_cpu (64) and libsegsa_cuda (256).
+template <size_t Align>
+class AlignedCarver {
+    static_assert((Align & (Align - 1)) == 0, "Align must be a power of two");
+
 public:
-    explicit Carver(void* base) : base_(static_cast<unsigned char*>(base)) {}
+    explicit AlignedCarver(void* base) : base_(static_cast<unsigned char*>(base)) {}
     template <typename T>
     T* take(size_t count) {
-        used_ = (used_ + 63) & ~static_cast<size_t>(63);
+        used_ = (used_ + Align - 1) & ~static_cast<size_t>(Align - 1);
         T* p = base_ ? reinterpret_cast<T*>(base_ + used_) : nullptr;
         used_ += count * sizeof(T);
         return p;
     }
-    size_t used() const { return used_ + 64; }  // + slack for aligning an unaligned base
+    size_t used() const { return used_ + Align; }  // + slack for aligning an unaligned base
 
 private:
     unsigned char* base_;
     size_t used_ = 0;
 };
 
-// Aligns a workspace pointer to 64 bytes (Carver::used() reserves the slack).
-inline void* align64(void* p) {
+using Carver = AlignedCarver<64>;
+
+// Aligns a workspace pointer up to Align bytes (AlignedCarver<Align>::used() reserves the slack).
+template <size_t Align>
+inline void* align_up(void* p) {
     uintptr_t u = reinterpret_cast<uintptr_t>(p);
-    return reinterpret_cast<void*>((u + 63) & ~static_cast<uintptr_t>(63));
+    return reinterpret_cast<void*>((u + Align - 1) & ~static_cast<uintptr_t>(Align - 1));
+}
+
+inline void* align64(void* p) { return align_up<64>(p); }
+
+// The frame-argument checks of every frame kernel, CPU and CUDA alike (same messages); `fail`
+// is the calling library's error setter.
+using FailFunction = int (*)(int code, const char* fmt, ...);
+inline int check_frame_shape(FailFunction fail, const char* fn, const float* features, int d, int h0, int w0, int H,
+                             int W, int mode, const int32_t* per_pixel, int num_classes) {
+    if (features == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: features is null", fn);
+    if (d <= 0 || h0 <= 0 || w0 <= 0)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: feature shape [d=%d, h0=%d, w0=%d] must be positive", fn, d, h0, w0);
+    if (H <= 0 || W <= 0)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: output size H=%d x W=%d must be positive", fn, H, W);
+    if (static_cast<int64_t>(H) * W > INT32_MAX || static_cast<int64_t>(h0) * w0 > INT32_MAX / 16)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: frame too large (H=%d, W=%d, h0=%d, w0=%d)", fn, H, W, h0, w0);
+    if (mode < 0 || mode > 2)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT,
+                    "%s: upsample_mode=%d, expected 0 (bilinear), 1 (bilinear aligned) or 2 (nearest)", fn, mode);
+    if (per_pixel == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: per-pixel class array is null", fn);
+    if (num_classes <= 0) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: num_classes=%d must be positive", fn, num_classes);
+    return SEGSA_OK;
 }
 
 int check_frame_args(const char* fn, const float* features, int d, int h0, int w0, int H, int W, int mode,
