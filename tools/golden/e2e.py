@@ -4,7 +4,7 @@ fit + score, computed independently with numpy/scipy.
 
 How to run (from the repository root; needs only python3 with numpy and scipy, no PIL, no torch):
 
-    python3 tools/golden/e2e.py [--out src/test/resources/e2e] [--seed 7]
+    python3 tools/golden/e2e.py [--out src/testdata/e2e] [--seed 7]
 
 Deterministic. It tries seeds from --seed upwards and keeps the first whose data meet the fixture's
 conditions (printed: every class predicted somewhere in train and in val, every class with at

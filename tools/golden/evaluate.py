@@ -3,7 +3,7 @@
 
 How to run (from the repository root; python3 with numpy and scipy only):
 
-    python3 tools/golden/evaluate.py [--out src/test/resources/golden/evaluate.json]
+    python3 tools/golden/evaluate.py [--out src/testdata/golden/evaluate.json]
 
 Deterministic. Writes one JSON file with:
 
@@ -13,7 +13,7 @@ Deterministic. Writes one JSON file with:
   clopper_pearson one-sided upper confidence bounds of a binomial rate, x events in n trials:
                   scipy.stats.beta.ppf(confidence, x + 1, n - x) (1 when x == n).
   uncertainty     the softmax uncertainty baselines of the e2e fixture (tools/golden/e2e.py, files in
-                  src/test/resources/e2e) for segsa score --uncertainty --groups "pair=0,1;rest=2,3"
+                  src/testdata/e2e) for segsa score --uncertainty --groups "pair=0,1;rest=2,3"
                   on val/: per "image/class" (class ids, then group names) the four columns
                   [entropy, margin, least_confidence, deepgini], null where the cell is empty.
                   p = softmax over classes of the logits upsampled bilinearly (align_corners False,
@@ -134,8 +134,8 @@ def uncertainty_values(fixture):
 def main():
     ap = argparse.ArgumentParser()
     root = os.path.dirname(os.path.dirname(HERE))
-    ap.add_argument("--out", default=os.path.join(root, "src/test/resources/golden/evaluate.json"))
-    ap.add_argument("--fixture", default=os.path.join(root, "src/test/resources/e2e"))
+    ap.add_argument("--out", default=os.path.join(root, "src/testdata/golden/evaluate.json"))
+    ap.add_argument("--fixture", default=os.path.join(root, "src/testdata/e2e"))
     args = ap.parse_args()
     doc = {"generator": "tools/golden/evaluate.py", "numpy": np.__version__, "scipy": scipy.__version__,
            "spearman": spearman_cases(), "clopper_pearson": clopper_pearson_cases(),

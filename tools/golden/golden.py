@@ -3,7 +3,7 @@
 
 How to run (from the repository root; needs only python3 with numpy and scipy):
 
-    python3 tools/golden/golden.py [--out src/test/resources/golden] [--seed 20240607]
+    python3 tools/golden/golden.py [--out src/testdata/golden] [--seed 20240607]
 
 It is deterministic (numpy default_rng with a fixed seed) and rewrites these JSON files:
 

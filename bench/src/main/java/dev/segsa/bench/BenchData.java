@@ -1,10 +1,10 @@
 package dev.segsa.bench;
 
 import dev.segsa.features.FeatureMap;
-import dev.segsa.fit.ClassStatistics;
-import dev.segsa.fit.KdeModel;
-import dev.segsa.fit.MahalanobisModel;
-import dev.segsa.fit.Whitening;
+import dev.segsa.samodel.ClassStatistics;
+import dev.segsa.samodel.KdeModel;
+import dev.segsa.samodel.MahalanobisModel;
+import dev.segsa.samodel.Whitening;
 import dev.segsa.model.LibTorch;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;

@@ -1,9 +1,9 @@
 package dev.segsa.bench;
 
 import dev.segsa.features.UpsampleMode;
-import dev.segsa.fit.ClassStatistics;
-import dev.segsa.score.NativeCpuBackend;
-import dev.segsa.score.ReferenceBackend;
+import dev.segsa.samodel.ClassStatistics;
+import dev.segsa.kernel.NativeCpuBackend;
+import dev.segsa.kernel.ReferenceBackend;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

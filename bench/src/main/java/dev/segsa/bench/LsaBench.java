@@ -1,11 +1,11 @@
 package dev.segsa.bench;
 
 import dev.segsa.features.UpsampleMode;
-import dev.segsa.fit.KdeModel;
-import dev.segsa.fit.Whitening;
+import dev.segsa.samodel.KdeModel;
+import dev.segsa.samodel.Whitening;
 import dev.segsa.model.LibTorch;
-import dev.segsa.score.FrameScores;
-import dev.segsa.score.NativeCpuBackend;
+import dev.segsa.kernel.FrameScores;
+import dev.segsa.kernel.NativeCpuBackend;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;

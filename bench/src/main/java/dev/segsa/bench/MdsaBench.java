@@ -1,11 +1,11 @@
 package dev.segsa.bench;
 
-import dev.segsa.fit.MahalanobisModel;
-import dev.segsa.fit.Whitening;
+import dev.segsa.samodel.MahalanobisModel;
+import dev.segsa.samodel.Whitening;
 import dev.segsa.model.LibTorch;
-import dev.segsa.score.FrameScores;
-import dev.segsa.score.NativeCpuBackend;
-import dev.segsa.score.ReferenceBackend;
+import dev.segsa.kernel.FrameScores;
+import dev.segsa.kernel.NativeCpuBackend;
+import dev.segsa.kernel.ReferenceBackend;
 import dev.segsa.features.UpsampleMode;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,0 +1,157 @@
+package dev.segsa.cli;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.scores.ClassGroups;
+import dev.segsa.evaluate.Evaluation;
+import dev.segsa.model.ModelFiles;
+import dev.segsa.report.EvaluationReport;
+import dev.segsa.scores.ScoresCsv;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import dev.segsa.samodel.SaModel;
+import dev.segsa.samodel.SaModelFile;
+import dev.segsa.model.SegmentationModel;
+import dev.segsa.report.FrameHeatmaps;
+import dev.segsa.kernel.Backend;
+import dev.segsa.kernel.Backends;
+import dev.segsa.score.FrameScorer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Evaluates a scores file with IoU (segsa score --labels): RQ1, the Spearman rank correlation between "
+                + "image score and image IoU per class and group with its two-sided p-value (paper Table 3), and RQ2, the "
+                + "classification and IoU inaccuracy of skipping the x% lowest-scored images for x = 0, 5, ..., 100 "
+                + "(paper Figure 9), for MDSA, LSA and the uncertainty baselines present, against an oracle and a random order. "
+                + "Writes rq1.csv, rq2.csv, rq2_summary.csv, extremes.csv, PNG charts and a self-contained index.html into --out. "
+                + "Rows with an empty IoU or an empty score are skipped (and counted in the report).",
+                "",
+                "Example: segsa evaluate --scores scores.csv --out report/ --groups \"vehicles=Car,Pedestrian\""})
+final class EvaluateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--scores", required = true, paramLabel = "scores.csv", description = "Scores with IoU, written by segsa score --labels.")
+    Path scores;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the report (created; files in it are replaced).")
+    Path out;
+
+    @Option(names = "--groups", paramLabel = "SPEC",
+            description = "Which rows of the scores file are class groups, e.g. \"lanes=1,2,3;markers=4,5\" (members named as in "
+                    + "the class column); the group rows themselves must come from segsa score --groups.")
+    String groups;
+
+    @Option(names = "--thresholds", paramLabel = "T,T,...", split = ",", defaultValue = "0.5,0.6,0.7,0.8,0.9",
+            description = "IoU thresholds of the classification inaccuracy (default: ${DEFAULT-VALUE}).")
+    double[] thresholds;
+
+    @Option(names = "--random-repeats", paramLabel = "N", defaultValue = "100",
+            description = "Shuffles averaged for the random baseline (default: ${DEFAULT-VALUE}).")
+    int randomRepeats;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random baseline (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--model", paramLabel = "M.pt", description = "With --sa and --images: draw heatmaps of the highest- and lowest-SA frames.")
+    Path model;
+
+    @Option(names = "--sa", paramLabel = "FILE", description = "SA model file the scores were computed with (for heatmaps).")
+    Path saFile;
+
+    @Option(names = "--images", paramLabel = "DIR", description = "The scored frames (for heatmaps).")
+    Path images;
+
+    @Option(names = "--heatmaps", paramLabel = "K", defaultValue = "5", description = "Heatmaps of the K highest and K lowest frames (default: ${DEFAULT-VALUE}).")
+    int heatmapCount;
+
+    @Override
+    public Integer call() {
+        if ((model == null) != (saFile == null) || (model == null) != (images == null)) {
+            throw new IllegalArgumentException("--model, --sa and --images go together (they draw the heatmaps)");
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(out + ": --out must be a directory, it is a file");
+        ScoresCsv.Contents contents = ScoresCsv.read(scores);
+        if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows to evaluate");
+        boolean anyIou = contents.rows().stream().anyMatch(r -> !Double.isNaN(r.iou()));
+        if (!anyIou) throw new SegsaException(scores + ": the iou column is empty in every row; score with --labels to evaluate");
+        ClassGroups g = parseGroups(groups, contents);
+        Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g));
+        List<EvaluationReport.Chart> heatmaps = model == null ? List.of() : heatmaps(contents, g);
+        List<String> files = EvaluationReport.write(out, result, commandLine(), ModelFiles.sha256(scores), heatmaps);
+        System.out.println(EvaluationReport.rq1Table(result));
+        System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
+        return 0;
+    }
+
+    /** Image SA = pixel-weighted mean MDSA over the class rows of the image; heatmaps of the K highest and K lowest. */
+    private List<EvaluationReport.Chart> heatmaps(ScoresCsv.Contents contents, ClassGroups g) {
+        Set<String> groupNames = new java.util.HashSet<>();
+        g.groups().forEach(x -> groupNames.add(x.name()));
+        java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+        for (ScoresCsv.Row r : contents.rows()) {
+            if (groupNames.contains(r.className()) || !Double.isFinite(r.mdsa())) continue;
+            double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
+            a[0] += r.mdsa() * r.pixels();
+            a[1] += r.pixels();
+        }
+        List<java.util.Map.Entry<String, Double>> ranked = new ArrayList<>();
+        acc.forEach((img, a) -> { if (a[1] > 0) ranked.add(java.util.Map.entry(img, a[0] / a[1])); });
+        ranked.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
+        int k = Math.min(heatmapCount, ranked.size() / 2);
+        List<FrameHeatmaps.Request> requests = new ArrayList<>();
+        List<EvaluationReport.Chart> charts = new ArrayList<>();
+        for (int i = 0; i < 2 * k; i++) {
+            var e = i < k ? ranked.get(i) : ranked.get(ranked.size() - 2 * k + i);
+            String rank = i < k ? "highest-" + (i + 1) : "lowest-" + (2 * k - i);
+            String name = "heatmap_" + rank + "_" + e.getKey().replaceAll("[^A-Za-z0-9._-]", "_") + (e.getKey().endsWith(".png") ? "" : ".png");
+            String title = String.format(java.util.Locale.ROOT, "%s  %s  image MDSA %.3f", rank, e.getKey(), e.getValue());
+            requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
+            charts.add(new EvaluationReport.Chart(name, title));
+        }
+        SaModel sa = SaModelFile.read(saFile);
+        List<String> notes = new ArrayList<>();
+        try (SegmentationModel m = SegmentationModel.load(model, sa.settings().upsample());
+             Backend b = Backends.select(null)) {
+            FrameHeatmaps.write(requests, images, new FrameScorer(m, sa, b, false, notes), sa, out);
+        }
+        return charts;
+    }
+
+    /** Groups named in the spec must have rows in the scores file; members are class names as in its class column. */
+    static ClassGroups parseGroups(String spec, ScoresCsv.Contents contents) {
+        if (spec == null || spec.isBlank()) return ClassGroups.none();
+        Set<String> groupNames = new LinkedHashSet<>();
+        Set<String> members = new LinkedHashSet<>();
+        for (String part : spec.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) continue; // ClassGroups.parse reports the malformed part
+            groupNames.add(part.substring(0, eq).trim());
+            for (String m : part.substring(eq + 1).split(",")) if (!m.isBlank()) members.add(m.trim());
+        }
+        Set<String> classNames = new LinkedHashSet<>();
+        for (ScoresCsv.Row r : contents.rows()) if (!groupNames.contains(r.className())) classNames.add(r.className());
+        for (String m : members) {
+            if (!classNames.contains(m)) {
+                throw new SegsaException("--groups: class '" + m + "' does not appear in the class column of " + contents.file()
+                        + " (name group members as they appear there)");
+            }
+        }
+        return ClassGroups.parse(spec, new ArrayList<>(classNames));
+    }
+
+    private String commandLine() {
+        StringBuilder b = new StringBuilder("segsa");
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        if (args.isEmpty() || !args.get(0).equals(spec.name())) b.append(' ').append(spec.name());
+        for (String a : args) b.append(' ').append(a.isEmpty() || a.matches(".*[\\s\"';&|<>$].*") ? "'" + a.replace("'", "'\\''") + "'" : a);
+        return b.toString();
+    }
+}

@@ -1,0 +1,171 @@
+package dev.segsa.cli;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.evaluate.FrameSelection;
+import dev.segsa.scores.ScoresCsv;
+import dev.segsa.report.SelectionCsv;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "select", mixinStandardHelpOptions = true,
+        description = {"Ranks the frames of one class or group by a score for labelling (highest first) and marks the lowest "
+                + "ones to skip: a fixed --skip-fraction, or, with a labelled pilot set, the largest fraction whose one-sided "
+                + "Clopper-Pearson upper confidence bound on the share of skipped pilot images with IoU below --iou-threshold "
+                + "is at most --tolerance. Writes rank,image,score,pixels,decision. With --retrain-subsets instead writes the "
+                + "paper's RQ3 lists: High/Low/Random x Small/Medium/Large (level,size,image,score,pixels).",
+                "",
+                "Examples:",
+                "  segsa select --scores scores.csv --class Car --skip-fraction 0.4 --out list.csv",
+                "  segsa select --scores scores.csv --class Car --tolerance 0.05 --pilot pilot.csv --out list.csv",
+                "  segsa select --scores pool.csv --class Car --retrain-subsets --base-size 16750 --out subsets.csv"})
+final class SelectCommand implements Callable<Integer> {
+    @Option(names = "--scores", required = true, paramLabel = "scores.csv", description = "Scores of the frames to rank (segsa score).")
+    Path scores;
+
+    @Option(names = "--out", required = true, paramLabel = "list.csv", description = "CSV to write.")
+    Path out;
+
+    @Option(names = "--score", paramLabel = "COLUMN",
+            description = "Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini (default: mdsa if present, "
+                    + "else the first score column with values).")
+    String score;
+
+    @Option(names = "--class", paramLabel = "K",
+            description = "Class or group (as in the class column) whose score ranks the frames; needed when there are several.")
+    String target;
+
+    @Option(names = "--skip-fraction", paramLabel = "X", description = "Skip the lowest-scored fraction X (0..1) of the frames.")
+    Double skipFraction;
+
+    @Option(names = "--tolerance", paramLabel = "T", description = "Largest acceptable share of skipped frames below the IoU threshold (needs --pilot).")
+    Double tolerance;
+
+    @Option(names = "--pilot", paramLabel = "pilot.csv", description = "Scores with IoU of a labelled pilot set (segsa score --labels), for --tolerance.")
+    Path pilot;
+
+    @Option(names = "--iou-threshold", paramLabel = "T", defaultValue = "0.5",
+            description = "A skipped frame is a miss when its IoU is below this (default: ${DEFAULT-VALUE}).")
+    double iouThreshold;
+
+    @Option(names = "--confidence", paramLabel = "C", defaultValue = "0.95",
+            description = "Confidence of the one-sided Clopper-Pearson upper bound (default: ${DEFAULT-VALUE}).")
+    double confidence;
+
+    @Option(names = "--retrain-subsets", description = "Write the RQ3 retraining subsets instead of a labelling list.")
+    boolean retrainSubsets;
+
+    @Option(names = "--min-pixels", paramLabel = "N", defaultValue = "1000",
+            description = "Retraining pool: frames with more than N pixels predicted as --class (default: ${DEFAULT-VALUE}).")
+    long minPixels;
+
+    @Option(names = "--base-size", paramLabel = "N", description = "Size of the base training set; subsets are 10/20/30% of it.")
+    Integer baseSize;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the retraining samples (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        int modes = (skipFraction != null ? 1 : 0) + (tolerance != null ? 1 : 0) + (retrainSubsets ? 1 : 0);
+        if (modes != 1) {
+            throw new IllegalArgumentException("choose exactly one of --skip-fraction X, --tolerance T --pilot pilot.csv, "
+                    + "or --retrain-subsets");
+        }
+        if (tolerance != null && pilot == null) throw new IllegalArgumentException("--tolerance needs a labelled --pilot scores file");
+        if (pilot != null && tolerance == null) throw new IllegalArgumentException("--pilot is only used with --tolerance");
+        if (retrainSubsets && (target == null || baseSize == null)) {
+            throw new IllegalArgumentException("--retrain-subsets needs --class K and --base-size N");
+        }
+        if (!retrainSubsets && baseSize != null) throw new IllegalArgumentException("--base-size is only used with --retrain-subsets");
+        ScoresCsv.Contents contents = ScoresCsv.read(scores);
+        String column = scoreColumn(contents);
+        String k = target(contents);
+        List<FrameSelection.Candidate> candidates = FrameSelection.candidates(contents, k, column);
+        long scored = candidates.stream().filter(c -> !Double.isNaN(c.score())).count();
+        if (scored == 0) throw new SegsaException(scores + ": no frame has a " + column + " score for '" + k + "'");
+        Set<String> images = new LinkedHashSet<>();
+        contents.rows().forEach(r -> images.add(r.image()));
+
+        if (retrainSubsets) {
+            List<FrameSelection.RetrainSubset> subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed);
+            SelectionCsv.writeRetrain(out, subsets);
+            System.out.printf(Locale.ROOT, "retraining subsets for '%s' by %s (pool: frames with more than %d predicted pixels; "
+                    + "High/Low from the top/bottom %d%%):%n", k, column, minPixels, FrameSelection.LEVEL_POOL_PERCENT);
+            for (FrameSelection.RetrainSubset s : subsets) {
+                System.out.printf(Locale.ROOT, "  %-6s %-6s %6d frames%n", s.level(), s.size(), s.frames().size());
+            }
+            System.out.println("wrote " + out);
+            return 0;
+        }
+        List<FrameSelection.Decision> decisions;
+        if (skipFraction != null) {
+            decisions = FrameSelection.skipLowest(candidates, skipFraction);
+        } else {
+            ScoresCsv.Contents pilotContents = ScoresCsv.read(pilot);
+            if (!pilotContents.scoreColumns().contains(column)) throw new SegsaException(pilot + ": has no " + column + " scores");
+            FrameSelection.PilotChoice choice = FrameSelection.choose(FrameSelection.candidates(pilotContents, k, column),
+                    iouThreshold, tolerance, confidence);
+            if (choice.pilotImages() == 0) {
+                throw new SegsaException(pilot + ": no row for '" + k + "' has both a " + column + " score and an IoU");
+            }
+            int skip = (int) ((long) choice.skippedPilot() * scored / choice.pilotImages());
+            decisions = FrameSelection.skipCount(candidates, skip);
+            System.out.printf(Locale.ROOT, "pilot %s: %d frames of '%s' with %s and IoU; bound: one-sided Clopper-Pearson upper "
+                            + "bound at confidence %s on the share of skipped frames with IoU below %s%n", pilot, choice.pilotImages(),
+                    k, column, confidence, iouThreshold);
+            if (choice.skippedPilot() == 0) {
+                System.out.printf(Locale.ROOT, "  no skip fraction keeps the bound within %s: skipping nothing (with no misses at all "
+                        + "the bound needs at least %d skipped pilot frames)%n", tolerance, choice.minimumPilotForZeroEvents());
+            } else {
+                System.out.printf(Locale.ROOT, "  largest skip fraction within %s: %.4f (%d of %d pilot frames skipped, %d below "
+                                + "IoU %s, observed %.4f, upper bound %.4f; pilot %s cut-off %s)%n", tolerance, choice.skipFraction(),
+                        choice.skippedPilot(), choice.pilotImages(), choice.belowPilot(), iouThreshold,
+                        (double) choice.belowPilot() / choice.skippedPilot(), choice.upperBound(), column, choice.scoreCutoff());
+            }
+        }
+        SelectionCsv.writeLabelling(out, decisions);
+        long skipped = decisions.stream().filter(FrameSelection.Decision::skip).count();
+        System.out.printf(Locale.ROOT, "'%s' by %s: %d frames ranked, %d to label, %d skipped", k, column, decisions.size(),
+                decisions.size() - skipped, skipped);
+        if (scored < decisions.size()) System.out.printf(Locale.ROOT, " (%d without a score are always labelled)", decisions.size() - scored);
+        System.out.println();
+        if (images.size() > decisions.size()) {
+            System.out.printf(Locale.ROOT, "%d of the %d frames in %s have no row for '%s' and are not listed%n",
+                    images.size() - decisions.size(), images.size(), scores, k);
+        }
+        System.out.println("wrote " + out);
+        return 0;
+    }
+
+    private String scoreColumn(ScoresCsv.Contents contents) {
+        if (score == null) return contents.scoreColumns().contains("mdsa") ? "mdsa" : contents.scoreColumns().get(0);
+        if (!ScoresCsv.SCORE_COLUMNS.contains(score)) {
+            throw new IllegalArgumentException("--score " + score + ": expected one of " + String.join(", ", ScoresCsv.SCORE_COLUMNS));
+        }
+        if (!contents.scoreColumns().contains(score)) {
+            throw new SegsaException(scores + ": the " + score + " column is absent or empty (present: "
+                    + String.join(", ", contents.scoreColumns()) + ")");
+        }
+        return score;
+    }
+
+    private String target(ScoresCsv.Contents contents) {
+        Set<String> names = new LinkedHashSet<>();
+        contents.rows().forEach(r -> names.add(r.className()));
+        if (target == null) {
+            if (names.size() == 1) return names.iterator().next();
+            throw new IllegalArgumentException("--class is needed: " + scores + " has rows for " + String.join(", ", names));
+        }
+        if (!names.contains(target)) {
+            throw new SegsaException(scores + ": no rows for class '" + target + "' (classes and groups: " + String.join(", ", names) + ")");
+        }
+        return target;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.segsa.io;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * One progress line (done/total, frames/s, ETA) redrawn in place on a terminal; silent when
+ * standard error is not a terminal (logs, CI), so logs stay quiet.
+ */
+public final class Progress {
+    private final String what;
+    private final int total;
+    private final PrintStream out;
+    private final boolean enabled;
+    private final long start = System.nanoTime();
+    private long lastDraw;
+    private int done;
+
+    public Progress(String what, int total) {
+        this(what, total, System.err, System.console() != null && System.console().isTerminal());
+    }
+
+    public Progress(String what, int total, PrintStream out, boolean enabled) {
+        this.what = what;
+        this.total = total;
+        this.out = out;
+        this.enabled = enabled;
+    }
+
+    public void step() {
+        done++;
+        if (!enabled) return;
+        long now = System.nanoTime();
+        if (done < total && now - lastDraw < 200_000_000L) return;
+        lastDraw = now;
+        out.print("\r" + line(now));
+        if (done == total) out.println();
+        out.flush();
+    }
+
+    String line(long now) {
+        double s = (now - start) / 1e9;
+        double rate = s > 0 ? done / s : 0;
+        double eta = rate > 0 ? (total - done) / rate : Double.NaN;
+        return String.format(Locale.ROOT, "%s %d/%d frames  %.2f frames/s  ETA %s   ", what, done, total, rate, clock(eta));
+    }
+
+    static String clock(double seconds) {
+        if (!Double.isFinite(seconds)) return "--:--";
+        long t = Math.round(seconds);
+        return t >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
+                : String.format(Locale.ROOT, "%02d:%02d", t / 60, t % 60);
+    }
+
+    public double elapsedSeconds() {
+        return (System.nanoTime() - start) / 1e9;
+    }
+}

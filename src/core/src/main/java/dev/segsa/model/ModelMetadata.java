@@ -1,0 +1,133 @@
+package dev.segsa.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.UpsampleMode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * Settings a model carries so that users need not repeat them: input normalisation, upsample
+ * mode, class names, ignore label and input size. Read from {@code extra/segsa.json} inside the
+ * TorchScript archive, or from a sidecar {@code <model name without extension>.segsa.json}
+ * beside the model file (the sidecar wins over the archive); command-line flags win over both.
+ * Every field is optional.
+ */
+public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, List<String> classNames,
+                            Integer ignoreLabel, int[] resize) {
+
+    public static final String ARCHIVE_ENTRY = "extra/segsa.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static ModelMetadata empty() {
+        return new ModelMetadata(null, null, null, null, null, null);
+    }
+
+    /** The sidecar path for a model file: {@code dir/name.segsa.json} for {@code dir/name.pt}. */
+    public static Path sidecarOf(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String base = dot > 0 ? name.substring(0, dot) : name;
+        return model.resolveSibling(base + ".segsa.json");
+    }
+
+    /** Archive metadata overlaid with the sidecar's, when either exists. */
+    public static ModelMetadata read(Path model) {
+        ModelMetadata m = empty();
+        String archived = readArchiveEntry(model);
+        if (archived != null) m = m.overlay(parse(archived, model + "!" + ARCHIVE_ENTRY));
+        Path sidecar = sidecarOf(model);
+        if (Files.isRegularFile(sidecar)) {
+            try {
+                m = m.overlay(parse(Files.readString(sidecar), sidecar.toString()));
+            } catch (IOException e) {
+                throw new SegsaException(sidecar + ": cannot read model metadata: " + e.getMessage(), e);
+            }
+        }
+        return m;
+    }
+
+    private static String readArchiveEntry(Path model) {
+        try (ZipFile zip = new ZipFile(model.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (e.getName().endsWith("/" + ARCHIVE_ENTRY)) {
+                    try (InputStream in = zip.getInputStream(e)) {
+                        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return null; // not a zip archive: LibTorch's loader reports the real problem
+        }
+    }
+
+    public static ModelMetadata parse(String json, String source) {
+        try {
+            JsonNode n = JSON.readTree(json);
+            if (n == null || !n.isObject()) throw new SegsaException(source + ": model metadata must be a JSON object");
+            double[] mean = triple(n, "mean", source);
+            double[] std = triple(n, "std", source);
+            UpsampleMode up = n.hasNonNull("upsample") ? UpsampleMode.parse(n.get("upsample").asText()) : null;
+            List<String> names = null;
+            if (n.hasNonNull("classNames")) {
+                names = new ArrayList<>();
+                for (JsonNode x : n.get("classNames")) names.add(x.asText());
+            }
+            Integer ignore = n.hasNonNull("ignoreLabel") ? n.get("ignoreLabel").asInt() : null;
+            int[] resize = null;
+            if (n.hasNonNull("resize")) {
+                JsonNode r = n.get("resize");
+                if (!r.isArray() || r.size() != 2) throw new SegsaException(source + ": 'resize' must be [width, height]");
+                resize = new int[] {r.get(0).asInt(), r.get(1).asInt()};
+            }
+            return new ModelMetadata(mean, std, up, names, ignore, resize);
+        } catch (IOException e) {
+            throw new SegsaException(source + ": model metadata is not valid JSON: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new SegsaException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static double[] triple(JsonNode n, String key, String source) {
+        if (!n.hasNonNull(key)) return null;
+        JsonNode a = n.get(key);
+        if (!a.isArray() || a.size() != 3) throw new SegsaException(source + ": '" + key + "' must be an array of 3 numbers (r, g, b)");
+        return new double[] {a.get(0).asDouble(), a.get(1).asDouble(), a.get(2).asDouble()};
+    }
+
+    /** This metadata with every field that {@code o} sets replaced by o's. */
+    public ModelMetadata overlay(ModelMetadata o) {
+        return new ModelMetadata(o.mean != null ? o.mean : mean, o.std != null ? o.std : std,
+                o.upsample != null ? o.upsample : upsample, o.classNames != null ? o.classNames : classNames,
+                o.ignoreLabel != null ? o.ignoreLabel : ignoreLabel, o.resize != null ? o.resize : resize);
+    }
+
+    public String toJson() {
+        ObjectNode n = JSON.createObjectNode();
+        if (mean != null) { ArrayNode a = n.putArray("mean"); for (double v : mean) a.add(v); }
+        if (std != null) { ArrayNode a = n.putArray("std"); for (double v : std) a.add(v); }
+        if (upsample != null) n.put("upsample", upsample.cliName());
+        if (classNames != null) { ArrayNode a = n.putArray("classNames"); classNames.forEach(a::add); }
+        if (ignoreLabel != null) n.put("ignoreLabel", ignoreLabel);
+        if (resize != null) { ArrayNode a = n.putArray("resize"); a.add(resize[0]); a.add(resize[1]); }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package dev.segsa.model;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FeatureMap;
+import dev.segsa.features.UpsampleMode;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.GenericDict;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.IValueVector;
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.Tuple;
+import org.bytedeco.pytorch.global.torch;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A TorchScript segmentation model that follows the segsa contract: {@code forward(x)} takes a
+ * float32 batch [N,3,H,W] and returns {@code (features [N,d,h0,w0], logits [N,C,h0,w0] or
+ * [N,C,H,W])}, as a tuple or as a dict with keys "features" and "logits". Runs on the CPU.
+ * Not thread-safe. {@link #infer} must run inside a {@link PointerScope} that the caller closes
+ * once it is done with the returned feature map.
+ */
+public final class SegmentationModel implements AutoCloseable {
+    private final Path path;
+    private final JitModule module;
+    private final UpsampleMode upsample;
+    private FloatPointer input;
+    private long inputCapacity;
+    /** The predicted-class map handed out by {@link #infer}, reused while the frame size stays the same. */
+    private int[] predicted = new int[0];
+    private boolean closed;
+
+    private SegmentationModel(Path path, JitModule module, UpsampleMode upsample) {
+        this.path = path;
+        this.module = module;
+        this.upsample = upsample;
+    }
+
+    public static SegmentationModel load(Path path, UpsampleMode upsample) {
+        if (!Files.isRegularFile(path)) throw new SegsaException(path + ": model file not found");
+        LibTorch.ensureLoaded();
+        JitModule m;
+        try {
+            m = torch.load(path.toAbsolutePath().toString());
+        } catch (RuntimeException e) {
+            throw new SegsaException(path + ": not a loadable TorchScript model (truncated or corrupt?): "
+                    + firstLine(e.getMessage()), e);
+        }
+        m.eval();
+        return new SegmentationModel(path, m, upsample);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /**
+     * Runs the model on one normalised frame, channel-major float32 [3, height, width].
+     *
+     * @param what names the frame in error messages
+     */
+    public FrameOutput infer(float[] chw, int height, int width, String what) {
+        return infer(chw, height, width, what, false);
+    }
+
+    /**
+     * Runs the model on one normalised frame, channel-major float32 [3, height, width].
+     *
+     * @param what            names the frame in error messages
+     * @param withUncertainty also compute the per-pixel softmax uncertainty of the upsampled logits
+     *                        ({@link FrameOutput.SoftmaxUncertainty}) with LibTorch ops
+     */
+    public FrameOutput infer(float[] chw, int height, int width, String what, boolean withUncertainty) {
+        if (closed) throw new IllegalStateException("model is closed");
+        long n = 3L * height * width;
+        if (chw.length < n) throw new IllegalArgumentException("input holds " + chw.length + " floats, need " + n);
+        if (input == null || inputCapacity < n) {
+            if (input != null) input.releaseReference();
+            input = new FloatPointer(n);
+            input.retainReference(); // owned by this model, outlives per-frame scopes
+            inputCapacity = n;
+        }
+        input.put(chw, 0, (int) n);
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor x = torch.from_blob(input, 1, 3, height, width);
+            IValueVector args = new IValueVector(new IValue(x));
+            IValue result;
+            try {
+                result = module.forward(args);
+            } catch (RuntimeException e) {
+                throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
+                        + "]): " + firstLine(e.getMessage()), e);
+            }
+            Tensor[] fl = unpack(result);
+            Tensor features = fl[0];
+            Tensor logits = fl[1];
+            long[] fs = shape(features);
+            long[] ls = shape(logits);
+            if (fs.length != 4 || ls.length != 4) {
+                throw contract("features and logits of rank 4, got features " + Arrays.toString(fs) + " and logits " + Arrays.toString(ls));
+            }
+            if (fs[0] != 1 || ls[0] != 1) {
+                throw contract("batch size 1 in both outputs for a batch of 1, got features " + Arrays.toString(fs)
+                        + " and logits " + Arrays.toString(ls));
+            }
+            boolean lowRes = ls[2] == fs[2] && ls[3] == fs[3];
+            boolean fullRes = ls[2] == height && ls[3] == width;
+            if (!lowRes && !fullRes) {
+                throw contract("logits at the feature size " + fs[2] + "x" + fs[3] + " or at the input size " + height + "x"
+                        + width + ", got logits " + Arrays.toString(ls) + " with features " + Arrays.toString(fs));
+            }
+            if (ls[1] < 1 || ls[1] > 65535) throw contract("between 1 and 65535 classes, got " + ls[1]);
+            features = features.to(torch.ScalarType.Float).contiguous();
+            logits = logits.to(torch.ScalarType.Float);
+            if (!fullRes) {
+                long[] size = {height, width};
+                logits = switch (upsample) {
+                    case BILINEAR -> torch.upsample_bilinear2d(logits, size, false);
+                    case BILINEAR_ALIGNED -> torch.upsample_bilinear2d(logits, size, true);
+                    case NEAREST -> torch.upsample_nearest2d(logits, size);
+                };
+            }
+            Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
+            if (predicted.length != height * width) predicted = new int[height * width];
+            MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width)
+                    .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asIntBuffer().get(predicted);
+            MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());
+            FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
+            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
+            return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty);
+        }
+    }
+
+    /** Softmax statistics of upsampled float32 logits [1, C, H, W], per pixel (see FrameOutput.SoftmaxUncertainty). */
+    private static FrameOutput.SoftmaxUncertainty softmaxUncertainty(Tensor logits, int height, int width) {
+        long classes = shape(logits)[1];
+        Tensor logp = logits.log_softmax(1);
+        Tensor p = logp.exp();
+        Tensor entropy = p.mul(logp).sum(1).neg();
+        Tensor deepGini = p.square().sum(1).neg().add(new Scalar(1.0));
+        Tensor top1;
+        Tensor margin;
+        if (classes >= 2) {
+            Tensor top = p.topk(2, 1, true, true).get0();
+            top1 = top.select(1, 0);
+            margin = top1.sub(top.select(1, 1)).neg().add(new Scalar(1.0));
+        } else {
+            top1 = p.select(1, 0);
+            margin = top1.mul(new Scalar(0.0));
+        }
+        Tensor leastConfidence = top1.neg().add(new Scalar(1.0));
+        return new FrameOutput.SoftmaxUncertainty(toFloats(entropy, height, width), toFloats(margin, height, width),
+                toFloats(leastConfidence, height, width), toFloats(deepGini, height, width));
+    }
+
+    private static float[] toFloats(Tensor t, int height, int width) {
+        Tensor c = t.to(torch.ScalarType.Float).contiguous();
+        long n = (long) height * width;
+        if (c.nbytes() != 4L * n) throw new IllegalStateException("expected " + n + " floats, tensor has " + c.nbytes() + " bytes");
+        float[] out = new float[(int) n];
+        MemorySegment.ofAddress(c.data_ptr().address()).reinterpret(4L * n)
+                .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+        return out;
+    }
+
+    private Tensor[] unpack(IValue r) {
+        if (r.isTuple()) {
+            Tuple t = r.toTuple();
+            if (t.size() != 2) throw contract("a tuple (features, logits) of 2 tensors, got a tuple of " + t.size());
+            IValue a = t.elements().get(0), b = t.elements().get(1);
+            if (!a.isTensor() || !b.isTensor()) throw contract("a tuple of 2 tensors, got a tuple of " + describe(a) + " and " + describe(b));
+            return new Tensor[] {a.toTensor(), b.toTensor()};
+        }
+        if (r.isGenericDict()) {
+            GenericDict d = r.toGenericDict();
+            IValue fk = new IValue("features"), lk = new IValue("logits");
+            if (!d.contains(fk) || !d.contains(lk)) {
+                throw contract("a dict with keys \"features\" and \"logits\", got a dict of " + d.size() + " entries without them");
+            }
+            IValue a = d.at(fk), b = d.at(lk);
+            if (!a.isTensor() || !b.isTensor()) throw contract("tensors under \"features\" and \"logits\"");
+            return new Tensor[] {a.toTensor(), b.toTensor()};
+        }
+        throw contract("a tuple (features [N,d,h0,w0], logits [N,C,h0,w0] or [N,C,H,W]), got " + describe(r));
+    }
+
+    private static String describe(IValue v) {
+        if (v.isTensor()) return "a single tensor of shape " + Arrays.toString(shape(v.toTensor()));
+        if (v.isTuple()) return "a tuple of " + v.toTuple().size();
+        if (v.isGenericDict()) return "a dict";
+        if (v.isTensorList()) return "a list of tensors";
+        return "a value of type " + v.tagKind().getString();
+    }
+
+    private SegsaException contract(String expected) {
+        return new SegsaException(path + ": model output does not follow the segsa contract: expected " + expected);
+    }
+
+    static long[] shape(Tensor t) {
+        return t.sizes().vec().get();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "(no message)";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        if (input != null) {
+            input.releaseReference();
+            input = null;
+        }
+        module.close();
+    }
+}

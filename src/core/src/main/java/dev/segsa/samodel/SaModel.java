@@ -1,0 +1,72 @@
+package dev.segsa.samodel;
+
+import dev.segsa.features.UpsampleMode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything {@code segsa fit} learned, and the settings it learned it under: per class, the
+ * exact statistics of the activation traces of all its training pixels and the sampled LSA
+ * reference traces. The Gaussian models are derived from the statistics deterministically
+ * ({@link #mahalanobisModels()}, {@link #kdeModels()}), so statistics from several fits merge.
+ *
+ * @param references per class, [n x d] row-major, or null when LSA was skipped
+ */
+public record SaModel(FitSettings settings, ClassStatistics[] statistics, double[][] references) {
+
+    /** The settings of a fit, stored in the SA model file's header. */
+    public record FitSettings(String modelFile, String modelSha256, UpsampleMode upsample, double[] mean, double[] std,
+                              int[] resize, int ignoreLabel, List<String> classNames, int featureDimension,
+                              int lsaReferences, long seed, int frames, List<String> notes) {}
+
+    public int classes() {
+        return statistics.length;
+    }
+
+    /** MDSA models per class; null for classes with fewer than 2 training pixels. Notes go to {@code notes}. */
+    public MahalanobisModel[] mahalanobisModels(List<String> notes) {
+        MahalanobisModel[] out = new MahalanobisModel[classes()];
+        for (int c = 0; c < classes(); c++) {
+            String name = settings.classNames().get(c);
+            if (statistics[c].count() < 2) {
+                notes.add("class " + c + " (" + name + "): " + statistics[c].count()
+                        + " training pixels, no MDSA model; its pixels are not scored");
+                continue;
+            }
+            try {
+                out[c] = MahalanobisModel.fit(c, name, statistics[c]);
+                notes.addAll(out[c].whitening().notes());
+            } catch (FitException e) {
+                notes.add(e.getMessage() + "; no MDSA model, its pixels are not scored");
+            }
+        }
+        return out;
+    }
+
+    /** LSA models per class; null where a class has fewer than 2 references. */
+    public KdeModel[] kdeModels(List<String> notes) {
+        KdeModel[] out = new KdeModel[classes()];
+        if (references == null) return out;
+        int d = settings.featureDimension();
+        for (int c = 0; c < classes(); c++) {
+            String name = settings.classNames().get(c);
+            int n = references[c] == null ? 0 : references[c].length / d;
+            if (n < 2) {
+                notes.add("class " + c + " (" + name + "): " + n + " LSA references, no LSA model; its pixels get no LSA");
+                continue;
+            }
+            try {
+                out[c] = KdeModel.fit(c, name, references[c], n, d);
+                notes.addAll(out[c].bandwidth().notes());
+            } catch (FitException e) {
+                notes.add(e.getMessage() + "; no LSA model, its pixels get no LSA");
+            }
+        }
+        return out;
+    }
+
+    public static List<String> newNotes() {
+        return new ArrayList<>();
+    }
+}

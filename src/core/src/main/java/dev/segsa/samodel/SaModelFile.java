@@ -1,0 +1,192 @@
+package dev.segsa.samodel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.UpsampleMode;
+import dev.segsa.io.AtomicOutput;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The SA model file, format version 1. All numbers little-endian.
+ *
+ * <pre>
+ * offset  size        field
+ * 0       8           magic "SEGSA-SA"
+ * 8       4  u32      format version (1)
+ * 12      4  u32      header length L in bytes
+ * 16      L           header: UTF-8 JSON object (fit settings, see {@link SaModel.FitSettings},
+ *                     plus "classes" C, "featureDimension" d, per-class "counts" and "references")
+ * 16+L    ...         per class c = 0..C-1:
+ *                       i64 count
+ *                       f64[d] mean
+ *                       f64[d*d] co-moment (sum of centred outer products), row-major, symmetric
+ *                       i32 n (LSA references stored for the class, 0 when LSA was skipped)
+ *                       f64[n*d] references, row-major
+ * end-8   8  u64      CRC-32C of every byte before it (in the low 32 bits)
+ * </pre>
+ * A file with another magic, another version, a wrong length or a checksum mismatch is refused.
+ */
+public final class SaModelFile {
+    public static final int VERSION = 1;
+    private static final byte[] MAGIC = "SEGSA-SA".getBytes(StandardCharsets.US_ASCII);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SaModelFile() {}
+
+    public static void write(SaModel model, Path out) {
+        SaModel.FitSettings s = model.settings();
+        int d = s.featureDimension(), classes = model.classes();
+        ObjectNode h = JSON.createObjectNode();
+        h.put("format", "segsa SA model");
+        h.put("version", VERSION);
+        h.put("modelFile", s.modelFile());
+        h.put("modelSha256", s.modelSha256());
+        h.put("upsample", s.upsample().cliName());
+        doubles(h.putArray("mean"), s.mean());
+        doubles(h.putArray("std"), s.std());
+        if (s.resize() != null) { h.putArray("resize").add(s.resize()[0]).add(s.resize()[1]); }
+        h.put("ignoreLabel", s.ignoreLabel());
+        ArrayNode names = h.putArray("classNames");
+        s.classNames().forEach(names::add);
+        h.put("classes", classes);
+        h.put("featureDimension", d);
+        h.put("lsaReferences", s.lsaReferences());
+        h.put("seed", s.seed());
+        h.put("frames", s.frames());
+        ArrayNode counts = h.putArray("counts");
+        ArrayNode refs = h.putArray("references");
+        long size = 16 + 8;
+        for (int c = 0; c < classes; c++) {
+            counts.add(model.statistics()[c].count());
+            int n = refCount(model, c, d);
+            refs.add(n);
+            size += 8 + 8L * d + 8L * d * d + 4 + 8L * n * d;
+        }
+        ArrayNode notes = h.putArray("notes");
+        s.notes().forEach(notes::add);
+        byte[] header;
+        try {
+            header = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(h);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        size += header.length;
+        if (size > Integer.MAX_VALUE - 16) throw new SegsaException(out + ": SA model would exceed 2 GiB; lower --lsa-references");
+        ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(VERSION).putInt(header.length).put(header);
+        for (int c = 0; c < classes; c++) {
+            ClassStatistics st = model.statistics()[c];
+            b.putLong(st.count());
+            for (double v : st.mean()) b.putDouble(v);
+            for (double v : st.comoment()) b.putDouble(v);
+            int n = refCount(model, c, d);
+            b.putInt(n);
+            for (int i = 0; i < n * d; i++) b.putDouble(model.references()[c][i]);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, b.position());
+        b.putLong(crc.getValue());
+        AtomicOutput.write(out, b.array());
+    }
+
+    private static int refCount(SaModel model, int c, int d) {
+        return model.references() == null || model.references()[c] == null ? 0 : model.references()[c].length / d;
+    }
+
+    private static void doubles(ArrayNode a, double[] v) {
+        for (double x : v) a.add(x);
+    }
+
+    public static SaModel read(Path file) {
+        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": SA model file not found");
+        ByteBuffer b;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long len = ch.size();
+            if (len > Integer.MAX_VALUE) throw new SegsaException(file + ": SA model file is too large (" + len + " bytes)");
+            b = ByteBuffer.allocate((int) len);
+            while (b.hasRemaining() && ch.read(b) >= 0) { /* read all */ }
+            b.flip().order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new SegsaException(file + ": cannot read SA model: " + e.getMessage(), e);
+        }
+        if (b.remaining() < 24) throw new SegsaException(file + ": not a segsa SA model file (too short: " + b.remaining() + " bytes)");
+        byte[] magic = new byte[8];
+        b.get(magic);
+        if (!java.util.Arrays.equals(magic, MAGIC)) throw new SegsaException(file + ": not a segsa SA model file (bad magic)");
+        int version = b.getInt();
+        if (version != VERSION) {
+            throw new SegsaException(file + ": SA model format version " + version + ", this segsa reads version " + VERSION
+                    + "; refit with this version");
+        }
+        int total = b.limit();
+        CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, total - 8);
+        long stored = b.getLong(total - 8);
+        if (stored != crc.getValue()) {
+            throw new SegsaException(file + ": SA model file is truncated or corrupted (checksum mismatch)");
+        }
+        int headerLen = b.getInt();
+        if (headerLen < 2 || 16L + headerLen > total - 8) throw new SegsaException(file + ": SA model header length is invalid");
+        byte[] header = new byte[headerLen];
+        b.get(header);
+        try {
+            JsonNode h = JSON.readTree(header);
+            int classes = h.get("classes").asInt();
+            int d = h.get("featureDimension").asInt();
+            List<String> names = new ArrayList<>();
+            h.get("classNames").forEach(n -> names.add(n.asText()));
+            List<String> notes = new ArrayList<>();
+            h.get("notes").forEach(n -> notes.add(n.asText()));
+            int[] resize = h.hasNonNull("resize") ? new int[] {h.get("resize").get(0).asInt(), h.get("resize").get(1).asInt()} : null;
+            SaModel.FitSettings s = new SaModel.FitSettings(h.get("modelFile").asText(), h.get("modelSha256").asText(),
+                    UpsampleMode.parse(h.get("upsample").asText()), doubles(h.get("mean")), doubles(h.get("std")), resize,
+                    h.get("ignoreLabel").asInt(), names, d, h.get("lsaReferences").asInt(), h.get("seed").asLong(),
+                    h.get("frames").asInt(), notes);
+            ClassStatistics[] stats = new ClassStatistics[classes];
+            double[][] refs = new double[classes][];
+            boolean anyRefs = false;
+            for (int c = 0; c < classes; c++) {
+                long count = b.getLong();
+                double[] mean = new double[d];
+                b.asDoubleBuffer().get(mean);
+                b.position(b.position() + 8 * d);
+                double[] m2 = new double[d * d];
+                b.asDoubleBuffer().get(m2);
+                b.position(b.position() + 8 * d * d);
+                stats[c] = ClassStatistics.of(d, count, mean, m2);
+                int n = b.getInt();
+                if (n > 0) {
+                    refs[c] = new double[n * d];
+                    b.asDoubleBuffer().get(refs[c]);
+                    b.position(b.position() + 8 * n * d);
+                    anyRefs = true;
+                }
+            }
+            if (b.position() != total - 8) throw new SegsaException(file + ": SA model body length does not match its header");
+            return new SaModel(s, stats, anyRefs || s.lsaReferences() > 0 ? refs : null);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof SegsaException se) throw se;
+            throw new SegsaException(file + ": SA model file is malformed: " + e, e);
+        }
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] v = new double[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asDouble();
+        return v;
+    }
+}

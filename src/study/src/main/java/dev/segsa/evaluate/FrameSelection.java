@@ -1,0 +1,163 @@
+package dev.segsa.evaluate;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.scores.ScoresCsv;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code segsa select}: ranks the frames of one target (class or group) by a score for labelling,
+ * decides how many of the lowest to skip (a fixed fraction, or the largest fraction that a
+ * labelled pilot set supports within a tolerance), and draws the paper's RQ3 retraining subsets.
+ */
+public final class FrameSelection {
+    private FrameSelection() {}
+
+    /** A frame with its target's score (NaN when the score cell is empty), IoU (NaN when unlabelled) and predicted pixels. */
+    public record Candidate(String image, double score, double iou, long pixels) {}
+
+    /** A frame's place in the labelling order: rank 1 is the highest score; skip = not sent for labelling. */
+    public record Decision(int rank, Candidate candidate, boolean skip) {}
+
+    /**
+     * The pilot-based choice: the largest skip fraction k/n of the pilot (its k lowest-scored images)
+     * whose one-sided Clopper-Pearson upper bound, at {@code confidence}, on the rate of skipped
+     * images with IoU below {@code iouThreshold} is at most {@code tolerance}. {@code skippedPilot}
+     * = k, {@code belowPilot} = how many of them are below the threshold, {@code scoreCutoff} = the
+     * k-th lowest pilot score (NaN when k = 0).
+     */
+    public record PilotChoice(int pilotImages, int skippedPilot, int belowPilot, double upperBound, double scoreCutoff,
+                              double iouThreshold, double tolerance, double confidence) {
+        public double skipFraction() {
+            return pilotImages == 0 ? 0 : (double) skippedPilot / pilotImages;
+        }
+
+        /** Smallest number of skipped images with none below the threshold whose bound is within the tolerance. */
+        public int minimumPilotForZeroEvents() {
+            // Clopper-Pearson with 0 events: 1 - (1 - confidence)^(1/k) <= tolerance
+            return (int) Math.ceil(Math.log(1 - confidence) / Math.log(1 - tolerance) - 1e-12);
+        }
+    }
+
+    public record RetrainSubset(String level, String size, List<Candidate> frames) {}
+
+    public static final String[] LEVELS = {"High", "Low", "Random"};
+    public static final String[] SIZES = {"Small", "Medium", "Large"};
+    /** Subset sizes in percent of the base training set, and the share of the pool the High and Low levels draw from. */
+    public static final int[] SIZE_PERCENT = {10, 20, 30};
+    public static final int LEVEL_POOL_PERCENT = 30;
+
+    /** The target's rows of a scores file as candidates (every row, also those with an empty score). */
+    public static List<Candidate> candidates(ScoresCsv.Contents contents, String target, String score) {
+        List<Candidate> out = new ArrayList<>();
+        for (ScoresCsv.Row r : contents.rows()) {
+            if (r.className().equals(target)) out.add(new Candidate(r.image(), r.score(score), r.iou(), r.pixels()));
+        }
+        return out;
+    }
+
+    /** Highest score first, ties by image name; candidates without a score last (in image order). */
+    public static List<Candidate> labellingOrder(List<Candidate> candidates) {
+        List<Candidate> out = new ArrayList<>(candidates);
+        out.sort(Comparator.comparing((Candidate c) -> Double.isNaN(c.score()))
+                .thenComparing(Comparator.comparingDouble((Candidate c) -> Double.isNaN(c.score()) ? 0 : c.score()).reversed())
+                .thenComparing(Candidate::image));
+        return out;
+    }
+
+    /**
+     * Skips the floor(n * fraction) lowest-scored of the n candidates that have a score; candidates
+     * without a score are always labelled.
+     */
+    public static List<Decision> skipLowest(List<Candidate> candidates, double fraction) {
+        if (!(fraction >= 0 && fraction <= 1)) throw new IllegalArgumentException("skip fraction " + fraction + " is outside [0, 1]");
+        List<Candidate> order = labellingOrder(candidates);
+        int scored = (int) order.stream().filter(c -> !Double.isNaN(c.score())).count();
+        int skip = (int) Math.floor(scored * fraction + 1e-9);
+        return decisions(order, scored, skip);
+    }
+
+    /** Skips {@code skipped} of the scored candidates, the lowest first. */
+    public static List<Decision> skipCount(List<Candidate> candidates, int skipped) {
+        List<Candidate> order = labellingOrder(candidates);
+        int scored = (int) order.stream().filter(c -> !Double.isNaN(c.score())).count();
+        if (skipped < 0 || skipped > scored) throw new IllegalArgumentException("cannot skip " + skipped + " of " + scored);
+        return decisions(order, scored, skipped);
+    }
+
+    private static List<Decision> decisions(List<Candidate> order, int scored, int skip) {
+        List<Decision> out = new ArrayList<>(order.size());
+        for (int i = 0; i < order.size(); i++) out.add(new Decision(i + 1, order.get(i), i < scored && i >= scored - skip));
+        return out;
+    }
+
+    /** @param pilot candidates with a score and an IoU (others are ignored) */
+    public static PilotChoice choose(List<Candidate> pilot, double iouThreshold, double tolerance, double confidence) {
+        if (!(tolerance > 0 && tolerance < 1)) throw new IllegalArgumentException("tolerance " + tolerance + " is outside (0, 1)");
+        if (!(iouThreshold > 0 && iouThreshold <= 1)) throw new IllegalArgumentException("IoU threshold " + iouThreshold + " is outside (0, 1]");
+        List<Candidate> usable = new ArrayList<>();
+        for (Candidate c : pilot) if (!Double.isNaN(c.score()) && !Double.isNaN(c.iou())) usable.add(c);
+        usable.sort(Comparator.comparingDouble(Candidate::score).thenComparing(Candidate::image));
+        int n = usable.size();
+        int best = 0, bestBelow = 0;
+        double bestBound = Double.NaN;
+        int below = 0;
+        for (int k = 1; k <= n; k++) {
+            if (usable.get(k - 1).iou() < iouThreshold) below++;
+            double ub = ClopperPearson.upperBound(below, k, confidence);
+            if (ub <= tolerance) {
+                best = k;
+                bestBelow = below;
+                bestBound = ub;
+            }
+        }
+        return new PilotChoice(n, best, bestBelow, bestBound, best == 0 ? Double.NaN : usable.get(best - 1).score(), iouThreshold,
+                tolerance, confidence);
+    }
+
+    /** round(n * percent / 100) in integers, halves up. */
+    static int percentOf(int n, int percent) {
+        return (int) (((long) n * percent + 50) / 100);
+    }
+
+    /**
+     * Paper RQ3 subsets. The pool: candidates with a score and more than {@code minPixels} pixels
+     * predicted as the target. Sizes Small/Medium/Large = 10/20/30 % of {@code baseSize}. Levels:
+     * High samples from the top 30 % of the pool by score, Low from the bottom 30 %, Random from
+     * the whole pool; uniformly without replacement (seeded), one shuffle per level, so Small is a
+     * prefix of Medium and Medium of Large.
+     */
+    public static List<RetrainSubset> retrainSubsets(List<Candidate> candidates, long minPixels, int baseSize, long seed) {
+        if (baseSize < 1) throw new IllegalArgumentException("base size must be positive, got " + baseSize);
+        List<Candidate> pool = new ArrayList<>();
+        for (Candidate c : candidates) if (!Double.isNaN(c.score()) && c.pixels() > minPixels) pool.add(c);
+        pool.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::image));
+        int levelPool = percentOf(pool.size(), LEVEL_POOL_PERCENT);
+        int large = percentOf(baseSize, SIZE_PERCENT[SIZE_PERCENT.length - 1]);
+        if (large > levelPool) {
+            throw new SegsaException("retraining subsets: the Large subset needs " + large + " images (" + SIZE_PERCENT[2]
+                    + "% of base size " + baseSize + ") but the High and Low levels draw from " + levelPool + " images (top/bottom "
+                    + LEVEL_POOL_PERCENT + "% of " + pool.size() + " candidates with more than " + minPixels
+                    + " predicted pixels); lower --base-size or --min-pixels, or score more frames");
+        }
+        List<List<Candidate>> levelPools = List.of(pool.subList(0, levelPool), pool.subList(pool.size() - levelPool, pool.size()), pool);
+        List<RetrainSubset> out = new ArrayList<>();
+        for (int l = 0; l < LEVELS.length; l++) {
+            List<Candidate> shuffled = new ArrayList<>(levelPools.get(l));
+            SplittableRandom random = new SplittableRandom(seed * 31 + l);
+            for (int i = shuffled.size() - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                Candidate t = shuffled.get(i);
+                shuffled.set(i, shuffled.get(j));
+                shuffled.set(j, t);
+            }
+            for (int s = 0; s < SIZES.length; s++) {
+                out.add(new RetrainSubset(LEVELS[l], SIZES[s], List.copyOf(shuffled.subList(0, percentOf(baseSize, SIZE_PERCENT[s])))));
+            }
+        }
+        return out;
+    }
+}

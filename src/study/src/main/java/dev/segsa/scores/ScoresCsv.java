@@ -1,0 +1,217 @@
+package dev.segsa.scores;
+
+import dev.segsa.io.AtomicOutput;
+
+import dev.segsa.error.SegsaException;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code scores.csv}: columns {@code image,class,pixels,mdsa,lsa,iou}, and with
+ * {@code segsa score --uncertainty} the softmax uncertainty baselines
+ * {@code entropy,margin,least_confidence,deepgini} after {@code iou} (every one oriented so that
+ * higher = more uncertain; see {@link dev.segsa.model.FrameOutput.SoftmaxUncertainty}). Empty
+ * cells for values that are not defined; doubles printed with {@link Double#toString} so they
+ * round-trip.
+ */
+public final class ScoresCsv {
+    public static final String HEADER = "image,class,pixels,mdsa,lsa,iou";
+    /** The uncertainty columns, in file order; the same names as FrameOutput.SoftmaxUncertainty.NAMES. */
+    public static final List<String> UNCERTAINTY_COLUMNS = List.of("entropy", "margin", "least_confidence", "deepgini");
+    public static final String HEADER_WITH_UNCERTAINTY = HEADER + "," + String.join(",", UNCERTAINTY_COLUMNS);
+
+    /**
+     * One row: an image and a class (or class group). {@code uncertainty} holds the values of
+     * {@link #UNCERTAINTY_COLUMNS} in that order (NaN = empty), or is null when they were not computed.
+     */
+    public record Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty) {
+        public Row(String image, String className, long pixels, double mdsa, double lsa, double iou) {
+            this(image, className, pixels, mdsa, lsa, iou, null);
+        }
+
+        /** The value of a score column ({@code mdsa}, {@code lsa} or an uncertainty column); NaN when empty or absent. */
+        public double score(String column) {
+            return switch (column) {
+                case "mdsa" -> mdsa;
+                case "lsa" -> lsa;
+                default -> {
+                    int i = UNCERTAINTY_COLUMNS.indexOf(column);
+                    if (i < 0) throw new IllegalArgumentException("unknown score column '" + column + "'");
+                    yield uncertainty == null ? Double.NaN : uncertainty[i];
+                }
+            };
+        }
+    }
+
+    /**
+     * A scores file read back: its rows (in file order) and its score columns that hold at least
+     * one value, in the order mdsa, lsa, then the uncertainty columns.
+     */
+    public record Contents(Path file, List<Row> rows, List<String> scoreColumns) {}
+
+    /** Every column that can carry a score, in canonical order. */
+    public static final List<String> SCORE_COLUMNS;
+
+    static {
+        List<String> s = new ArrayList<>(List.of("mdsa", "lsa"));
+        s.addAll(UNCERTAINTY_COLUMNS);
+        SCORE_COLUMNS = List.copyOf(s);
+    }
+
+    private ScoresCsv() {}
+
+    /** Writes the six base columns only. */
+    public static void write(Path out, List<Row> rows) {
+        write(out, rows, false);
+    }
+
+    /** @param withUncertainty append the uncertainty columns (rows without them get empty cells) */
+    public static void write(Path out, List<Row> rows, boolean withUncertainty) {
+        AtomicOutput.write(out, stream -> {
+            Writer w = new OutputStreamWriter(stream, StandardCharsets.UTF_8);
+            w.write(withUncertainty ? HEADER_WITH_UNCERTAINTY : HEADER);
+            w.write('\n');
+            for (Row r : rows) {
+                w.write(field(r.image()));
+                w.write(',');
+                w.write(field(r.className()));
+                w.write(',');
+                w.write(Long.toString(r.pixels()));
+                w.write(',');
+                w.write(number(r.mdsa()));
+                w.write(',');
+                w.write(number(r.lsa()));
+                w.write(',');
+                w.write(number(r.iou()));
+                if (withUncertainty) {
+                    for (int i = 0; i < UNCERTAINTY_COLUMNS.size(); i++) {
+                        w.write(',');
+                        w.write(r.uncertainty() == null ? "" : number(r.uncertainty()[i]));
+                    }
+                }
+                w.write('\n');
+            }
+            w.flush();
+        });
+    }
+
+    /**
+     * Reads a scores file written by {@code segsa score}. Columns are found by header name;
+     * {@code image}, {@code class}, {@code pixels}, {@code iou} and at least one score column are
+     * required; other columns are ignored. Errors name the file, line and problem.
+     */
+    public static Contents read(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new SegsaException(file + ": cannot read scores: " + e.getMessage(), e);
+        }
+        if (lines.isEmpty() || lines.get(0).isBlank()) throw new SegsaException(file + ": empty file, expected a header " + HEADER);
+        List<String> header = parseLine(lines.get(0), file, 1);
+        int image = header.indexOf("image"), cls = header.indexOf("class"), pixels = header.indexOf("pixels"),
+                iou = header.indexOf("iou");
+        if (image < 0 || cls < 0 || pixels < 0 || iou < 0) {
+            throw new SegsaException(file + ": header must have the columns image,class,pixels,iou and scores (as written by "
+                    + "segsa score), got: " + lines.get(0));
+        }
+        int[] scoreIndex = new int[SCORE_COLUMNS.size()];
+        boolean anyScore = false;
+        for (int s = 0; s < scoreIndex.length; s++) {
+            scoreIndex[s] = header.indexOf(SCORE_COLUMNS.get(s));
+            anyScore |= scoreIndex[s] >= 0;
+        }
+        if (!anyScore) throw new SegsaException(file + ": no score column (" + String.join(", ", SCORE_COLUMNS) + ") in the header: " + lines.get(0));
+        boolean[] hasValue = new boolean[scoreIndex.length];
+        List<Row> rows = new ArrayList<>();
+        for (int ln = 1; ln < lines.size(); ln++) {
+            String line = lines.get(ln);
+            if (line.isEmpty()) continue;
+            List<String> f = parseLine(line, file, ln + 1);
+            if (f.size() != header.size()) {
+                throw new SegsaException(file + ": line " + (ln + 1) + " has " + f.size() + " fields, the header has " + header.size());
+            }
+            long px;
+            try {
+                px = Long.parseLong(f.get(pixels));
+            } catch (NumberFormatException e) {
+                throw new SegsaException(file + ": line " + (ln + 1) + ": pixels '" + f.get(pixels) + "' is not an integer");
+            }
+            double[] scores = new double[scoreIndex.length];
+            for (int s = 0; s < scoreIndex.length; s++) {
+                scores[s] = scoreIndex[s] < 0 ? Double.NaN : parseNumber(f.get(scoreIndex[s]), file, ln + 1, SCORE_COLUMNS.get(s));
+                hasValue[s] |= !Double.isNaN(scores[s]);
+            }
+            double iouValue = parseNumber(f.get(iou), file, ln + 1, "iou");
+            if (!Double.isNaN(iouValue) && (iouValue < 0 || iouValue > 1)) {
+                throw new SegsaException(file + ": line " + (ln + 1) + ": iou " + iouValue + " is outside [0, 1]");
+            }
+            rows.add(new Row(f.get(image), f.get(cls), px, scores[0], scores[1], iouValue,
+                    Arrays.copyOfRange(scores, 2, scores.length)));
+        }
+        List<String> present = new ArrayList<>();
+        for (int s = 0; s < hasValue.length; s++) if (hasValue[s]) present.add(SCORE_COLUMNS.get(s));
+        return new Contents(file, rows, List.copyOf(present));
+    }
+
+    private static double parseNumber(String s, Path file, int line, String column) {
+        if (s.isEmpty()) return Double.NaN;
+        double v;
+        try {
+            v = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new SegsaException(file + ": line " + line + ": " + column + " '" + s + "' is not a number");
+        }
+        if (!Double.isFinite(v)) throw new SegsaException(file + ": line " + line + ": " + column + " '" + s + "' is not finite");
+        return v;
+    }
+
+    /** Splits one CSV line (RFC 4180 quoting, no embedded newlines). */
+    static List<String> parseLine(String line, Path file, int lineNumber) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char ch = line.charAt(i);
+            if (quoted) {
+                if (ch == '"') {
+                    if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                        cur.append('"');
+                        i++;
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    cur.append(ch);
+                }
+            } else if (ch == '"' && cur.isEmpty()) {
+                quoted = true;
+            } else if (ch == ',') {
+                out.add(cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(ch);
+            }
+        }
+        if (quoted) throw new SegsaException(file + ": line " + lineNumber + ": unterminated quoted field");
+        out.add(cur.toString());
+        return out;
+    }
+
+    public static String number(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "";
+    }
+
+    public static String field(String s) {
+        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+}
