@@ -1,8 +1,6 @@
 package dev.segsa.cli;
 
 import dev.segsa.demo.Demo;
-import dev.segsa.kernel.Backend;
-import dev.segsa.kernel.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,9 +40,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         Path m = model != null ? model : Path.of(System.getProperty("segsa.home", ".")).resolve("models/synthetic-day.pt");
         int threads = Runtime.getRuntime().availableProcessors();
-        try (Backend b = Backends.select(backend)) {
-            new Demo(new Demo.Settings(m, out, fitFrames, testFrames, seed, threads, heatmaps), System.err).run(b);
-        }
+        new Demo(new Demo.Settings(m, out, fitFrames, testFrames, seed, threads, heatmaps), System.err).run(backend);
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.segsa.cli;
 
+import dev.segsa.Segsa;
+
 import dev.segsa.error.SegsaException;
 import dev.segsa.scores.ClassGroups;
 import dev.segsa.evaluate.Evaluation;
@@ -11,13 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
-import dev.segsa.samodel.SaModel;
-import dev.segsa.samodel.SaModelFile;
-import dev.segsa.model.SegmentationModel;
 import dev.segsa.report.FrameHeatmaps;
-import dev.segsa.kernel.Backend;
-import dev.segsa.kernel.Backends;
-import dev.segsa.score.FrameScorer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -116,11 +112,8 @@ final class EvaluateCommand implements Callable<Integer> {
             requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
             charts.add(new EvaluationReport.Chart(name, title));
         }
-        SaModel sa = SaModelFile.read(saFile);
-        List<String> notes = new ArrayList<>();
-        try (SegmentationModel m = SegmentationModel.load(model, sa.settings().upsample());
-             Backend b = Backends.select(null)) {
-            FrameHeatmaps.write(requests, images, new FrameScorer(m, sa, b, false, notes), sa, out);
+        try (Segsa engine = Segsa.builder(model, saFile).open()) {
+            FrameHeatmaps.write(requests, images, engine, out);
         }
         return charts;
     }

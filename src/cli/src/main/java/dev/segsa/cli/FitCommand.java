@@ -1,15 +1,12 @@
 package dev.segsa.cli;
 
+import dev.segsa.SegsaFit;
+import dev.segsa.error.SegsaException;
+
 import dev.segsa.features.FrameReader;
-import dev.segsa.fit.Fitter;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
-import dev.segsa.model.ModelMetadata;
-import dev.segsa.model.ModelSettings;
-import dev.segsa.model.SegmentationModel;
 import dev.segsa.io.Progress;
-import dev.segsa.kernel.Backend;
-import dev.segsa.kernel.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,14 +48,24 @@ final class FitCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Option(names = "--decode-ahead", paramLabel = "N", defaultValue = "2",
+            description = "Frames decoded ahead on a background thread while the model runs (default ${DEFAULT-VALUE}; 0: one after the other).")
+    int decodeAhead;
+
     @Override
     public Integer call() {
-        ModelSettings settings = ModelSettings.resolve(modelOptions.asMetadata(), ModelMetadata.read(model));
         int frames = FrameReader.listFrames(images).size();
-        try (SegmentationModel m = SegmentationModel.load(model, settings.upsample());
-             Backend b = Backends.select(backend)) {
+        SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
+                .seed(seed).backend(backend);
+        try (SegsaFit fit = builder.open()) {
             Progress progress = new Progress("fit", frames);
-            SaModel sa = new Fitter(m, settings, b, lsaReferences, seed).fit(images, labels, progress);
+            fit.addFolder(images, labels, decodeAhead, progress::step);
+            SaModel sa;
+            try {
+                sa = fit.finish();
+            } catch (SegsaException e) {
+                throw new SegsaException(images + ": " + e.getMessage(), e);
+            }
             SaModelFile.write(sa, out);
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             System.out.println(FitSummary.table(sa));

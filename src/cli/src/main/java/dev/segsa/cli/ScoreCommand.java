@@ -1,17 +1,15 @@
 package dev.segsa.cli;
 
-import dev.segsa.error.SegsaException;
+import dev.segsa.Segsa;
+import dev.segsa.score.FrameResult;
+import dev.segsa.score.StageLatency;
+
 import dev.segsa.scores.ClassGroups;
 import dev.segsa.features.FrameReader;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
-import dev.segsa.model.ModelFiles;
-import dev.segsa.model.SegmentationModel;
 import dev.segsa.io.Progress;
 import dev.segsa.scores.ScoresCsv;
-import dev.segsa.kernel.Backend;
-import dev.segsa.kernel.Backends;
-import dev.segsa.score.FrameScorer;
 import dev.segsa.scores.ScoringJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,32 +63,48 @@ final class ScoreCommand implements Callable<Integer> {
             description = "Score although --model is not the file the SA model was fitted with (same shapes required).")
     boolean allowModelMismatch;
 
+    @Option(names = "--decode-ahead", paramLabel = "N", defaultValue = "2",
+            description = "Frames decoded ahead on a background thread while the current one is scored (default ${DEFAULT-VALUE}; "
+                    + "0: one after the other; the output is the same).")
+    int decodeAhead;
+
+    @Option(names = "--lsa-budget-ms", paramLabel = "MS", defaultValue = "0",
+            description = "Per-frame time budget with --lsa: a frame whose LSA would go past it (predicted from earlier frames) "
+                    + "gets MDSA only, and its lsa cells are empty (default ${DEFAULT-VALUE}: no budget).")
+    double lsaBudgetMs;
+
     @Override
     public Integer call() {
         SaModel sa = SaModelFile.read(saFile);
-        String sha = ModelFiles.sha256(model);
-        if (!sha.equals(sa.settings().modelSha256()) && !allowModelMismatch) {
-            throw new SegsaException(saFile + ": fitted with model " + sa.settings().modelFile() + " (sha256 "
-                    + sa.settings().modelSha256().substring(0, 12) + "...), but --model " + model + " has sha256 "
-                    + sha.substring(0, 12) + "...; refit, or pass --allow-model-mismatch");
-        }
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = FrameReader.listFrames(images).size();
-        List<String> notes = new ArrayList<>();
-        try (SegmentationModel m = SegmentationModel.load(model, sa.settings().upsample());
-             Backend b = Backends.select(backend)) {
-            FrameScorer scorer = new FrameScorer(m, sa, b, lsa, uncertainty, notes);
-            for (String n : notes) System.err.println("segsa score: note: " + n);
+        Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
+                .allowModelMismatch(allowModelMismatch).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+        try (Segsa engine = builder.saSource(saFile).open()) {
+            for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
             List<String> warnings = new ArrayList<>();
-            ScoringJob job = new ScoringJob(scorer, sa, g);
-            List<ScoresCsv.Row> rows = job.run(images, labels, progress, warnings);
+            ScoringJob job = new ScoringJob(sa, g);
+            int[] skippedLsa = {0};
+            StageLatency read = engine.scoreFolder(images, labels, decodeAhead, (f, r) -> {
+                int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
+                job.add(r, lab, f.labelFile(), warnings);
+                if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
+                progress.step();
+            });
+            List<ScoresCsv.Row> rows = job.rows();
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            if (skippedLsa[0] > 0) {
+                System.err.printf(Locale.ROOT, "segsa score: note: %d of %d frames got MDSA only (LSA over the %.1f ms budget)%n",
+                        skippedLsa[0], frames, lsaBudgetMs);
+            }
             ScoresCsv.write(out, rows, uncertainty);
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
-            System.out.println(ScoreSummary.stages(job.decodeSeconds(), scorer.stageSeconds()));
+            StageLatency latency = engine.latency();
+            latency.add(read);
+            System.out.println(ScoreSummary.stages(latency, decodeAhead > 0));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
-                    progress.elapsedSeconds(), b.name());
+                    progress.elapsedSeconds(), engine.backend());
         }
         return 0;
     }

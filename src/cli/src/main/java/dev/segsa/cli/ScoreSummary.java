@@ -2,6 +2,7 @@ package dev.segsa.cli;
 
 import dev.segsa.scores.ClassGroups;
 import dev.segsa.scores.ScoresCsv;
+import dev.segsa.score.StageLatency;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,18 +36,29 @@ final class ScoreSummary {
         return b.toString().stripTrailing();
     }
 
-    /** Time per frame in each stage, and SA time as a share of inference time. */
-    static String stages(double decodeSeconds, dev.segsa.score.FrameScorer.StageSeconds st) {
-        long n = Math.max(1, st.frames());
-        double total = decodeSeconds + st.inference() + st.sa();
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s %12s %8s%n", "stage", "ms/frame", "share"));
-        String[] names = {"decode", "inference", "sa"};
-        double[] secs = {decodeSeconds, st.inference(), st.sa()};
-        for (int i = 0; i < 3; i++) {
-            b.append(String.format(Locale.ROOT, "%-10s %12.1f %7.1f%%%n", names[i], 1000 * secs[i] / n, total > 0 ? 100 * secs[i] / total : 0));
+    /**
+     * Latency per stage (ms per frame: mean and p50 / p99 / p99.9 / max) and SA time as a share of
+     * inference time. "read" is file decoding on the decoder thread, overlapped with scoring when
+     * {@code overlapped}; decode is the conversion to the model's input.
+     */
+    static String stages(StageLatency latency, boolean overlapped) {
+        StringBuilder b = new StringBuilder(latency.table()).append('\n');
+        double inference = 0, sa = 0, frame = 0, read = 0;
+        long frames = 0;
+        for (StageLatency.Stage s : latency.stages()) {
+            double total = s.meanMs() * s.count();
+            switch (s.name()) {
+                case StageLatency.INFERENCE -> inference = total;
+                case StageLatency.SA -> sa = total;
+                case StageLatency.FRAME -> { frame = total; frames = s.count(); }
+                case "read" -> read = total;
+                default -> { }
+            }
         }
-        b.append(String.format(Locale.ROOT, "%.2f frames/s end to end; SA time is %.1f%% of inference time",
-                total > 0 ? st.frames() / total : 0, st.inference() > 0 ? 100 * st.sa() / st.inference() : 0));
+        double wall = overlapped ? Math.max(frame, read) : frame + read;
+        b.append(String.format(Locale.ROOT, "%.2f frames/s (read %s); SA time is %.1f%% of inference time",
+                wall > 0 ? 1000.0 * frames / wall : 0, overlapped ? "overlapped with scoring" : "then score",
+                inference > 0 ? 100 * sa / inference : 0));
         return b.toString();
     }
 

@@ -6,6 +6,7 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,15 +21,13 @@ import java.util.stream.Stream;
 public final class FrameReader {
     private static final List<String> IMAGE_EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp");
 
-    private final double[] mean;
-    private final double[] std;
     private final int[] resize;
+    private final FrameNormalizer normalizer;
 
     /** @param resize {width, height} or null to keep each frame's own size */
     public FrameReader(double[] mean, double[] std, int[] resize) {
-        this.mean = mean.clone();
-        this.std = std.clone();
         this.resize = resize == null ? null : resize.clone();
+        this.normalizer = new FrameNormalizer(mean, std, resize);
     }
 
     /** Image files in {@code dir}, sorted by file name. */
@@ -57,6 +56,11 @@ public final class FrameReader {
         throw new SegsaException(frame + ": no label file " + same + " for this frame");
     }
 
+    /** Decodes a frame file (PNG, JPEG, BMP) with a message naming the file when it cannot. */
+    public static BufferedImage readImage(Path file) {
+        return decode(file, "image");
+    }
+
     private static BufferedImage decode(Path file, String what) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": " + what + " not found");
         BufferedImage img;
@@ -82,39 +86,9 @@ public final class FrameReader {
         int sw = img.getWidth(), sh = img.getHeight();
         int[] size = outputSize(img);
         int w = size[0], h = size[1];
-        int[] argb = img.getRGB(0, 0, sw, sh, null, 0, sw);
         float[] out = reuse != null && reuse.length >= 3 * w * h ? reuse : new float[3 * w * h];
-        int plane = w * h;
-        if (w == sw && h == sh) {
-            for (int i = 0; i < plane; i++) {
-                int p = argb[i];
-                out[i] = norm(0, (p >> 16) & 0xff);
-                out[plane + i] = norm(1, (p >> 8) & 0xff);
-                out[2 * plane + i] = norm(2, p & 0xff);
-            }
-        } else {
-            AxisInterpolation rows = AxisInterpolation.of(UpsampleMode.BILINEAR, sh, h);
-            AxisInterpolation cols = AxisInterpolation.of(UpsampleMode.BILINEAR, sw, w);
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    for (int c = 0; c < 3; c++) {
-                        int shift = 16 - 8 * c;
-                        double v00 = (argb[rows.lo[y] * sw + cols.lo[x]] >> shift) & 0xff;
-                        double v01 = (argb[rows.lo[y] * sw + cols.hi[x]] >> shift) & 0xff;
-                        double v10 = (argb[rows.hi[y] * sw + cols.lo[x]] >> shift) & 0xff;
-                        double v11 = (argb[rows.hi[y] * sw + cols.hi[x]] >> shift) & 0xff;
-                        double v = rows.weightLo[y] * (cols.weightLo[x] * v00 + cols.weightHi[x] * v01)
-                                + rows.weightHi[y] * (cols.weightLo[x] * v10 + cols.weightHi[x] * v11);
-                        out[c * plane + y * w + x] = (float) ((v / 255.0 - mean[c]) / std[c]);
-                    }
-                }
-            }
-        }
+        normalizer.fromImage(img, MemorySegment.ofArray(out), file.toString());
         return new Frame(out, w, h, sw, sh);
-    }
-
-    private float norm(int channel, int value) {
-        return (float) ((value / 255.0 - mean[channel]) / std[channel]);
     }
 
     /**
@@ -123,7 +97,7 @@ public final class FrameReader {
      * @param sourceWidth  width of the frame file (before any resize): the mask must match it
      * @param sourceHeight height of the frame file
      */
-    public int[] readLabels(Path file, Path frame, int sourceWidth, int sourceHeight, int width, int height) {
+    public static int[] readLabels(Path file, Path frame, int sourceWidth, int sourceHeight, int width, int height) {
         BufferedImage img = decode(file, "label mask");
         Raster r = img.getRaster();
         if (r.getNumBands() != 1 || r.getSampleModel().getSampleSize(0) > 8) {
@@ -135,6 +109,11 @@ public final class FrameReader {
                     + frame.getFileName() + " is " + sourceWidth + "x" + sourceHeight);
         }
         int[] src = r.getSamples(0, 0, sourceWidth, sourceHeight, 0, (int[]) null);
+        return resizeLabels(src, sourceWidth, sourceHeight, width, height);
+    }
+
+    /** Label ids [sourceHeight x sourceWidth] resized (nearest) to width x height; the same array when the sizes match. */
+    public static int[] resizeLabels(int[] src, int sourceWidth, int sourceHeight, int width, int height) {
         if (width == sourceWidth && height == sourceHeight) return src;
         AxisInterpolation rows = AxisInterpolation.of(UpsampleMode.NEAREST, sourceHeight, height);
         AxisInterpolation cols = AxisInterpolation.of(UpsampleMode.NEAREST, sourceWidth, width);

@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.Tuple;
 import org.bytedeco.pytorch.global.torch;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -34,6 +35,7 @@ public final class SegmentationModel implements AutoCloseable {
     private final UpsampleMode upsample;
     private FloatPointer input;
     private long inputCapacity;
+    private MemorySegment inputSegment;
     /** The predicted-class map handed out by {@link #infer}, reused while the frame size stays the same. */
     private int[] predicted = new int[0];
     private boolean closed;
@@ -79,16 +81,39 @@ public final class SegmentationModel implements AutoCloseable {
      *                        ({@link FrameOutput.SoftmaxUncertainty}) with LibTorch ops
      */
     public FrameOutput infer(float[] chw, int height, int width, String what, boolean withUncertainty) {
-        if (closed) throw new IllegalStateException("model is closed");
         long n = 3L * height * width;
         if (chw.length < n) throw new IllegalArgumentException("input holds " + chw.length + " floats, need " + n);
+        MemorySegment.copy(chw, 0, input(height, width), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, (int) n);
+        return infer(height, width, what, withUncertainty);
+    }
+
+    /**
+     * The model's input buffer for one frame of {@code height x width}, float32 [3, height, width]
+     * in native memory: fill it (e.g. with {@link dev.segsa.features.FrameNormalizer}), then call
+     * {@link #infer(int, int, String, boolean)}. Reused while frames keep their size; valid until
+     * the next call of this method or {@link #close()}.
+     */
+    public MemorySegment input(int height, int width) {
+        if (closed) throw new IllegalStateException("model is closed");
+        long n = 3L * height * width;
         if (input == null || inputCapacity < n) {
             if (input != null) input.releaseReference();
             input = new FloatPointer(n);
             input.retainReference(); // owned by this model, outlives per-frame scopes
             inputCapacity = n;
+            inputSegment = MemorySegment.ofAddress(input.address()).reinterpret(4L * n);
         }
-        input.put(chw, 0, (int) n);
+        return inputSegment.byteSize() == 4L * n ? inputSegment : inputSegment.asSlice(0, 4L * n);
+    }
+
+    /**
+     * Runs the model on the frame in {@link #input(int, int)}. Must run inside a
+     * {@link PointerScope} that the caller closes once it is done with the returned feature map.
+     */
+    public FrameOutput infer(int height, int width, String what, boolean withUncertainty) {
+        if (closed) throw new IllegalStateException("model is closed");
+        long n = 3L * height * width;
+        if (input == null || inputCapacity < n) throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
         try (NoGradGuard noGrad = new NoGradGuard()) {
             Tensor x = torch.from_blob(input, 1, 3, height, width);
             IValueVector args = new IValueVector(new IValue(x));
@@ -130,8 +155,8 @@ public final class SegmentationModel implements AutoCloseable {
             }
             Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
             if (predicted.length != height * width) predicted = new int[height * width];
-            MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width)
-                    .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asIntBuffer().get(predicted);
+            MemorySegment.copy(MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width),
+                    ValueLayout.JAVA_INT_UNALIGNED, 0, predicted, 0, height * width);
             MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;

@@ -1,129 +1,211 @@
 package dev.segsa.score;
 
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameNormalizer;
+import dev.segsa.features.PixelFormat;
 import dev.segsa.kernel.Backend;
 import dev.segsa.kernel.FrameScores;
-
-import dev.segsa.error.SegsaException;
+import dev.segsa.model.FrameOutput;
+import dev.segsa.model.SegmentationModel;
 import dev.segsa.samodel.KdeModel;
 import dev.segsa.samodel.MahalanobisModel;
 import dev.segsa.samodel.SaModel;
-import dev.segsa.model.FrameOutput;
-import dev.segsa.model.SegmentationModel;
 import org.bytedeco.javacpp.PointerScope;
 
+import java.awt.image.BufferedImage;
+import java.lang.foreign.MemorySegment;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Scores one frame at a time: runs the model, then every pixel's MDSA (and LSA when enabled)
- * against the model of its predicted class. The entry point for embedding segsa in a recorder.
- * Holds per-frame buffers that it reuses; not thread-safe (one per thread).
+ * Scores one frame at a time on the calling thread: turns the pixels into the model's input,
+ * runs the model, then every pixel's MDSA (and LSA when enabled) against the model of its
+ * predicted class, and summarises them per class. Owns its model runner and backend and reuses
+ * every per-frame buffer, so steady-state scoring allocates only the result's small per-class
+ * arrays (and what LibTorch's Java wrappers allocate). Not thread-safe: one per thread; the
+ * engine ({@code dev.segsa.Segsa}) keeps one per scoring thread.
  */
-public final class FrameScorer {
+public final class FrameScorer implements AutoCloseable {
+    private static final double LSA_RATE_SMOOTHING = 0.3;
+
     private final SegmentationModel model;
     private final SaModel sa;
     private final Backend backend;
+    private final ScoringOptions options;
     private final MahalanobisModel[] mdsaModels;
     private final KdeModel[] lsaModels;
     private final FrameScores mdsaScores;
     private final FrameScores lsaScores;
-    private final boolean withUncertainty;
+    private final FrameNormalizer normalizer;
+    private final ClassPixelStatistics pixelStatistics = new ClassPixelStatistics();
+    private final List<String> classNames;
+    private final StageLatency latency = new StageLatency();
+    private float[] viewedMap;
+    private FloatBuffer mapView;
+    private int[] viewedPredicted;
+    private IntBuffer predictedView;
+    /** Smoothed LSA nanoseconds per scored pixel of earlier frames; 0 before the first. */
+    private double lsaNanosPerPixel;
+    private boolean closed;
 
     /**
-     * Per-class results of one frame; class SA is NaN where no pixel was scored. {@code uncertainty}
-     * is null unless asked for, else [measure][class]: the mean over the pixels predicted as the
-     * class of each softmax uncertainty measure, in the order of
-     * {@link FrameOutput.SoftmaxUncertainty#NAMES} (NaN where no pixel is predicted as the class).
-     * {@code predicted} is the model's reused buffer (see {@link FrameOutput}): valid until the next
-     * {@code score}; the per-class arrays and {@code mdsaMap} are the caller's to keep.
+     * @param notes receives model-derivation notes (dropped features, ridges, unfitted classes)
      */
-    public record Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
-                         float[] mdsaMap, double[][] uncertainty) {
-        public Result(int[] predicted, long[] predictedPixels, double[] mdsa, double[] lsa, long nonFiniteFeatures,
-                      float[] mdsaMap) {
-            this(predicted, predictedPixels, mdsa, lsa, nonFiniteFeatures, mdsaMap, null);
-        }
-    }
-
-    /**
-     * @param withLsa  compute LSA too (needs references in the SA model)
-     * @param notes    receives model-derivation notes (dropped features, ridges, unfitted classes)
-     */
-    public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, boolean withLsa, List<String> notes) {
-        this(model, sa, backend, withLsa, false, notes);
-    }
-
-    /**
-     * @param withLsa         compute LSA too (needs references in the SA model)
-     * @param withUncertainty also aggregate the softmax uncertainty baselines per class, like SA
-     * @param notes           receives model-derivation notes (dropped features, ridges, unfitted classes)
-     */
-    public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, boolean withLsa, boolean withUncertainty,
-                       List<String> notes) {
+    public FrameScorer(SegmentationModel model, SaModel sa, Backend backend, ScoringOptions options, List<String> notes) {
         this.model = model;
-        this.withUncertainty = withUncertainty;
         this.sa = sa;
         this.backend = backend;
+        this.options = options;
         this.mdsaModels = sa.mahalanobisModels(notes);
-        if (withLsa && sa.references() == null) {
+        if (options.lsa() && sa.references() == null) {
             throw new SegsaException("LSA was asked for but the SA model was fitted with --lsa-references 0");
         }
-        this.lsaModels = withLsa ? sa.kdeModels(notes) : null;
+        this.lsaModels = options.lsa() ? sa.kdeModels(notes) : null;
         this.mdsaScores = new FrameScores(sa.classes());
         this.lsaScores = new FrameScores(sa.classes());
+        SaModel.FitSettings s = sa.settings();
+        this.normalizer = new FrameNormalizer(s.mean(), s.std(), s.resize());
+        this.classNames = List.copyOf(s.classNames());
     }
-
-    private long inferenceNanos;
-    private long saNanos;
-    private long frames;
 
     public int classes() {
         return sa.classes();
     }
 
-    /**
-     * @param chw    normalised frame, channel-major [3, height, width]
-     * @param withMap keep the per-pixel MDSA map in the result
-     */
-    public Result score(float[] chw, int height, int width, String what, boolean withMap) {
+    public SaModel saModel() {
+        return sa;
+    }
+
+    public String backendName() {
+        return backend.name();
+    }
+
+    /** This scorer's latency histograms (every frame it scored). */
+    public StageLatency latency() {
+        return latency;
+    }
+
+    /** Output size {width, height} of a frame of the given size. */
+    public int[] outputSize(int width, int height) {
+        return normalizer.outputSize(width, height);
+    }
+
+    /** Label ids at the frame's size resized (nearest) to the output size, as scoring sees them. */
+    public int[] labelsAtOutputSize(int[] labels, int width, int height) {
+        return normalizer.resizeLabels(labels, width, height);
+    }
+
+    public FrameResult score(BufferedImage image, String name) {
+        long t0 = System.nanoTime();
+        FrameNormalizer.checkSize(image.getWidth(), image.getHeight(), name);
+        int w = normalizer.outputWidth(image.getWidth()), h = normalizer.outputHeight(image.getHeight());
+        normalizer.fromImage(image, input(h, w), name);
+        return run(name, h, w, t0);
+    }
+
+    /** Packed 8-bit pixels, HWC, rows {@code rowStride} bytes apart; read in place. */
+    public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String name) {
+        long t0 = System.nanoTime();
+        FrameNormalizer.checkSize(width, height, name);
+        int w = normalizer.outputWidth(width), h = normalizer.outputHeight(height);
+        normalizer.fromPacked(pixels, width, height, rowStride, format, input(h, w), name);
+        return run(name, h, w, t0);
+    }
+
+    /** Already normalised float32 [3, height, width] at the model input size. */
+    public FrameResult scoreNormalized(MemorySegment chw, int width, int height, String name) {
+        long t0 = System.nanoTime();
+        FrameNormalizer.checkSize(width, height, name);
+        normalizer.fromNormalized(chw, width, height, input(height, width), name);
+        return run(name, height, width, t0);
+    }
+
+    private MemorySegment input(int h, int w) {
+        if (closed) throw new IllegalStateException("the scorer is closed");
+        return model.input(h, w);
+    }
+
+    private FrameResult run(String name, int height, int width, long t0) {
+        int classes = sa.classes();
         try (PointerScope scope = new PointerScope()) {
-            long t0 = System.nanoTime();
-            FrameOutput out = model.infer(chw, height, width, what, withUncertainty);
             long t1 = System.nanoTime();
-            inferenceNanos += t1 - t0;
-            if (out.classes() != sa.classes() || out.features().d() != sa.settings().featureDimension()) {
-                throw new SegsaException(what + ": model returned " + out.classes() + " classes and " + out.features().d()
-                        + " features, the SA model was fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
+            FrameOutput out = model.infer(height, width, name, options.uncertainty());
+            long t2 = System.nanoTime();
+            if (out.classes() != classes || out.features().d() != sa.settings().featureDimension()) {
+                throw new SegsaException(name + ": model returned " + out.classes() + " classes and " + out.features().d()
+                        + " features, the SA model was fitted with " + classes + " and " + sa.settings().featureDimension());
             }
+            int n = height * width;
             int[] predicted = out.predicted();
-            long[] pixels = new long[sa.classes()];
-            for (int p : predicted) pixels[p]++;
-            double[] mdsa = new double[sa.classes()];
-            double[] lsa = new double[sa.classes()];
-            Arrays.fill(mdsa, Double.NaN);
-            Arrays.fill(lsa, Double.NaN);
-            long bad = out.features().countNonFinite();
+            long[] pixels = new long[classes];
+            for (int i = 0; i < n; i++) pixels[predicted[i]]++;
+            double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
+            boolean thresholded = !Double.isNaN(options.saThreshold());
+            double[] share = thresholded ? nanArray(classes) : null;
             double[][] uncertainty = out.uncertainty() == null ? null : classMeans(out.uncertainty(), predicted, pixels);
-            if (bad > 0) return new Result(predicted, pixels, mdsa, lsa, bad, null, uncertainty);
-            mdsaScores.reset(withMap ? height * width : 0);
-            backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
-            for (int c = 0; c < sa.classes(); c++) mdsa[c] = mdsaScores.mean(c);
-            if (lsaModels != null) {
-                lsaScores.reset(0);
-                backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
-                for (int c = 0; c < sa.classes(); c++) lsa[c] = lsaScores.mean(c);
+            FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
+            double[] lsa = null;
+            mdsaScores.reset(n);
+            float[] map = mdsaScores.map();
+            long bad = out.features().countNonFinite();
+            if (bad > 0) {
+                Arrays.fill(map, 0, n, Float.NaN);
+                if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
+            } else {
+                backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
+                for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
+                pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
+                if (lsaModels != null) {
+                    long scored = 0;
+                    for (long p : mdsaScores.pixels()) scored += p;
+                    long elapsed = System.nanoTime() - t0;
+                    if (options.lsaBudgetNanos() > 0 && lsaNanosPerPixel > 0
+                            && elapsed + lsaNanosPerPixel * scored > options.lsaBudgetNanos()) {
+                        lsaState = FrameResult.LsaState.SKIPPED_FOR_BUDGET;
+                    } else {
+                        long l0 = System.nanoTime();
+                        lsaScores.reset(0);
+                        backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
+                        lsa = new double[classes];
+                        for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
+                        if (scored > 0) {
+                            double rate = (double) (System.nanoTime() - l0) / scored;
+                            lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate
+                                    : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
+                        }
+                    }
+                }
             }
-            saNanos += System.nanoTime() - t1;
-            frames++;
-            return new Result(predicted, pixels, mdsa, lsa, 0, withMap ? mdsaScores.map().clone() : null, uncertainty);
+            long t3 = System.nanoTime();
+            FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
+            latency.record(times);
+            return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
+                    lsaState, lsa, uncertainty, bad, times, mapView(map, n), predictedView(predicted, n));
         }
     }
 
-    /** Seconds spent so far in the model (inference, logit upsampling, argmax) and in the SA kernels, over {@code frames} frames. */
-    public record StageSeconds(long frames, double inference, double sa) {}
+    private FloatBuffer mapView(float[] map, int n) {
+        if (map != viewedMap || mapView.capacity() != n) {
+            viewedMap = map;
+            mapView = FloatBuffer.wrap(map, 0, n).slice().asReadOnlyBuffer();
+        }
+        return mapView;
+    }
 
-    public StageSeconds stageSeconds() {
-        return new StageSeconds(frames, inferenceNanos / 1e9, saNanos / 1e9);
+    private IntBuffer predictedView(int[] predicted, int n) {
+        if (predicted != viewedPredicted || predictedView.capacity() != n) {
+            viewedPredicted = predicted;
+            predictedView = IntBuffer.wrap(predicted, 0, n).slice().asReadOnlyBuffer();
+        }
+        return predictedView;
+    }
+
+    private static double[] nanArray(int n) {
+        double[] a = new double[n];
+        Arrays.fill(a, Double.NaN);
+        return a;
     }
 
     /** [measure][class]: mean of each per-pixel measure over the pixels predicted as the class (NaN where none). */
@@ -137,5 +219,17 @@ public final class FrameScorer {
             for (int c = 0; c < pixels.length; c++) sums[c] = pixels[c] == 0 ? Double.NaN : sums[c] / pixels[c];
         }
         return out;
+    }
+
+    /** Closes the model runner and the backend (idempotent). */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            model.close();
+        } finally {
+            backend.close();
+        }
     }
 }

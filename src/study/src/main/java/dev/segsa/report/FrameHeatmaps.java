@@ -2,12 +2,10 @@ package dev.segsa.report;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameReader;
-import dev.segsa.samodel.SaModel;
-import dev.segsa.score.FrameScorer;
+import dev.segsa.Segsa;
+import dev.segsa.score.FrameResult;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,19 +21,21 @@ public final class FrameHeatmaps {
     /** One frame to draw: its file name in the image directory, the output file name and its caption. */
     public record Request(String image, String outputName, String title) {}
 
-    public static void write(List<Request> requests, Path imageDir, FrameScorer scorer, SaModel sa, Path outDir) {
-        SaModel.FitSettings fs = sa.settings();
-        FrameReader reader = new FrameReader(fs.mean(), fs.std(), fs.resize());
+    public static void write(List<Request> requests, Path imageDir, Segsa engine, Path outDir) {
         List<float[]> maps = new ArrayList<>();
-        List<FrameReader.Frame> frames = new ArrayList<>();
+        List<int[]> sizes = new ArrayList<>();
+        List<BufferedImage> images = new ArrayList<>();
         int total = 0;
         for (Request r : requests) {
-            FrameReader.Frame frame = reader.readFrame(imageDir.resolve(r.image()), null);
-            FrameScorer.Result res = scorer.score(frame.chw(), frame.height(), frame.width(), r.image(), true);
-            if (res.mdsaMap() == null) throw new SegsaException(imageDir.resolve(r.image()) + ": no SA map (NaN/Inf features)");
-            maps.add(res.mdsaMap());
-            frames.add(frame);
-            total += res.mdsaMap().length;
+            Path file = imageDir.resolve(r.image());
+            BufferedImage img = FrameReader.readImage(file);
+            FrameResult res = engine.score(img, r.image());
+            if (res.nonFiniteFeatures() > 0) throw new SegsaException(file + ": no SA map (NaN/Inf features)");
+            float[] map = res.copyMdsaMap();
+            maps.add(map);
+            sizes.add(new int[] {res.width(), res.height()});
+            images.add(img);
+            total += map.length;
         }
         float[] finite = new float[total];
         int n = 0;
@@ -45,15 +45,9 @@ public final class FrameHeatmaps {
         double hi = n == 0 ? 1 : finite[(int) (0.99 * (n - 1))];
         for (int i = 0; i < requests.size(); i++) {
             Request r = requests.get(i);
-            Path file = imageDir.resolve(r.image());
-            BufferedImage img;
-            try {
-                img = ImageIO.read(file.toFile());
-            } catch (IOException e) {
-                throw new SegsaException(file + ": cannot read image for the heatmap: " + e.getMessage(), e);
-            }
-            FrameReader.Frame f = frames.get(i);
-            HeatmapImage.write(HeatmapImage.render(img, maps.get(i), f.width(), f.height(), lo, hi, r.title()), outDir.resolve(r.outputName()));
+            int[] size = sizes.get(i);
+            HeatmapImage.write(HeatmapImage.render(images.get(i), maps.get(i), size[0], size[1], lo, hi, r.title()),
+                    outDir.resolve(r.outputName()));
         }
     }
 }

@@ -17,14 +17,20 @@ public final class FrameOverlap {
 
     /** Overlap of classes 0..classes-1, then of each group (indices classes + g). */
     public static FrameOverlap of(int[] pred, int[] label, int ignoreLabel, int classes, ClassGroups groups) {
+        return of(java.nio.IntBuffer.wrap(pred), label, ignoreLabel, classes, groups);
+    }
+
+    /** As {@link #of(int[], int[], int, int, ClassGroups)}, with the predicted map as a (read-only) buffer. */
+    public static FrameOverlap of(java.nio.IntBuffer pred, int[] label, int ignoreLabel, int classes, ClassGroups groups) {
         int ng = groups.groups().size();
         FrameOverlap o = new FrameOverlap(classes + ng);
         boolean[][] member = new boolean[ng][classes];
         for (int g = 0; g < ng; g++) for (int c : groups.groups().get(g).classes()) member[g][c] = true;
-        for (int i = 0; i < pred.length; i++) {
+        int n = pred.limit();
+        for (int i = 0; i < n; i++) {
             int l = label[i];
             if (l == ignoreLabel || l < 0 || l >= classes) continue;
-            int p = pred[i];
+            int p = pred.get(i);
             o.predicted[p]++;
             o.labelled[l]++;
             if (p == l) o.intersection[p]++;

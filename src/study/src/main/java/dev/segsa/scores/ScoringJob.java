@@ -1,13 +1,10 @@
 package dev.segsa.scores;
 
-import dev.segsa.score.FrameScorer;
+import dev.segsa.score.FrameResult;
 
 import dev.segsa.error.SegsaException;
-import dev.segsa.features.FrameReader;
 import dev.segsa.samodel.SaModel;
-import dev.segsa.io.Progress;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,60 +16,52 @@ import java.util.List;
  * softmax uncertainty baselines, when the scorer computes them, are aggregated the same way.
  */
 public final class ScoringJob {
-    private final FrameScorer scorer;
     private final SaModel sa;
     private final ClassGroups groups;
+    private final List<ImageResult> results = new ArrayList<>();
 
-    /** uncertainty: [measure][class] as in FrameScorer.Result, or null when not computed. */
+    /** uncertainty: [measure][class] as in FrameResult, or null when not computed. */
     private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
                                FrameOverlap overlap) {}
 
-    private long decodeNanos;
-
-    /** Seconds spent decoding frames and labels (including resizing and normalisation). */
-    public double decodeSeconds() {
-        return decodeNanos / 1e9;
-    }
-
-    public ScoringJob(FrameScorer scorer, SaModel sa, ClassGroups groups) {
-        this.scorer = scorer;
+    public ScoringJob(SaModel sa, ClassGroups groups) {
         this.sa = sa;
         this.groups = groups;
     }
 
-    public List<ScoresCsv.Row> run(Path imageDir, Path labelDir, Progress progress, List<String> warnings) {
-        List<Path> frames = FrameReader.listFrames(imageDir);
-        SaModel.FitSettings s = sa.settings();
-        FrameReader reader = new FrameReader(s.mean(), s.std(), s.resize());
+    /**
+     * Adds a scored frame.
+     *
+     * @param labels    true class ids at the output size (the engine's {@code labelsAtOutputSize}), or null
+     * @param labelFile names the labels in error messages
+     * @param warnings  receives a line when the frame had non-finite features
+     */
+    public void add(FrameResult r, int[] labels, Object labelFile, List<String> warnings) {
         int classes = sa.classes();
-        List<ImageResult> results = new ArrayList<>();
-        float[] input = null;
-        for (Path frame : frames) {
-            long t0 = System.nanoTime();
-            Path labelFile = labelDir == null ? null : FrameReader.labelFor(frame, labelDir);
-            FrameReader.Frame f = reader.readFrame(frame, input);
-            input = f.chw();
-            int[] labels = null;
-            if (labelFile != null) {
-                labels = reader.readLabels(labelFile, frame, f.sourceWidth(), f.sourceHeight(), f.width(), f.height());
-                for (int i = 0; i < labels.length; i++) {
-                    int c = labels[i];
-                    if (c != s.ignoreLabel() && c >= classes) {
-                        throw new SegsaException(labelFile + ": pixel (" + (i % f.width()) + "," + (i / f.width()) + ") has label "
-                                + c + " but the model has " + classes + " classes and the ignore label is " + s.ignoreLabel());
-                    }
+        int ignore = sa.settings().ignoreLabel();
+        if (labels != null) {
+            for (int i = 0; i < labels.length; i++) {
+                int c = labels[i];
+                if (c != ignore && c >= classes) {
+                    throw new SegsaException(labelFile + ": pixel (" + (i % r.width()) + "," + (i / r.width()) + ") has label "
+                            + c + " but the model has " + classes + " classes and the ignore label is " + ignore);
                 }
             }
-            decodeNanos += System.nanoTime() - t0;
-            String name = frame.getFileName().toString();
-            FrameScorer.Result r = scorer.score(f.chw(), f.height(), f.width(), name, false);
-            if (r.nonFiniteFeatures() > 0) {
-                warnings.add(name + ": " + r.nonFiniteFeatures() + " NaN/Inf feature values; no SA for this frame");
-            }
-            FrameOverlap overlap = labels == null ? null : FrameOverlap.of(r.predicted(), labels, s.ignoreLabel(), classes, groups);
-            results.add(new ImageResult(name, r.predictedPixels(), r.mdsa(), r.lsa(), r.uncertainty(), overlap));
-            progress.step();
         }
+        if (r.nonFiniteFeatures() > 0) {
+            warnings.add(r.frame() + ": " + r.nonFiniteFeatures() + " NaN/Inf feature values; no SA for this frame");
+        }
+        FrameOverlap overlap = labels == null ? null : FrameOverlap.of(r.predictedView(), labels, ignore, classes, groups);
+        double[] lsa = r.lsaMean();
+        if (lsa == null) {
+            lsa = new double[classes];
+            java.util.Arrays.fill(lsa, Double.NaN);
+        }
+        results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap));
+    }
+
+    /** The rows of every frame added: per image its classes, then its groups (z-scored over the images). */
+    public List<ScoresCsv.Row> rows() {
         return rows(results);
     }
 

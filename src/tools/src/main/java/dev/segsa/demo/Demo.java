@@ -1,20 +1,17 @@
 package dev.segsa.demo;
 
+import dev.segsa.Segsa;
+import dev.segsa.SegsaFit;
+
 import dev.segsa.error.SegsaException;
 import dev.segsa.scores.ClassGroups;
 import dev.segsa.evaluate.SpearmanCorrelation;
-import dev.segsa.fit.Fitter;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
-import dev.segsa.model.ModelMetadata;
-import dev.segsa.model.ModelSettings;
-import dev.segsa.model.SegmentationModel;
 import dev.segsa.io.AtomicOutput;
 import dev.segsa.report.FrameHeatmaps;
 import dev.segsa.io.Progress;
 import dev.segsa.scores.ScoresCsv;
-import dev.segsa.kernel.Backend;
-import dev.segsa.score.FrameScorer;
 import dev.segsa.scores.ScoringJob;
 import dev.segsa.synth.ConditionSpec;
 import dev.segsa.synth.SyntheticDataset;
@@ -57,7 +54,7 @@ public final class Demo {
         this.log = log;
     }
 
-    public void run(Backend backend) {
+    public void run(String backend) {
         if (!Files.isRegularFile(s.model())) {
             throw new SegsaException(s.model() + ": default model not found (models/synthetic-day.pt is part of the repository)");
         }
@@ -69,25 +66,29 @@ public final class Demo {
         SyntheticDataset.write(testDir, s.testFrames(), s.seed() + 1, ConditionSpec.parse(TEST_CONDITIONS), 1, s.threads(), true,
                 new Progress("generate test", s.testFrames()));
 
-        ModelSettings settings = ModelSettings.resolve(ModelMetadata.empty(), ModelMetadata.read(s.model()));
         Path saFile = s.out().resolve("synthetic-day.sa");
         Path scoresFile = s.out().resolve("scores.csv");
-        List<ScoresCsv.Row> rows;
         SaModel sa;
-        try (SegmentationModel model = SegmentationModel.load(s.model(), settings.upsample())) {
-            sa = new Fitter(model, settings, backend, 2000, s.seed())
-                    .fit(fitDir.resolve("images"), fitDir.resolve("labels"), new Progress("fit", s.fitFrames()));
-            SaModelFile.write(sa, saFile);
-            List<String> notes = new ArrayList<>();
-            FrameScorer scorer = new FrameScorer(model, sa, backend, false, notes);
+        try (SegsaFit fit = SegsaFit.builder(s.model()).lsaReferences(2000).seed(s.seed()).backend(backend).open()) {
+            Progress progress = new Progress("fit", s.fitFrames());
+            fit.addFolder(fitDir.resolve("images"), fitDir.resolve("labels"), 2, progress::step);
+            sa = fit.finish();
+        }
+        SaModelFile.write(sa, saFile);
+        try (Segsa engine = Segsa.builder(s.model(), sa).saSource(saFile).backend(backend).open()) {
             ClassGroups groups = ClassGroups.parse(GROUPS, sa.settings().classNames());
             List<String> warnings = new ArrayList<>();
-            rows = new ScoringJob(scorer, sa, groups).run(testDir.resolve("images"), testDir.resolve("labels"),
-                    new Progress("score", s.testFrames()), warnings);
+            ScoringJob job = new ScoringJob(sa, groups);
+            Progress progress = new Progress("score", s.testFrames());
+            engine.scoreFolder(testDir.resolve("images"), testDir.resolve("labels"), 2, (f, r) -> {
+                job.add(r, engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight()), f.labelFile(), warnings);
+                progress.step();
+            });
+            List<ScoresCsv.Row> rows = job.rows();
             warnings.forEach(w -> log.println("demo: warning: " + w));
             ScoresCsv.write(scoresFile, rows);
             List<FrameStat> frames = frameStats(rows, readManifest(testDir), groups);
-            writeHeatmaps(scorer, sa, testDir, frames);
+            writeHeatmaps(engine, testDir, frames);
             String summary = summary(rows, frames, sa.settings().classNames(), groups);
             AtomicOutput.write(s.out().resolve("summary.txt"), summary.getBytes(StandardCharsets.UTF_8));
             log.println();
@@ -138,7 +139,7 @@ public final class Demo {
         return out;
     }
 
-    private void writeHeatmaps(FrameScorer scorer, SaModel sa, Path testDir, List<FrameStat> frames) {
+    private void writeHeatmaps(Segsa engine, Path testDir, List<FrameStat> frames) {
         List<FrameStat> ranked = frames.stream().filter(f -> Double.isFinite(f.mdsa()))
                 .sorted(Comparator.comparingDouble(FrameStat::mdsa).reversed()).toList();
         int k = Math.min(s.heatmaps(), ranked.size() / 2);
@@ -149,7 +150,7 @@ public final class Demo {
             String title = String.format(Locale.ROOT, "%s  %s  MDSA %.2f  mean IoU %.2f  (%s)", rank, f.image(), f.mdsa(), f.meanIou(), f.condition());
             requests.add(new FrameHeatmaps.Request(f.image(), rank + "-" + f.image(), title));
         }
-        FrameHeatmaps.write(requests, testDir.resolve("images"), scorer, sa, s.out().resolve("heatmaps"));
+        FrameHeatmaps.write(requests, testDir.resolve("images"), engine, s.out().resolve("heatmaps"));
     }
 
     static String summary(List<ScoresCsv.Row> rows, List<FrameStat> frames, List<String> classNames, ClassGroups groups) {

@@ -1,0 +1,161 @@
+package dev.segsa;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameReader;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * The frames of a folder (PNG, JPEG, BMP, sorted by file name), with their label masks when a
+ * label folder is given, decoded ahead of use: with {@code ahead > 0} one background thread
+ * decodes up to {@code ahead} frames while the caller scores the current one (a bounded queue,
+ * so memory stays flat); with 0 each frame is decoded when asked for. Either way the frames, and
+ * any error, come in file-name order, so results do not depend on the overlap. An error (a
+ * corrupt image, a missing or malformed mask) is raised when its frame is reached. One consumer
+ * thread; {@link #close()} stops the decoder.
+ */
+public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoCloseable {
+    /** A decoded frame: its file, name, pixels, label ids at the image's size (null without labels) and the time reading took. */
+    public record Decoded(Path file, String name, BufferedImage image, Path labelFile, int[] labels, long readNanos) {}
+
+    private static final Object END = new Object();
+
+    private final List<Path> frames;
+    private final Path labelDir;
+    private final int ahead;
+    private final BlockingQueue<Object> queue;
+    private Thread decoder;
+    private volatile boolean stopped;
+    private boolean iterated;
+
+    private FrameFiles(List<Path> frames, Path labelDir, int ahead) {
+        this.frames = frames;
+        this.labelDir = labelDir;
+        this.ahead = ahead;
+        this.queue = ahead > 0 ? new ArrayBlockingQueue<>(ahead) : null;
+    }
+
+    /**
+     * @param labelDir null for frames without labels
+     * @param ahead    frames decoded ahead on a background thread (0: decode on the caller's thread)
+     */
+    public static FrameFiles open(Path imageDir, Path labelDir, int ahead) {
+        if (ahead < 0) throw new IllegalArgumentException("frames decoded ahead must be >= 0, got " + ahead);
+        return new FrameFiles(FrameReader.listFrames(imageDir), labelDir, ahead);
+    }
+
+    public List<Path> files() {
+        return frames;
+    }
+
+    public int size() {
+        return frames.size();
+    }
+
+    /** Reads one frame (and its mask) on the calling thread. */
+    public static Decoded read(Path frame, Path labelDir) {
+        long t0 = System.nanoTime();
+        Path labelFile = labelDir == null ? null : FrameReader.labelFor(frame, labelDir);
+        BufferedImage image = FrameReader.readImage(frame);
+        int[] labels = null;
+        if (labelFile != null) {
+            labels = FrameReader.readLabels(labelFile, frame, image.getWidth(), image.getHeight(), image.getWidth(), image.getHeight());
+        }
+        return new Decoded(frame, frame.getFileName().toString(), image, labelFile, labels, System.nanoTime() - t0);
+    }
+
+    @Override
+    public synchronized Iterator<Decoded> iterator() {
+        if (iterated) throw new IllegalStateException("FrameFiles can be iterated once");
+        iterated = true;
+        if (ahead == 0) {
+            return new Iterator<>() {
+                private int next;
+
+                @Override
+                public boolean hasNext() {
+                    return next < frames.size();
+                }
+
+                @Override
+                public Decoded next() {
+                    if (!hasNext()) throw new NoSuchElementException();
+                    return read(frames.get(next++), labelDir);
+                }
+            };
+        }
+        decoder = Thread.ofPlatform().daemon().name("segsa-decode").start(this::decodeAll);
+        return new Iterator<>() {
+            private Object head;
+
+            @Override
+            public boolean hasNext() {
+                if (head == null) head = take();
+                return head != END;
+            }
+
+            @Override
+            public Decoded next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                Object h = head;
+                head = null;
+                if (h instanceof RuntimeException e) {
+                    head = END;
+                    // rethrown on the caller's thread with the decoder's message (it names the file)
+                    if (e instanceof SegsaException s) throw new SegsaException(s.getMessage(), s.code(), s);
+                    throw new SegsaException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+                }
+                return (Decoded) h;
+            }
+        };
+    }
+
+    private Object take() {
+        try {
+            return queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SegsaException("interrupted while waiting for the next decoded frame", e);
+        }
+    }
+
+    private void decodeAll() {
+        try {
+            for (Path f : frames) {
+                if (stopped) return;
+                Object item;
+                try {
+                    item = read(f, labelDir);
+                } catch (RuntimeException e) {
+                    queue.put(e);
+                    return;
+                }
+                queue.put(item);
+            }
+            queue.put(END);
+        } catch (InterruptedException e) {
+            // close(): stop quietly
+        }
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        Thread t = decoder;
+        if (t != null) {
+            t.interrupt();
+            queue.clear();
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

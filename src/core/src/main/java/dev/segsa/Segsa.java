@@ -1,0 +1,335 @@
+package dev.segsa;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.PixelFormat;
+import dev.segsa.kernel.Backend;
+import dev.segsa.kernel.Backends;
+import dev.segsa.model.ModelFiles;
+import dev.segsa.model.SegmentationModel;
+import dev.segsa.samodel.SaModel;
+import dev.segsa.samodel.SaModelFile;
+import dev.segsa.score.FrameResult;
+import dev.segsa.score.FrameScorer;
+import dev.segsa.score.ScoringOptions;
+import dev.segsa.score.StageLatency;
+
+import java.awt.image.BufferedImage;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * segsa's front door: a TorchScript segmentation model with its fitted SA model, scoring frames.
+ *
+ * <pre>{@code
+ * try (Segsa segsa = Segsa.builder(Path.of("camvid.pt"), Path.of("camvid.sa")).lsa(true).open()) {
+ *     FrameResult r = segsa.score(image, "frame-000123");
+ *     double carSa = r.mdsaMean()[8];
+ * }
+ * }</pre>
+ *
+ * <p>Opening checks that the model file is the one the SA model was fitted with (SHA-256),
+ * chooses the SA backend ({@code auto}: the native CPU kernels when they load, else the Java
+ * reference) and takes normalisation, resize, upsample mode, class names and ignore label from
+ * the SA model file. Frames come as a {@link BufferedImage}, as packed 8-bit RGB/BGR(A) pixels
+ * in a {@link MemorySegment} or {@link ByteBuffer} (HWC with a row stride, read in place), or as
+ * normalised float CHW.
+ *
+ * <p><b>Threads.</b> An engine is safe to share: any number of threads may score at once. Each
+ * thread gets its own scorer (model runner, backend and buffers), made on its first frame and
+ * kept until {@link #close()}, so results do not depend on how many threads score (tested
+ * byte for byte). A result's per-pixel views ({@link FrameResult#mdsaMap()}) stay valid until the
+ * same thread scores its next frame. Use a fixed set of threads: every thread that ever scored
+ * keeps a scorer until the engine closes. Closing while another thread is scoring is the caller's
+ * error.
+ */
+public final class Segsa implements AutoCloseable {
+    private final Path modelPath;
+    private final SaModel sa;
+    private final String backendName;
+    private final ScoringOptions options;
+    private final ThreadLocal<FrameScorer> scorers = new ThreadLocal<>();
+    private final ConcurrentLinkedQueue<FrameScorer> allScorers = new ConcurrentLinkedQueue<>();
+    private final List<String> notes;
+    private final String backendInUse;
+    private volatile boolean closed;
+
+    private Segsa(Builder b, SaModel sa) {
+        this.modelPath = b.model;
+        this.sa = sa;
+        this.backendName = b.backend;
+        this.options = new ScoringOptions(b.lsa, b.uncertainty, b.saThreshold, b.lsaBudget.toNanos());
+        // the first scorer is made now: a model that does not load, a backend that cannot start or
+        // an SA model without LSA references fails here, not on the first frame
+        List<String> n = new ArrayList<>();
+        FrameScorer first = newScorer(n);
+        this.notes = List.copyOf(n);
+        this.backendInUse = first.backendName();
+        scorers.set(first);
+    }
+
+    /** An engine for {@code model} with the SA model in {@code saFile} (written by {@code segsa fit}). */
+    public static Builder builder(Path model, Path saFile) {
+        return new Builder(model, Objects.requireNonNull(saFile, "saFile"), null);
+    }
+
+    /** An engine for {@code model} with an SA model already in memory (e.g. from {@link SegsaFit}). */
+    public static Builder builder(Path model, SaModel sa) {
+        return new Builder(model, null, Objects.requireNonNull(sa, "sa"));
+    }
+
+    /** {@code builder(model, saFile).open()}: MDSA only, automatic backend. */
+    public static Segsa open(Path model, Path saFile) {
+        return builder(model, saFile).open();
+    }
+
+    /** Options of an engine; every one has a default. */
+    public static final class Builder {
+        private final Path model;
+        private final Path saFile;
+        private final SaModel saModel;
+        private String backend;
+        private boolean lsa;
+        private boolean uncertainty;
+        private double saThreshold = Double.NaN;
+        private Duration lsaBudget = Duration.ZERO;
+        private boolean allowModelMismatch;
+        private Path saSource;
+
+        private Builder(Path model, Path saFile, SaModel saModel) {
+            this.model = Objects.requireNonNull(model, "model");
+            this.saFile = saFile;
+            this.saModel = saModel;
+        }
+
+        /** SA kernels: {@code auto} (default; also the system property {@code segsa.backend}), {@code reference}, {@code native-cpu}, {@code cuda}. */
+        public Builder backend(String name) {
+            this.backend = name;
+            return this;
+        }
+
+        /** Also compute LSA (the SA model must have been fitted with references). Default off. */
+        public Builder lsa(boolean on) {
+            this.lsa = on;
+            return this;
+        }
+
+        /** Also aggregate the softmax uncertainty baselines per class. Default off. */
+        public Builder uncertainty(boolean on) {
+            this.uncertainty = on;
+            return this;
+        }
+
+        /** MDSA threshold for {@link FrameResult#shareAboveThreshold()}; default none. */
+        public Builder saThreshold(double threshold) {
+            this.saThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * A per-frame budget: when LSA would push a frame past it (predicted from earlier frames'
+         * LSA time per pixel), the frame gets MDSA only and its result says
+         * {@link FrameResult.LsaState#SKIPPED_FOR_BUDGET}. Default none ({@link Duration#ZERO}).
+         */
+        public Builder lsaBudget(Duration budget) {
+            if (budget.isNegative()) throw new IllegalArgumentException("LSA budget must not be negative, got " + budget);
+            this.lsaBudget = budget;
+            return this;
+        }
+
+        /** Score although the model file is not the one the SA model was fitted with (same shapes required). */
+        public Builder allowModelMismatch(boolean allow) {
+            this.allowModelMismatch = allow;
+            return this;
+        }
+
+        /** The file an in-memory SA model was read from, for messages. */
+        public Builder saSource(Path file) {
+            this.saSource = file;
+            return this;
+        }
+
+        /** Opens the engine: reads and checks the SA model, loads the model, starts the backend. */
+        public Segsa open() {
+            SaModel sa = saModel != null ? saModel : SaModelFile.read(saFile);
+            String sha = ModelFiles.sha256(model);
+            if (!sha.equals(sa.settings().modelSha256()) && !allowModelMismatch) {
+                String source = saFile != null ? saFile.toString() : saSource != null ? saSource.toString() : "the SA model";
+                throw new SegsaException(source + ": fitted with model " + sa.settings().modelFile() + " (sha256 "
+                        + sa.settings().modelSha256().substring(0, 12) + "...), but --model " + model + " has sha256 "
+                        + sha.substring(0, 12) + "...; refit, or pass --allow-model-mismatch");
+            }
+            return new Segsa(this, sa);
+        }
+    }
+
+    private FrameScorer newScorer(List<String> notes) {
+        SegmentationModel m = SegmentationModel.load(modelPath, sa.settings().upsample());
+        Backend b;
+        try {
+            b = Backends.select(backendName);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        FrameScorer s;
+        try {
+            s = new FrameScorer(m, sa, b, options, notes);
+        } catch (RuntimeException e) {
+            m.close();
+            b.close();
+            throw e;
+        }
+        allScorers.add(s);
+        return s;
+    }
+
+    /** The calling thread's scorer, made on first use. */
+    private FrameScorer scorer() {
+        if (closed) throw new IllegalStateException("the segsa engine is closed");
+        FrameScorer s = scorers.get();
+        if (s == null) {
+            synchronized (this) {
+                if (closed) throw new IllegalStateException("the segsa engine is closed");
+                s = newScorer(new ArrayList<>());
+            }
+            scorers.set(s);
+        }
+        return s;
+    }
+
+    /** Scores a decoded image (any BufferedImage type; its pixels are read once). */
+    public FrameResult score(BufferedImage image, String frameName) {
+        return scorer().score(image, frameName);
+    }
+
+    public FrameResult score(BufferedImage image) {
+        return score(image, "frame");
+    }
+
+    /**
+     * Scores packed 8-bit pixels in place: {@code height} rows of {@code width} pixels in
+     * {@code format}, rows {@code rowStride} bytes apart (at least width * bytes per pixel).
+     */
+    public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String frameName) {
+        return scorer().score(pixels, width, height, rowStride, format, frameName);
+    }
+
+    /** As {@link #score(MemorySegment, int, int, long, PixelFormat, String)}, from the buffer's position to its limit. */
+    public FrameResult score(ByteBuffer pixels, int width, int height, int rowStride, PixelFormat format, String frameName) {
+        return score(MemorySegment.ofBuffer(pixels), width, height, rowStride, format, frameName);
+    }
+
+    /**
+     * Scores an already normalised frame: float32 [3, height, width], RGB scaled to [0, 1] then
+     * {@code (x - mean) / std}, at the SA model's resize when it has one.
+     */
+    public FrameResult scoreNormalized(MemorySegment chw, int width, int height, String frameName) {
+        return scorer().scoreNormalized(chw, width, height, frameName);
+    }
+
+    public FrameResult scoreNormalized(float[] chw, int width, int height, String frameName) {
+        return scoreNormalized(MemorySegment.ofArray(chw), width, height, frameName);
+    }
+
+    public FrameResult scoreNormalized(FloatBuffer chw, int width, int height, String frameName) {
+        return scoreNormalized(MemorySegment.ofBuffer(chw), width, height, frameName);
+    }
+
+    /** Receives each scored frame of {@link #scoreFolder}, in file-name order, on the calling thread. */
+    @FunctionalInterface
+    public interface FrameSink {
+        void accept(FrameFiles.Decoded frame, FrameResult result);
+    }
+
+    /**
+     * Scores every frame of a folder on the calling thread while a background thread decodes up
+     * to {@code ahead} frames ahead (0: decode then score, one after the other; the results are
+     * the same). Stops at the first error (it names the file).
+     *
+     * @param labelDir masks handed to the sink with each frame (at the image's size), or null
+     * @return the file-reading latency (stage "read"; on the decoder thread, overlapped with scoring)
+     */
+    public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
+        StageLatency read = new StageLatency();
+        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead)) {
+            for (FrameFiles.Decoded f : files) {
+                read.record("read", f.readNanos());
+                sink.accept(f, score(f.image(), f.name()));
+            }
+        }
+        return read;
+    }
+
+    /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */
+    public int[] outputSize(int width, int height) {
+        return scorer().outputSize(width, height);
+    }
+
+    /** Label ids at the frame's size, resized (nearest) to the output size: what IoU is computed on. */
+    public int[] labelsAtOutputSize(int[] labels, int width, int height) {
+        return scorer().labelsAtOutputSize(labels, width, height);
+    }
+
+    /** The fitted SA model (its settings: classes, names, normalisation, resize, ...). */
+    public SaModel saModel() {
+        return sa;
+    }
+
+    public List<String> classNames() {
+        return sa.settings().classNames();
+    }
+
+    public Path modelPath() {
+        return modelPath;
+    }
+
+    /** The SA backend the scorers use ("native-cpu", "reference", ...). */
+    public String backend() {
+        return backendInUse;
+    }
+
+    /** Where inference and the SA kernels run. */
+    public String device() {
+        return "cpu";
+    }
+
+    public ScoringOptions options() {
+        return options;
+    }
+
+    /** Notes from deriving the per-class models (dropped features, ridges, classes without a model). */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** Latency of every frame scored so far, all threads together (a snapshot). */
+    public StageLatency latency() {
+        StageLatency all = new StageLatency();
+        for (FrameScorer s : allScorers) all.add(s.latency());
+        return all;
+    }
+
+    /** Closes every thread's scorer (model runners, backends, native buffers). Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        RuntimeException first = null;
+        for (FrameScorer s : allScorers) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        allScorers.clear();
+        if (first != null) throw first;
+    }
+}

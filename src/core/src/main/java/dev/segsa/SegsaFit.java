@@ -1,0 +1,160 @@
+package dev.segsa;
+
+import dev.segsa.features.PixelFormat;
+import dev.segsa.fit.FitAccumulator;
+import dev.segsa.fit.PartialFit;
+import dev.segsa.kernel.Backend;
+import dev.segsa.kernel.Backends;
+import dev.segsa.model.ModelFiles;
+import dev.segsa.model.ModelMetadata;
+import dev.segsa.model.ModelSettings;
+import dev.segsa.model.SegmentationModel;
+import dev.segsa.samodel.SaModel;
+
+import java.awt.image.BufferedImage;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The streaming fit, through the same front door: (frame, label) pairs in, an SA model out.
+ *
+ * <pre>{@code
+ * try (SegsaFit fit = SegsaFit.builder(Path.of("camvid.pt")).lsaReferences(10_000).seed(0).open()) {
+ *     for (...) fit.add(name, image, labels);          // labels: class ids at the image's size
+ *     SaModel sa = fit.finish();                        // or fit.partial() to merge with others
+ * }
+ * }</pre>
+ *
+ * Per class it keeps the exact count, mean and co-moment of every labelled pixel's activation
+ * trace and a uniform sample of up to {@code lsaReferences} traces whose membership depends only
+ * on the seed, the frame names and the pixel positions. {@link PartialFit}s of disjoint frames
+ * merge exactly ({@link PartialFit#merge}), so a fit split over threads or machines equals the
+ * one-pass fit: moments to float64 rounding, references identically. Frame names must be unique
+ * (they key the sample). Settings come from the model's metadata (archive or sidecar) under the
+ * builder's overrides. One thread at a time; for parallel fitting use one {@code SegsaFit} per
+ * thread and merge their partial fits.
+ */
+public final class SegsaFit implements AutoCloseable {
+    private final FitAccumulator accumulator;
+    private final String backendInUse;
+
+    private SegsaFit(FitAccumulator accumulator, String backendInUse) {
+        this.accumulator = accumulator;
+        this.backendInUse = backendInUse;
+    }
+
+    public static Builder builder(Path model) {
+        return new Builder(model);
+    }
+
+    public static final class Builder {
+        private final Path model;
+        private ModelMetadata overrides = ModelMetadata.empty();
+        private int lsaReferences = 10_000;
+        private long seed;
+        private String backend;
+
+        private Builder(Path model) {
+            this.model = Objects.requireNonNull(model, "model");
+        }
+
+        /** Settings that override the model's metadata (null fields keep the metadata's). */
+        public Builder settings(ModelMetadata overrides) {
+            this.overrides = Objects.requireNonNull(overrides);
+            return this;
+        }
+
+        /** LSA reference traces kept per class (default 10000; 0 skips LSA). */
+        public Builder lsaReferences(int n) {
+            if (n < 0) throw new IllegalArgumentException("--lsa-references must be >= 0, got " + n);
+            this.lsaReferences = n;
+            return this;
+        }
+
+        /** Seed of the reference sample (default 0). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder backend(String name) {
+            this.backend = name;
+            return this;
+        }
+
+        /** The settings a fit of this model would use, and the model's hash: what {@link PartialFit}s must share. */
+        public PartialFit.Settings fitSettings() {
+            ModelSettings s = ModelSettings.resolve(overrides, ModelMetadata.read(model));
+            return new PartialFit.Settings(model.getFileName().toString(), ModelFiles.sha256(model), s.upsample(), s.mean(),
+                    s.std(), s.resize(), s.ignoreLabel(), s.classNames(), lsaReferences, seed);
+        }
+
+        public SegsaFit open() {
+            PartialFit.Settings settings = fitSettings();
+            SegmentationModel m = SegmentationModel.load(model, settings.upsample());
+            Backend b;
+            try {
+                b = Backends.select(backend);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+            return new SegsaFit(new FitAccumulator(m, b, settings), b.name());
+        }
+    }
+
+    /**
+     * Adds a labelled frame.
+     *
+     * @param frame  the frame's unique name (e.g. its file name)
+     * @param labels true class ids, row-major at the image's size; the ignore label counts nowhere
+     */
+    public void add(String frame, BufferedImage image, int[] labels) {
+        accumulator.add(frame, image, labels, frame);
+    }
+
+    /** As {@link #add(String, BufferedImage, int[])}; {@code labelsName} names the labels in error messages. */
+    public void add(String frame, BufferedImage image, int[] labels, String labelsName) {
+        accumulator.add(frame, image, labels, labelsName);
+    }
+
+    /** Adds a frame of packed 8-bit pixels (HWC, rows {@code rowStride} bytes apart), read in place. */
+    public void add(String frame, MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, int[] labels) {
+        accumulator.add(frame, pixels, width, height, rowStride, format, labels, frame);
+    }
+
+    /**
+     * Adds every frame of a folder with its mask from {@code labelDir} (same file name, or the
+     * name with .png), decoding up to {@code ahead} frames ahead on a background thread.
+     *
+     * @param onFrame called after each frame (e.g. progress)
+     */
+    public void addFolder(Path imageDir, Path labelDir, int ahead, Runnable onFrame) {
+        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead)) {
+            for (FrameFiles.Decoded f : files) {
+                add(f.name(), f.image(), f.labels(), f.labelFile().toString());
+                onFrame.run();
+            }
+        }
+    }
+
+    /** What has been gathered so far; merge it with others' and {@link PartialFit#finish()} it. */
+    public PartialFit partial() {
+        return accumulator.partial();
+    }
+
+    /** The SA model of every frame added. */
+    public SaModel finish() {
+        return accumulator.partial().finish();
+    }
+
+    public String backend() {
+        return backendInUse;
+    }
+
+    @Override
+    public void close() {
+        accumulator.close();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.segsa.score;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.List;
+
+/**
+ * What scoring one frame gives, per class c (index = class id). Class SA values are NaN where
+ * no pixel of the class was scored: none predicted, no fitted model for the class, or non-finite
+ * features (then {@link #nonFiniteFeatures()} &gt; 0 and no pixel is scored at all).
+ *
+ * <p>The per-class arrays belong to the caller. {@link #mdsaMap()} and {@link #predictedMap()} are
+ * read-only views of buffers the scorer reuses: valid until the next frame is scored on the same
+ * thread (or the engine is closed); {@link #copyMdsaMap()} and {@link #copyPredictedMap()} copy
+ * them to keep.
+ *
+ * @param frame             the frame's name as given (file name, stream and index, ...)
+ * @param width             output width (after the SA model's resize)
+ * @param height            output height
+ * @param classNames        class names in id order
+ * @param predictedPixels   pixels predicted as the class
+ * @param mdsaMean          mean MDSA over the class's scored pixels (the paper's class SA)
+ * @param mdsaMax           largest MDSA of the class's pixels
+ * @param mdsaP95           95th percentile (linear interpolation between order statistics, numpy's default)
+ * @param saThreshold       the threshold of {@code shareAboveThreshold}, NaN when none was set
+ * @param shareAboveThreshold share of the class's scored pixels with MDSA above {@code saThreshold};
+ *                          null when no threshold was set
+ * @param lsa               LSA state of this frame
+ * @param lsaMean           mean LSA over the class's pixels; null unless {@code lsa} is COMPUTED
+ * @param uncertainty       [measure][class] means of the softmax uncertainty baselines over the
+ *                          class's predicted pixels ({@code SoftmaxUncertainty.NAMES} order); null unless asked
+ * @param nonFiniteFeatures NaN or infinite values in the frame's feature map
+ * @param timings           where the frame's time went
+ */
+public record FrameResult(String frame, int width, int height, List<String> classNames, long[] predictedPixels,
+                          double[] mdsaMean, double[] mdsaMax, double[] mdsaP95, double saThreshold,
+                          double[] shareAboveThreshold, LsaState lsa, double[] lsaMean, double[][] uncertainty,
+                          long nonFiniteFeatures, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView) {
+
+    /** Whether LSA was computed for the frame. */
+    public enum LsaState {
+        /** LSA was not asked for. */
+        NOT_ASKED,
+        /** Computed for every scored pixel. */
+        COMPUTED,
+        /** Asked for, but it would have pushed the frame past the per-frame budget: MDSA only. */
+        SKIPPED_FOR_BUDGET,
+        /** Asked for, but the features were not finite. */
+        SKIPPED_NON_FINITE
+    }
+
+    /** Nanoseconds spent on the frame: decode (conversion, resize, normalisation), inference, SA kernels. */
+    public record StageTimes(long decodeNanos, long inferenceNanos, long saNanos) {
+        public long totalNanos() {
+            return decodeNanos + inferenceNanos + saNanos;
+        }
+    }
+
+    public int classes() {
+        return predictedPixels.length;
+    }
+
+    /** Per-pixel MDSA, row-major [height * width], NaN where not scored. Valid until the next frame on this thread. */
+    public FloatBuffer mdsaMap() {
+        return mdsaMapView.duplicate();
+    }
+
+    /** Per-pixel predicted class, row-major [height * width]. Valid until the next frame on this thread. */
+    public IntBuffer predictedMap() {
+        return predictedView.duplicate();
+    }
+
+    public float[] copyMdsaMap() {
+        float[] out = new float[width * height];
+        mdsaMapView.get(0, out);
+        return out;
+    }
+
+    public int[] copyPredictedMap() {
+        int[] out = new int[width * height];
+        predictedView.get(0, out);
+        return out;
+    }
+
+    /** Image MDSA: the pixel-weighted mean of the class means, i.e. the mean MDSA of every scored pixel; NaN when none. */
+    public double imageMdsa() {
+        double sum = 0;
+        long n = 0;
+        for (int c = 0; c < classes(); c++) {
+            if (Double.isFinite(mdsaMean[c])) {
+                sum += mdsaMean[c] * predictedPixels[c];
+                n += predictedPixels[c];
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+}

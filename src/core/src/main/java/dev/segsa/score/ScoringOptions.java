@@ -1,0 +1,22 @@
+package dev.segsa.score;
+
+/**
+ * How frames are scored.
+ *
+ * @param lsa             also compute LSA (needs references in the SA model)
+ * @param uncertainty     also aggregate the softmax uncertainty baselines per class, like SA
+ * @param saThreshold     MDSA threshold of {@link FrameResult#shareAboveThreshold()}; NaN for none
+ * @param lsaBudgetNanos  per-frame time budget (decode + inference + SA); when LSA would push a frame
+ *                        past it (predicted from the LSA time per pixel of earlier frames) the frame
+ *                        gets MDSA only and says so; 0 for no budget
+ */
+public record ScoringOptions(boolean lsa, boolean uncertainty, double saThreshold, long lsaBudgetNanos) {
+    public static final ScoringOptions MDSA_ONLY = new ScoringOptions(false, false, Double.NaN, 0);
+
+    public ScoringOptions {
+        if (!Double.isNaN(saThreshold) && !(saThreshold >= 0 && saThreshold < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("SA threshold must be finite and >= 0, got " + saThreshold);
+        }
+        if (lsaBudgetNanos < 0) throw new IllegalArgumentException("LSA budget must be >= 0, got " + lsaBudgetNanos + " ns");
+    }
+}
