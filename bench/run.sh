@@ -16,4 +16,5 @@ target="${SEGSA_TARGET:-/tmp/segsa-bench-target}"
 (cd "$here/.." && mvn -q -B "${off[@]}" -Dsegsa.target.root="$target" install -DskipTests)
 (cd "$here" && mvn -q -B "${off[@]}" package)
 export OMP_WAIT_POLICY=PASSIVE
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$here/target/benchmarks.jar" "$@"
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dsegsa.home="$(cd "$here/.." && pwd)" \
+  -jar "$here/target/benchmarks.jar" "$@"
