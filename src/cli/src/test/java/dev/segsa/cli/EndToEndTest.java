@@ -95,6 +95,12 @@ class EndToEndTest {
                 "--groups", "pair=0,1;rest=2,3", "--out", scores.toString(), "--backend", backend));
         List<String> expected = Files.readAllLines(fixture.resolve("expected_scores.csv"));
         List<String> actual = Files.readAllLines(scores);
+        // decoding ahead on a background thread (the default) and one frame after the other give the same bytes
+        Path serial = work.resolve("scores-" + backend + "-serial.csv");
+        assertEquals(0, run("score", "--model", model.toString(), "--sa", sa.toString(), "--images",
+                fixture.resolve("val/images").toString(), "--labels", fixture.resolve("val/labels").toString(), "--lsa",
+                "--groups", "pair=0,1;rest=2,3", "--out", serial.toString(), "--backend", backend, "--decode-ahead", "0"));
+        assertArrayEquals(Files.readAllBytes(scores), Files.readAllBytes(serial), "overlapped decode changed the output");
         assertEquals(expected.get(0), actual.get(0));
         assertEquals(expected.size(), actual.size(), "row count");
         for (int r = 1; r < expected.size(); r++) {
