@@ -54,6 +54,7 @@ public final class Segsa implements AutoCloseable {
     private final SaModel sa;
     private final String backendName;
     private final ScoringOptions options;
+    private final boolean trustModel;
     private final ThreadLocal<FrameScorer> scorers = new ThreadLocal<>();
     private final ConcurrentLinkedQueue<FrameScorer> allScorers = new ConcurrentLinkedQueue<>();
     private final List<String> notes;
@@ -64,6 +65,7 @@ public final class Segsa implements AutoCloseable {
         this.modelPath = b.model;
         this.sa = sa;
         this.backendName = b.backend;
+        this.trustModel = b.trustModel;
         this.options = new ScoringOptions(b.lsa, b.uncertainty, b.saThreshold, b.lsaBudget.toNanos());
         // the first scorer is made now: a model that does not load, a backend that cannot start or
         // an SA model without LSA references fails here, not on the first frame
@@ -101,6 +103,7 @@ public final class Segsa implements AutoCloseable {
         private Duration lsaBudget = Duration.ZERO;
         private boolean allowModelMismatch;
         private Path saSource;
+        private boolean trustModel;
 
         private Builder(Path model, Path saFile, SaModel saModel) {
             this.model = Objects.requireNonNull(model, "model");
@@ -149,6 +152,16 @@ public final class Segsa implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Run the model without inspecting its TorchScript code first. By default a model that
+         * calls operators on files, or operators from outside LibTorch, is refused (see the README,
+         * "Bring your own model").
+         */
+        public Builder trustModel(boolean trust) {
+            this.trustModel = trust;
+            return this;
+        }
+
         /** The file an in-memory SA model was read from, for messages. */
         public Builder saSource(Path file) {
             this.saSource = file;
@@ -170,7 +183,7 @@ public final class Segsa implements AutoCloseable {
     }
 
     private FrameScorer newScorer(List<String> notes) {
-        SegmentationModel m = SegmentationModel.load(modelPath, sa.settings().upsample());
+        SegmentationModel m = SegmentationModel.load(modelPath, sa.settings().upsample(), trustModel);
         Backend b;
         try {
             b = Backends.select(backendName);

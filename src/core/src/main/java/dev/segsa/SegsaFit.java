@@ -54,6 +54,7 @@ public final class SegsaFit implements AutoCloseable {
         private int lsaReferences = 10_000;
         private long seed;
         private String backend;
+        private boolean trustModel;
 
         private Builder(Path model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -83,6 +84,12 @@ public final class SegsaFit implements AutoCloseable {
             return this;
         }
 
+        /** Run the model without inspecting its TorchScript code first (see {@code Segsa.Builder#trustModel}). */
+        public Builder trustModel(boolean trust) {
+            this.trustModel = trust;
+            return this;
+        }
+
         /** The settings a fit of this model would use, and the model's hash: what {@link PartialFit}s must share. */
         public PartialFit.Settings fitSettings() {
             ModelSettings s = ModelSettings.resolve(overrides, ModelMetadata.read(model));
@@ -92,7 +99,7 @@ public final class SegsaFit implements AutoCloseable {
 
         public SegsaFit open() {
             PartialFit.Settings settings = fitSettings();
-            SegmentationModel m = SegmentationModel.load(model, settings.upsample());
+            SegmentationModel m = SegmentationModel.load(model, settings.upsample(), trustModel);
             Backend b;
             try {
                 b = Backends.select(backend);

@@ -1,5 +1,7 @@
 package dev.segsa.cli;
 
+import dev.segsa.io.OutputFiles;
+
 import dev.segsa.Segsa;
 
 import dev.segsa.error.SegsaException;
@@ -68,12 +70,22 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--heatmaps", paramLabel = "K", defaultValue = "5", description = "Heatmaps of the K highest and K lowest frames (default: ${DEFAULT-VALUE}).")
     int heatmapCount;
 
+    @Option(names = "--trust-model",
+            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
+                    + "on files, or operators from outside LibTorch, is refused before it runs).")
+    boolean trustModel;
+
     @Override
     public Integer call() {
         if ((model == null) != (saFile == null) || (model == null) != (images == null)) {
             throw new IllegalArgumentException("--model, --sa and --images go together (they draw the heatmaps)");
         }
+        OutputFiles.protect(scores);
+        OutputFiles.protect(model);
+        OutputFiles.protect(saFile);
+        OutputFiles.protect(images);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(out + ": --out must be a directory, it is a file");
+        OutputFiles.checkDirectory(out, "--out");
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows to evaluate");
         boolean anyIou = contents.rows().stream().anyMatch(r -> !Double.isNaN(r.iou()));
@@ -112,7 +124,7 @@ final class EvaluateCommand implements Callable<Integer> {
             requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
             charts.add(new EvaluationReport.Chart(name, title));
         }
-        try (Segsa engine = Segsa.builder(model, saFile).open()) {
+        try (Segsa engine = Segsa.builder(model, saFile).trustModel(trustModel).open()) {
             FrameHeatmaps.write(requests, images, engine, out);
         }
         return charts;

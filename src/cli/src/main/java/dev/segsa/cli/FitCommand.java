@@ -1,5 +1,9 @@
 package dev.segsa.cli;
 
+import dev.segsa.model.ModelMetadata;
+
+import dev.segsa.io.OutputFiles;
+
 import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
 
@@ -52,11 +56,21 @@ final class FitCommand implements Callable<Integer> {
             description = "Frames decoded ahead on a background thread while the model runs (default ${DEFAULT-VALUE}; 0: one after the other).")
     int decodeAhead;
 
+    @Option(names = "--trust-model",
+            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
+                    + "on files, or operators from outside LibTorch, is refused before it runs).")
+    boolean trustModel;
+
     @Override
     public Integer call() {
+        OutputFiles.protect(model);
+        OutputFiles.protect(ModelMetadata.sidecarOf(model));
+        OutputFiles.protect(images);
+        OutputFiles.protect(labels);
+        OutputFiles.checkWritableFile(out, "--out");
         int frames = FrameReader.listFrames(images).size();
         SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
-                .seed(seed).backend(backend);
+                .seed(seed).backend(backend).trustModel(trustModel);
         try (SegsaFit fit = builder.open()) {
             Progress progress = new Progress("fit", frames);
             fit.addFolder(images, labels, decodeAhead, progress::step);

@@ -1,5 +1,9 @@
 package dev.segsa.cli;
 
+import dev.segsa.model.ModelMetadata;
+
+import dev.segsa.io.OutputFiles;
+
 import dev.segsa.Segsa;
 import dev.segsa.score.FrameResult;
 import dev.segsa.score.StageLatency;
@@ -73,13 +77,24 @@ final class ScoreCommand implements Callable<Integer> {
                     + "gets MDSA only, and its lsa cells are empty (default ${DEFAULT-VALUE}: no budget).")
     double lsaBudgetMs;
 
+    @Option(names = "--trust-model",
+            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
+                    + "on files, or operators from outside LibTorch, is refused before it runs).")
+    boolean trustModel;
+
     @Override
     public Integer call() {
+        OutputFiles.protect(model);
+        OutputFiles.protect(ModelMetadata.sidecarOf(model));
+        OutputFiles.protect(saFile);
+        OutputFiles.protect(images);
+        OutputFiles.protect(labels);
+        OutputFiles.checkWritableFile(out, "--out");
         SaModel sa = SaModelFile.read(saFile);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = FrameReader.listFrames(images).size();
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+                .allowModelMismatch(allowModelMismatch).trustModel(trustModel).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);

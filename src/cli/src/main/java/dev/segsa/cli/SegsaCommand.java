@@ -1,6 +1,7 @@
 package dev.segsa.cli;
 
 import dev.segsa.error.SegsaException;
+import dev.segsa.io.OutputFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,9 +13,31 @@ import picocli.CommandLine.Command;
 public final class SegsaCommand implements Runnable {
     /** Exit status for errors in the input (files, models, options). */
     public static final int EXIT_INPUT_ERROR = 1;
+    /** Exit status for a bad command line (picocli's). */
+    public static final int EXIT_USAGE = 2;
+    /** Exit status when training stopped before its last epoch (checkpointed). */
+    public static final int EXIT_STOPPED = 3;
+    /** Exit status for an unexpected internal error (a bug): one line, --debug shows the stack trace. */
+    public static final int EXIT_INTERNAL_ERROR = 4;
+    /** Exit status when --skip-bad-frames skipped frames (without --allow-skipped). */
+    public static final int EXIT_FRAMES_SKIPPED = 5;
+
+    private static volatile boolean debug;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print the stack trace of an error after its one-line message.")
+    void setDebug(boolean on) {
+        debug = on;
+    }
+
+    @CommandLine.Option(names = "--max-pixels", paramLabel = "N", scope = CommandLine.ScopeType.INHERIT,
+            description = "Refuse image files that declare more than N pixels, before decoding them (default 67108864 = 64 Mi).")
+    void setMaxPixels(long limit) {
+        dev.segsa.features.FrameReader.setMaxPixels(limit);
+    }
 
     @Override
     public void run() {
@@ -23,14 +46,43 @@ public final class SegsaCommand implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SegsaCommand());
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof SegsaException || ex instanceof IllegalArgumentException) {
-                cmd.getErr().println("segsa " + cmd.getCommandName() + ": error: " + ex.getMessage());
+        cl.setExecutionStrategy(parsed -> {
+            try (OutputFiles.Scope scope = OutputFiles.scope()) {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (OutOfMemoryError e) {
+                CommandLine sub = parsed.subcommand() != null ? parsed.subcommand().commandSpec().commandLine() : cl;
+                sub.getErr().println(prefix(sub) + "error: out of memory (" + e.getMessage() + "); give Java more with "
+                        + "SEGSA_JAVA_OPTS=-Xmx..., or use smaller frames");
+                if (debug) e.printStackTrace(sub.getErr());
                 return EXIT_INPUT_ERROR;
+            } finally {
+                debug = false;
+                dev.segsa.features.FrameReader.setMaxPixels(
+                        Long.getLong("segsa.maxPixels", dev.segsa.features.FrameReader.DEFAULT_MAX_PIXELS));
             }
-            throw ex;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean user = ex instanceof SegsaException || ex instanceof IllegalArgumentException;
+            String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            if (user) {
+                cmd.getErr().println(prefix(cmd) + "error: " + message);
+            } else {
+                cmd.getErr().println(prefix(cmd) + "error: " + ex.getClass().getSimpleName() + ": " + firstLine(message)
+                        + " (unexpected: please report it; --debug shows where)");
+            }
+            if (debug) ex.printStackTrace(cmd.getErr());
+            return user ? EXIT_INPUT_ERROR : EXIT_INTERNAL_ERROR;
         });
         return cl;
+    }
+
+    private static String prefix(CommandLine cmd) {
+        return "segsa " + (cmd.getCommandName().equals("segsa") ? "" : cmd.getCommandName() + ": ");
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     public static void main(String[] args) {

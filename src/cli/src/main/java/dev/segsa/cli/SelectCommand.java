@@ -1,5 +1,9 @@
 package dev.segsa.cli;
 
+import java.nio.file.Files;
+
+import dev.segsa.io.OutputFiles;
+
 import dev.segsa.error.SegsaException;
 import dev.segsa.evaluate.FrameSelection;
 import dev.segsa.scores.ScoresCsv;
@@ -73,6 +77,11 @@ final class SelectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputFiles.protect(scores);
+        OutputFiles.protect(pilot);
+        boolean toDirectory = retrainSubsets && (Files.isDirectory(out) || out.toString().endsWith("/"));
+        if (toDirectory) OutputFiles.checkDirectory(out, "--out");
+        else OutputFiles.checkWritableFile(out, "--out");
         int modes = (skipFraction != null ? 1 : 0) + (tolerance != null ? 1 : 0) + (retrainSubsets ? 1 : 0);
         if (modes != 1) {
             throw new IllegalArgumentException("choose exactly one of --skip-fraction X, --tolerance T --pilot pilot.csv, "
@@ -95,7 +104,8 @@ final class SelectCommand implements Callable<Integer> {
 
         if (retrainSubsets) {
             List<FrameSelection.RetrainSubset> subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed);
-            SelectionCsv.writeRetrain(out, subsets);
+            if (toDirectory) SelectionCsv.writeRetrainDirectory(out, subsets);
+            else SelectionCsv.writeRetrain(out, subsets);
             System.out.printf(Locale.ROOT, "retraining subsets for '%s' by %s (pool: frames with more than %d predicted pixels; "
                     + "High/Low from the top/bottom %d%%):%n", k, column, minPixels, FrameSelection.LEVEL_POOL_PERCENT);
             for (FrameSelection.RetrainSubset s : subsets) {

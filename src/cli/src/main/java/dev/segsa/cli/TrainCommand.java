@@ -1,5 +1,7 @@
 package dev.segsa.cli;
 
+import dev.segsa.io.OutputFiles;
+
 import dev.segsa.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -88,6 +90,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputFiles.protect(images);
+        OutputFiles.protect(labels);
+        OutputFiles.protect(valImages);
+        OutputFiles.protect(valLabels);
+        OutputFiles.checkWritableFile(out, "--out");
+        if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+            throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
+        }
+        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (features < 1) throw new IllegalArgumentException("--features must be at least 1, got " + features);
         if (classes < 1) throw new IllegalArgumentException("--classes must be at least 1");
         if ((valImages == null) != (valLabels == null)) throw new IllegalArgumentException("--val-images and --val-labels go together");
         if (mean.length != 3 || std.length != 3) throw new IllegalArgumentException("--mean and --std need 3 values each");
@@ -108,6 +122,6 @@ final class TrainCommand implements Callable<Integer> {
         Trainer.Settings s = new Trainer.Settings(images, labels, valImages, valLabels, out, ck, classes, ignoreLabel, names, features,
                 epochs, batch, cw, ch, lr, weightDecay, seed, t, mean, std, resume, maxMinutes, command);
         boolean done = new Trainer(s, System.err).run();
-        return done ? 0 : 3;
+        return done ? 0 : SegsaCommand.EXIT_STOPPED;
     }
 }

@@ -5,7 +5,11 @@ import dev.segsa.error.SegsaException;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.stream.ImageInputStream;
 import java.io.IOException;
+import java.util.Iterator;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,16 +65,71 @@ public final class FrameReader {
         return decode(file, "image");
     }
 
+    /** Default limit of {@link #maxPixels()}: 64 Mi pixels (e.g. 8192 x 8192). */
+    public static final long DEFAULT_MAX_PIXELS = 64L << 20;
+    private static volatile long maxPixels = Long.getLong("segsa.maxPixels", DEFAULT_MAX_PIXELS);
+
+    /** The most pixels an image file may declare before it is decoded (system property segsa.maxPixels, --max-pixels). */
+    public static long maxPixels() {
+        return maxPixels;
+    }
+
+    public static void setMaxPixels(long limit) {
+        if (limit < 1) throw new IllegalArgumentException("--max-pixels must be >= 1, got " + limit);
+        maxPixels = limit;
+    }
+
+    /**
+     * Decodes an image after checking the size its header declares against {@link #maxPixels()},
+     * so a small file that declares a huge image is refused before anything is allocated. CMYK
+     * JPEGs are refused (ImageIO would decode them with wrong colours).
+     */
     private static BufferedImage decode(Path file, String what) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": " + what + " not found");
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new SegsaException(file + ": cannot decode " + what + ": not a PNG, JPEG or BMP image");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int w = reader.getWidth(0), h = reader.getHeight(0);
+                long pixels = (long) w * h;
+                if (w <= 0 || h <= 0 || pixels > maxPixels) {
+                    throw new SegsaException(file + ": " + what + " declares " + w + "x" + h + " = " + pixels
+                            + " pixels, above the limit of " + maxPixels + " (raise it with --max-pixels)");
+                }
+                if (jpegComponents(reader) == 4) {
+                    throw new SegsaException(file + ": " + what + " is a CMYK (4-component) JPEG, which is not supported: "
+                            + "convert it to RGB");
+                }
+                BufferedImage img = reader.read(0);
+                if (img == null) throw new SegsaException(file + ": cannot decode " + what + ": no image in the file");
+                return img;
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof SegsaException se) throw se;
             throw new SegsaException(file + ": cannot decode " + what + " (corrupt or unsupported image): " + e.getMessage(), e);
         }
-        if (img == null) throw new SegsaException(file + ": cannot decode " + what + ": not a PNG, JPEG or BMP image");
-        return img;
+    }
+
+    /** The number of colour components of a JPEG's frame header, 0 when not a JPEG or unknown. */
+    private static int jpegComponents(ImageReader reader) {
+        try {
+            if (!"jpeg".equalsIgnoreCase(reader.getFormatName())) return 0;
+            IIOMetadata meta = reader.getImageMetadata(0);
+            if (meta == null) return 0;
+            org.w3c.dom.Node root = meta.getAsTree("javax_imageio_jpeg_image_1.0");
+            org.w3c.dom.NodeList sof = ((org.w3c.dom.Element) root).getElementsByTagName("sof");
+            if (sof.getLength() == 0) return 0;
+            org.w3c.dom.Node n = sof.item(0).getAttributes().getNamedItem("numFrameComponents");
+            return n == null ? 0 : Integer.parseInt(n.getNodeValue());
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Output size {width, height} of a frame after the optional resize. */

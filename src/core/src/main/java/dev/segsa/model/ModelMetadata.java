@@ -50,6 +50,10 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
         Path sidecar = sidecarOf(model);
         if (Files.isRegularFile(sidecar)) {
             try {
+                if (Files.size(sidecar) > MAX_METADATA_BYTES) {
+                    throw new SegsaException(sidecar + ": model metadata is " + Files.size(sidecar) + " bytes, the limit is "
+                            + MAX_METADATA_BYTES);
+                }
                 m = m.overlay(parse(Files.readString(sidecar), sidecar.toString()));
             } catch (IOException e) {
                 throw new SegsaException(sidecar + ": cannot read model metadata: " + e.getMessage(), e);
@@ -58,14 +62,27 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
         return m;
     }
 
+    /** The largest metadata entry or sidecar read (a few hundred bytes is typical). */
+    public static final int MAX_METADATA_BYTES = 1 << 20;
+
     private static String readArchiveEntry(Path model) {
         try (ZipFile zip = new ZipFile(model.toFile())) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry e = entries.nextElement();
                 if (e.getName().endsWith("/" + ARCHIVE_ENTRY)) {
+                    String where = model + "!" + e.getName();
+                    if (e.getSize() > MAX_METADATA_BYTES) {
+                        throw new SegsaException(where + ": model metadata declares " + e.getSize() + " bytes, the limit is "
+                                + MAX_METADATA_BYTES);
+                    }
                     try (InputStream in = zip.getInputStream(e)) {
-                        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                        byte[] bytes = in.readNBytes(MAX_METADATA_BYTES + 1);
+                        if (bytes.length > MAX_METADATA_BYTES) {
+                            throw new SegsaException(where + ": model metadata inflates to more than " + MAX_METADATA_BYTES
+                                    + " bytes (the limit)");
+                        }
+                        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
                     }
                 }
             }
@@ -75,38 +92,80 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
         }
     }
 
+    /**
+     * Parses metadata strictly: every key segsa reads must have the right type (numbers where
+     * numbers belong), or the error names the source and the key. Other keys (e.g. "training") are
+     * the model's own notes and are not read.
+     */
     public static ModelMetadata parse(String json, String source) {
         try {
             JsonNode n = JSON.readTree(json);
             if (n == null || !n.isObject()) throw new SegsaException(source + ": model metadata must be a JSON object");
             double[] mean = triple(n, "mean", source);
             double[] std = triple(n, "std", source);
-            UpsampleMode up = n.hasNonNull("upsample") ? UpsampleMode.parse(n.get("upsample").asText()) : null;
+            UpsampleMode up = null;
+            if (n.hasNonNull("upsample")) {
+                if (!n.get("upsample").isTextual()) throw new SegsaException(source + ": 'upsample' must be a string");
+                up = UpsampleMode.parse(n.get("upsample").asText());
+            }
             List<String> names = null;
             if (n.hasNonNull("classNames")) {
+                JsonNode a = n.get("classNames");
+                if (!a.isArray()) throw new SegsaException(source + ": 'classNames' must be an array of strings");
+                if (a.size() > 65535) throw new SegsaException(source + ": 'classNames' has " + a.size() + " names, the limit is 65535");
                 names = new ArrayList<>();
-                for (JsonNode x : n.get("classNames")) names.add(x.asText());
+                for (JsonNode x : a) {
+                    if (!x.isTextual()) throw new SegsaException(source + ": 'classNames' must be an array of strings, found " + x);
+                    names.add(x.asText());
+                }
             }
-            Integer ignore = n.hasNonNull("ignoreLabel") ? n.get("ignoreLabel").asInt() : null;
+            Integer ignore = null;
+            if (n.hasNonNull("ignoreLabel")) {
+                JsonNode x = n.get("ignoreLabel");
+                if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0 || x.asInt() > 65535) {
+                    throw new SegsaException(source + ": 'ignoreLabel' must be an integer 0..65535, found " + x);
+                }
+                ignore = x.asInt();
+            }
             int[] resize = null;
             if (n.hasNonNull("resize")) {
                 JsonNode r = n.get("resize");
-                if (!r.isArray() || r.size() != 2) throw new SegsaException(source + ": 'resize' must be [width, height]");
+                if (!r.isArray() || r.size() != 2 || !isInt(r.get(0)) || !isInt(r.get(1))) {
+                    throw new SegsaException(source + ": 'resize' must be [width, height] (two integers), found " + r);
+                }
                 resize = new int[] {r.get(0).asInt(), r.get(1).asInt()};
             }
             return new ModelMetadata(mean, std, up, names, ignore, resize);
         } catch (IOException e) {
-            throw new SegsaException(source + ": model metadata is not valid JSON: " + e.getMessage(), e);
+            throw new SegsaException(source + ": model metadata is not valid JSON: " + firstLine(e.getMessage()), e);
         } catch (IllegalArgumentException e) {
             throw new SegsaException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    private static boolean isInt(JsonNode x) {
+        return x != null && x.isIntegralNumber() && x.canConvertToInt();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private static double[] triple(JsonNode n, String key, String source) {
         if (!n.hasNonNull(key)) return null;
         JsonNode a = n.get(key);
         if (!a.isArray() || a.size() != 3) throw new SegsaException(source + ": '" + key + "' must be an array of 3 numbers (r, g, b)");
-        return new double[] {a.get(0).asDouble(), a.get(1).asDouble(), a.get(2).asDouble()};
+        double[] out = new double[3];
+        for (int i = 0; i < 3; i++) {
+            JsonNode x = a.get(i);
+            if (!x.isNumber() || !Double.isFinite(x.asDouble())) {
+                throw new SegsaException(source + ": '" + key + "' must be an array of 3 finite numbers (r, g, b), found " + a);
+            }
+            out[i] = x.asDouble();
+        }
+        return out;
     }
 
     /** This metadata with every field that {@code o} sets replaced by o's. */

@@ -23,8 +23,13 @@ public record ModelSettings(double[] mean, double[] std, UpsampleMode upsample, 
                 throw new IllegalArgumentException("std must be positive and finite, got " + std[i]);
             }
         }
-        if (m.resize() != null && (m.resize()[0] <= 0 || m.resize()[1] <= 0)) {
-            throw new IllegalArgumentException("resize must be positive, got " + m.resize()[0] + "x" + m.resize()[1]);
+        if (m.resize() != null) {
+            int w = m.resize()[0], h = m.resize()[1];
+            if (w <= 0 || h <= 0 || w > dev.segsa.features.FrameNormalizer.MAX_SIDE || h > dev.segsa.features.FrameNormalizer.MAX_SIDE
+                    || (long) w * h > dev.segsa.features.FrameReader.maxPixels()) {
+                throw new IllegalArgumentException("resize " + w + "x" + h + " is outside 1.." + dev.segsa.features.FrameNormalizer.MAX_SIDE
+                        + " per side or above the pixel limit " + dev.segsa.features.FrameReader.maxPixels() + " (--max-pixels)");
+            }
         }
         return new ModelSettings(mean, std, m.upsample() != null ? m.upsample() : UpsampleMode.BILINEAR,
                 m.ignoreLabel() != null ? m.ignoreLabel() : DEFAULT_IGNORE_LABEL, m.resize(), m.classNames());

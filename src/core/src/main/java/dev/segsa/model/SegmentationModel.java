@@ -46,7 +46,15 @@ public final class SegmentationModel implements AutoCloseable {
         this.upsample = upsample;
     }
 
+    /** Loads and inspects a model ({@link ModelInspection}); refuses one that calls file, process or network operators. */
     public static SegmentationModel load(Path path, UpsampleMode upsample) {
+        return load(path, upsample, false);
+    }
+
+    /**
+     * @param trusted skip {@link ModelInspection} (the caller vouches for the model's code)
+     */
+    public static SegmentationModel load(Path path, UpsampleMode upsample, boolean trusted) {
         if (!Files.isRegularFile(path)) throw new SegsaException(path + ": model file not found");
         LibTorch.ensureLoaded();
         JitModule m;
@@ -55,6 +63,14 @@ public final class SegmentationModel implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new SegsaException(path + ": not a loadable TorchScript model (truncated or corrupt?): "
                     + firstLine(e.getMessage()), e);
+        }
+        if (!trusted) {
+            try {
+                ModelInspection.check(m, path);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
         }
         m.eval();
         return new SegmentationModel(path, m, upsample);

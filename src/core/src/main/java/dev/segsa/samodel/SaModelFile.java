@@ -145,34 +145,64 @@ public final class SaModelFile {
         b.get(header);
         try {
             JsonNode h = JSON.readTree(header);
-            int classes = h.get("classes").asInt();
-            int d = h.get("featureDimension").asInt();
-            List<String> names = new ArrayList<>();
-            h.get("classNames").forEach(n -> names.add(n.asText()));
-            List<String> notes = new ArrayList<>();
-            h.get("notes").forEach(n -> notes.add(n.asText()));
-            int[] resize = h.hasNonNull("resize") ? new int[] {h.get("resize").get(0).asInt(), h.get("resize").get(1).asInt()} : null;
-            SaModel.FitSettings s = new SaModel.FitSettings(h.get("modelFile").asText(), h.get("modelSha256").asText(),
-                    UpsampleMode.parse(h.get("upsample").asText()), doubles(h.get("mean")), doubles(h.get("std")), resize,
-                    h.get("ignoreLabel").asInt(), names, d, h.get("lsaReferences").asInt(), h.get("seed").asLong(),
-                    h.get("frames").asInt(), notes);
+            if (h == null || !h.isObject()) throw new SegsaException(file + ": SA model header is not a JSON object");
+            int classes = intField(h, "classes", 1, 65535, file);
+            int d = intField(h, "featureDimension", 1, 65535, file);
+            // every class stores at least a count, a mean, a co-moment and a reference count
+            long bodyBytes = total - 8L - 16L - headerLen;
+            long perClass = 8L + 8L * d + 8L * d * d + 4L;
+            if (perClass * classes > bodyBytes) {
+                throw new SegsaException(file + ": SA model header declares " + classes + " classes of " + d + " features ("
+                        + perClass * classes + " bytes at least), but the file holds " + bodyBytes + " bytes after the header");
+            }
+            List<String> names = strings(h, "classNames", file);
+            if (names.size() != classes) {
+                throw new SegsaException(file + ": SA model header has " + names.size() + " class names for " + classes + " classes");
+            }
+            List<String> notes = strings(h, "notes", file);
+            int[] resize = null;
+            if (h.hasNonNull("resize")) {
+                JsonNode r = h.get("resize");
+                if (!r.isArray() || r.size() != 2) throw new SegsaException(file + ": SA model header 'resize' must be [width, height]");
+                resize = new int[] {r.get(0).asInt(), r.get(1).asInt()};
+                if (resize[0] <= 0 || resize[1] <= 0 || resize[0] > dev.segsa.features.FrameNormalizer.MAX_SIDE
+                        || resize[1] > dev.segsa.features.FrameNormalizer.MAX_SIDE) {
+                    throw new SegsaException(file + ": SA model header 'resize' " + resize[0] + "x" + resize[1] + " is outside 1.."
+                            + dev.segsa.features.FrameNormalizer.MAX_SIDE);
+                }
+            }
+            double[] mean = finiteTriple(h, "mean", file), std = finiteTriple(h, "std", file);
+            for (double v : std) if (!(v > 0)) throw new SegsaException(file + ": SA model header 'std' must be positive");
+            SaModel.FitSettings s = new SaModel.FitSettings(text(h, "modelFile", file), text(h, "modelSha256", file),
+                    UpsampleMode.parse(text(h, "upsample", file)), mean, std, resize,
+                    intField(h, "ignoreLabel", 0, Integer.MAX_VALUE, file), names, d,
+                    intField(h, "lsaReferences", 0, Integer.MAX_VALUE, file), h.path("seed").asLong(),
+                    intField(h, "frames", 0, Integer.MAX_VALUE, file), notes);
             ClassStatistics[] stats = new ClassStatistics[classes];
             double[][] refs = new double[classes][];
             boolean anyRefs = false;
             for (int c = 0; c < classes; c++) {
                 long count = b.getLong();
-                double[] mean = new double[d];
-                b.asDoubleBuffer().get(mean);
+                if (count < 0) throw new SegsaException(file + ": class " + c + " has a negative pixel count " + count);
+                double[] m = new double[d];
+                b.asDoubleBuffer().get(m);
                 b.position(b.position() + 8 * d);
+                requireFinite(m, file, "class " + c + " (" + names.get(c) + ") mean");
                 double[] m2 = new double[d * d];
                 b.asDoubleBuffer().get(m2);
                 b.position(b.position() + 8 * d * d);
-                stats[c] = ClassStatistics.of(d, count, mean, m2);
+                requireFinite(m2, file, "class " + c + " (" + names.get(c) + ") co-moment");
+                stats[c] = ClassStatistics.of(d, count, m, m2);
                 int n = b.getInt();
+                if (n < 0 || (long) n * d * 8 > b.remaining() - 8L) {
+                    throw new SegsaException(file + ": class " + c + " declares " + n + " LSA references of " + d
+                            + " features, more than the file holds");
+                }
                 if (n > 0) {
                     refs[c] = new double[n * d];
                     b.asDoubleBuffer().get(refs[c]);
                     b.position(b.position() + 8 * n * d);
+                    requireFinite(refs[c], file, "class " + c + " (" + names.get(c) + ") LSA references");
                     anyRefs = true;
                 }
             }
@@ -181,6 +211,50 @@ public final class SaModelFile {
         } catch (IOException | RuntimeException e) {
             if (e instanceof SegsaException se) throw se;
             throw new SegsaException(file + ": SA model file is malformed: " + e, e);
+        }
+    }
+
+    private static int intField(JsonNode h, String key, int min, int max, Path file) {
+        JsonNode x = h.get(key);
+        if (x == null || !x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < min || x.asInt() > max) {
+            throw new SegsaException(file + ": SA model header '" + key + "' must be an integer " + min + ".." + max + ", found " + x);
+        }
+        return x.asInt();
+    }
+
+    private static String text(JsonNode h, String key, Path file) {
+        JsonNode x = h.get(key);
+        if (x == null || !x.isTextual()) throw new SegsaException(file + ": SA model header '" + key + "' must be a string, found " + x);
+        return x.asText();
+    }
+
+    private static List<String> strings(JsonNode h, String key, Path file) {
+        JsonNode a = h.get(key);
+        if (a == null || !a.isArray()) throw new SegsaException(file + ": SA model header '" + key + "' must be an array of strings");
+        List<String> out = new ArrayList<>();
+        for (JsonNode x : a) {
+            if (!x.isTextual()) throw new SegsaException(file + ": SA model header '" + key + "' must be an array of strings, found " + x);
+            out.add(x.asText());
+        }
+        return out;
+    }
+
+    private static double[] finiteTriple(JsonNode h, String key, Path file) {
+        JsonNode a = h.get(key);
+        if (a == null || !a.isArray() || a.size() != 3) throw new SegsaException(file + ": SA model header '" + key + "' must be 3 numbers");
+        double[] v = new double[3];
+        for (int i = 0; i < 3; i++) {
+            if (!a.get(i).isNumber() || !Double.isFinite(a.get(i).asDouble())) {
+                throw new SegsaException(file + ": SA model header '" + key + "' must be 3 finite numbers, found " + a);
+            }
+            v[i] = a.get(i).asDouble();
+        }
+        return v;
+    }
+
+    private static void requireFinite(double[] v, Path file, String what) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) throw new SegsaException(file + ": " + what + " has a non-finite value (" + v[i] + ") at index " + i);
         }
     }
 

@@ -45,4 +45,21 @@ public final class SelectionCsv {
         }
         AtomicOutput.write(out, b.toString().getBytes(StandardCharsets.UTF_8));
     }
+
+    /** File name of the combined list when {@code --out} is a directory. */
+    public static final String RETRAIN_FILE = "subsets.csv";
+
+    /**
+     * Into a directory: {@value #RETRAIN_FILE} (every subset, as {@link #writeRetrain}) and one
+     * image list per subset, {@code <level>-<size>.txt} (e.g. {@code high-small.txt}), one file name a line.
+     */
+    public static void writeRetrainDirectory(Path dir, List<FrameSelection.RetrainSubset> subsets) {
+        writeRetrain(dir.resolve(RETRAIN_FILE), subsets);
+        for (FrameSelection.RetrainSubset s : subsets) {
+            StringBuilder b = new StringBuilder();
+            for (FrameSelection.Candidate c : s.frames()) b.append(c.image()).append('\n');
+            String name = (s.level() + "-" + s.size()).toLowerCase(java.util.Locale.ROOT) + ".txt";
+            AtomicOutput.write(dir.resolve(name), b.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
 }

@@ -1,0 +1,107 @@
+package dev.segsa.io;
+
+import dev.segsa.error.SegsaException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The one check every output goes through, before the first frame and again when it is written:
+ * an output file is never a symbolic link, a directory, a device or a FIFO, and never one of the
+ * run's inputs (by real path), nor inside an input folder; its folder must be writable. Inputs
+ * are declared with {@link #protect} in a {@link #scope()} (one per command run).
+ */
+public final class OutputFiles {
+    private static final Set<Path> PROTECTED_FILES = ConcurrentHashMap.newKeySet();
+    private static final Set<Path> PROTECTED_DIRS = ConcurrentHashMap.newKeySet();
+
+    private OutputFiles() {}
+
+    /** Forgets the declared inputs when closed. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    public static Scope scope() {
+        PROTECTED_FILES.clear();
+        PROTECTED_DIRS.clear();
+        return () -> {
+            PROTECTED_FILES.clear();
+            PROTECTED_DIRS.clear();
+        };
+    }
+
+    /** Declares an input file or folder of this run: no output may replace it or be written inside it. */
+    public static void protect(Path input) {
+        if (input == null) return;
+        Path real = real(input);
+        if (Files.isDirectory(real)) PROTECTED_DIRS.add(real);
+        else PROTECTED_FILES.add(real);
+    }
+
+    private static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            return abs.toRealPath();
+        } catch (IOException e) {
+            // not there yet: resolve the nearest existing parent
+            Path parent = abs.getParent();
+            return parent == null ? abs : real(parent).resolve(abs.getFileName());
+        }
+    }
+
+    /**
+     * Checks an output file before anything is computed for it.
+     *
+     * @param option names the option in messages (e.g. "--out"), or null
+     */
+    public static void checkFile(Path out, String option) {
+        String what = (option == null ? "" : option + " ") + out;
+        if (Files.isSymbolicLink(out)) throw new SegsaException(what + ": is a symbolic link; segsa does not write through links");
+        if (Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) throw new SegsaException(what + ": is a directory, expected a file");
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS)) {
+            throw new SegsaException(what + ": exists and is not a regular file (a device, FIFO or socket); not replaced");
+        }
+        Path real = real(out);
+        if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs; refusing to overwrite it");
+        for (Path d : PROTECTED_DIRS) {
+            if (real.startsWith(d)) throw new SegsaException(what + ": is inside the input folder " + d + "; write it elsewhere");
+        }
+    }
+
+    /** Checks an output file and that its folder exists (or can be made) and takes a new file. */
+    public static void checkWritableFile(Path out, String option) {
+        checkFile(out, option);
+        Path dir = out.toAbsolutePath().normalize().getParent();
+        probe(dir, (option == null ? "" : option + " ") + out);
+    }
+
+    /** Checks an output folder: not a file, not an input folder (nor inside one), writable. */
+    public static void checkDirectory(Path out, String option) {
+        String what = (option == null ? "" : option + " ") + out;
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(what + ": exists and is not a directory");
+        Path real = real(out);
+        if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs");
+        for (Path d : PROTECTED_DIRS) {
+            if (real.startsWith(d) || d.startsWith(real) && d.equals(real)) {
+                throw new SegsaException(what + ": is, or is inside, the input folder " + d + "; write it elsewhere");
+            }
+        }
+        probe(out.toAbsolutePath().normalize(), what);
+    }
+
+    private static void probe(Path dir, String what) {
+        try {
+            Files.createDirectories(dir);
+            Path p = Files.createTempFile(dir, ".segsa-probe-", ".tmp");
+            Files.delete(p);
+        } catch (IOException | SecurityException e) {
+            throw new SegsaException(what + ": cannot write in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}
