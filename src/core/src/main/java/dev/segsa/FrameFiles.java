@@ -21,23 +21,34 @@ import java.util.concurrent.BlockingQueue;
  * thread; {@link #close()} stops the decoder.
  */
 public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoCloseable {
-    /** A decoded frame: its file, name, pixels, label ids at the image's size (null without labels) and the time reading took. */
-    public record Decoded(Path file, String name, BufferedImage image, Path labelFile, int[] labels, long readNanos) {}
+    /**
+     * A decoded frame: its file, name, pixels, label ids at the image's size (null without labels)
+     * and the time reading took; or, when iterating past errors, the error that made it unreadable
+     * (then {@code image} is null).
+     */
+    public record Decoded(Path file, String name, BufferedImage image, Path labelFile, int[] labels, long readNanos,
+                          SegsaException error) {
+        public boolean failed() {
+            return error != null;
+        }
+    }
 
     private static final Object END = new Object();
 
     private final List<Path> frames;
     private final Path labelDir;
     private final int ahead;
+    private final boolean pastErrors;
     private final BlockingQueue<Object> queue;
     private Thread decoder;
     private volatile boolean stopped;
     private boolean iterated;
 
-    private FrameFiles(List<Path> frames, Path labelDir, int ahead) {
+    private FrameFiles(List<Path> frames, Path labelDir, int ahead, boolean pastErrors) {
         this.frames = frames;
         this.labelDir = labelDir;
         this.ahead = ahead;
+        this.pastErrors = pastErrors;
         this.queue = ahead > 0 ? new ArrayBlockingQueue<>(ahead) : null;
     }
 
@@ -46,8 +57,25 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
      * @param ahead    frames decoded ahead on a background thread (0: decode on the caller's thread)
      */
     public static FrameFiles open(Path imageDir, Path labelDir, int ahead) {
+        return open(imageDir, labelDir, ahead, false);
+    }
+
+    /**
+     * @param pastErrors deliver a frame that cannot be read as a {@link Decoded} with its error and go
+     *                   on with the next, instead of raising the error
+     */
+    public static FrameFiles open(Path imageDir, Path labelDir, int ahead, boolean pastErrors) {
         if (ahead < 0) throw new IllegalArgumentException("frames decoded ahead must be >= 0, got " + ahead);
-        return new FrameFiles(FrameReader.listFrames(imageDir), labelDir, ahead);
+        return new FrameFiles(FrameReader.listFrames(imageDir), labelDir, ahead, pastErrors);
+    }
+
+    private Decoded readOrFail(Path frame) {
+        try {
+            return read(frame, labelDir);
+        } catch (SegsaException e) {
+            if (!pastErrors) throw e;
+            return new Decoded(frame, frame.getFileName().toString(), null, null, null, 0, e);
+        }
     }
 
     public List<Path> files() {
@@ -67,7 +95,7 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
         if (labelFile != null) {
             labels = FrameReader.readLabels(labelFile, frame, image.getWidth(), image.getHeight(), image.getWidth(), image.getHeight());
         }
-        return new Decoded(frame, frame.getFileName().toString(), image, labelFile, labels, System.nanoTime() - t0);
+        return new Decoded(frame, frame.getFileName().toString(), image, labelFile, labels, System.nanoTime() - t0, null);
     }
 
     @Override
@@ -86,7 +114,7 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
                 @Override
                 public Decoded next() {
                     if (!hasNext()) throw new NoSuchElementException();
-                    return read(frames.get(next++), labelDir);
+                    return readOrFail(frames.get(next++));
                 }
             };
         }
@@ -131,7 +159,7 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
                 if (stopped) return;
                 Object item;
                 try {
-                    item = read(f, labelDir);
+                    item = readOrFail(f);
                 } catch (RuntimeException e) {
                     queue.put(e);
                     return;

@@ -261,23 +261,46 @@ public final class Segsa implements AutoCloseable {
         void accept(FrameFiles.Decoded frame, FrameResult result);
     }
 
+    /** A frame left out by {@code skipBadFrames}, and why. */
+    public record SkippedFrame(String frame, String reason) {}
+
+    /** What a folder run did besides the frames it handed on: the file-reading latency (stage "read") and the frames skipped. */
+    public record FolderRun(StageLatency read, List<SkippedFrame> skipped) {}
+
     /**
      * Scores every frame of a folder on the calling thread while a background thread decodes up
      * to {@code ahead} frames ahead (0: decode then score, one after the other; the results are
-     * the same). Stops at the first error (it names the file).
+     * the same).
      *
-     * @param labelDir masks handed to the sink with each frame (at the image's size), or null
-     * @return the file-reading latency (stage "read"; on the decoder thread, overlapped with scoring)
+     * @param labelDir      masks handed to the sink with each frame (at the image's size), or null
+     * @param skipBadFrames go on past a frame that cannot be read or scored (a corrupt image, a bad
+     *                      mask, a forward error, or a {@link SegsaException} from the sink), and list
+     *                      it in the result; otherwise the first such error ends the run
      */
-    public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
+    public FolderRun scoreFolder(Path imageDir, Path labelDir, int ahead, boolean skipBadFrames, FrameSink sink) {
         StageLatency read = new StageLatency();
-        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead)) {
+        List<SkippedFrame> skipped = new ArrayList<>();
+        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead, skipBadFrames)) {
             for (FrameFiles.Decoded f : files) {
+                if (f.failed()) {
+                    skipped.add(new SkippedFrame(f.name(), f.error().getMessage()));
+                    continue;
+                }
                 read.record("read", f.readNanos());
-                sink.accept(f, score(f.image(), f.name()));
+                try {
+                    sink.accept(f, score(f.image(), f.name()));
+                } catch (SegsaException e) {
+                    if (!skipBadFrames) throw e;
+                    skipped.add(new SkippedFrame(f.name(), e.getMessage()));
+                }
             }
         }
-        return read;
+        return new FolderRun(read, List.copyOf(skipped));
+    }
+
+    /** {@link #scoreFolder(Path, Path, int, boolean, FrameSink)} stopping at the first error. */
+    public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
+        return scoreFolder(imageDir, labelDir, ahead, false, sink).read();
     }
 
     /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */

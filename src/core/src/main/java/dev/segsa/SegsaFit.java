@@ -1,5 +1,6 @@
 package dev.segsa;
 
+import dev.segsa.error.SegsaException;
 import dev.segsa.features.PixelFormat;
 import dev.segsa.fit.FitAccumulator;
 import dev.segsa.fit.PartialFit;
@@ -14,6 +15,8 @@ import dev.segsa.samodel.SaModel;
 import java.awt.image.BufferedImage;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -135,15 +138,33 @@ public final class SegsaFit implements AutoCloseable {
      * Adds every frame of a folder with its mask from {@code labelDir} (same file name, or the
      * name with .png), decoding up to {@code ahead} frames ahead on a background thread.
      *
-     * @param onFrame called after each frame (e.g. progress)
+     * @param skipBadFrames go on past a frame that cannot be read or fitted (listed in the result)
+     * @param onFrame       called after each frame, skipped ones too (e.g. progress)
+     * @return the frames skipped, with their reasons
      */
-    public void addFolder(Path imageDir, Path labelDir, int ahead, Runnable onFrame) {
-        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead)) {
+    public List<Segsa.SkippedFrame> addFolder(Path imageDir, Path labelDir, int ahead, boolean skipBadFrames, Runnable onFrame) {
+        List<Segsa.SkippedFrame> skipped = new ArrayList<>();
+        try (FrameFiles files = FrameFiles.open(imageDir, labelDir, ahead, skipBadFrames)) {
             for (FrameFiles.Decoded f : files) {
-                add(f.name(), f.image(), f.labels(), f.labelFile().toString());
+                if (f.failed()) {
+                    skipped.add(new Segsa.SkippedFrame(f.name(), f.error().getMessage()));
+                } else {
+                    try {
+                        add(f.name(), f.image(), f.labels(), f.labelFile().toString());
+                    } catch (SegsaException e) {
+                        if (!skipBadFrames) throw e;
+                        skipped.add(new Segsa.SkippedFrame(f.name(), e.getMessage()));
+                    }
+                }
                 onFrame.run();
             }
         }
+        return List.copyOf(skipped);
+    }
+
+    /** {@link #addFolder(Path, Path, int, boolean, Runnable)} stopping at the first error. */
+    public void addFolder(Path imageDir, Path labelDir, int ahead, Runnable onFrame) {
+        addFolder(imageDir, labelDir, ahead, false, onFrame);
     }
 
     /** What has been gathered so far; merge it with others' and {@link PartialFit#finish()} it. */

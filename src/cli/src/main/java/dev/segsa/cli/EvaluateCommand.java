@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Evaluates a scores file with IoU (segsa score --labels): RQ1, the Spearman rank correlation between "
                 + "image score and image IoU per class and group with its two-sided p-value (paper Table 3), and RQ2, the "
-                + "classification and IoU inaccuracy of skipping the x% lowest-scored images for x = 0, 5, ..., 100 "
+                + "classification and IoU inaccuracy of skipping the x%% lowest-scored images for x = 0, 5, ..., 100 "
                 + "(paper Figure 9), for MDSA, LSA and the uncertainty baselines present, against an oracle and a random order. "
                 + "Writes rq1.csv, rq2.csv, rq2_summary.csv, extremes.csv, PNG charts and a self-contained index.html into --out. "
                 + "Rows with an empty IoU or an empty score are skipped (and counted in the report).",

@@ -4,6 +4,7 @@ import dev.segsa.model.ModelMetadata;
 
 import dev.segsa.io.OutputFiles;
 
+import dev.segsa.Segsa;
 import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
 
@@ -16,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -61,6 +63,14 @@ final class FitCommand implements Callable<Integer> {
                     + "on files, or operators from outside LibTorch, is refused before it runs).")
     boolean trustModel;
 
+    @Option(names = "--skip-bad-frames",
+            description = "Go on past frames that cannot be read or used (corrupt image, bad mask, model error on the frame), "
+                    + "list them with their reasons, and exit with status 5 unless --allow-skipped.")
+    boolean skipBadFrames;
+
+    @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
+    boolean allowSkipped;
+
     @Override
     public Integer call() {
         OutputFiles.protect(model);
@@ -73,7 +83,7 @@ final class FitCommand implements Callable<Integer> {
                 .seed(seed).backend(backend).trustModel(trustModel);
         try (SegsaFit fit = builder.open()) {
             Progress progress = new Progress("fit", frames);
-            fit.addFolder(images, labels, decodeAhead, progress::step);
+            List<Segsa.SkippedFrame> skipped = fit.addFolder(images, labels, decodeAhead, skipBadFrames, progress::step);
             SaModel sa;
             try {
                 sa = fit.finish();
@@ -84,7 +94,7 @@ final class FitCommand implements Callable<Integer> {
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
+            return SkippedFrames.report("fit", skipped, frames, allowSkipped);
         }
-        return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.segsa.cli;
 
+import dev.segsa.error.SegsaException;
+
 import dev.segsa.model.ModelMetadata;
 
 import dev.segsa.io.OutputFiles;
@@ -82,6 +84,14 @@ final class ScoreCommand implements Callable<Integer> {
                     + "on files, or operators from outside LibTorch, is refused before it runs).")
     boolean trustModel;
 
+    @Option(names = "--skip-bad-frames",
+            description = "Go on past frames that cannot be read or used (corrupt image, bad mask, model error on the frame), "
+                    + "list them with their reasons, and exit with status 5 unless --allow-skipped.")
+    boolean skipBadFrames;
+
+    @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
+    boolean allowSkipped;
+
     @Override
     public Integer call() {
         OutputFiles.protect(model);
@@ -101,14 +111,19 @@ final class ScoreCommand implements Callable<Integer> {
             List<String> warnings = new ArrayList<>();
             ScoringJob job = new ScoringJob(sa, g);
             int[] skippedLsa = {0};
-            StageLatency read = engine.scoreFolder(images, labels, decodeAhead, (f, r) -> {
+            Segsa.FolderRun run = engine.scoreFolder(images, labels, decodeAhead, skipBadFrames, (f, r) -> {
                 int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
                 job.add(r, lab, f.labelFile(), warnings);
                 if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
                 progress.step();
             });
+            StageLatency read = run.read();
             List<ScoresCsv.Row> rows = job.rows();
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            if (job.scoredFrames() == 0) {
+                throw new SegsaException(images + ": no frame could be scored (every frame had NaN/Inf features or logits); "
+                        + out + " not written");
+            }
             if (skippedLsa[0] > 0) {
                 System.err.printf(Locale.ROOT, "segsa score: note: %d of %d frames got MDSA only (LSA over the %.1f ms budget)%n",
                         skippedLsa[0], frames, lsaBudgetMs);
@@ -120,7 +135,7 @@ final class ScoreCommand implements Callable<Integer> {
             System.out.println(ScoreSummary.stages(latency, decodeAhead > 0));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), engine.backend());
+            return SkippedFrames.report("score", run.skipped(), frames, allowSkipped);
         }
-        return 0;
     }
 }

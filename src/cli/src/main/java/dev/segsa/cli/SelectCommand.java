@@ -69,7 +69,7 @@ final class SelectCommand implements Callable<Integer> {
             description = "Retraining pool: frames with more than N pixels predicted as --class (default: ${DEFAULT-VALUE}).")
     long minPixels;
 
-    @Option(names = "--base-size", paramLabel = "N", description = "Size of the base training set; subsets are 10/20/30% of it.")
+    @Option(names = "--base-size", paramLabel = "N", description = "Size of the base training set; subsets are 10/20/30%% of it.")
     Integer baseSize;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the retraining samples (default: ${DEFAULT-VALUE}).")
@@ -94,6 +94,7 @@ final class SelectCommand implements Callable<Integer> {
         }
         if (!retrainSubsets && baseSize != null) throw new IllegalArgumentException("--base-size is only used with --retrain-subsets");
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
+        if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
         String column = scoreColumn(contents);
         String k = target(contents);
         List<FrameSelection.Candidate> candidates = FrameSelection.candidates(contents, k, column);

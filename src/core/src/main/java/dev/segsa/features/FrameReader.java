@@ -42,6 +42,12 @@ public final class FrameReader {
                 String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
                 return IMAGE_EXTENSIONS.stream().anyMatch(n::endsWith);
             }).sorted().toList();
+            for (Path f : frames) {
+                if (f.getFileName().toString().indexOf('\uFFFD') >= 0) {
+                    throw new SegsaException(f + ": the file name cannot be decoded in this process's charset (sun.jnu.encoding="
+                            + System.getProperty("sun.jnu.encoding") + "); run with a UTF-8 locale, e.g. LC_ALL=C.UTF-8");
+                }
+            }
             if (frames.isEmpty()) throw new SegsaException(dir + ": no image files (.png, .jpg, .jpeg, .bmp)");
             return frames;
         } catch (IOException e) {

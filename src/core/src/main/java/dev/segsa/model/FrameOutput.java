@@ -8,15 +8,16 @@ import java.util.List;
  * What the model produced for one frame: the low-resolution feature map (a view of LibTorch
  * memory, valid while the frame's PointerScope is open), the number of classes, the predicted
  * class of every output pixel (argmax of the upsampled logits) and, when asked for, the per-pixel
- * softmax uncertainty of the upsampled logits (null otherwise). {@code predicted} is a buffer the
+ * softmax uncertainty of the upsampled logits (null otherwise), and the count of NaN or infinite
+ * logits (their frame gets no SA: the predicted classes are not meaningful). {@code predicted} is a buffer the
  * model reuses for every frame of the same size (steady-state scoring allocates no per-pixel
  * array): valid until the model's next {@code infer}; copy it to keep it.
  */
 public record FrameOutput(FeatureMap features, int classes, int height, int width, int[] predicted,
-                          SoftmaxUncertainty uncertainty) {
+                          SoftmaxUncertainty uncertainty, long nonFiniteLogits) {
 
     public FrameOutput(FeatureMap features, int classes, int height, int width, int[] predicted) {
-        this(features, classes, height, width, predicted, null);
+        this(features, classes, height, width, predicted, null, 0);
     }
 
     /**

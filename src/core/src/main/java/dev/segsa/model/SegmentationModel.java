@@ -138,11 +138,13 @@ public final class SegmentationModel implements AutoCloseable {
                 result = module.forward(args);
             } catch (RuntimeException e) {
                 throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
-                        + "]): " + firstLine(e.getMessage()), e);
+                        + "]): " + modelMessage(e.getMessage()), e);
             }
             Tensor[] fl = unpack(result);
             Tensor features = fl[0];
             Tensor logits = fl[1];
+            checkLayout(features, "features");
+            checkLayout(logits, "logits");
             long[] fs = shape(features);
             long[] ls = shape(logits);
             if (fs.length != 4 || ls.length != 4) {
@@ -159,6 +161,10 @@ public final class SegmentationModel implements AutoCloseable {
                         + width + ", got logits " + Arrays.toString(ls) + " with features " + Arrays.toString(fs));
             }
             if (ls[1] < 1 || ls[1] > 65535) throw contract("between 1 and 65535 classes, got " + ls[1]);
+            if (fs[1] < 1 || fs[1] > MAX_FEATURES) {
+                throw contract("between 1 and " + MAX_FEATURES + " feature channels (the per-class covariance is d x d), got " + fs[1]);
+            }
+            if (fs[2] < 1 || fs[3] < 1) throw contract("a feature map of at least 1x1, got " + Arrays.toString(fs));
             features = features.to(torch.ScalarType.Float).contiguous();
             logits = logits.to(torch.ScalarType.Float);
             if (!fullRes) {
@@ -169,6 +175,8 @@ public final class SegmentationModel implements AutoCloseable {
                     case NEAREST -> torch.upsample_nearest2d(logits, size);
                 };
             }
+            // NaN logits would be argmax'd to some class: count them, and the frame gets no SA
+            long badLogits = logits.isfinite().logical_not().sum().item_long();
             Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
             if (predicted.length != height * width) predicted = new int[height * width];
             MemorySegment.copy(MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width),
@@ -176,7 +184,7 @@ public final class SegmentationModel implements AutoCloseable {
             MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
-            return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty);
+            return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty, badLogits);
         }
     }
 
@@ -239,6 +247,27 @@ public final class SegmentationModel implements AutoCloseable {
         if (v.isGenericDict()) return "a dict";
         if (v.isTensorList()) return "a list of tensors";
         return "a value of type " + v.tagKind().getString();
+    }
+
+    /** The most feature channels accepted: 4096 x 4096 float64 co-moments are 128 MiB per class. */
+    public static final int MAX_FEATURES = 4096;
+
+    private void checkLayout(Tensor t, String name) {
+        if (t.is_meta()) throw contract(name + " with data, got a meta tensor (no storage)");
+        if (t.is_sparse() || t.is_mkldnn() || t.is_quantized()) throw contract("dense " + name + ", got layout " + t.layout());
+        if (!t.is_cpu()) throw contract(name + " on the CPU, got a tensor on another device");
+        if (t.is_complex()) throw contract("real " + name + ", got a complex tensor");
+    }
+
+    /** The model's own error line out of LibTorch's TorchScript traceback (the last "...Error: ..." line), else the first line. */
+    static String modelMessage(String s) {
+        if (s == null) return "(no message)";
+        String found = null;
+        for (String line : s.split("\n")) {
+            String t = line.strip();
+            if (t.matches("^[A-Za-z_.]*(Error|Exception): .*")) found = t;
+        }
+        return found != null ? found : firstLine(s);
     }
 
     private SegsaException contract(String expected) {

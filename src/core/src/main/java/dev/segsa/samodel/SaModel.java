@@ -34,6 +34,10 @@ public record SaModel(FitSettings settings, ClassStatistics[] statistics, double
                         + " training pixels, no MDSA model; its pixels are not scored");
                 continue;
             }
+            if (!finite(statistics[c].mean()) || !finite(statistics[c].comoment())) {
+                notes.add("class " + c + " (" + name + "): non-finite mean or covariance, no MDSA model; its pixels are not scored");
+                continue;
+            }
             try {
                 out[c] = MahalanobisModel.fit(c, name, statistics[c]);
                 notes.addAll(out[c].whitening().notes());
@@ -56,6 +60,10 @@ public record SaModel(FitSettings settings, ClassStatistics[] statistics, double
                 notes.add("class " + c + " (" + name + "): " + n + " LSA references, no LSA model; its pixels get no LSA");
                 continue;
             }
+            if (!finite(references[c])) {
+                notes.add("class " + c + " (" + name + "): non-finite LSA references, no LSA model; its pixels get no LSA");
+                continue;
+            }
             try {
                 out[c] = KdeModel.fit(c, name, references[c], n, d);
                 notes.addAll(out[c].bandwidth().notes());
@@ -64,6 +72,11 @@ public record SaModel(FitSettings settings, ClassStatistics[] statistics, double
             }
         }
         return out;
+    }
+
+    private static boolean finite(double[] v) {
+        for (double x : v) if (!Double.isFinite(x)) return false;
+        return true;
     }
 
     public static List<String> newNotes() {

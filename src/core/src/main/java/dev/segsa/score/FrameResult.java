@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * What scoring one frame gives, per class c (index = class id). Class SA values are NaN where
  * no pixel of the class was scored: none predicted, no fitted model for the class, or non-finite
- * features (then {@link #nonFiniteFeatures()} &gt; 0 and no pixel is scored at all).
+ * features or logits (then {@link #nonFiniteFeatures()} or {@link #nonFiniteLogits()} &gt; 0 and no
+ * pixel is scored at all).
  *
  * <p>The per-class arrays belong to the caller. {@link #mdsaMap()} and {@link #predictedMap()} are
  * read-only views of buffers the scorer reuses: valid until the next frame is scored on the same
@@ -30,12 +31,13 @@ import java.util.List;
  * @param uncertainty       [measure][class] means of the softmax uncertainty baselines over the
  *                          class's predicted pixels ({@code SoftmaxUncertainty.NAMES} order); null unless asked
  * @param nonFiniteFeatures NaN or infinite values in the frame's feature map
+ * @param nonFiniteLogits   NaN or infinite class scores (after upsampling); with any, the frame gets no SA
  * @param timings           where the frame's time went
  */
 public record FrameResult(String frame, int width, int height, List<String> classNames, long[] predictedPixels,
                           double[] mdsaMean, double[] mdsaMax, double[] mdsaP95, double saThreshold,
                           double[] shareAboveThreshold, LsaState lsa, double[] lsaMean, double[][] uncertainty,
-                          long nonFiniteFeatures, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView) {
+                          long nonFiniteFeatures, long nonFiniteLogits, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView) {
 
     /** Whether LSA was computed for the frame. */
     public enum LsaState {
@@ -54,6 +56,11 @@ public record FrameResult(String frame, int width, int height, List<String> clas
         public long totalNanos() {
             return decodeNanos + inferenceNanos + saNanos;
         }
+    }
+
+    /** Whether the frame was scored at all (its features and logits were finite). */
+    public boolean scored() {
+        return nonFiniteFeatures == 0 && nonFiniteLogits == 0;
     }
 
     public int classes() {

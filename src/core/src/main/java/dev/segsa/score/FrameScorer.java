@@ -150,7 +150,7 @@ public final class FrameScorer implements AutoCloseable {
             mdsaScores.reset(n);
             float[] map = mdsaScores.map();
             long bad = out.features().countNonFinite();
-            if (bad > 0) {
+            if (bad > 0 || out.nonFiniteLogits() > 0) {
                 Arrays.fill(map, 0, n, Float.NaN);
                 if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
             } else {
@@ -182,7 +182,7 @@ public final class FrameScorer implements AutoCloseable {
             FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
             latency.record(times);
             return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
-                    lsaState, lsa, uncertainty, bad, times, mapView(map, n), predictedView(predicted, n));
+                    lsaState, lsa, uncertainty, bad, out.nonFiniteLogits(), times, mapView(map, n), predictedView(predicted, n));
         }
     }
 

@@ -84,7 +84,32 @@ public final class EvaluationReport {
         String html = html(r, command, scoresSha256, perScore, perTarget, heatmaps, files);
         AtomicOutput.write(dir.resolve(INDEX), html.getBytes(StandardCharsets.UTF_8));
         files.add(INDEX);
+        removeStale(dir, files);
         return files;
+    }
+
+    /** Lists the files of the report in the folder, so that the next report there can remove what it no longer writes. */
+    public static final String MANIFEST = ".segsa-report-files";
+
+    /**
+     * Deletes the files an earlier report in {@code dir} wrote (its {@value #MANIFEST}) that this
+     * one did not, then records this report's files. Only files that segsa listed are deleted.
+     */
+    static void removeStale(Path dir, List<String> files) {
+        Path manifest = dir.resolve(MANIFEST);
+        java.util.Set<String> now = new java.util.HashSet<>(files);
+        try {
+            if (java.nio.file.Files.isRegularFile(manifest, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                for (String old : java.nio.file.Files.readAllLines(manifest, StandardCharsets.UTF_8)) {
+                    if (old.isBlank() || now.contains(old) || old.contains("/") || old.contains("\\") || old.startsWith(".")) continue;
+                    Path f = dir.resolve(old);
+                    if (java.nio.file.Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) java.nio.file.Files.delete(f);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new dev.segsa.error.SegsaException(manifest + ": cannot remove the earlier report's files: " + e.getMessage(), e);
+        }
+        AtomicOutput.write(manifest, (String.join("\n", files) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /** The RQ1 table as printed: per target, images, then rho and p for every score column. */

@@ -30,7 +30,7 @@ public final class FrameHeatmaps {
             Path file = imageDir.resolve(r.image());
             BufferedImage img = FrameReader.readImage(file);
             FrameResult res = engine.score(img, r.image());
-            if (res.nonFiniteFeatures() > 0) throw new SegsaException(file + ": no SA map (NaN/Inf features)");
+            if (!res.scored()) throw new SegsaException(file + ": no SA map (NaN/Inf features or logits)");
             float[] map = res.copyMdsaMap();
             maps.add(map);
             sizes.add(new int[] {res.width(), res.height()});

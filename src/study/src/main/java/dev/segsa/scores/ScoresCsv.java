@@ -108,10 +108,28 @@ public final class ScoresCsv {
      * {@code image}, {@code class}, {@code pixels}, {@code iou} and at least one score column are
      * required; other columns are ignored. Errors name the file, line and problem.
      */
+    /** The largest scores file read (a fleet's million frames x 12 rows is about 700 MB). */
+    public static final long MAX_BYTES = 2_000_000_000L;
+
     public static Contents read(Path file) {
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            if (!Files.isRegularFile(file)) throw new SegsaException(file + ": scores file not found");
+            if (Files.size(file) > MAX_BYTES) {
+                throw new SegsaException(file + ": scores file is " + Files.size(file) + " bytes, the limit is " + MAX_BYTES);
+            }
+            byte[] bytes = Files.readAllBytes(file);
+            for (int i = 0; i < Math.min(bytes.length, 1 << 16); i++) {
+                if (bytes[i] == 0) throw new SegsaException(file + ": not a text CSV (a NUL byte at offset " + i + ")");
+            }
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new SegsaException(file + ": not a UTF-8 text CSV (invalid UTF-8 bytes)", e);
+            }
+            if (text.startsWith("\uFEFF")) text = text.substring(1); // a UTF-8 byte-order mark
+            lines = text.lines().toList();
         } catch (IOException e) {
             throw new SegsaException(file + ": cannot read scores: " + e.getMessage(), e);
         }

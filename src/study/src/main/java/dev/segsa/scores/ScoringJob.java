@@ -19,6 +19,12 @@ public final class ScoringJob {
     private final SaModel sa;
     private final ClassGroups groups;
     private final List<ImageResult> results = new ArrayList<>();
+    private int scoredFrames;
+
+    /** Frames added whose features and logits were finite (they have SA). */
+    public int scoredFrames() {
+        return scoredFrames;
+    }
 
     /** uncertainty: [measure][class] as in FrameResult, or null when not computed. */
     private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
@@ -50,6 +56,8 @@ public final class ScoringJob {
         }
         if (r.nonFiniteFeatures() > 0) {
             warnings.add(r.frame() + ": " + r.nonFiniteFeatures() + " NaN/Inf feature values; no SA for this frame");
+        } else if (r.nonFiniteLogits() > 0) {
+            warnings.add(r.frame() + ": " + r.nonFiniteLogits() + " NaN/Inf logits; no SA for this frame");
         }
         FrameOverlap overlap = labels == null ? null : FrameOverlap.of(r.predictedView(), labels, ignore, classes, groups);
         double[] lsa = r.lsaMean();
@@ -57,6 +65,7 @@ public final class ScoringJob {
             lsa = new double[classes];
             java.util.Arrays.fill(lsa, Double.NaN);
         }
+        if (r.scored()) scoredFrames++;
         results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap));
     }
 

@@ -75,6 +75,23 @@ public final class Trainer {
 
     /** Runs (or resumes) training; returns true when all epochs are done, false when --max-minutes stopped it. */
     public boolean run() {
+        boolean fresh = !Files.exists(s.checkpoints());
+        try {
+            return train();
+        } catch (RuntimeException | Error e) {
+            // a training that failed leaves no empty checkpoint folder of its own behind
+            if (fresh) {
+                try (var entries = Files.list(s.checkpoints())) {
+                    if (entries.findAny().isEmpty()) Files.delete(s.checkpoints());
+                } catch (IOException ignored) {
+                    // not there, or not empty: leave it
+                }
+            }
+            throw e;
+        }
+    }
+
+    private boolean train() {
         LibTorch.ensureLoaded();
         torch.set_num_threads(s.threads());
         TrainingSet train = TrainingSet.load(s.images(), s.labels(), s.classes(), s.ignoreLabel());
