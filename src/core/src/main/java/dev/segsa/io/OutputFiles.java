@@ -95,10 +95,17 @@ public final class OutputFiles {
         probe(out.toAbsolutePath().normalize(), what);
     }
 
+    /**
+     * Checks that {@code dir} can take a new file without changing anything: the nearest existing
+     * folder on its path must be a directory in which a file can be created (tried and removed).
+     */
     private static void probe(Path dir, String what) {
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) throw new SegsaException(what + ": no existing folder on the path " + dir);
+        if (!Files.isDirectory(existing)) throw new SegsaException(what + ": cannot write in " + dir + ": " + existing + " is not a directory");
         try {
-            Files.createDirectories(dir);
-            Path p = Files.createTempFile(dir, ".segsa-probe-", ".tmp");
+            Path p = Files.createTempFile(existing, ".segsa-probe-", ".tmp");
             Files.delete(p);
         } catch (IOException | SecurityException e) {
             throw new SegsaException(what + ": cannot write in " + dir + ": " + e.getMessage(), e);

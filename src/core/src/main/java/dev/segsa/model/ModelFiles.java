@@ -15,6 +15,7 @@ public final class ModelFiles {
     private ModelFiles() {}
 
     public static String sha256(Path file) {
+        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": model file not found");
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
