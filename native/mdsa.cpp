@@ -289,7 +289,8 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
                 double magnitude = diag + 2 * (std::fabs(c01) + std::fabs(c02) + std::fabs(c03) + std::fabs(c12)
                                                + std::fabs(c13) + std::fabs(c23));
                 if (s < 1e-6 * magnitude) s = direct_norm2(w.z, k, w.rows.lo[y] * w0 + w.cols.lo[x], w0, a, b, cc, e);
-                double sa = std::sqrt(s > 0 ? s : 0.0);
+                // clamp rounding below zero, but keep NaN: a non-finite feature is no SA, never 0
+                double sa = s > 0 ? std::sqrt(s) : (s == s ? 0.0 : s);
                 if (sa_map) sa_map[p] = static_cast<float>(sa);
                 sum += sa;
             }

@@ -5,13 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.UpsampleMode;
 import dev.segsa.model.ModelMetadata;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,8 +18,9 @@ import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
 
 /**
- * Property-based fuzz of the two readers of untrusted bytes: the SA model file reader and the
- * model-metadata reader. Whatever the bytes (random truncations, bit flips, field values and body
+ * Property-based fuzz of the two readers of untrusted bytes, the SA model file reader and the
+ * model-metadata reader: seeded random inputs (SplittableRandom, so every run tries the same
+ * cases) from generators that mix uniform values with the edge cases that break readers. Whatever the bytes (random truncations, bit flips, field values and body
  * numbers with a correct checksum), they give a model or a {@link SegsaException}, nothing else:
  * no OutOfMemoryError, no index or negative-size exception.
  */
@@ -88,59 +83,81 @@ class SaModelFileFuzzTest {
         }
     }
 
-    @Property(tries = 300, seed = "20261201")
-    void truncations(@ForAll @IntRange(min = 0, max = 100_000) int cut) {
-        readBytes(java.util.Arrays.copyOf(GOOD, cut % GOOD.length));
+    static final long SEED = 20261201L;
+
+    /** A random header or metadata value: integers (extreme ones too), longs, short strings, doubles, or null (removed). */
+    static Object value(SplittableRandom r) {
+        return switch (r.nextInt(7)) {
+            case 0 -> r.nextInt();
+            case 1 -> r.nextLong();
+            case 2 -> new int[] {0, -1, 1, 65535, 65536, Integer.MAX_VALUE, Integer.MIN_VALUE, 400_000_000, 100_000}[r.nextInt(9)];
+            case 3 -> text(r, 8);
+            case 4 -> r.nextBoolean() ? r.nextDouble() * Math.pow(10, r.nextInt(-20, 20)) : edgeDouble(r);
+            case 5 -> r.nextInt(-3, 20);
+            default -> null;
+        };
     }
 
-    @Property(tries = 300, seed = "20261201")
-    void bitFlips(@ForAll @IntRange(min = 1, max = 8) int flips, @ForAll long seed) {
-        byte[] b = GOOD.clone();
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < flips; i++) b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
-        readBytes(b);
+    static double edgeDouble(SplittableRandom r) {
+        double[] e = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MAX_VALUE, -0.0, Double.MIN_VALUE,
+                Double.longBitsToDouble(0x7fffffffffffffffL), Double.longBitsToDouble(-1L), 1e308, -1e308};
+        return e[r.nextInt(e.length)];
     }
 
-    @Provide
-    Arbitrary<Object> fieldValues() {
-        return Arbitraries.oneOf(Arbitraries.integers().map(i -> (Object) i),
-                Arbitraries.longs().map(l -> (Object) l),
-                Arbitraries.of(0, -1, 1, 65535, 65536, Integer.MAX_VALUE, Integer.MIN_VALUE, 400_000_000, 100_000).map(i -> (Object) i),
-                Arbitraries.strings().ofMaxLength(8).map(x -> (Object) x),
-                Arbitraries.doubles().map(x -> (Object) x),
-                Arbitraries.just((Object) null));
+    static String text(SplittableRandom r, int max) {
+        int n = r.nextInt(max + 1);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) b.append((char) (r.nextBoolean() ? r.nextInt(32, 127) : r.nextInt(0, 0x3000)));
+        return b.toString();
     }
 
-    /** Header fields replaced by random values, with the checksum made right again. */
-    @Property(tries = 400, seed = "20261201")
-    void headerFieldValues(@ForAll("fieldNames") String field, @ForAll("fieldValues") Object value) throws IOException {
-        readBytes(rewrite(h -> {
-            if (value == null) h.remove(field);
-            else h.set(field, JSON.valueToTree(value));
-            return h;
-        }, null));
+    @Test
+    void truncations() {
+        SplittableRandom r = new SplittableRandom(SEED);
+        for (int i = 0; i < 300; i++) readBytes(java.util.Arrays.copyOf(GOOD, i < 40 ? i : r.nextInt(GOOD.length)));
     }
 
-    @Provide
-    Arbitrary<String> fieldNames() {
-        return Arbitraries.of("classes", "featureDimension", "classNames", "notes", "resize", "mean", "std", "modelFile",
-                "modelSha256", "upsample", "ignoreLabel", "lsaReferences", "seed", "frames", "version");
+    @Test
+    void bitFlips() {
+        SplittableRandom r = new SplittableRandom(SEED + 1);
+        for (int t = 0; t < 300; t++) {
+            byte[] b = GOOD.clone();
+            int flips = r.nextInt(1, 9);
+            for (int i = 0; i < flips; i++) b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
+            readBytes(b);
+        }
+    }
+
+    static final String[] FIELDS = {"classes", "featureDimension", "classNames", "notes", "resize", "mean", "std", "modelFile",
+            "modelSha256", "upsample", "ignoreLabel", "lsaReferences", "seed", "frames", "version"};
+
+    /** Header fields replaced by random values (or removed), with the checksum made right again. */
+    @Test
+    void headerFieldValues() throws IOException {
+        SplittableRandom r = new SplittableRandom(SEED + 2);
+        for (int t = 0; t < 400; t++) {
+            String field = FIELDS[r.nextInt(FIELDS.length)];
+            Object value = value(r);
+            readBytes(rewrite(h -> {
+                if (value == null) h.remove(field);
+                else h.set(field, JSON.valueToTree(value));
+                return h;
+            }, null));
+        }
     }
 
     /** Body numbers replaced by random doubles (NaN, infinities, huge counts), with the checksum made right again. */
-    @Property(tries = 300, seed = "20261201")
-    void bodyValues(@ForAll @IntRange(min = 0, max = 10_000) int at, @ForAll("bodyValue") double v) throws IOException {
-        readBytes(rewrite(h -> h, body -> {
-            int off = (at * 8) % Math.max(8, body.length - 8);
-            ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN).putDouble(off - off % 4, v);
-        }));
-    }
-
-    @Provide
-    Arbitrary<Double> bodyValue() {
-        return Arbitraries.oneOf(Arbitraries.doubles(), Arbitraries.of(Double.NaN, Double.POSITIVE_INFINITY,
-                Double.NEGATIVE_INFINITY, Double.MAX_VALUE, -0.0, Double.longBitsToDouble(0x7fffffffffffffffL),
-                Double.longBitsToDouble(-1L)));
+    @Test
+    void bodyValues() throws IOException {
+        SplittableRandom r = new SplittableRandom(SEED + 3);
+        for (int t = 0; t < 300; t++) {
+            int at = r.nextInt(10_000);
+            double v = r.nextBoolean() ? edgeDouble(r) : Double.longBitsToDouble(r.nextLong());
+            readBytes(rewrite(h -> h, body -> {
+                int off = (at * 8) % Math.max(8, body.length - 8);
+                ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN).putDouble(off - off % 4, v);
+            }));
+        }
     }
 
     private static byte[] rewrite(java.util.function.UnaryOperator<ObjectNode> header, java.util.function.Consumer<byte[]> body)
@@ -169,34 +186,35 @@ class SaModelFileFuzzTest {
         }
     }
 
-    @Property(tries = 400, seed = "20261201")
-    void metadataFieldValues(@ForAll("metadataKeys") String key, @ForAll("fieldValues") Object value,
-                             @ForAll("fieldValues") Object element) {
-        ObjectNode n = JSON.createObjectNode();
-        n.set(key, JSON.valueToTree(value));
-        ObjectNode m = JSON.createObjectNode();
-        m.set(key, JSON.createArrayNode().add(JSON.valueToTree(element)).add(JSON.valueToTree(value)).add(JSON.valueToTree(element)));
-        parseMetadata(n.toString());
-        parseMetadata(m.toString());
+    static final String[] METADATA_KEYS = {"mean", "std", "upsample", "classNames", "ignoreLabel", "resize", "training"};
+
+    @Test
+    void metadataFieldValues() {
+        SplittableRandom r = new SplittableRandom(SEED + 4);
+        for (int t = 0; t < 400; t++) {
+            String key = METADATA_KEYS[r.nextInt(METADATA_KEYS.length)];
+            Object value = value(r), element = value(r);
+            ObjectNode n = JSON.createObjectNode();
+            n.set(key, JSON.valueToTree(value));
+            ObjectNode m = JSON.createObjectNode();
+            m.set(key, JSON.createArrayNode().add(JSON.valueToTree(element)).add(JSON.valueToTree(value)).add(JSON.valueToTree(element)));
+            parseMetadata(n.toString());
+            parseMetadata(m.toString());
+        }
     }
 
-    @Provide
-    Arbitrary<String> metadataKeys() {
-        return Arbitraries.of("mean", "std", "upsample", "classNames", "ignoreLabel", "resize", "training");
-    }
-
-    @Property(tries = 300, seed = "20261201")
-    void metadataTruncationsAndGarbage(@ForAll @IntRange(min = 0, max = 200) int cut, @ForAll("garbage") String junk) {
+    @Test
+    void metadataTruncationsAndGarbage() {
         String good = "{\"mean\": [0.39, 0.41, 0.43], \"std\": [0.3, 0.3, 0.3], \"upsample\": \"bilinear\", "
                 + "\"classNames\": [\"Sky\", \"Road\"], \"ignoreLabel\": 11, \"resize\": [480, 360]}";
-        parseMetadata(good.substring(0, Math.min(cut, good.length())));
-        parseMetadata(junk);
-        parseMetadata(good.substring(0, Math.min(cut, good.length())) + junk);
-    }
-
-    @Provide
-    Arbitrary<String> garbage() {
-        return Combinators.combine(Arbitraries.strings().ofMaxLength(40), Arbitraries.of("", "{", "}", "[", "]", "\"", ":", ","))
-                .as((a, b) -> a + b);
+        SplittableRandom r = new SplittableRandom(SEED + 5);
+        String[] tails = {"", "{", "}", "[", "]", "\"", ":", ","};
+        for (int t = 0; t < 300; t++) {
+            String junk = text(r, 40) + tails[r.nextInt(tails.length)];
+            String cut = good.substring(0, Math.min(r.nextInt(good.length() + 1), good.length()));
+            parseMetadata(cut);
+            parseMetadata(junk);
+            parseMetadata(cut + junk);
+        }
     }
 }
