@@ -128,6 +128,33 @@ class EvaluateCommandTest {
         }
     }
 
+    /** A second report into the same folder removes the charts of the first that it does not write, and nothing else. */
+    @Test
+    void aReportIntoAnEarlierReportsFolderLeavesNoStaleCharts() throws Exception {
+        Path scores = writeScores(golden());
+        Path out = work.resolve("report");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "evaluate", "--scores", scores.toString(), "--out", out.toString(), "--random-repeats", "5"),
+                err.toString());
+        assertTrue(Files.exists(out.resolve("rq2_entropy_iou.png")));
+        Files.writeString(out.resolve("my-notes.txt"), "not segsa's");
+        // the same rows with only the mdsa score column: the uncertainty charts must go
+        List<String> lines = Files.readAllLines(scores);
+        StringBuilder b = new StringBuilder();
+        for (String line : lines) {
+            String[] f = line.split(",", -1);
+            b.append(String.join(",", List.of(f).subList(0, 6))).append('\n');
+        }
+        Path mdsaOnly = work.resolve("mdsa-only.csv");
+        Files.writeString(mdsaOnly, b.toString());
+        assertEquals(0, run(err, "evaluate", "--scores", mdsaOnly.toString(), "--out", out.toString(), "--random-repeats", "5"),
+                err.toString());
+        assertFalse(Files.exists(out.resolve("rq2_entropy_iou.png")), "stale chart of the first report removed");
+        assertTrue(Files.exists(out.resolve("rq2_mdsa_iou.png")));
+        assertEquals("not segsa's", Files.readString(out.resolve("my-notes.txt")), "files segsa did not write are kept");
+        assertFalse(Files.readString(out.resolve("index.html")).contains("rq2_entropy"));
+    }
+
     @Test
     void refusesGroupsWithoutRowsAndScoresWithoutIou() throws Exception {
         Path scores = writeScores(golden());
