@@ -12,6 +12,7 @@ import dev.segsa.score.FrameResult;
 import dev.segsa.score.FrameScorer;
 import dev.segsa.score.ScoringOptions;
 import dev.segsa.score.StageLatency;
+import dev.segsa.video.VideoSource;
 
 import java.awt.image.BufferedImage;
 import java.lang.foreign.MemorySegment;
@@ -20,6 +21,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -301,6 +303,46 @@ public final class Segsa implements AutoCloseable {
     /** {@link #scoreFolder(Path, Path, int, boolean, FrameSink)} stopping at the first error. */
     public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
         return scoreFolder(imageDir, labelDir, ahead, false, sink).read();
+    }
+
+    /** Receives each scored video frame of {@link #scoreVideo}, in stream order, on the calling thread. */
+    @FunctionalInterface
+    public interface VideoSink {
+        void accept(VideoSource.VideoFrame frame, FrameResult result);
+    }
+
+    /**
+     * Scores the frames of a video that {@code options} keep: decoded (on a background thread
+     * when {@code options.ahead() > 0}) into packed RGB and handed to the engine in place.
+     *
+     * @param skipBadFrames a frame the engine cannot score is listed and skipped; a stream that
+     *                      cannot be decoded further ends the video either way (listed when skipping)
+     * @return the frames skipped (empty unless {@code skipBadFrames}); latency in {@link #latency()}
+     */
+    public List<SkippedFrame> scoreVideo(Path video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
+        List<SkippedFrame> skipped = new ArrayList<>();
+        try (VideoSource source = VideoSource.open(video, options)) {
+            Iterator<VideoSource.VideoFrame> frames = source.iterator();
+            while (true) {
+                VideoSource.VideoFrame f;
+                try {
+                    if (!frames.hasNext()) break;
+                    f = frames.next();
+                } catch (SegsaException e) {
+                    if (!skipBadFrames) throw e;
+                    skipped.add(new SkippedFrame(video.getFileName() + " (rest of the stream)", e.getMessage()));
+                    break;
+                }
+                try {
+                    sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
+                            f.name()));
+                } catch (SegsaException e) {
+                    if (!skipBadFrames) throw e;
+                    skipped.add(new SkippedFrame(f.name(), e.getMessage()));
+                }
+            }
+        }
+        return List.copyOf(skipped);
     }
 
     /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */

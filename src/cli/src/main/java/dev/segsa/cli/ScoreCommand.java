@@ -7,6 +7,7 @@ import dev.segsa.model.ModelMetadata;
 import dev.segsa.io.OutputFiles;
 
 import dev.segsa.Segsa;
+import dev.segsa.video.VideoSource;
 import dev.segsa.score.FrameResult;
 import dev.segsa.score.StageLatency;
 
@@ -22,6 +23,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -31,7 +34,12 @@ import java.util.concurrent.Callable;
                 + "and writes per-image class SA (and IoU with --labels) to a CSV. "
                 + "Normalisation, resize, upsample mode, class names and ignore label come from the SA model file.",
                 "",
-                "Example: segsa score --model model.pt --sa model.sa --images val/ --labels valannot/ --out scores.csv"})
+                "With --video the frames of a video file (or of every video in a folder) are scored instead, and the image "
+                        + "column is replaced by video,frame,pts (file name, index of the frame in the stream, presentation "
+                        + "time in seconds).",
+                "",
+                "Example: segsa score --model model.pt --sa model.sa --images val/ --labels valannot/ --out scores.csv",
+                "         segsa score --model model.pt --sa model.sa --video drive.mp4 --every 5 --out scores.csv"})
 final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with.")
     Path model;
@@ -39,8 +47,21 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--sa", required = true, paramLabel = "FILE", description = "SA model file written by segsa fit.")
     Path saFile;
 
-    @Option(names = "--images", required = true, paramLabel = "DIR", description = "Frames to score.")
+    @Option(names = "--images", paramLabel = "DIR", description = "Frames to score (PNG, JPEG, BMP).")
     Path images;
+
+    @Option(names = "--video", paramLabel = "FILE|DIR",
+            description = "A video file (any container and codec FFmpeg's LGPL build decodes), or a folder of them (" + VideoFiles.EXTENSIONS_TEXT + "), instead of --images.")
+    Path video;
+
+    @Option(names = "--every", paramLabel = "K", defaultValue = "1", description = "With --video: score every K-th frame (default ${DEFAULT-VALUE}).")
+    int every;
+
+    @Option(names = "--from", paramLabel = "S", defaultValue = "0", description = "With --video: first presentation time scored, in seconds.")
+    double fromSeconds;
+
+    @Option(names = "--to", paramLabel = "S", description = "With --video: last presentation time scored, in seconds (default: the end).")
+    Double toSeconds;
 
     @Option(names = "--out", required = true, paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")
     Path out;
@@ -94,15 +115,21 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR or --video FILE|DIR");
+        if (video != null && labels != null) throw new IllegalArgumentException("--labels is for --images (video frames have no masks)");
+        VideoSource.Options videoOptions = video == null ? null
+                : new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, decodeAhead);
         OutputFiles.protect(model);
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
         OutputFiles.protect(saFile);
         OutputFiles.protect(images);
+        OutputFiles.protect(video);
         OutputFiles.protect(labels);
         OutputFiles.checkWritableFile(out, "--out");
+        List<Path> videos = video == null ? List.of() : VideoFiles.list(video);
         SaModel sa = SaModelFile.read(saFile);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
-        int frames = FrameReader.listFrames(images).size();
+        int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
                 .allowModelMismatch(allowModelMismatch).trustModel(trustModel).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {
@@ -111,31 +138,49 @@ final class ScoreCommand implements Callable<Integer> {
             List<String> warnings = new ArrayList<>();
             ScoringJob job = new ScoringJob(sa, g);
             int[] skippedLsa = {0};
-            Segsa.FolderRun run = engine.scoreFolder(images, labels, decodeAhead, skipBadFrames, (f, r) -> {
-                int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
-                job.add(r, lab, f.labelFile(), warnings);
-                if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
-                progress.step();
-            });
-            StageLatency read = run.read();
+            StageLatency read = null;
+            List<Segsa.SkippedFrame> skipped = new ArrayList<>();
+            Map<String, ScoresCsv.VideoFrameRef> positions = new HashMap<>();
+            if (images != null) {
+                Segsa.FolderRun run = engine.scoreFolder(images, labels, decodeAhead, skipBadFrames, (f, r) -> {
+                    int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
+                    job.add(r, lab, f.labelFile(), warnings);
+                    if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
+                    progress.step();
+                });
+                read = run.read();
+                skipped.addAll(run.skipped());
+            } else {
+                for (Path v : videos) {
+                    skipped.addAll(engine.scoreVideo(v, videoOptions, skipBadFrames, (f, r) -> {
+                        positions.put(r.frame(), new ScoresCsv.VideoFrameRef(v.getFileName().toString(), f.index(), f.seconds()));
+                        job.add(r, null, null, warnings);
+                        if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
+                        progress.step();
+                    }));
+                }
+                frames = job.frames();
+            }
             List<ScoresCsv.Row> rows = job.rows();
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            Object source = images != null ? images : video;
             if (job.scoredFrames() == 0) {
-                throw new SegsaException(images + ": no frame could be scored (every frame had NaN/Inf features or logits); "
-                        + out + " not written");
+                throw new SegsaException(source + ": no frame could be scored (" + (job.frames() == 0 ? "no frame was read"
+                        : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
             }
             if (skippedLsa[0] > 0) {
                 System.err.printf(Locale.ROOT, "segsa score: note: %d of %d frames got MDSA only (LSA over the %.1f ms budget)%n",
                         skippedLsa[0], frames, lsaBudgetMs);
             }
-            ScoresCsv.write(out, rows, uncertainty);
+            if (images != null) ScoresCsv.write(out, rows, uncertainty);
+            else ScoresCsv.writeVideo(out, rows, uncertainty, positions);
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             StageLatency latency = engine.latency();
-            latency.add(read);
+            if (read != null) latency.add(read);
             System.out.println(ScoreSummary.stages(latency, decodeAhead > 0));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), engine.backend());
-            return SkippedFrames.report("score", run.skipped(), frames, allowSkipped);
+            return SkippedFrames.report("score", skipped, frames, allowSkipped);
         }
     }
 }

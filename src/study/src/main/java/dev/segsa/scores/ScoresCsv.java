@@ -55,7 +55,11 @@ public final class ScoresCsv {
      * A scores file read back: its rows (in file order) and its score columns that hold at least
      * one value, in the order mdsa, lsa, then the uncertainty columns.
      */
-    public record Contents(Path file, List<Row> rows, List<String> scoreColumns) {}
+    public record Contents(Path file, List<Row> rows, List<String> scoreColumns, java.util.Map<String, Double> ptsSeconds) {
+        public Contents(Path file, List<Row> rows, List<String> scoreColumns) {
+            this(file, rows, scoreColumns, java.util.Map.of());
+        }
+    }
 
     /** Every column that can carry a score, in canonical order. */
     public static final List<String> SCORE_COLUMNS;
@@ -68,6 +72,28 @@ public final class ScoresCsv {
 
     private ScoresCsv() {}
 
+    /** The first columns of a video's scores: the video file, the frame's index in the stream, its presentation time in seconds. */
+    public static final String VIDEO_COLUMNS = "video,frame,pts";
+
+    /** Where a row's frame sits in a video: its row's image is {@link #videoFrameName}. */
+    public record VideoFrameRef(String video, int frame, double ptsSeconds) {}
+
+    /** The image key of a video frame in rows and messages: {@code <video>#<frame>}. */
+    public static String videoFrameName(String video, int frame) {
+        return video + "#" + frame;
+    }
+
+    /**
+     * Writes scores of video frames: the {@code image} column is replaced by {@value #VIDEO_COLUMNS}
+     * (video file name, frame index in the stream, presentation timestamp in seconds); the rest as
+     * {@link #write(Path, List, boolean)}.
+     *
+     * @param frames the video position of every row's image
+     */
+    public static void writeVideo(Path out, List<Row> rows, boolean withUncertainty, java.util.Map<String, VideoFrameRef> frames) {
+        write(out, rows, withUncertainty, frames);
+    }
+
     /** Writes the six base columns only. */
     public static void write(Path out, List<Row> rows) {
         write(out, rows, false);
@@ -75,12 +101,27 @@ public final class ScoresCsv {
 
     /** @param withUncertainty append the uncertainty columns (rows without them get empty cells) */
     public static void write(Path out, List<Row> rows, boolean withUncertainty) {
+        write(out, rows, withUncertainty, null);
+    }
+
+    private static void write(Path out, List<Row> rows, boolean withUncertainty, java.util.Map<String, VideoFrameRef> frames) {
         AtomicOutput.write(out, stream -> {
             Writer w = new OutputStreamWriter(stream, StandardCharsets.UTF_8);
-            w.write(withUncertainty ? HEADER_WITH_UNCERTAINTY : HEADER);
+            String header = withUncertainty ? HEADER_WITH_UNCERTAINTY : HEADER;
+            w.write(frames == null ? header : VIDEO_COLUMNS + header.substring("image".length()));
             w.write('\n');
             for (Row r : rows) {
-                w.write(field(r.image()));
+                if (frames == null) {
+                    w.write(field(r.image()));
+                } else {
+                    VideoFrameRef v = frames.get(r.image());
+                    if (v == null) throw new IOException("row of '" + r.image() + "' has no video position");
+                    w.write(field(v.video()));
+                    w.write(',');
+                    w.write(Integer.toString(v.frame()));
+                    w.write(',');
+                    w.write(Double.toString(v.ptsSeconds()));
+                }
                 w.write(',');
                 w.write(field(r.className()));
                 w.write(',');
@@ -137,9 +178,14 @@ public final class ScoresCsv {
         List<String> header = parseLine(lines.get(0), file, 1);
         int image = header.indexOf("image"), cls = header.indexOf("class"), pixels = header.indexOf("pixels"),
                 iou = header.indexOf("iou");
-        if (image < 0 || cls < 0 || pixels < 0 || iou < 0) {
-            throw new SegsaException(file + ": header must have the columns image,class,pixels,iou and scores (as written by "
-                    + "segsa score), got: " + lines.get(0));
+        // a video's scores: image = <video>#<frame>
+        int video = header.indexOf("video"), frame = header.indexOf("frame");
+        boolean videoRows = image < 0 && video >= 0 && frame >= 0;
+        int ptsColumn = header.indexOf("pts");
+        java.util.Map<String, Double> pts = new java.util.HashMap<>();
+        if ((image < 0 && !videoRows) || cls < 0 || pixels < 0 || iou < 0) {
+            throw new SegsaException(file + ": header must have the columns image (or video,frame),class,pixels,iou and scores "
+                    + "(as written by segsa score), got: " + lines.get(0));
         }
         int[] scoreIndex = new int[SCORE_COLUMNS.size()];
         boolean anyScore = false;
@@ -172,12 +218,24 @@ public final class ScoresCsv {
             if (!Double.isNaN(iouValue) && (iouValue < 0 || iouValue > 1)) {
                 throw new SegsaException(file + ": line " + (ln + 1) + ": iou " + iouValue + " is outside [0, 1]");
             }
-            rows.add(new Row(f.get(image), f.get(cls), px, scores[0], scores[1], iouValue,
+            String key = videoRows ? videoFrameName(f.get(video), parseFrame(f.get(frame), file, ln + 1)) : f.get(image);
+            if (videoRows && ptsColumn >= 0) pts.putIfAbsent(key, parseNumber(f.get(ptsColumn), file, ln + 1, "pts"));
+            rows.add(new Row(key, f.get(cls), px, scores[0], scores[1], iouValue,
                     Arrays.copyOfRange(scores, 2, scores.length)));
         }
         List<String> present = new ArrayList<>();
         for (int s = 0; s < hasValue.length; s++) if (hasValue[s]) present.add(SCORE_COLUMNS.get(s));
-        return new Contents(file, rows, List.copyOf(present));
+        return new Contents(file, rows, List.copyOf(present), java.util.Map.copyOf(pts));
+    }
+
+    private static int parseFrame(String s, Path file, int line) {
+        try {
+            int v = Integer.parseInt(s);
+            if (v < 0) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw new SegsaException(file + ": line " + line + ": frame '" + s + "' is not a frame index");
+        }
     }
 
     private static double parseNumber(String s, Path file, int line, String column) {

@@ -21,6 +21,11 @@ public final class ScoringJob {
     private final List<ImageResult> results = new ArrayList<>();
     private int scoredFrames;
 
+    /** Frames added. */
+    public int frames() {
+        return results.size();
+    }
+
     /** Frames added whose features and logits were finite (they have SA). */
     public int scoredFrames() {
         return scoredFrames;

@@ -1,0 +1,71 @@
+package dev.segsa.cli;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.io.OutputFiles;
+import dev.segsa.report.SaTimeline;
+import dev.segsa.scores.ScoresCsv;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "timeline", mixinStandardHelpOptions = true,
+        description = {"Draws the SA timeline of a recording from its scores (PNG): image MDSA per frame over time, the threshold "
+                + "of skipping the lowest --skip-fraction, and shaded the segments sent for labelling. Video scores use their "
+                + "timestamps; image scores their file-name order at --fps.",
+                "",
+                "Example: segsa timeline --scores drive-scores.csv --out timeline.png --skip-fraction 0.3"})
+final class TimelineCommand implements Callable<Integer> {
+    @Option(names = "--scores", required = true, paramLabel = "scores.csv", description = "Scores written by segsa score.")
+    Path scores;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "The chart to write.")
+    Path out;
+
+    @Option(names = "--skip-fraction", paramLabel = "X", defaultValue = "0.3", description = "Share of frames whose labelling is skipped (default ${DEFAULT-VALUE}).")
+    double skipFraction;
+
+    @Option(names = "--fps", paramLabel = "F", defaultValue = "30", description = "For image scores: frames per second (default ${DEFAULT-VALUE}).")
+    double fps;
+
+    @Option(names = "--groups", paramLabel = "SPEC", description = "The class groups of the scores file (their rows are not classes and are left out).")
+    String groups;
+
+    @Override
+    public Integer call() {
+        if (!(skipFraction >= 0 && skipFraction <= 1)) throw new IllegalArgumentException("--skip-fraction must be in [0, 1]");
+        if (!(fps > 0)) throw new IllegalArgumentException("--fps must be positive");
+        OutputFiles.protect(scores);
+        OutputFiles.checkWritableFile(out, "--out");
+        ScoresCsv.Contents c = ScoresCsv.read(scores);
+        if (c.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header)");
+        Set<String> groupNames = new java.util.HashSet<>();
+        if (groups != null) for (String part : groups.split(";")) if (part.contains("=")) groupNames.add(part.substring(0, part.indexOf('=')).trim());
+        Map<String, double[]> acc = new LinkedHashMap<>();
+        for (ScoresCsv.Row r : c.rows()) {
+            if (groupNames.contains(r.className())) continue;
+            double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
+            if (Double.isFinite(r.mdsa())) { a[0] += r.mdsa() * r.pixels(); a[1] += r.pixels(); }
+        }
+        List<SaTimeline.Point> points = new ArrayList<>();
+        int i = 0;
+        for (var e : acc.entrySet()) {
+            Double t = c.ptsSeconds().get(e.getKey());
+            points.add(new SaTimeline.Point(t != null ? t : i / fps, e.getValue()[1] > 0 ? e.getValue()[0] / e.getValue()[1] : Double.NaN));
+            i++;
+        }
+        points = SaTimeline.sorted(points);
+        SaTimeline.write(out, "SA timeline of " + scores.getFileName(), points, skipFraction);
+        double th = SaTimeline.threshold(points, skipFraction);
+        System.out.printf(Locale.ROOT, "wrote %s (%d frames, threshold %.3f, %d segments sent for labelling)%n", out, points.size(), th,
+                SaTimeline.segments(points, th).size());
+        return 0;
+    }
+}

@@ -1,0 +1,316 @@
+package dev.segsa.video;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameNormalizer;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.FrameGrabber;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * The frames of a video file (any container and codec FFmpeg's LGPL build decodes), as packed
+ * 8-bit RGB in direct buffers, with their index in the stream and presentation timestamp.
+ * {@link Options} select every k-th frame and a time window. With {@code ahead > 0} one
+ * background thread decodes up to {@code ahead} frames into a ring of reused buffers while the
+ * caller scores (memory stays flat); with 0 the caller's thread decodes and a frame's buffer is
+ * FFmpeg's own (no copy). Either way a frame's pixels are valid until the next call of the
+ * iterator's {@code next()}. A corrupt, truncated or unsupported stream raises a
+ * {@link SegsaException} naming the file (and the frame where decoding stopped); one iteration.
+ */
+public final class VideoSource implements Iterable<VideoSource.VideoFrame>, AutoCloseable {
+    /**
+     * @param every     keep every k-th decoded frame (1: all)
+     * @param fromSeconds first presentation time kept (0: the start)
+     * @param toSeconds   last presentation time kept (infinity: the end)
+     * @param ahead       frames decoded ahead on a background thread (0: on the caller's thread)
+     */
+    public record Options(int every, double fromSeconds, double toSeconds, int ahead) {
+        public static final Options ALL = new Options(1, 0, Double.POSITIVE_INFINITY, 2);
+
+        public Options {
+            if (every < 1) throw new IllegalArgumentException("--every must be >= 1, got " + every);
+            if (!(fromSeconds >= 0) || !(toSeconds >= fromSeconds)) {
+                throw new IllegalArgumentException("--from/--to must satisfy 0 <= from <= to, got " + fromSeconds + " and " + toSeconds);
+            }
+            if (ahead < 0) throw new IllegalArgumentException("frames decoded ahead must be >= 0, got " + ahead);
+        }
+    }
+
+    /**
+     * One decoded frame: packed RGB, {@code height} rows of {@code width} pixels, rows
+     * {@code stride} bytes apart; {@code index} counts every decoded frame of the stream from 0,
+     * {@code ptsMicros} is its presentation time. {@code pixels} is valid until the next frame.
+     */
+    public record VideoFrame(Path video, int index, long ptsMicros, int width, int height, int stride, ByteBuffer pixels) {
+        /** The frame's name in messages and scores: {@code <file name>#<index>}. */
+        public String name() {
+            return video.getFileName() + "#" + index;
+        }
+
+        public double seconds() {
+            return ptsMicros / 1e6;
+        }
+    }
+
+    private static volatile boolean logging;
+    private static final Object END = new Object();
+
+    private final Path file;
+    private final Options options;
+    private final FFmpegFrameGrabber grabber;
+    private final int width;
+    private final int height;
+    private final double frameRate;
+    private final int lengthInFrames;
+    private Thread decoder;
+    private volatile boolean stopped;
+    private boolean iterated;
+    private boolean closed;
+
+    private VideoSource(Path file, Options options, FFmpegFrameGrabber grabber) {
+        this.file = file;
+        this.options = options;
+        this.grabber = grabber;
+        this.width = grabber.getImageWidth();
+        this.height = grabber.getImageHeight();
+        this.frameRate = grabber.getFrameRate();
+        this.lengthInFrames = grabber.getLengthInFrames();
+    }
+
+    /** Opens a video; its header is read and checked (a stream of frames within the size limits). */
+    public static VideoSource open(Path file, Options options) {
+        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": video file not found");
+        quietFfmpeg();
+        FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
+        try {
+            g.start();
+        } catch (FrameGrabber.Exception | RuntimeException e) {
+            closeQuietly(g);
+            throw new SegsaException(file + ": cannot open video (corrupt, truncated or unsupported): " + firstLine(e.getMessage()), e);
+        }
+        if (!g.hasVideo() || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
+            closeQuietly(g);
+            throw new SegsaException(file + ": no video stream in the file");
+        }
+        try {
+            FrameNormalizer.checkSize(g.getImageWidth(), g.getImageHeight(), file.toString());
+            long pixels = (long) g.getImageWidth() * g.getImageHeight();
+            if (pixels > dev.segsa.features.FrameReader.maxPixels()) {
+                throw new SegsaException(file + ": video frames are " + g.getImageWidth() + "x" + g.getImageHeight() + " = " + pixels
+                        + " pixels, above the limit of " + dev.segsa.features.FrameReader.maxPixels() + " (raise it with --max-pixels)");
+            }
+        } catch (SegsaException e) {
+            closeQuietly(g);
+            throw e;
+        }
+        return new VideoSource(file, options, g);
+    }
+
+    static void quietFfmpeg() {
+        if (logging) return;
+        synchronized (VideoSource.class) {
+            if (logging) return;
+            // FFmpeg prints nothing itself: what went wrong comes back as the exception's message, naming the file
+            avutil.av_log_set_level(avutil.AV_LOG_QUIET);
+            logging = true;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int height() {
+        return height;
+    }
+
+    /** Frames per second the container states (0 when unknown). */
+    public double frameRate() {
+        return frameRate;
+    }
+
+    /** Frames the container states (an estimate; 0 when unknown). */
+    public int lengthInFrames() {
+        return lengthInFrames;
+    }
+
+    /** Frames the options keep, estimated from the container's length. */
+    public int estimatedFrames() {
+        if (lengthInFrames <= 0) return 0;
+        double rate = frameRate > 0 ? frameRate : 24;
+        int first = (int) Math.ceil(options.fromSeconds() * rate);
+        int last = Double.isInfinite(options.toSeconds()) ? lengthInFrames - 1
+                : Math.min(lengthInFrames - 1, (int) Math.floor(options.toSeconds() * rate));
+        return last < first ? 0 : (last - first) / options.every() + 1;
+    }
+
+    /** The next decoded frame kept by the options, or null at the end; on the caller's thread. */
+    private Frame grabKept(int[] index) {
+        while (true) {
+            Frame f;
+            try {
+                f = grabber.grabImage();
+            } catch (FrameGrabber.Exception | RuntimeException e) {
+                throw new SegsaException(file + ": decoding failed after frame " + (index[0] - 1) + " (corrupt or truncated stream): "
+                        + firstLine(e.getMessage()), e);
+            }
+            if (f == null) return null;
+            int i = index[0]++;
+            double t = f.timestamp / 1e6;
+            if (t > options.toSeconds()) return null;
+            if (t < options.fromSeconds()) continue;
+            // the grabber converts to packed RGB24; rows may be padded (javacv's imageChannels is stride / width, not 3)
+            if (f.image == null || f.imageWidth != width || f.imageHeight != height || f.imageStride < 3 * width) {
+                throw new SegsaException(file + ": frame " + i + " is " + f.imageWidth + "x" + f.imageHeight + " (row stride "
+                        + f.imageStride + "), the stream declared " + width + "x" + height + " (resolution changes are not supported)");
+            }
+            if (keptCount++ % options.every() != 0) continue;
+            lastIndex = i;
+            return f;
+        }
+    }
+
+    private int keptCount;
+    private int lastIndex;
+
+    @Override
+    public synchronized Iterator<VideoFrame> iterator() {
+        if (iterated) throw new IllegalStateException("a VideoSource can be iterated once");
+        iterated = true;
+        int[] index = {0};
+        if (options.ahead() == 0) {
+            return new Iterator<>() {
+                private VideoFrame next;
+                private boolean done;
+
+                @Override
+                public boolean hasNext() {
+                    if (next == null && !done) {
+                        Frame f = grabKept(index);
+                        if (f == null) done = true;
+                        else next = new VideoFrame(file, lastIndex, f.timestamp, width, height, f.imageStride, (ByteBuffer) f.image[0]);
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public VideoFrame next() {
+                    if (!hasNext()) throw new NoSuchElementException();
+                    VideoFrame v = next;
+                    next = null;
+                    return v;
+                }
+            };
+        }
+        // a ring of ahead + 2 buffers: up to `ahead` queued, one being filled, one held by the caller
+        int slots = options.ahead() + 2;
+        int stride = width * 3;
+        ByteBuffer[] ring = new ByteBuffer[slots];
+        for (int i = 0; i < slots; i++) ring[i] = ByteBuffer.allocateDirect(stride * height);
+        BlockingQueue<Object> queue = new ArrayBlockingQueue<>(options.ahead());
+        BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(slots);
+        for (ByteBuffer b : ring) free.add(b);
+        decoder = Thread.ofPlatform().daemon().name("segsa-video-decode").start(() -> {
+            try {
+                while (!stopped) {
+                    Object item;
+                    try {
+                        Frame f = grabKept(index);
+                        if (f == null) {
+                            queue.put(END);
+                            return;
+                        }
+                        ByteBuffer dst = free.take();
+                        ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
+                        for (int y = 0; y < height; y++) dst.put(y * stride, src, y * f.imageStride, stride);
+                        item = new VideoFrame(file, lastIndex, f.timestamp, width, height, stride, dst);
+                    } catch (RuntimeException e) {
+                        queue.put(e);
+                        return;
+                    }
+                    queue.put(item);
+                }
+            } catch (InterruptedException e) {
+                // close(): stop quietly
+            }
+        });
+        return new Iterator<>() {
+            private Object head;
+            private ByteBuffer held;
+
+            @Override
+            public boolean hasNext() {
+                if (head == null) {
+                    try {
+                        head = queue.take();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SegsaException(file + ": interrupted while waiting for the next decoded frame", e);
+                    }
+                }
+                return head != END;
+            }
+
+            @Override
+            public VideoFrame next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                Object h = head;
+                head = null;
+                if (h instanceof RuntimeException e) {
+                    head = END;
+                    if (e instanceof SegsaException s) throw new SegsaException(s.getMessage(), s.code(), s);
+                    throw new SegsaException(file + ": " + e, e);
+                }
+                // the caller is done with the previous frame: its buffer goes back to the decoder
+                if (held != null) free.add(held);
+                VideoFrame v = (VideoFrame) h;
+                held = v.pixels();
+                return v;
+            }
+        };
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        stopped = true;
+        Thread t = decoder;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeQuietly(grabber);
+    }
+
+    private static void closeQuietly(FFmpegFrameGrabber g) {
+        try {
+            g.close();
+        } catch (Exception ignored) {
+            // releasing FFmpeg's context cannot be acted on
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "(no message)";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
