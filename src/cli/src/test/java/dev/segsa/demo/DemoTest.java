@@ -41,5 +41,15 @@ class DemoTest {
             assertTrue(img.getWidth() > 2 * 512 && img.getHeight() > 336, img.getWidth() + "x" + img.getHeight());
         }
         assertTrue(Files.isRegularFile(out.resolve("synthetic-day.sa")));
+        // the evidence video of the 16 test frames, its still and the timeline
+        try (dev.segsa.video.VideoSource v = dev.segsa.video.VideoSource.open(out.resolve(Demo.EVIDENCE),
+                new dev.segsa.video.VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 0))) {
+            int n = 0;
+            for (var f : v) n++;
+            assertEquals(16, n, "one video frame per test frame");
+            assertEquals(960, v.width());
+        }
+        assertEquals(960, ImageIO.read(out.resolve(Demo.EVIDENCE_STILL).toFile()).getWidth());
+        assertTrue(Files.size(out.resolve(Demo.TIMELINE)) > 1000);
     }
 }

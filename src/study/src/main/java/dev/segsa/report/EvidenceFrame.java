@@ -171,7 +171,7 @@ public final class EvidenceFrame {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         int line = 0;
         g.setColor(Color.LIGHT_GRAY);
-        g.drawString("class       pixels   mean MDSA   p95", x, y + 12);
+        g.drawString("class          pixels   mean MDSA   p95", x, y + 12);
         for (int c = 0; c < r.classes() && line < (ph - 28) / 15; c++) {
             if (r.predictedPixels()[c] == 0) continue;
             int yy = y + 28 + 15 * line++;
@@ -179,8 +179,8 @@ public final class EvidenceFrame {
             g.fillRect(x, yy - 10, 10, 10);
             g.setColor(Color.WHITE);
             String name = classNames.get(c);
-            if (name.length() > 10) name = name.substring(0, 10);
-            g.drawString(String.format(Locale.ROOT, "%-10s %7d %9s %7s", name, r.predictedPixels()[c], fmt(r.mdsaMean()[c]),
+            if (name.length() > 12) name = name.substring(0, 12);
+            g.drawString(String.format(Locale.ROOT, "%-12s %7d %9s %7s", name, r.predictedPixels()[c], fmt(r.mdsaMean()[c]),
                     fmt(r.mdsaP95()[c])), x + 14, yy);
         }
     }

@@ -9,6 +9,7 @@ import dev.segsa.evaluate.SpearmanCorrelation;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
 import dev.segsa.io.AtomicOutput;
+import dev.segsa.report.EvidenceVideo;
 import dev.segsa.report.FrameHeatmaps;
 import dev.segsa.io.Progress;
 import dev.segsa.scores.ScoresCsv;
@@ -43,6 +44,12 @@ public final class Demo {
     /** Test-set mix: about half the sequences shifted in at least one condition. */
     public static final String TEST_CONDITIONS = "time=day:3,night:1,shadows=none:3,complex:1,traffic=light:3,heavy:1";
     static final int[] SUMMARY_CLASSES = {0, 10, 11, 13};
+    /** The evidence video of the test sequence, one still of it (its most surprising frame) and the SA timeline. */
+    public static final String EVIDENCE = "evidence.mp4";
+    public static final String EVIDENCE_STILL = "evidence-still.png";
+    public static final String TIMELINE = "timeline.png";
+    /** Frames per second of the evidence video: the test frames are separate scenes, so a slow slideshow. */
+    static final double EVIDENCE_FPS = 4;
 
     public record Settings(Path model, Path out, int fitFrames, int testFrames, long seed, int threads, int heatmaps) {}
 
@@ -89,12 +96,33 @@ public final class Demo {
             ScoresCsv.write(scoresFile, rows);
             List<FrameStat> frames = frameStats(rows, readManifest(testDir), groups);
             writeHeatmaps(engine, testDir, frames);
+            writeEvidenceVideo(engine, sa, testDir, frames);
             String summary = summary(rows, frames, sa.settings().classNames(), groups);
             AtomicOutput.write(s.out().resolve("summary.txt"), summary.getBytes(StandardCharsets.UTF_8));
             log.println();
             log.println(summary);
         }
-        log.printf(Locale.ROOT, "demo: wrote %s (scores.csv, heatmaps/, summary.txt) in %.0f s%n", s.out(), (System.nanoTime() - t0) / 1e9);
+        log.printf(Locale.ROOT, "demo: wrote %s (scores.csv, heatmaps/, %s, %s, %s, summary.txt) in %.0f s%n", s.out(), EVIDENCE,
+                EVIDENCE_STILL, TIMELINE, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The evidence video of the test frames in file order (4 frames a second), on the fixed MDSA
+     * scale 0 .. 3 sqrt(d) with the threshold 2 sqrt(d), so that night and complex shadows light up
+     * against day frames; its still is the frame with the highest image SA.
+     */
+    private void writeEvidenceVideo(Segsa engine, SaModel sa, Path testDir, List<FrameStat> frames) {
+        double root = Math.sqrt(sa.settings().featureDimension());
+        int still = 0;
+        for (int i = 1; i < frames.size(); i++) {
+            if (Double.isFinite(frames.get(i).mdsa()) && !(frames.get(i).mdsa() <= frames.get(still).mdsa())) still = i;
+        }
+        List<Integer> caption = new ArrayList<>();
+        for (int c : SUMMARY_CLASSES) if (c < sa.classes() && c != 0) caption.add(c);
+        EvidenceVideo.Settings settings = new EvidenceVideo.Settings(s.out().resolve(EVIDENCE), 320, 0, 3 * root, 2 * root, caption,
+                EVIDENCE_FPS, still, s.out().resolve(EVIDENCE_STILL), s.out().resolve(TIMELINE), 0.3, 1_500_000);
+        EvidenceVideo.fromFolder(engine, testDir.resolve("images"), testDir.resolve("labels"), settings,
+                new Progress("render", frames.size())::step);
     }
 
     /** Image-level numbers: pixel-weighted mean MDSA over the frame's scored pixels, mean class IoU, condition. */
