@@ -121,6 +121,7 @@ final class RenderCommand implements Callable<Integer> {
         try (Segsa engine = Segsa.builder(model, sa).saSource(saFile).backend(backend).allowModelMismatch(allowModelMismatch)
                 .trustModel(trustModel).open()) {
             EvidenceVideo.Summary summary;
+            long t0 = System.nanoTime();
             if (video != null) {
                 VideoSource.Options o = new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, 2);
                 int total;
@@ -133,8 +134,10 @@ final class RenderCommand implements Callable<Integer> {
                 Progress progress = new Progress("render", FrameReader.listFrames(images).size());
                 summary = EvidenceVideo.fromFolder(engine, images, labels, s, progress::step);
             }
-            System.out.printf(Locale.ROOT, "wrote %s (%d frames, %dx%d, %.2f fps; MDSA scale %.1f..%.1f, threshold %.1f)%n", out,
-                    summary.frames(), summary.width(), summary.height(), summary.fps(), lo, hi, threshold);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(Locale.ROOT, "wrote %s (%d frames, %dx%d, %.2f fps; MDSA scale %.1f..%.1f, threshold %.1f) in %.1f s, "
+                    + "%.2f frames/s rendered%n", out, summary.frames(), summary.width(), summary.height(), summary.fps(), lo, hi, threshold,
+                    seconds, summary.frames() / seconds);
             if (timeline != null) System.out.println("wrote " + timeline);
             if (stillOut != null) System.out.println("wrote " + stillOut);
         }
