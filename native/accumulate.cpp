@@ -162,7 +162,7 @@ extern "C" SEGSA_API int segsa_accumulate_frame(const float* features, int d, in
                 }
             }
             // neighbour table of each touched cell: self, then the 8 neighbours with non-zero weight
-#pragma omp parallel for schedule(static) if (nt > 4096)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (nt > 4096)
             for (int32_t t = 0; t < nt; t++) {
                 int32_t a = w.cell_list[t];
                 int ay = a / w0, ax = a - ay * w0;
@@ -194,7 +194,7 @@ extern "C" SEGSA_API int segsa_accumulate_frame(const float* features, int d, in
             }
             // mean, centred features G, and H = W G, channel by channel
             const double inv_n = 1.0 / static_cast<double>(n);
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(nt) * d > 50000)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(nt) * d > 50000)
             for (int i = 0; i < d; i++) {
                 const float* fi = features + static_cast<size_t>(i) * cells;
                 double* gi = w.G + static_cast<size_t>(i) * nt;
@@ -216,7 +216,7 @@ extern "C" SEGSA_API int segsa_accumulate_frame(const float* features, int d, in
                 }
             }
             // comoment = G^T H (lower triangle, mirrored)
-#pragma omp parallel for schedule(dynamic, 1) if (static_cast<int64_t>(nt) * d * d > 200000)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(dynamic, 1) if (static_cast<int64_t>(nt) * d * d > 200000)
             for (int i = 0; i < d; i++) {
                 row_dots(w.G + static_cast<size_t>(i) * nt, w.Hm, static_cast<size_t>(nt), i + 1,
                          com + static_cast<size_t>(i) * d);

@@ -1,3 +1,4 @@
+#include <atomic>
 // Errors, version, ISA, workspace size and axis interpolation for libsegsa_cpu.
 #include "segsa_internal.hpp"
 
@@ -80,6 +81,20 @@ int check_frame_args(const char* fn, const float* features, int d, int h0, int w
 
 }  // namespace segsa
 
+namespace segsa {
+std::atomic<int> g_threads{0};
+
+int kernel_threads() {
+    int n = g_threads.load(std::memory_order_relaxed);
+#ifdef _OPENMP
+    return n > 0 ? n : omp_get_max_threads();
+#else
+    (void) n;
+    return 1;
+#endif
+}
+}  // namespace segsa
+
 using namespace segsa;
 
 extern "C" {
@@ -113,13 +128,17 @@ SEGSA_API int segsa_cpu_isa(char* buf, size_t len) {
     return copy_string(isa, buf, len, "segsa_cpu_isa");
 }
 
+
+
 SEGSA_API int segsa_max_threads(int* threads) {
     if (threads == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "segsa_max_threads: threads is null");
-#ifdef _OPENMP
-    *threads = omp_get_max_threads();
-#else
-    *threads = 1;
-#endif
+    *threads = segsa::kernel_threads();
+    return SEGSA_OK;
+}
+
+SEGSA_API int segsa_set_threads(int threads) {
+    if (threads < 0 || threads > 4096) return fail(SEGSA_ERR_INVALID_ARGUMENT, "segsa_set_threads: threads %d is outside 0..4096", threads);
+    segsa::g_threads.store(threads, std::memory_order_relaxed);
     return SEGSA_OK;
 }
 

@@ -252,7 +252,7 @@ SEGSA_API int segsa_lsa_prepare_references(const double* references, int n, int 
                 return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: Cholesky diagonal %d is %g, must be positive", fn, i, diag);
         }
 // Prepared once per model, not per frame: a per-thread scratch row is allocated here.
-#pragma omp parallel
+#pragma omp parallel num_threads(kernel_threads())
         {
             std::vector<double> zbuf(static_cast<size_t>(k));
             double* z = zbuf.data();
@@ -365,8 +365,7 @@ SEGSA_API int segsa_lsa_frame(const float* features, int d, int h0, int w0, int 
             }
             const int64_t npx = end - begin;
             const bool par = static_cast<int64_t>(ncell) * k * n > 2000000 || npx * static_cast<int64_t>(n) > 2000000;
-            double sum = 0;
-#pragma omp parallel if (par) reduction(+ : sum)
+#pragma omp parallel num_threads(kernel_threads()) if (par)
             {
                 double buf[kChunk];
 #pragma omp for schedule(static)
@@ -412,9 +411,12 @@ SEGSA_API int segsa_lsa_frame(const float* features, int d, int h0, int w0, int 
                 for (int64_t t = begin; t < end; t++) {
                     double sa = -(w.smax[t] + std::log(w.ssum[t]) + log_norm);
                     if (sa_map) sa_map[w.pixels[t]] = static_cast<float>(sa);
-                    sum += sa;
+                    w.pnorm[t] = sa;  // no longer needed as ||y||^2: keeps the pixel's SA for the ordered sum
                 }
             }
+            // one fixed order, whatever the thread count
+            double sum = 0;
+            for (int64_t t = begin; t < end; t++) sum += w.pnorm[t];
             class_sums[c] = sum;
             for (int32_t t = 0; t < ncell; t++) w.cell_map[w.cell_list[t]] = -1;
         }

@@ -118,6 +118,7 @@ struct MdsaWs {
     double* z;             // [cells * d]
     double* gram;          // [cells * 10]
     double* vblock;        // [(cells / kBlock + 1) * d * kBlock] whitening scratch, one slice per block
+    double* sa_px;         // [H*W] per-pixel SA in class order, summed in that order (thread-count independent)
 };
 
 size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) {
@@ -133,6 +134,7 @@ size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) 
     w.quad_list = cv.take<int32_t>(cells);
     w.z = cv.take<double>(cells * d);
     w.gram = cv.take<double>(cells * 10);
+    w.sa_px = cv.take<double>(static_cast<size_t>(H) * W);
     w.vblock = cv.take<double>((cells / kBlock + 1) * static_cast<size_t>(d) * kBlock);
     return cv.used();
 }
@@ -252,14 +254,14 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
                     if (cell >= 0 && !w.cell_mark[cell]) { w.cell_mark[cell] = 1; w.cell_list[ncell++] = cell; }
             }
 
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
             for (int32_t t = 0; t < ncell; t += kBlock) {
                 int n = ncell - t < kBlock ? ncell - t : kBlock;
                 whiten_block(features, plane, w.cell_list + t, n, k, act, mu, L,
                              w.vblock + static_cast<size_t>(t / kBlock) * k * kBlock, w.z);
             }
 
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(nquad) * k > 100000)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(nquad) * k > 100000)
             for (int32_t t = 0; t < nquad; t++) {
                 int32_t q = w.quad_list[t];
                 int qx = q % w0, qy = q / w0;
@@ -272,8 +274,7 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
                 quad_gram(w.z + static_cast<size_t>(q) * k, z01, z10, z11, k, w.gram + static_cast<size_t>(q) * 10);
             }
 
-            double sum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : sum) if (end - begin > 20000)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (end - begin > 20000)
             for (int64_t t = begin; t < end; t++) {
                 int32_t p = w.pixels[t];
                 int y = p / W, x = p - y * W;
@@ -292,8 +293,11 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
                 // clamp rounding below zero, but keep NaN: a non-finite feature is no SA, never 0
                 double sa = s > 0 ? std::sqrt(s) : (s == s ? 0.0 : s);
                 if (sa_map) sa_map[p] = static_cast<float>(sa);
-                sum += sa;
+                w.sa_px[t] = sa;
             }
+            // one fixed order, whatever the thread count: byte-identical results for 1, 2 or 7 threads
+            double sum = 0;
+            for (int64_t t = begin; t < end; t++) sum += w.sa_px[t];
             class_sums[c] = sum;
 
             for (int32_t t = 0; t < ncell; t++) w.cell_mark[w.cell_list[t]] = 0;

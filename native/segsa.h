@@ -81,6 +81,10 @@ SEGSA_API int segsa_cpu_isa(char* buf, size_t len);
 /* Maximum number of OpenMP threads the kernels use. */
 SEGSA_API int segsa_max_threads(int* threads);
 
+/* Threads every kernel uses from now on, process-wide (0: OpenMP's default, all cores).
+   Results do not depend on it: every reduction has a fixed order. */
+SEGSA_API int segsa_set_threads(int threads);
+
 /* Workspace bytes needed by segsa_mdsa_frame and segsa_accumulate_frame for this frame shape. */
 SEGSA_API int segsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
 

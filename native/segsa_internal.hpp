@@ -12,6 +12,10 @@
 
 namespace segsa {
 
+// Threads the kernels use (segsa_set_threads, else OpenMP's default).
+int kernel_threads();
+
+
 // Sets the thread-local error message (printf format) and returns code.
 int fail(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void clear_error();

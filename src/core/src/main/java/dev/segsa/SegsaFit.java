@@ -58,6 +58,7 @@ public final class SegsaFit implements AutoCloseable {
         private long seed;
         private String backend;
         private boolean trustModel;
+        private int threads;
 
         private Builder(Path model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -87,6 +88,13 @@ public final class SegsaFit implements AutoCloseable {
             return this;
         }
 
+        /** Threads of inference and of the accumulation kernels, process-wide (0: all cores); results do not depend on it. */
+        public Builder threads(int n) {
+            if (n < 0) throw new IllegalArgumentException("threads must be >= 0, got " + n);
+            this.threads = n;
+            return this;
+        }
+
         /** Run the model without inspecting its TorchScript code first (see {@code Segsa.Builder#trustModel}). */
         public Builder trustModel(boolean trust) {
             this.trustModel = trust;
@@ -102,6 +110,10 @@ public final class SegsaFit implements AutoCloseable {
 
         public SegsaFit open() {
             PartialFit.Settings settings = fitSettings();
+            if (threads > 0) {
+                dev.segsa.model.LibTorch.setThreads(threads);
+                Backends.setKernelThreads(threads);
+            }
             SegmentationModel m = SegmentationModel.load(model, settings.upsample(), trustModel);
             Backend b;
             try {

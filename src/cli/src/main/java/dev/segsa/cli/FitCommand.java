@@ -71,6 +71,10 @@ final class FitCommand implements Callable<Integer> {
     @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
     boolean allowSkipped;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
+    int threads;
+
     @Override
     public Integer call() {
         OutputFiles.protect(model);
@@ -80,7 +84,7 @@ final class FitCommand implements Callable<Integer> {
         OutputFiles.checkWritableFile(out, "--out");
         int frames = FrameReader.listFrames(images).size();
         SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
-                .seed(seed).backend(backend).trustModel(trustModel);
+                .seed(seed).backend(backend).trustModel(trustModel).threads(threads);
         try (SegsaFit fit = builder.open()) {
             Progress progress = new Progress("fit", frames);
             List<Segsa.SkippedFrame> skipped = fit.addFolder(images, labels, decodeAhead, skipBadFrames, progress::step);

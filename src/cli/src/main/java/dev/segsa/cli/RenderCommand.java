@@ -98,6 +98,10 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
     boolean trustModel;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
+    int threads;
+
     @Override
     public Integer call() {
         if ((video == null) == (images == null)) throw new IllegalArgumentException("give either --video FILE or --images DIR");
@@ -119,7 +123,7 @@ final class RenderCommand implements Callable<Integer> {
         EvidenceVideo.Settings s = new EvidenceVideo.Settings(out, panelWidth, lo, hi, threshold, caption, fps, still, stillOut,
                 timeline, skipFraction, bitrate);
         try (Segsa engine = Segsa.builder(model, sa).saSource(saFile).backend(backend).allowModelMismatch(allowModelMismatch)
-                .trustModel(trustModel).open()) {
+                .trustModel(trustModel).threads(threads).open()) {
             EvidenceVideo.Summary summary;
             long t0 = System.nanoTime();
             if (video != null) {

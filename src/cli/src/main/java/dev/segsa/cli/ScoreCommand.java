@@ -113,6 +113,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
     boolean allowSkipped;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
+    int threads;
+
     @Override
     public Integer call() {
         if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR or --video FILE|DIR");
@@ -131,7 +135,7 @@ final class ScoreCommand implements Callable<Integer> {
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).trustModel(trustModel).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+                .allowModelMismatch(allowModelMismatch).trustModel(trustModel).threads(threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);

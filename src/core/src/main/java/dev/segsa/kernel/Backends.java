@@ -109,6 +109,16 @@ public final class Backends {
         }
     }
 
+    /**
+     * Threads of the native CPU kernels, process-wide (0: all cores); a no-op when the native
+     * library is not loaded (the reference backend is single-threaded). The kernels' results do not
+     * depend on it: every reduction has one fixed order.
+     */
+    public static void setKernelThreads(int threads) {
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+        if (NativeLibrary.cpuAvailable()) NativeLibrary.Cpu.setThreads(threads);
+    }
+
     private static void logOnce(String message) {
         if (LOGGED.add(message)) LOG.log(System.Logger.Level.INFO, message);
     }

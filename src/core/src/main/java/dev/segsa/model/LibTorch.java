@@ -28,4 +28,11 @@ public final class LibTorch {
         }
         loaded = true;
     }
+
+    /** LibTorch's intra-op threads, process-wide (n >= 1). */
+    public static void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        ensureLoaded();
+        torch.set_num_threads(n);
+    }
 }

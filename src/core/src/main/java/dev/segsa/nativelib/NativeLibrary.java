@@ -337,6 +337,8 @@ public final class NativeLibrary {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
         public static final MethodHandle MAX_THREADS = handle(LIB, "segsa_max_threads",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        public static final MethodHandle SET_THREADS = handle(LIB, "segsa_set_threads",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         public static final MethodHandle WORKSPACE_BYTES = handle(LIB, "segsa_workspace_bytes",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
                 CRITICAL);
@@ -399,6 +401,18 @@ public final class NativeLibrary {
                 throw e;
             } catch (Throwable t) {
                 throw new SegsaException("segsa_max_threads: " + t, t);
+            }
+        }
+
+        /** Threads every kernel uses from now on, process-wide (0: all cores). Results do not depend on it. */
+        public static void setThreads(int threads) {
+            try {
+                int st = (int) SET_THREADS.invokeExact(threads);
+                check(st, "segsa_set_threads");
+            } catch (SegsaException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new SegsaException("segsa_set_threads: " + t, t);
             }
         }
 
