@@ -26,21 +26,41 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
         double* vi = vb + static_cast<size_t>(i) * kBlock;
         for (int c = 0; c < kBlock; c++) vi[c] = static_cast<double>(fi[cl[c]]) - m;
     }
+    // forward substitution, kBlock cells at a time (one SIMD lane each). The sum over j runs in
+    // four independent chains (j mod 4) so that the FMA latency is hidden; they are added in one
+    // fixed order, so the result does not depend on anything but the inputs.
     for (int i = 0; i < k; i++) {
         const double* row = L + static_cast<size_t>(i) * k;
         double* vi = vb + static_cast<size_t>(i) * kBlock;
-        double acc[kBlock];
+        double a0[kBlock], a1[kBlock], a2[kBlock], a3[kBlock];
 #pragma omp simd
-        for (int c = 0; c < kBlock; c++) acc[c] = vi[c];
-        for (int j = 0; j < i; j++) {
-            double l = row[j];
+        for (int c = 0; c < kBlock; c++) {
+            a0[c] = vi[c];
+            a1[c] = 0;
+            a2[c] = 0;
+            a3[c] = 0;
+        }
+        int j = 0;
+        for (; j + 4 <= i; j += 4) {
+            const double l0 = row[j], l1 = row[j + 1], l2 = row[j + 2], l3 = row[j + 3];
+            const double* v0 = vb + static_cast<size_t>(j) * kBlock;
+#pragma omp simd
+            for (int c = 0; c < kBlock; c++) {
+                a0[c] -= l0 * v0[c];
+                a1[c] -= l1 * v0[kBlock + c];
+                a2[c] -= l2 * v0[2 * kBlock + c];
+                a3[c] -= l3 * v0[3 * kBlock + c];
+            }
+        }
+        for (; j < i; j++) {
+            const double l = row[j];
             const double* vj = vb + static_cast<size_t>(j) * kBlock;
 #pragma omp simd
-            for (int c = 0; c < kBlock; c++) acc[c] -= l * vj[c];
+            for (int c = 0; c < kBlock; c++) a0[c] -= l * vj[c];
         }
         double inv = row[i];
 #pragma omp simd
-        for (int c = 0; c < kBlock; c++) vi[c] = acc[c] / inv;
+        for (int c = 0; c < kBlock; c++) vi[c] = ((a0[c] + a1[c]) + (a2[c] + a3[c])) / inv;
     }
     for (int c = 0; c < n; c++) {
         double* zc = z + static_cast<size_t>(cells[c]) * k;
