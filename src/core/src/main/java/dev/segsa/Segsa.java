@@ -409,6 +409,11 @@ public final class Segsa implements AutoCloseable {
         return all;
     }
 
+    /** Forgets the latency recorded so far (e.g. after a warm-up). */
+    public void resetLatency() {
+        for (FrameScorer s : allScorers) s.latency().reset();
+    }
+
     /** Closes every thread's scorer (model runners, backends, native buffers). Idempotent. */
     @Override
     public synchronized void close() {

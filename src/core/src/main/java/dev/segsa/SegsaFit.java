@@ -141,6 +141,11 @@ public final class SegsaFit implements AutoCloseable {
         accumulator.add(frame, image, labels, labelsName);
     }
 
+    /** Adds a frame labelled with the model's own predicted classes: a throwaway SA model for benchmarks, not a real fit. */
+    public void addSelfLabelled(String frame, BufferedImage image) {
+        accumulator.addSelfLabelled(frame, image);
+    }
+
     /** Adds a frame of packed 8-bit pixels (HWC, rows {@code rowStride} bytes apart), read in place. */
     public void add(String frame, MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, int[] labels) {
         accumulator.add(frame, pixels, width, height, rowStride, format, labels, frame);

@@ -559,7 +559,7 @@ class HostileInputCatalogueTest {
     /** Every command's help formats (no picocli "Could not format" warning). */
     @TestFactory
     Stream<DynamicTest> helpFormats() {
-        return Stream.of("fit", "score", "evaluate", "select", "train", "generate", "demo").map(cmd -> DynamicTest.dynamicTest(cmd, () -> {
+        return Stream.of("fit", "score", "bench", "render", "timeline", "encode", "evaluate", "select", "train", "generate", "demo").map(cmd -> DynamicTest.dynamicTest(cmd, () -> {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             java.io.PrintStream old = System.err;
             StringWriter out = new StringWriter();

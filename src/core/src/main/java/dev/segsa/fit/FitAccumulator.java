@@ -71,6 +71,22 @@ public final class FitAccumulator implements AutoCloseable {
         run(frame, normalizer.resizeLabels(labels, width, height), h, w, labelsName);
     }
 
+    /**
+     * Adds a frame labelled by the model's own predictions: for a throwaway SA model that only
+     * needs the right shapes (benchmarks), never for a real fit.
+     */
+    public void addSelfLabelled(String frame, BufferedImage image) {
+        FrameNormalizer.checkSize(image.getWidth(), image.getHeight(), frame);
+        int w = normalizer.outputWidth(image.getWidth()), h = normalizer.outputHeight(image.getHeight());
+        normalizer.fromImage(image, input(h, w), frame);
+        int[] predicted;
+        try (PointerScope scope = new PointerScope()) {
+            predicted = model.infer(h, w, frame, false).predicted().clone();
+        }
+        normalizer.fromImage(image, input(h, w), frame);
+        run(frame, predicted, h, w, frame + " (its predicted classes)");
+    }
+
     private static void checkLabels(int[] labels, int width, int height, String labelsName) {
         if (labels.length != width * height) {
             throw new SegsaException(labelsName + ": " + labels.length + " labels for a " + width + "x" + height + " frame");

@@ -1,0 +1,299 @@
+package dev.segsa.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.segsa.Segsa;
+import dev.segsa.SegsaFit;
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameNormalizer;
+import dev.segsa.features.FrameReader;
+import dev.segsa.io.AtomicOutput;
+import dev.segsa.io.OutputFiles;
+import dev.segsa.kernel.Backend;
+import dev.segsa.kernel.Backends;
+import dev.segsa.kernel.FrameScores;
+import dev.segsa.kernel.NativeCpuBackend;
+import dev.segsa.kernel.PadimPeer;
+import dev.segsa.model.FrameOutput;
+import dev.segsa.model.LibTorch;
+import dev.segsa.model.SegmentationModel;
+import dev.segsa.samodel.MahalanobisModel;
+import dev.segsa.samodel.SaModel;
+import dev.segsa.samodel.SaModelFile;
+import dev.segsa.score.StageLatency;
+import org.bytedeco.javacpp.PointerScope;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures segsa on your model and machine: frames/s through the front door, per-stage latency "
+                + "(p50 / p99 / p99.9 of decode, inference, SA), SA as a share of inference, pixels/s of the MDSA kernel and of the "
+                + "PaDiM-style LibTorch peer on the same frames in the same run, and the machine. One row per --threads count. "
+                + "Without --sa a throwaway SA model is fitted on the frames first (labelled by the model's own predictions).",
+                "",
+                "Example: segsa bench --model camvid.pt --frames camvid/val --seconds 10 --threads 1,2 --json bench.json"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model.")
+    Path model;
+
+    @Option(names = "--sa", paramLabel = "FILE", description = "An SA model of the model (default: a throwaway one fitted on the frames).")
+    Path saFile;
+
+    @Option(names = "--frames", paramLabel = "DIR", description = "Frames to score (up to 64 are decoded into memory and cycled).")
+    Path frames;
+
+    @Option(names = "--synthetic", paramLabel = "WxH", description = "Seeded synthetic frames of this size instead of --frames (default 480x360).")
+    String synthetic;
+
+    @Option(names = "--seconds", paramLabel = "N", defaultValue = "10", description = "Measured seconds per thread count (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--threads", paramLabel = "N,N,...", split = ",", description = "Thread counts to measure (default: all cores).")
+    List<Integer> threads;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+    Path json;
+
+    @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
+    boolean trustModel;
+
+    record Row(int threads, long frames, double framesPerSecond, double inferenceOnlyFramesPerSecond, StageLatency latency,
+               double saShareOfInference, double kernelPixelsPerSecond, double peerPixelsPerSecond, double kernelMs, double peerMs) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (frames != null && synthetic != null) throw new IllegalArgumentException("give --frames or --synthetic, not both");
+        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive");
+        OutputFiles.protect(model);
+        OutputFiles.protect(saFile);
+        OutputFiles.protect(frames);
+        if (json != null) OutputFiles.checkWritableFile(json, "--json");
+        List<BufferedImage> images = frames != null ? readFrames(frames) : syntheticFrames(synthetic == null ? "480x360" : synthetic);
+        Path sa = saFile;
+        Path tmpSa = null;
+        if (sa == null) {
+            tmpSa = Files.createTempFile("segsa-bench", ".sa");
+            try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(0).trustModel(trustModel).open()) {
+                for (int i = 0; i < Math.min(images.size(), 16); i++) fit.addSelfLabelled("frame" + i, images.get(i));
+                SaModelFile.write(fit.finish(), tmpSa);
+            }
+            sa = tmpSa;
+        }
+        try {
+            SaModel saModel = SaModelFile.read(sa);
+            List<Integer> counts = threads == null || threads.isEmpty() ? List.of(Runtime.getRuntime().availableProcessors()) : threads;
+            List<Row> rows = new ArrayList<>();
+            String backendName = null, isa = "-";
+            for (int t : counts) {
+                if (t < 1) throw new IllegalArgumentException("--threads values must be >= 1, got " + t);
+                try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
+                        .threads(t).open()) {
+                    backendName = engine.backend();
+                    rows.add(measure(engine, saModel, images, t));
+                }
+            }
+            if (Backends.select(null) instanceof NativeCpuBackend n) {
+                isa = n.isa();
+                n.close();
+            }
+            String table = table(rows, saModel, images, backendName, isa);
+            System.out.println(table);
+            if (json != null) writeJson(json, rows, saModel, images, backendName, isa);
+            return 0;
+        } finally {
+            Backends.setKernelThreads(0);
+            LibTorch.setThreads(Runtime.getRuntime().availableProcessors());
+            if (tmpSa != null) Files.deleteIfExists(tmpSa);
+        }
+    }
+
+    private Row measure(Segsa engine, SaModel sa, List<BufferedImage> images, int threads) {
+        long warmEnd = System.nanoTime() + 2_000_000_000L;
+        int i = 0;
+        while (System.nanoTime() < warmEnd || i < 3) engine.score(images.get(i++ % images.size()), "warm-up");
+        engine.resetLatency();
+        long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
+        long n = 0;
+        while (System.nanoTime() < end || n < 3) {
+            engine.score(images.get((int) (n % images.size())), "frame");
+            n++;
+        }
+        double wall = (System.nanoTime() - t0) / 1e9;
+        StageLatency lat = engine.latency();
+        double inference = 0, saSeconds = 0;
+        for (StageLatency.Stage s : lat.stages()) {
+            if (s.name().equals(StageLatency.INFERENCE)) inference = s.meanMs() * s.count() / 1e3;
+            if (s.name().equals(StageLatency.SA)) saSeconds = s.meanMs() * s.count() / 1e3;
+        }
+        double[] kernelAndPeer = kernelAndPeer(sa, images);
+        int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
+        double pixels = (double) size[0] * size[1];
+        return new Row(threads, n, n / wall, n / inference, lat, saSeconds / inference, pixels / (kernelAndPeer[0] / 1e3),
+                pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
+    }
+
+    /** ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps. */
+    private double[] kernelAndPeer(SaModel sa, List<BufferedImage> images) {
+        MahalanobisModel[] models = sa.mahalanobisModels(new ArrayList<>());
+        MahalanobisModel first = null;
+        for (MahalanobisModel m : models) if (m != null && first == null) first = m;
+        if (first == null) throw new SegsaException("the SA model has no class with an MDSA model");
+        SaModel.FitSettings s = sa.settings();
+        FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
+        int frames = Math.min(images.size(), 8);
+        long kernelNanos = 0, peerNanos = 0;
+        double sink = 0;
+        try (SegmentationModel m = SegmentationModel.load(model, s.upsample(), trustModel);
+             Backend kernel = Backends.select(null);
+             PadimPeer peer = new PadimPeer(first)) {
+            FrameScores scores = new FrameScores(sa.classes());
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < frames; i++) {
+                    BufferedImage img = images.get(i);
+                    int w = norm.outputWidth(img.getWidth()), h = norm.outputHeight(img.getHeight());
+                    norm.fromImage(img, m.input(h, w), "frame");
+                    try (PointerScope scope = new PointerScope()) {
+                        FrameOutput out = m.infer(h, w, "frame", false);
+                        scores.reset(h * w);
+                        long a = System.nanoTime();
+                        kernel.mdsa(out.features(), s.upsample(), h, w, out.predicted(), models, scores);
+                        long b = System.nanoTime();
+                        sink += peer.frame(out.features(), s.upsample(), h, w);
+                        long c = System.nanoTime();
+                        if (round == 1) {
+                            kernelNanos += b - a;
+                            peerNanos += c - b;
+                        }
+                    }
+                }
+            }
+        }
+        if (Double.isNaN(sink)) System.err.println("segsa bench: note: the peer gave NaN");
+        return new double[] {kernelNanos / 1e6 / frames, peerNanos / 1e6 / frames};
+    }
+
+    private static List<BufferedImage> readFrames(Path dir) {
+        List<BufferedImage> out = new ArrayList<>();
+        for (Path p : FrameReader.listFrames(dir)) {
+            if (out.size() == 64) break;
+            out.add(FrameReader.readImage(p));
+        }
+        return out;
+    }
+
+    private static List<BufferedImage> syntheticFrames(String size) {
+        String[] p = size.toLowerCase(Locale.ROOT).split("x");
+        int w, h;
+        try {
+            w = Integer.parseInt(p[0]);
+            h = Integer.parseInt(p[1]);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--synthetic must look like 480x360, got '" + size + "'");
+        }
+        FrameNormalizer.checkSize(w, h, "--synthetic");
+        SplittableRandom r = new SplittableRandom(7);
+        List<BufferedImage> out = new ArrayList<>();
+        for (int f = 0; f < 8; f++) {
+            BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+            double cx = r.nextDouble(w), cy = r.nextDouble(h), rad = Math.max(4, Math.min(w, h) / 4.0);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    double k = Math.exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * rad * rad));
+                    int red = (int) (60 + 150 * k + r.nextInt(12)), g = (int) (90 + 100.0 * y / h), b = (int) (150 - 80 * k);
+                    img.setRGB(x, y, (Math.min(255, red) << 16) | (Math.min(255, g) << 8) | Math.max(0, b));
+                }
+            }
+            out.add(img);
+        }
+        return out;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+            }
+        } catch (Exception ignored) {
+            // not Linux: the table says unknown
+        }
+        return "unknown";
+    }
+
+    private String table(List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "machine: %s, %d cores; kernels %s (%s); model %s, d=%d, %d classes; frames %dx%d (%d in memory)%n",
+                cpuModel(), Runtime.getRuntime().availableProcessors(), backend, isa, model.getFileName(), sa.settings().featureDimension(),
+                sa.classes(), images.get(0).getWidth(), images.get(0).getHeight(), images.size()));
+        b.append(String.format(Locale.ROOT, "%7s %8s %9s %9s %8s %8s %8s %8s %8s %7s %10s %10s %8s%n", "threads", "frames", "frames/s",
+                "infer/s", "inf p50", "inf p99", "sa p50", "sa p99", "frame p99", "SA/inf", "kernel px/s", "peer px/s", "ratio"));
+        for (Row r : rows) {
+            StageLatency.Stage inf = stage(r.latency(), StageLatency.INFERENCE), saSt = stage(r.latency(), StageLatency.SA),
+                    fr = stage(r.latency(), StageLatency.FRAME);
+            b.append(String.format(Locale.ROOT, "%7d %8d %9.2f %9.2f %8.1f %8.1f %8.2f %8.2f %8.1f %6.1f%% %10.3gM %10.3gM %7.1fx%n",
+                    r.threads(), r.frames(), r.framesPerSecond(), r.inferenceOnlyFramesPerSecond(), inf.p50Ms(), inf.p99Ms(), saSt.p50Ms(),
+                    saSt.p99Ms(), fr.p99Ms(), 100 * r.saShareOfInference(), r.kernelPixelsPerSecond() / 1e6,
+                    r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs()));
+        }
+        b.append("latency in ms; p99.9 and decode in --json. ratio = peer time / kernel time on the same feature maps "
+                + "(the peer whitens every pixel with one class's matrix).");
+        return b.toString();
+    }
+
+    private static StageLatency.Stage stage(StageLatency l, String name) {
+        for (StageLatency.Stage s : l.stages()) if (s.name().equals(name)) return s;
+        return new StageLatency.Stage(name, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    private void writeJson(Path out, List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode root = m.createObjectNode();
+        ObjectNode machine = root.putObject("machine");
+        machine.put("cpu", cpuModel());
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("backend", backend);
+        machine.put("isa", isa);
+        root.put("model", model.toString());
+        root.put("featureDimension", sa.settings().featureDimension());
+        root.put("classes", sa.classes());
+        root.put("frameWidth", images.get(0).getWidth());
+        root.put("frameHeight", images.get(0).getHeight());
+        ArrayNode a = root.putArray("runs");
+        for (Row r : rows) {
+            ObjectNode o = a.addObject();
+            o.put("threads", r.threads());
+            o.put("frames", r.frames());
+            o.put("framesPerSecond", r.framesPerSecond());
+            o.put("inferenceOnlyFramesPerSecond", r.inferenceOnlyFramesPerSecond());
+            o.put("saShareOfInference", r.saShareOfInference());
+            o.put("kernelMsPerFrame", r.kernelMs());
+            o.put("peerMsPerFrame", r.peerMs());
+            o.put("kernelPixelsPerSecond", r.kernelPixelsPerSecond());
+            o.put("peerPixelsPerSecond", r.peerPixelsPerSecond());
+            ObjectNode st = o.putObject("latencyMs");
+            for (StageLatency.Stage s : r.latency().stages()) {
+                ObjectNode x = st.putObject(s.name());
+                x.put("mean", s.meanMs());
+                x.put("p50", s.p50Ms());
+                x.put("p99", s.p99Ms());
+                x.put("p999", s.p999Ms());
+                x.put("max", s.maxMs());
+            }
+        }
+        try {
+            AtomicOutput.write(out, m.writerWithDefaultPrettyPrinter().writeValueAsString(root).getBytes(StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.segsa.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.segsa.model.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** segsa bench on a small model and synthetic frames, with a throwaway SA model and a thread sweep: the table and the JSON. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void benchmarksAModelWithoutAnSaModelAtTwoThreadCounts() throws Exception {
+        Path model = dir.resolve("net.pt");
+        TestModels.saveRandomConvNet(model, 8, 4, 5);
+        Path json = dir.resolve("bench.json");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int status;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            status = SegsaCommand.commandLine().execute("bench", "--model", model.toString(), "--synthetic", "96x64", "--seconds", "0.3",
+                    "--threads", "1,2", "--json", json.toString());
+        } finally {
+            System.setOut(old);
+        }
+        String table = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, table);
+        assertTrue(table.contains("kernel px/s") && table.contains("peer px/s"), table);
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertEquals(2, j.get("runs").size());
+        for (JsonNode r : j.get("runs")) {
+            assertTrue(r.get("framesPerSecond").asDouble() > 0, r.toString());
+            assertTrue(r.get("kernelPixelsPerSecond").asDouble() > 0, r.toString());
+            assertTrue(r.get("peerPixelsPerSecond").asDouble() > 0, r.toString());
+            assertTrue(r.get("latencyMs").has("inference") && r.get("latencyMs").get("inference").has("p999"), r.toString());
+        }
+        assertEquals(1, j.get("runs").get(0).get("threads").asInt());
+        assertEquals(96, j.get("frameWidth").asInt());
+    }
+}
