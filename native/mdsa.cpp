@@ -68,6 +68,58 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
     }
 }
 
+// Whitening by the precomputed inverse factor: z_c = Linv (f_c - mu) for kBlock cells, as a
+// product register-blocked over 8 output rows x kBlock cells (8 x 8 accumulators): each step of
+// j loads one vector of kBlock centred features and 8 scalars of Linv for 8 FMAs. Linv is lower
+// triangular (zeros above the diagonal), so row block i0 stops at j < i0 + 8. Sums run over j
+// in order: the result depends on the inputs only.
+SEGSA_CLONES
+void whiten_block_inv(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
+                      const double* mu, const double* Linv, double* vb, double* z) {
+    int32_t cl[kBlock];
+    for (int c = 0; c < kBlock; c++) cl[c] = cells[c < n ? c : 0];
+    for (int i = 0; i < k; i++) {
+        const float* fi = features + static_cast<size_t>(active[i]) * plane;
+        double m = mu[i];
+        double* vi = vb + static_cast<size_t>(i) * kBlock;
+        for (int c = 0; c < kBlock; c++) vi[c] = static_cast<double>(fi[cl[c]]) - m;
+    }
+    constexpr int R = 8;
+    int i0 = 0;
+    for (; i0 + R <= k; i0 += R) {
+        double acc[R][kBlock];
+        for (int r = 0; r < R; r++)
+#pragma omp simd
+            for (int c = 0; c < kBlock; c++) acc[r][c] = 0;
+        const int jmax = i0 + R;
+        for (int j = 0; j < jmax; j++) {
+            const double* vj = vb + static_cast<size_t>(j) * kBlock;
+            for (int r = 0; r < R; r++) {
+                const double l = Linv[static_cast<size_t>(i0 + r) * k + j];
+#pragma omp simd
+                for (int c = 0; c < kBlock; c++) acc[r][c] += l * vj[c];
+            }
+        }
+        for (int c = 0; c < n; c++) {
+            double* zc = z + static_cast<size_t>(cells[c]) * k + i0;
+            for (int r = 0; r < R; r++) zc[r] = acc[r][c];
+        }
+    }
+    for (; i0 < k; i0++) {
+        double acc[kBlock];
+#pragma omp simd
+        for (int c = 0; c < kBlock; c++) acc[c] = 0;
+        const double* row = Linv + static_cast<size_t>(i0) * k;
+        for (int j = 0; j <= i0; j++) {
+            const double l = row[j];
+            const double* vj = vb + static_cast<size_t>(j) * kBlock;
+#pragma omp simd
+            for (int c = 0; c < kBlock; c++) acc[c] += l * vj[c];
+        }
+        for (int c = 0; c < n; c++) z[static_cast<size_t>(cells[c]) * k + i0] = acc[c];
+    }
+}
+
 // The 10 distinct entries of the Gram matrix of four whitened cells (null = zero vector):
 // n00 n01 n10 n11 g(00,01) g(00,10) g(00,11) g(01,10) g(01,11) g(10,11)
 SEGSA_CLONES
@@ -259,6 +311,7 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
             const int32_t* act = models->active_index + models->offset[c];
             const double* mu = models->mean + models->offset[c];
             const double* L = models->chol + models->chol_offset[c];
+            const double* Linv = models->chol_inv ? models->chol_inv + models->chol_offset[c] : nullptr;
 
             // cells and 2x2 quads this class touches
             int32_t ncell = 0, nquad = 0;
@@ -277,8 +330,9 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
 #pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
             for (int32_t t = 0; t < ncell; t += kBlock) {
                 int n = ncell - t < kBlock ? ncell - t : kBlock;
-                whiten_block(features, plane, w.cell_list + t, n, k, act, mu, L,
-                             w.vblock + static_cast<size_t>(t / kBlock) * k * kBlock, w.z);
+                double* vb = w.vblock + static_cast<size_t>(t / kBlock) * k * kBlock;
+                if (Linv) whiten_block_inv(features, plane, w.cell_list + t, n, k, act, mu, Linv, vb, w.z);
+                else whiten_block(features, plane, w.cell_list + t, n, k, act, mu, L, vb, w.z);
             }
 
 #pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(nquad) * k > 100000)

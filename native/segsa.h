@@ -66,6 +66,10 @@ typedef struct segsa_mdsa_models {
     const double* mean;          /* packed */
     const int64_t* chol_offset;  /* [num_classes] into chol */
     const double* chol;          /* packed */
+    /* Optional (may be null): the inverse of each Cholesky factor, packed like chol, lower
+       triangular with explicit zeros above the diagonal. With it the CPU kernel whitens by a
+       register-blocked product instead of a forward substitution. */
+    const double* chol_inv;
 } segsa_mdsa_models;
 
 /* ---------------------------------------------------------------- CPU library: libsegsa_cpu */

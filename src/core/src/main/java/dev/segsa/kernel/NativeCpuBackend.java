@@ -458,6 +458,7 @@ public final class NativeCpuBackend implements Backend {
             MemorySegment active = arena.allocate(JAVA_INT, Math.max(1, totalK));
             MemorySegment mean = arena.allocate(JAVA_DOUBLE, Math.max(1, totalK));
             MemorySegment chol = arena.allocate(JAVA_DOUBLE, Math.max(1, totalKK));
+            MemorySegment cholInv = arena.allocate(JAVA_DOUBLE, Math.max(1, totalKK));
             long o = 0, co = 0;
             for (int c = 0; c < classes; c++) {
                 offset.setAtIndex(JAVA_LONG, c, o);
@@ -471,7 +472,9 @@ public final class NativeCpuBackend implements Backend {
                 count.setAtIndex(JAVA_INT, c, k);
                 MemorySegment.copy(w.active(), 0, active, JAVA_INT, o * Integer.BYTES, k);
                 MemorySegment.copy(w.activeMean(), 0, mean, JAVA_DOUBLE, o * Double.BYTES, k);
-                MemorySegment.copy(w.cholesky(), 0, chol, JAVA_DOUBLE, co * Double.BYTES, k * k);
+                double[] l = w.cholesky();
+                MemorySegment.copy(l, 0, chol, JAVA_DOUBLE, co * Double.BYTES, k * k);
+                MemorySegment.copy(inverseLower(l, k), 0, cholInv, JAVA_DOUBLE, co * Double.BYTES, k * k);
                 o += k;
                 co += (long) k * k;
             }
@@ -479,7 +482,7 @@ public final class NativeCpuBackend implements Backend {
             s.set(JAVA_INT, 0, classes);
             s.set(JAVA_INT, 4, dim);
             long p = NativeLibrary.MDSA_MODELS.byteOffset(MemoryLayout.PathElement.groupElement("active_count"));
-            MemorySegment[] ptrs = {count, offset, active, mean, cholOffset, chol};
+            MemorySegment[] ptrs = {count, offset, active, mean, cholOffset, chol, cholInv};
             for (int i = 0; i < ptrs.length; i++) s.set(ADDRESS, p + (long) i * ADDRESS.byteSize(), ptrs[i]);
             if (modelArena != null) modelArena.close();
             modelArena = arena;
@@ -492,6 +495,23 @@ public final class NativeCpuBackend implements Backend {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The inverse of a lower-triangular factor, row-major, with exact zeros above the diagonal
+     * (computed once per model set; the kernel whitens with it by a register-blocked product).
+     */
+    static double[] inverseLower(double[] l, int n) {
+        double[] inv = new double[n * n];
+        for (int col = 0; col < n; col++) {
+            inv[col * n + col] = 1.0 / l[col * n + col];
+            for (int i = col + 1; i < n; i++) {
+                double s = 0;
+                for (int j = col; j < i; j++) s -= l[i * n + j] * inv[j * n + col];
+                inv[i * n + col] = s / l[i * n + i];
+            }
+        }
+        return inv;
     }
 
     private boolean sameElements(MahalanobisModel[] models) {

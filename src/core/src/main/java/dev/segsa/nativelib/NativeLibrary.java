@@ -71,7 +71,7 @@ public final class NativeLibrary {
     public static final StructLayout MDSA_MODELS = MemoryLayout.structLayout(
             JAVA_INT.withName("num_classes"), JAVA_INT.withName("dim"),
             ADDRESS.withName("active_count"), ADDRESS.withName("offset"), ADDRESS.withName("active_index"),
-            ADDRESS.withName("mean"), ADDRESS.withName("chol_offset"), ADDRESS.withName("chol"));
+            ADDRESS.withName("mean"), ADDRESS.withName("chol_offset"), ADDRESS.withName("chol"), ADDRESS.withName("chol_inv"));
 
     /** Layout of {@code segsa_lsa_models}: int32 num_classes, int32 dim, then twelve pointers. */
     public static final StructLayout LSA_MODELS = MemoryLayout.structLayout(
