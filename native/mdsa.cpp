@@ -15,9 +15,9 @@ constexpr int kBlock = 8;  // cells whitened together, one SIMD lane each
 // Whitens up to kBlock cells at once: v = f[active] at the cells - mu, solved in place for
 // L v' = v with the cells as the vector dimension (broadcast L[i][j], no horizontal sums);
 // then z[cell][0..k) = v'. vb is scratch of k * kBlock doubles.
-SEGSA_CLONES
-void whiten_block(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
-                  const double* mu, const double* L, double* vb, double* z) {
+// vb[i][c] = f[active[i]][cell c] - mu[i] for kBlock cells (the last block repeats its first cell)
+inline void centre_block(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
+                         const double* mu, double* vb) {
     int32_t cl[kBlock];
     for (int c = 0; c < kBlock; c++) cl[c] = cells[c < n ? c : 0];
     for (int i = 0; i < k; i++) {
@@ -26,6 +26,12 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
         double* vi = vb + static_cast<size_t>(i) * kBlock;
         for (int c = 0; c < kBlock; c++) vi[c] = static_cast<double>(fi[cl[c]]) - m;
     }
+}
+
+SEGSA_CLONES
+void whiten_block(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
+                  const double* mu, const double* L, double* vb, double* z) {
+    centre_block(features, plane, cells, n, k, active, mu, vb);
     // forward substitution, kBlock cells at a time (one SIMD lane each). The sum over j runs in
     // four independent chains (j mod 4) so that the FMA latency is hidden; they are added in one
     // fixed order, so the result does not depend on anything but the inputs.
@@ -76,14 +82,7 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
 SEGSA_CLONES
 void whiten_block_inv(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
                       const double* mu, const double* Linv, double* vb, double* z) {
-    int32_t cl[kBlock];
-    for (int c = 0; c < kBlock; c++) cl[c] = cells[c < n ? c : 0];
-    for (int i = 0; i < k; i++) {
-        const float* fi = features + static_cast<size_t>(active[i]) * plane;
-        double m = mu[i];
-        double* vi = vb + static_cast<size_t>(i) * kBlock;
-        for (int c = 0; c < kBlock; c++) vi[c] = static_cast<double>(fi[cl[c]]) - m;
-    }
+    centre_block(features, plane, cells, n, k, active, mu, vb);
     constexpr int R = 8;
     int i0 = 0;
     for (; i0 + R <= k; i0 += R) {

@@ -58,22 +58,8 @@ final class FitCommand implements Callable<Integer> {
             description = "Frames decoded ahead on a background thread while the model runs (default ${DEFAULT-VALUE}; 0: one after the other).")
     int decodeAhead;
 
-    @Option(names = "--trust-model",
-            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
-                    + "on files, or operators from outside LibTorch, is refused before it runs).")
-    boolean trustModel;
-
-    @Option(names = "--skip-bad-frames",
-            description = "Go on past frames that cannot be read or used (corrupt image, bad mask, model error on the frame), "
-                    + "list them with their reasons, and exit with status 5 unless --allow-skipped.")
-    boolean skipBadFrames;
-
-    @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
-    boolean allowSkipped;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
-    int threads;
+    @picocli.CommandLine.Mixin
+    RunOptions run;
 
     @Override
     public Integer call() {
@@ -84,10 +70,10 @@ final class FitCommand implements Callable<Integer> {
         OutputFiles.checkWritableFile(out, "--out");
         int frames = FrameReader.listFrames(images).size();
         SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
-                .seed(seed).backend(backend).trustModel(trustModel).threads(threads);
+                .seed(seed).backend(backend).trustModel(run.trustModel).threads(run.threads);
         try (SegsaFit fit = builder.open()) {
             Progress progress = new Progress("fit", frames);
-            List<Segsa.SkippedFrame> skipped = fit.addFolder(images, labels, decodeAhead, skipBadFrames, progress::step);
+            List<Segsa.SkippedFrame> skipped = fit.addFolder(images, labels, decodeAhead, run.skipBadFrames, progress::step);
             SaModel sa;
             try {
                 sa = fit.finish();
@@ -98,7 +84,7 @@ final class FitCommand implements Callable<Integer> {
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
-            return SkippedFrames.report("fit", skipped, frames, allowSkipped);
+            return SkippedFrames.report("fit", skipped, frames, run.allowSkipped);
         }
     }
 }

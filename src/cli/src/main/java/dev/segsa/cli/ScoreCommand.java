@@ -100,22 +100,8 @@ final class ScoreCommand implements Callable<Integer> {
                     + "gets MDSA only, and its lsa cells are empty (default ${DEFAULT-VALUE}: no budget).")
     double lsaBudgetMs;
 
-    @Option(names = "--trust-model",
-            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
-                    + "on files, or operators from outside LibTorch, is refused before it runs).")
-    boolean trustModel;
-
-    @Option(names = "--skip-bad-frames",
-            description = "Go on past frames that cannot be read or used (corrupt image, bad mask, model error on the frame), "
-                    + "list them with their reasons, and exit with status 5 unless --allow-skipped.")
-    boolean skipBadFrames;
-
-    @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
-    boolean allowSkipped;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
-    int threads;
+    @picocli.CommandLine.Mixin
+    RunOptions run;
 
     @Override
     public Integer call() {
@@ -135,7 +121,7 @@ final class ScoreCommand implements Callable<Integer> {
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).trustModel(trustModel).threads(threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
@@ -146,17 +132,17 @@ final class ScoreCommand implements Callable<Integer> {
             List<Segsa.SkippedFrame> skipped = new ArrayList<>();
             Map<String, ScoresCsv.VideoFrameRef> positions = new HashMap<>();
             if (images != null) {
-                Segsa.FolderRun run = engine.scoreFolder(images, labels, decodeAhead, skipBadFrames, (f, r) -> {
+                Segsa.FolderRun folder = engine.scoreFolder(images, labels, decodeAhead, run.skipBadFrames, (f, r) -> {
                     int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
                     job.add(r, lab, f.labelFile(), warnings);
                     if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
                     progress.step();
                 });
-                read = run.read();
-                skipped.addAll(run.skipped());
+                read = folder.read();
+                skipped.addAll(folder.skipped());
             } else {
                 for (Path v : videos) {
-                    skipped.addAll(engine.scoreVideo(v, videoOptions, skipBadFrames, (f, r) -> {
+                    skipped.addAll(engine.scoreVideo(v, videoOptions, run.skipBadFrames, (f, r) -> {
                         positions.put(r.frame(), new ScoresCsv.VideoFrameRef(v.getFileName().toString(), f.index(), f.seconds()));
                         job.add(r, null, null, warnings);
                         if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
@@ -184,7 +170,7 @@ final class ScoreCommand implements Callable<Integer> {
             System.out.println(ScoreSummary.stages(latency, decodeAhead > 0));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), engine.backend());
-            return SkippedFrames.report("score", skipped, frames, allowSkipped);
+            return SkippedFrames.report("score", skipped, frames, run.allowSkipped);
         }
     }
 }

@@ -1,0 +1,23 @@
+package dev.segsa.cli;
+
+import picocli.CommandLine.Option;
+
+/** Options of the commands that run a model over many frames (fit, score): trust, threads, bad frames. */
+final class RunOptions {
+    @Option(names = "--trust-model",
+            description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
+                    + "on files, or operators from outside LibTorch, is refused before it runs).")
+    boolean trustModel;
+
+    @Option(names = "--skip-bad-frames",
+            description = "Go on past frames that cannot be read or used (corrupt image, bad mask, model error on the frame), "
+                    + "list them with their reasons, and exit with status 5 unless --allow-skipped.")
+    boolean skipBadFrames;
+
+    @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
+    boolean allowSkipped;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
+    int threads;
+}
