@@ -190,6 +190,8 @@ struct MdsaWs {
     double* gram;          // [cells * 10]
     double* vblock;        // [(cells / kBlock + 1) * d * kBlock] whitening scratch, one slice per block
     double* sa_px;         // [H*W] per-pixel SA in class order, summed in that order (thread-count independent)
+    int32_t* row_of;       // [H*W] row of each entry of pixels (no division per pixel)
+    int32_t* col_of;       // [H*W] column
 };
 
 size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) {
@@ -206,6 +208,8 @@ size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) 
     w.z = cv.take<double>(cells * d);
     w.gram = cv.take<double>(cells * 10);
     w.sa_px = cv.take<double>(static_cast<size_t>(H) * W);
+    w.row_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
+    w.col_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
     w.vblock = cv.take<double>((cells / kBlock + 1) * static_cast<size_t>(d) * kBlock);
     return cv.used();
 }
@@ -296,9 +300,16 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
             w.class_start[c + 1] += w.class_start[c];
             w.class_fill[c] = w.class_start[c];
         }
-        for (int64_t p = 0; p < npix; p++) {
-            int32_t c = predicted[p];
-            if (c >= 0 && c < C && models->active_count[c] > 0) w.pixels[w.class_fill[c]++] = static_cast<int32_t>(p);
+        for (int y = 0, p = 0; y < H; y++) {
+            for (int x = 0; x < W; x++, p++) {
+                int32_t c = predicted[p];
+                if (c >= 0 && c < C && models->active_count[c] > 0) {
+                    int64_t t = w.class_fill[c]++;
+                    w.pixels[t] = p;
+                    w.row_of[t] = y;
+                    w.col_of[t] = x;
+                }
+            }
         }
 
         for (int c = 0; c < C; c++) {
@@ -315,8 +326,7 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
             // cells and 2x2 quads this class touches
             int32_t ncell = 0, nquad = 0;
             for (int64_t t = begin; t < end; t++) {
-                int32_t p = w.pixels[t];
-                int y = p / W, x = p - y * W;
+                int y = w.row_of[t], x = w.col_of[t];
                 int y0 = w.rows.lo[y], x0 = w.cols.lo[x];
                 bool hy = w.rows.whi[y] != 0, hx = w.cols.whi[x] != 0;
                 int32_t q = y0 * w0 + x0;
@@ -350,7 +360,7 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
 #pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (end - begin > 20000)
             for (int64_t t = begin; t < end; t++) {
                 int32_t p = w.pixels[t];
-                int y = p / W, x = p - y * W;
+                int y = w.row_of[t], x = w.col_of[t];
                 double wy0 = w.rows.wlo[y], wy1 = w.rows.whi[y], wx0 = w.cols.wlo[x], wx1 = w.cols.whi[x];
                 const double* g = w.gram + static_cast<size_t>(w.rows.lo[y] * w0 + w.cols.lo[x]) * 10;
                 double a = wy0 * wx0, b = wy0 * wx1, cc = wy1 * wx0, e = wy1 * wx1;
