@@ -163,6 +163,10 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
                 } catch (RuntimeException e) {
                     queue.put(e);
                     return;
+                } catch (Error e) {
+                    // e.g. out of memory: the consumer must not wait for ever
+                    queue.put(new SegsaException(f + ": decoding failed: " + e, e));
+                    return;
                 }
                 queue.put(item);
             }

@@ -240,6 +240,10 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
                     } catch (RuntimeException e) {
                         queue.put(e);
                         return;
+                    } catch (Error e) {
+                        // e.g. out of memory: the consumer must not wait for ever
+                        queue.put(new SegsaException(file + ": decoding failed: " + e, e));
+                        return;
                     }
                     queue.put(item);
                 }
