@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 @Command(name = "timeline", mixinStandardHelpOptions = true,
         description = {"Draws the SA timeline of a recording from its scores (PNG): image MDSA per frame over time, the threshold "
                 + "of skipping the lowest --skip-fraction, and shaded the segments sent for labelling. Video scores use their "
-                + "timestamps; image scores their file-name order at --fps.",
+                + "timestamps (several videos one after another, in file order); image scores their file-name order at --fps.",
                 "",
                 "Example: segsa timeline --scores drive-scores.csv --out timeline.png --skip-fraction 0.3"})
 final class TimelineCommand implements Callable<Integer> {
@@ -54,14 +54,26 @@ final class TimelineCommand implements Callable<Integer> {
             double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
             if (Double.isFinite(r.mdsa())) { a[0] += r.mdsa() * r.pixels(); a[1] += r.pixels(); }
         }
+        // in file order; several videos follow one another (each starts where the previous one ended)
         List<SaTimeline.Point> points = new ArrayList<>();
         int i = 0;
+        String video = null;
+        double offset = 0, last = 0;
         for (var e : acc.entrySet()) {
-            Double t = c.ptsSeconds().get(e.getKey());
-            points.add(new SaTimeline.Point(t != null ? t : i / fps, e.getValue()[1] > 0 ? e.getValue()[0] / e.getValue()[1] : Double.NaN));
+            Double pts = c.ptsSeconds().get(e.getKey());
+            double t;
+            if (pts == null) {
+                t = i / fps;
+            } else {
+                String v = e.getKey().substring(0, Math.max(0, e.getKey().lastIndexOf('#')));
+                if (video != null && !v.equals(video)) offset = last + 1 / fps;
+                video = v;
+                t = offset + pts;
+            }
+            last = t;
+            points.add(new SaTimeline.Point(t, e.getValue()[1] > 0 ? e.getValue()[0] / e.getValue()[1] : Double.NaN));
             i++;
         }
-        points = SaTimeline.sorted(points);
         SaTimeline.write(out, "SA timeline of " + scores.getFileName(), points, skipFraction);
         double th = SaTimeline.threshold(points, skipFraction);
         System.out.printf(Locale.ROOT, "wrote %s (%d frames, threshold %.3f, %d segments sent for labelling)%n", out, points.size(), th,

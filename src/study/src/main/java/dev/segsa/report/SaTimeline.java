@@ -74,11 +74,16 @@ public final class SaTimeline {
         r.setSeriesStroke(0, new BasicStroke(1.6f));
         plot.setRenderer(r);
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
-        double step = points.size() > 1 ? (points.get(points.size() - 1).seconds() - points.get(0).seconds()) / (points.size() - 1) : 1;
         List<Segment> segs = segments(points, th);
-        for (Segment g : segs) {
-            IntervalMarker m = new IntervalMarker(g.fromSeconds() - step / 2, g.toSeconds() + step / 2);
+        // shade each segment out to half way to its neighbours (frames need not be evenly spaced)
+        for (int i = 0; i < points.size(); i++) {
+            if (!(Double.isFinite(points.get(i).imageSa()) && points.get(i).imageSa() > th)) continue;
+            double t = points.get(i).seconds();
+            double before = i > 0 ? (points.get(i - 1).seconds() + t) / 2 : t - half(points, 0);
+            double after = i + 1 < points.size() ? (points.get(i + 1).seconds() + t) / 2 : t + half(points, points.size() - 1);
+            IntervalMarker m = new IntervalMarker(before, after);
             m.setPaint(new Color(255, 200, 0, 70));
+            m.setOutlinePaint(null);
             plot.addDomainMarker(m, Layer.BACKGROUND);
         }
         if (Double.isFinite(th)) {
@@ -92,6 +97,13 @@ public final class SaTimeline {
                     th, 100 * skipFraction, segs.size(), sent, points.size())));
         }
         AtomicOutput.write(png, out -> ChartUtils.writeChartAsPNG(out, chart, 1200, 420));
+    }
+
+    /** Half the spacing next to point i (for the first and last frame). */
+    private static double half(List<Point> points, int i) {
+        if (points.size() < 2) return 0.5;
+        return i == 0 ? (points.get(1).seconds() - points.get(0).seconds()) / 2
+                : (points.get(i).seconds() - points.get(i - 1).seconds()) / 2;
     }
 
     /** Points in order of time. */
