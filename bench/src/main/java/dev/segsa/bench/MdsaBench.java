@@ -56,6 +56,8 @@ public class MdsaBench {
         FrameScores scores;
         // peer
         Tensor feat, mu, linvT, pred, zeros;
+        // skilled peer: per class, its mean and L^-T, and the grid of its pixels' sampling positions
+        Tensor[] classMu, classLinvT, classGrid;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -77,6 +79,35 @@ public class MdsaBench {
                     .to(torch.ScalarType.Float).clone();
             mu = torch.from_blob(new DoublePointer(w.activeMean()), new long[]{1, k},
                     new TensorOptions(torch.ScalarType.Double)).to(torch.ScalarType.Float).clone();
+            // skilled peer: every class present, its own whitening, and grid_sample at its pixels only
+            classMu = new Tensor[BenchData.CLASSES];
+            classLinvT = new Tensor[BenchData.CLASSES];
+            classGrid = new Tensor[BenchData.CLASSES];
+            for (int c = 0; c < BenchData.CLASSES; c++) {
+                Whitening wc = models[c].whitening();
+                int kc = wc.activeDimension();
+                double[] li = inverseLower(wc.cholesky(), kc);
+                double[] lt = new double[kc * kc];
+                for (int i = 0; i < kc; i++) for (int j = 0; j < kc; j++) lt[i * kc + j] = li[j * kc + i];
+                classLinvT[c] = torch.from_blob(new DoublePointer(lt), new long[]{kc, kc},
+                        new TensorOptions(torch.ScalarType.Double)).to(torch.ScalarType.Float).clone();
+                classMu[c] = torch.from_blob(new DoublePointer(wc.activeMean()), new long[]{1, kc},
+                        new TensorOptions(torch.ScalarType.Double)).to(torch.ScalarType.Float).clone();
+                int n = 0;
+                for (int p : data.predicted) if (p == c) n++;
+                float[] g = new float[2 * n];
+                int at = 0;
+                for (int p = 0; p < data.predicted.length; p++) {
+                    if (data.predicted[p] != c) continue;
+                    int y = p / data.width, x = p % data.width;
+                    // align_corners false: the same sampling positions as F.interpolate bilinear
+                    g[2 * at] = (float) (2.0 * (x + 0.5) / data.width - 1);
+                    g[2 * at + 1] = (float) (2.0 * (y + 0.5) / data.height - 1);
+                    at++;
+                }
+                classGrid[c] = torch.from_blob(new org.bytedeco.javacpp.FloatPointer(g), new long[]{1, 1, n, 2},
+                        new TensorOptions(torch.ScalarType.Float)).clone();
+            }
         }
 
         @TearDown(Level.Trial)
@@ -115,6 +146,28 @@ public class MdsaBench {
             Tensor m = z.mul(z).sum(1).sqrt();
             Tensor sums = torch.index_add(f.zeros, 0, f.pred, m);
             return sums.select(0, 0).item_double();
+        }
+    }
+
+    /**
+     * The skilled LibTorch peer: per class present, whiten the low-resolution map with the class's
+     * own factor ([h0*w0 x d] x [d x d], float32), then bilinearly sample the whitened map at that
+     * class's pixels only (grid_sample, align_corners false, border padding: F.interpolate's
+     * positions), squared norms, sqrt, class sum. The same work as the fused kernel in LibTorch ops.
+     */
+    @Benchmark
+    public double skilledPeer(Frame f) {
+        try (PointerScope scope = new PointerScope()) {
+            long cells = (long) f.data.h0 * f.data.w0;
+            Tensor low = f.feat.reshape(f.d, cells).t();
+            double total = 0;
+            for (int c = 0; c < BenchData.CLASSES; c++) {
+                Tensor z = low.sub(f.classMu[c]).matmul(f.classLinvT[c]);
+                Tensor zmap = z.t().reshape(1, f.d, f.data.h0, f.data.w0);
+                Tensor s = torch.grid_sampler(zmap, f.classGrid[c], 0, 1, false);
+                total += s.mul(s).sum(1).sqrt().sum().item_double();
+            }
+            return total;
         }
     }
 
