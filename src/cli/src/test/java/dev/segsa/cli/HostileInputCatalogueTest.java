@@ -485,6 +485,9 @@ class HostileInputCatalogueTest {
                 w.s(w.labels()), "--classes", "4", "--lr", "-1", "--out", w.s(w.out())}, "--lr must be a positive number"));
         c.add(new Case("train: --out is one of the frames", 1, false, w -> new String[] {"train", "--images", w.s(w.images()),
                 "--labels", w.s(w.labels()), "--classes", "4", "--out", w.s(w.images().resolve("f000.png"))}, "input folder"));
+        c.add(new Case("train: a crop larger than the frames fails and leaves no checkpoint folder", 1, false, w -> new String[] {
+                "train", "--images", w.s(w.images()), "--labels", w.s(w.labels()), "--classes", "4", "--epochs", "1", "--crop", "64x64",
+                "--out", w.s(w.out())}, "smaller than the crop 64x64"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;
