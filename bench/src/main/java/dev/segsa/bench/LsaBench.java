@@ -74,7 +74,7 @@ public class LsaBench {
             feat = data.featureTensor();
             Whitening w = models[0].bandwidth();
             int k = w.activeDimension();
-            double[] linv = MdsaBench.inverseLower(w.cholesky(), k);
+            double[] linv = w.inverseCholesky();
             double[] t = new double[k * k];
             for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) t[i * k + j] = linv[j * k + i];
             linvT = torch.from_blob(new DoublePointer(t), new long[]{k, k}, new TensorOptions(torch.ScalarType.Double))

@@ -71,7 +71,7 @@ public class MdsaBench {
             zeros = torch.zeros(new long[]{BenchData.CLASSES}, new TensorOptions(torch.ScalarType.Float));
             Whitening w = models[0].whitening();
             int k = w.activeDimension();
-            double[] linv = inverseLower(w.cholesky(), k);
+            double[] linv = w.inverseCholesky();
             // linvT[i][j] = Linv[j][i], float32 [d x d]
             double[] t = new double[k * k];
             for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) t[i * k + j] = linv[j * k + i];
@@ -86,7 +86,7 @@ public class MdsaBench {
             for (int c = 0; c < BenchData.CLASSES; c++) {
                 Whitening wc = models[c].whitening();
                 int kc = wc.activeDimension();
-                double[] li = inverseLower(wc.cholesky(), kc);
+                double[] li = wc.inverseCholesky();
                 double[] lt = new double[kc * kc];
                 for (int i = 0; i < kc; i++) for (int j = 0; j < kc; j++) lt[i * kc + j] = li[j * kc + i];
                 classLinvT[c] = torch.from_blob(new DoublePointer(lt), new long[]{kc, kc},
@@ -114,18 +114,6 @@ public class MdsaBench {
         public void tearDown() {
             nativeCpu.close();
         }
-    }
-
-    static double[] inverseLower(double[] l, int n) {
-        double[] inv = new double[n * n];
-        for (int col = 0; col < n; col++) {
-            for (int i = 0; i < n; i++) {
-                double s = i == col ? 1 : 0;
-                for (int k = 0; k < i; k++) s -= l[i * n + k] * inv[k * n + col];
-                inv[i * n + col] = s / l[i * n + i];
-            }
-        }
-        return inv;
     }
 
     @Benchmark

@@ -2,14 +2,13 @@ package dev.segsa;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameReader;
+import dev.segsa.io.DecodeAhead;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 
 /**
  * The frames of a folder (PNG, JPEG, BMP, sorted by file name), with their label masks when a
@@ -33,23 +32,18 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
         }
     }
 
-    private static final Object END = new Object();
-
     private final List<Path> frames;
     private final Path labelDir;
-    private final int ahead;
+    private final int depth;
     private final boolean pastErrors;
-    private final BlockingQueue<Object> queue;
-    private Thread decoder;
-    private volatile boolean stopped;
+    private DecodeAhead<Decoded> ahead;
     private boolean iterated;
 
     private FrameFiles(List<Path> frames, Path labelDir, int ahead, boolean pastErrors) {
         this.frames = frames;
         this.labelDir = labelDir;
-        this.ahead = ahead;
+        this.depth = ahead;
         this.pastErrors = pastErrors;
-        this.queue = ahead > 0 ? new ArrayBlockingQueue<>(ahead) : null;
     }
 
     /**
@@ -102,7 +96,7 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
     public synchronized Iterator<Decoded> iterator() {
         if (iterated) throw new IllegalStateException("FrameFiles can be iterated once");
         iterated = true;
-        if (ahead == 0) {
+        if (depth == 0) {
             return new Iterator<>() {
                 private int next;
 
@@ -118,76 +112,14 @@ public final class FrameFiles implements Iterable<FrameFiles.Decoded>, AutoClose
                 }
             };
         }
-        decoder = Thread.ofPlatform().daemon().name("segsa-decode").start(this::decodeAll);
-        return new Iterator<>() {
-            private Object head;
-
-            @Override
-            public boolean hasNext() {
-                if (head == null) head = take();
-                return head != END;
-            }
-
-            @Override
-            public Decoded next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                Object h = head;
-                head = null;
-                if (h instanceof RuntimeException e) {
-                    head = END;
-                    // rethrown on the caller's thread with the decoder's message (it names the file)
-                    if (e instanceof SegsaException s) throw new SegsaException(s.getMessage(), s.code(), s);
-                    throw new SegsaException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
-                }
-                return (Decoded) h;
-            }
-        };
-    }
-
-    private Object take() {
-        try {
-            return queue.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SegsaException("interrupted while waiting for the next decoded frame", e);
-        }
-    }
-
-    private void decodeAll() {
-        try {
-            for (Path f : frames) {
-                if (stopped) return;
-                Object item;
-                try {
-                    item = readOrFail(f);
-                } catch (RuntimeException e) {
-                    queue.put(e);
-                    return;
-                } catch (Error e) {
-                    // e.g. out of memory: the consumer must not wait for ever
-                    queue.put(new SegsaException(f + ": decoding failed: " + e, e));
-                    return;
-                }
-                queue.put(item);
-            }
-            queue.put(END);
-        } catch (InterruptedException e) {
-            // close(): stop quietly
-        }
+        int[] next = {0};
+        ahead = new DecodeAhead<>("segsa-decode", frames.isEmpty() ? "frames" : frames.get(0).getParent().toString(), depth,
+                () -> next[0] < frames.size() ? readOrFail(frames.get(next[0]++)) : null);
+        return ahead;
     }
 
     @Override
     public void close() {
-        stopped = true;
-        Thread t = decoder;
-        if (t != null) {
-            t.interrupt();
-            queue.clear();
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        if (ahead != null) ahead.close();
     }
 }

@@ -191,11 +191,16 @@ public final class Segsa implements AutoCloseable {
                         + sa.settings().modelSha256().substring(0, 12) + "...), but --model " + model + " has sha256 "
                         + sha.substring(0, 12) + "...; refit, or pass --allow-model-mismatch");
             }
-            if (threads > 0) {
-                dev.segsa.model.LibTorch.setThreads(threads);
-                Backends.setKernelThreads(threads);
-            }
+            applyThreads(threads);
             return new Segsa(this, sa);
+        }
+    }
+
+    /** Threads of LibTorch and of the kernels, process-wide; 0 leaves them as they are (all cores). */
+    static void applyThreads(int threads) {
+        if (threads > 0) {
+            dev.segsa.model.LibTorch.setThreads(threads);
+            Backends.setKernelThreads(threads);
         }
     }
 

@@ -110,10 +110,7 @@ public final class SegsaFit implements AutoCloseable {
 
         public SegsaFit open() {
             PartialFit.Settings settings = fitSettings();
-            if (threads > 0) {
-                dev.segsa.model.LibTorch.setThreads(threads);
-                Backends.setKernelThreads(threads);
-            }
+            Segsa.applyThreads(threads);
             SegmentationModel m = SegmentationModel.load(model, settings.upsample(), trustModel);
             Backend b;
             try {

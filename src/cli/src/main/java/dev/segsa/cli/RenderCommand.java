@@ -1,7 +1,6 @@
 package dev.segsa.cli;
 
 import dev.segsa.Segsa;
-import dev.segsa.features.FrameReader;
 import dev.segsa.io.OutputFiles;
 import dev.segsa.io.Progress;
 import dev.segsa.model.ModelMetadata;
@@ -128,15 +127,9 @@ final class RenderCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             if (video != null) {
                 VideoSource.Options o = new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, 2);
-                int total;
-                try (VideoSource v = VideoSource.open(video, o)) {
-                    total = v.estimatedFrames();
-                }
-                Progress progress = new Progress("render", total);
-                summary = EvidenceVideo.fromVideo(engine, video, o, s, progress::step);
+                summary = EvidenceVideo.fromVideo(engine, video, o, s, total -> new Progress("render", total)::step);
             } else {
-                Progress progress = new Progress("render", FrameReader.listFrames(images).size());
-                summary = EvidenceVideo.fromFolder(engine, images, labels, s, progress::step);
+                summary = EvidenceVideo.fromFolder(engine, images, labels, s, total -> new Progress("render", total)::step);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %dx%d, %.2f fps; MDSA scale %.1f..%.1f, threshold %.1f) in %.1f s, "

@@ -88,7 +88,7 @@ public final class OutputFiles {
         Path real = real(out);
         if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs");
         for (Path d : PROTECTED_DIRS) {
-            if (real.startsWith(d) || d.startsWith(real) && d.equals(real)) {
+            if (real.startsWith(d)) {
                 throw new SegsaException(what + ": is, or is inside, the input folder " + d + "; write it elsewhere");
             }
         }

@@ -472,9 +472,8 @@ public final class NativeCpuBackend implements Backend {
                 count.setAtIndex(JAVA_INT, c, k);
                 MemorySegment.copy(w.active(), 0, active, JAVA_INT, o * Integer.BYTES, k);
                 MemorySegment.copy(w.activeMean(), 0, mean, JAVA_DOUBLE, o * Double.BYTES, k);
-                double[] l = w.cholesky();
-                MemorySegment.copy(l, 0, chol, JAVA_DOUBLE, co * Double.BYTES, k * k);
-                MemorySegment.copy(inverseLower(l, k), 0, cholInv, JAVA_DOUBLE, co * Double.BYTES, k * k);
+                MemorySegment.copy(w.cholesky(), 0, chol, JAVA_DOUBLE, co * Double.BYTES, k * k);
+                MemorySegment.copy(w.inverseCholesky(), 0, cholInv, JAVA_DOUBLE, co * Double.BYTES, k * k);
                 o += k;
                 co += (long) k * k;
             }
@@ -495,23 +494,6 @@ public final class NativeCpuBackend implements Backend {
             arena.close();
             throw e;
         }
-    }
-
-    /**
-     * The inverse of a lower-triangular factor, row-major, with exact zeros above the diagonal
-     * (computed once per model set; the kernel whitens with it by a register-blocked product).
-     */
-    static double[] inverseLower(double[] l, int n) {
-        double[] inv = new double[n * n];
-        for (int col = 0; col < n; col++) {
-            inv[col * n + col] = 1.0 / l[col * n + col];
-            for (int i = col + 1; i < n; i++) {
-                double s = 0;
-                for (int j = col; j < i; j++) s -= l[i * n + j] * inv[j * n + col];
-                inv[i * n + col] = s / l[i * n + i];
-            }
-        }
-        return inv;
     }
 
     private boolean sameElements(MahalanobisModel[] models) {

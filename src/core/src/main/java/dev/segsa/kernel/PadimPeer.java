@@ -31,15 +31,7 @@ public final class PadimPeer implements AutoCloseable {
         LibTorch.ensureLoaded();
         Whitening w = model.whitening();
         k = w.activeDimension();
-        double[] l = w.cholesky();
-        double[] inv = new double[k * k];
-        for (int col = 0; col < k; col++) {
-            for (int i = 0; i < k; i++) {
-                double s = i == col ? 1 : 0;
-                for (int j = 0; j < i; j++) s -= l[i * k + j] * inv[j * k + col];
-                inv[i * k + col] = s / l[i * k + i];
-            }
-        }
+        double[] inv = w.inverseCholesky();
         double[] t = new double[k * k];
         for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) t[i * k + j] = inv[j * k + i];
         TensorOptions dbl = new TensorOptions(torch.ScalarType.Double);

@@ -79,7 +79,7 @@ public final class ModelInspection {
             return "an operator outside LibTorch's tensor operators (" + ALLOWED_NAMESPACES + "), from a library loaded into "
                     + "the process: it may touch files, processes or the network";
         }
-        if (op.contains("from_file") || op.contains("file") || op.startsWith("save") || op.startsWith("_save")
+        if (op.contains("file") || op.startsWith("save") || op.startsWith("_save")
                 || op.startsWith("load") || op.startsWith("_load") || op.contains("mmap")) {
             return "reads, creates or overwrites files";
         }

@@ -105,6 +105,24 @@ public final class Whitening {
         return cholesky.clone();
     }
 
+    /**
+     * The inverse of the lower Cholesky factor, row-major [n x n], lower triangular with exact
+     * zeros above the diagonal (for products that whiten many vectors at once).
+     */
+    public double[] inverseCholesky() {
+        int n = active.length;
+        double[] inv = new double[n * n];
+        for (int col = 0; col < n; col++) {
+            inv[col * n + col] = 1.0 / cholesky[col * n + col];
+            for (int i = col + 1; i < n; i++) {
+                double s = 0;
+                for (int j = col; j < i; j++) s -= cholesky[i * n + j] * inv[j * n + col];
+                inv[i * n + col] = s / cholesky[i * n + i];
+            }
+        }
+        return inv;
+    }
+
     public double ridge() {
         return ridge;
     }

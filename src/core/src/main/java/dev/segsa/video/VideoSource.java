@@ -2,6 +2,7 @@ package dev.segsa.video;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameNormalizer;
+import dev.segsa.io.DecodeAhead;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
@@ -61,7 +62,6 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     }
 
     private static volatile boolean logging;
-    private static final Object END = new Object();
 
     private final Path file;
     private final Options options;
@@ -70,8 +70,7 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     private final int height;
     private final double frameRate;
     private final int lengthInFrames;
-    private Thread decoder;
-    private volatile boolean stopped;
+    private DecodeAhead<VideoFrame> decoder;
     private boolean iterated;
     private boolean closed;
 
@@ -220,67 +219,30 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
         int stride = width * 3;
         ByteBuffer[] ring = new ByteBuffer[slots];
         for (int i = 0; i < slots; i++) ring[i] = ByteBuffer.allocateDirect(stride * height);
-        BlockingQueue<Object> queue = new ArrayBlockingQueue<>(options.ahead());
         BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(slots);
         for (ByteBuffer b : ring) free.add(b);
-        decoder = Thread.ofPlatform().daemon().name("segsa-video-decode").start(() -> {
-            try {
-                while (!stopped) {
-                    Object item;
-                    try {
-                        Frame f = grabKept(index);
-                        if (f == null) {
-                            queue.put(END);
-                            return;
-                        }
-                        ByteBuffer dst = free.take();
-                        ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
-                        for (int y = 0; y < height; y++) dst.put(y * stride, src, y * f.imageStride, stride);
-                        item = new VideoFrame(file, lastIndex, f.timestamp, width, height, stride, dst);
-                    } catch (RuntimeException e) {
-                        queue.put(e);
-                        return;
-                    } catch (Error e) {
-                        // e.g. out of memory: the consumer must not wait for ever
-                        queue.put(new SegsaException(file + ": decoding failed: " + e, e));
-                        return;
-                    }
-                    queue.put(item);
-                }
-            } catch (InterruptedException e) {
-                // close(): stop quietly
-            }
+        decoder = new DecodeAhead<>("segsa-video-decode", file.toString(), options.ahead(), () -> {
+            Frame f = grabKept(index);
+            if (f == null) return null;
+            ByteBuffer dst = free.take();
+            ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
+            for (int y = 0; y < height; y++) dst.put(y * stride, src, y * f.imageStride, stride);
+            return new VideoFrame(file, lastIndex, f.timestamp, width, height, stride, dst);
         });
+        DecodeAhead<VideoFrame> frames = decoder;
         return new Iterator<>() {
-            private Object head;
             private ByteBuffer held;
 
             @Override
             public boolean hasNext() {
-                if (head == null) {
-                    try {
-                        head = queue.take();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new SegsaException(file + ": interrupted while waiting for the next decoded frame", e);
-                    }
-                }
-                return head != END;
+                return frames.hasNext();
             }
 
             @Override
             public VideoFrame next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                Object h = head;
-                head = null;
-                if (h instanceof RuntimeException e) {
-                    head = END;
-                    if (e instanceof SegsaException s) throw new SegsaException(s.getMessage(), s.code(), s);
-                    throw new SegsaException(file + ": " + e, e);
-                }
+                VideoFrame v = frames.next();
                 // the caller is done with the previous frame: its buffer goes back to the decoder
                 if (held != null) free.add(held);
-                VideoFrame v = (VideoFrame) h;
                 held = v.pixels();
                 return v;
             }
@@ -291,16 +253,7 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        stopped = true;
-        Thread t = decoder;
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        if (decoder != null) decoder.close();
         closeQuietly(grabber);
     }
 

@@ -37,7 +37,9 @@ public final class EvidenceVideo {
     /** What was rendered. */
     public record Summary(int frames, double fps, int width, int height, List<SaTimeline.Point> points) {}
 
-    public static Summary fromVideo(Segsa engine, Path video, VideoSource.Options options, Settings s, Runnable onFrame) {
+    /** @param progressOf given the number of frames to render, what to call after each (e.g. a progress bar's step) */
+    public static Summary fromVideo(Segsa engine, Path video, VideoSource.Options options, Settings s,
+                                    java.util.function.IntFunction<Runnable> progressOf) {
         int total;
         double fps;
         int srcW, srcH;
@@ -47,6 +49,7 @@ public final class EvidenceVideo {
             srcW = probe.width();
             srcH = probe.height();
         }
+        Runnable onFrame = progressOf.apply(total);
         int[] out = engine.outputSize(srcW, srcH);
         EvidenceFrame ef = new EvidenceFrame(out[0], out[1], s.panelWidth(), s.lo(), s.hi(), s.threshold(), engine.classNames(),
                 s.captionClasses(), total);
@@ -79,8 +82,10 @@ public final class EvidenceVideo {
         return new Summary(n[0], fps, ef.width(), ef.height(), points);
     }
 
-    public static Summary fromFolder(Segsa engine, Path images, Path labels, Settings s, Runnable onFrame) {
+    public static Summary fromFolder(Segsa engine, Path images, Path labels, Settings s,
+                                     java.util.function.IntFunction<Runnable> progressOf) {
         List<Path> files = FrameReader.listFrames(images);
+        Runnable onFrame = progressOf.apply(files.size());
         BufferedImage first = FrameReader.readImage(files.get(0));
         int[] out = engine.outputSize(first.getWidth(), first.getHeight());
         EvidenceFrame ef = new EvidenceFrame(out[0], out[1], s.panelWidth(), s.lo(), s.hi(), s.threshold(), engine.classNames(),

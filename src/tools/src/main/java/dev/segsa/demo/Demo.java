@@ -122,7 +122,7 @@ public final class Demo {
         EvidenceVideo.Settings settings = new EvidenceVideo.Settings(s.out().resolve(EVIDENCE), 320, 0, 3 * root, 2 * root, caption,
                 EVIDENCE_FPS, still, s.out().resolve(EVIDENCE_STILL), s.out().resolve(TIMELINE), 0.3, 1_500_000);
         EvidenceVideo.fromFolder(engine, testDir.resolve("images"), testDir.resolve("labels"), settings,
-                new Progress("render", frames.size())::step);
+                total -> new Progress("render", total)::step);
     }
 
     /** Image-level numbers: pixel-weighted mean MDSA over the frame's scored pixels, mean class IoU, condition. */
