@@ -157,6 +157,21 @@ typedef struct segsa_lsa_models {
     const double* log_norm;      /* [num_classes] */
 } segsa_lsa_models;
 
+/* How segsa_lsa_frame treats references, process-wide:
+   SEGSA_LSA_PRUNE (the default) skips the references that a proved bound puts below e^-40 of the
+   pixel's largest kernel (native/lsa.cpp); SEGSA_LSA_PRUNE_VERIFY also evaluates every skipped
+   reference and counts those that came within e^-40 (for tests; always 0 unless the bound is
+   wrong); SEGSA_LSA_EXHAUSTIVE evaluates every (pixel, reference) pair (the peer of benchmarks). */
+#define SEGSA_LSA_PRUNE 0
+#define SEGSA_LSA_PRUNE_VERIFY 1
+#define SEGSA_LSA_EXHAUSTIVE 2
+SEGSA_API int segsa_lsa_set_pruning(int mode);
+
+/* Process-wide counters of segsa_lsa_frame since the last reset: (pixel, reference) pairs
+   evaluated and skipped by the bound, and bound violations seen in verify mode (always 0 unless
+   the bound is wrong). reset != 0 returns the counts and sets them to 0. */
+SEGSA_API int segsa_lsa_pruning_stats(int64_t* evaluated, int64_t* pruned, int64_t* violations, int reset);
+
 /* Workspace bytes needed by segsa_lsa_frame for this frame shape (independent of the reference counts). */
 SEGSA_API int segsa_lsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);
 

@@ -54,6 +54,9 @@ public class LsaBench {
         public int d;
         @Param({"64x42"})
         public String size;
+        /** PRUNE: the kernel's bound (the default); EXHAUSTIVE: every pixel-reference pair. */
+        @Param({"PRUNE", "EXHAUSTIVE"})
+        public String pruning;
 
         BenchData data;
         KdeModel[] models;
@@ -68,6 +71,7 @@ public class LsaBench {
             data = new BenchData(d, size, 42);
             models = BenchData.kdeModels(d, REFS, 11);
             nativeCpu = new NativeCpuBackend();
+            dev.segsa.nativelib.NativeLibrary.Cpu.setLsaPruning(dev.segsa.nativelib.NativeLibrary.Cpu.LsaPruningMode.valueOf(pruning));
             scores = new FrameScores(BenchData.CLASSES);
             fused(this); // packs the models (whitens the references) outside the measurement
             LibTorch.ensureLoaded();

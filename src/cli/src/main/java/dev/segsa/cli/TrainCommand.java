@@ -2,6 +2,7 @@ package dev.segsa.cli;
 
 import dev.segsa.io.OutputFiles;
 
+import dev.segsa.train.CompactSegNet;
 import dev.segsa.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,6 +85,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--std", paramLabel = "R,G,B", split = ",", defaultValue = "0.25,0.25,0.25", description = "Input std (default ${DEFAULT-VALUE}).")
     double[] std;
 
+    @Option(names = "--head", paramLabel = "skip|features", defaultValue = "skip",
+            description = {"Pixel classifier: 'features' (logits are a 1x1 convolution of the returned 1/4 features alone, the paper's "
+                    + "activation-trace contract) or 'skip' (1/8 features, logits also see a 1/4 skip path; the first models). "
+                    + "Default ${DEFAULT-VALUE}."})
+    String head;
+
+    @Option(names = "--init", paramLabel = "M.pt", description = "Fine-tune: start from this trained model's weights instead of a fresh network.")
+    Path init;
+
     @Option(names = "--max-minutes", paramLabel = "M", defaultValue = "0",
             description = "Stop after the epoch that passes M minutes (checkpointed; continue with --resume). 0: no limit.")
     double maxMinutes;
@@ -94,7 +104,12 @@ final class TrainCommand implements Callable<Integer> {
         OutputFiles.protect(labels);
         OutputFiles.protect(valImages);
         OutputFiles.protect(valLabels);
+        OutputFiles.protect(init);
+        if (init != null && !java.nio.file.Files.isRegularFile(init)) {
+            throw new dev.segsa.error.SegsaException("--init " + init + ": no such model file");
+        }
         OutputFiles.checkWritableFile(out, "--out");
+        CompactSegNet.Head h = CompactSegNet.Head.of(head);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
         if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
@@ -120,7 +135,7 @@ final class TrainCommand implements Callable<Integer> {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         String command = "segsa " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         Trainer.Settings s = new Trainer.Settings(images, labels, valImages, valLabels, out, ck, classes, ignoreLabel, names, features,
-                epochs, batch, cw, ch, lr, weightDecay, seed, t, mean, std, resume, maxMinutes, command);
+                epochs, batch, cw, ch, lr, weightDecay, seed, t, mean, std, resume, maxMinutes, command, h, init);
         boolean done = new Trainer(s, System.err).run();
         return done ? 0 : SegsaCommand.EXIT_STOPPED;
     }

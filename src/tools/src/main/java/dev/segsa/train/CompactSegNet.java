@@ -20,9 +20,16 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * encoder  conv3x3/2 3->16, conv3x3/2 16->32, conv3x3 32->32 (1/4: skip), conv3x3/2 32->d,
- *          four residual blocks at 1/8 with dilations 1, 2, 4, 8 (two conv3x3 each)   -> features
- * decoder  logits = up(conv1x1(features)) + up(conv1x1(skip at 1/4)), bilinear, align_corners false
+ *          four residual blocks at 1/8 with dilations 1, 2, 4, 8 (two conv3x3 each)
+ * head SKIP      features = the 1/8 map;
+ *                logits = up(conv1x1(features)) + up(conv1x1(skip at 1/4))
+ * head FEATURES  decoder: features = cbr(conv3x3(cat(up(1/8 map to 1/4), skip)) (d+32)->d) at 1/4;
+ *                logits = up(conv1x1(features))
  * </pre>
+ * Upsampling is bilinear, align_corners false. With {@link Head#FEATURES} the returned features
+ * are the complete input of the pixel classifier (the paper's activation-trace contract: the class
+ * scores are a per-pixel function of the features, upsampled); with {@link Head#SKIP} the logits
+ * also see a 1/4-resolution path that the features do not contain.
  * Every conv is followed by batch norm and ReLU (functional, with running statistics as buffers).
  * Weights are initialised in Java (He normal) from a seed, so construction is deterministic.
  * The method {@code loss(x, target, weight, ignore_index)} returns the weighted cross-entropy
@@ -33,9 +40,34 @@ public final class CompactSegNet {
 
     private CompactSegNet() {}
 
+    /** Which layers feed the pixel classifier. */
+    public enum Head {
+        /** Logits from the 1/8 features plus a 1/4 skip path the features do not contain (the first models). */
+        SKIP("skip", "features at 1/8; logits also see a 1/4 skip path"),
+        /** Logits are a 1x1 convolution of the returned 1/4 features alone (a decoder sits before them). */
+        FEATURES("features", "features at 1/4 after a decoder; logits are a 1x1 convolution of the features alone");
+
+        private final String id;
+        private final String description;
+
+        Head(String id, String description) {
+            this.id = id;
+            this.description = description;
+        }
+
+        public String id() { return id; }
+
+        public String description() { return description; }
+
+        public static Head of(String id) {
+            for (Head h : values()) if (h.id.equals(id)) return h;
+            throw new IllegalArgumentException("unknown head '" + id + "': expected skip or features");
+        }
+    }
+
     private record Conv(String name, int out, int in, int k) {}
 
-    private static List<Conv> convs(int d) {
+    private static List<Conv> convs(int d, Head head) {
         List<Conv> c = new ArrayList<>();
         c.add(new Conv("e0", 16, 3, 3));
         c.add(new Conv("e1", 32, 16, 3));
@@ -45,6 +77,7 @@ public final class CompactSegNet {
             c.add(new Conv("r" + b + "a", d, d, 3));
             c.add(new Conv("r" + b + "b", d, d, 3));
         }
+        if (head == Head.FEATURES) c.add(new Conv("d0", d, d + 32, 3));
         return c;
     }
 
@@ -67,31 +100,38 @@ public final class CompactSegNet {
         return tensor(v, n);
     }
 
-    /** A freshly initialised network with {@code d} features and {@code classes} classes. */
+    /** A freshly initialised {@link Head#SKIP} network with {@code d} features and {@code classes} classes. */
     public static JitModule create(int d, int classes, long seed) {
+        return create(d, classes, seed, Head.SKIP);
+    }
+
+    /** A freshly initialised network with {@code d} features, {@code classes} classes and the given head. */
+    public static JitModule create(int d, int classes, long seed, Head head) {
         LibTorch.ensureLoaded();
         SplittableRandom r = new SplittableRandom(seed);
         JitModule m = new JitModule(new QualifiedName("__torch__.segsa.CompactSegNet"));
-        for (Conv c : convs(d)) {
+        for (Conv c : convs(d, head)) {
             m.register_parameter(c.name + "_w", heNormal(r, c.out, c.in, c.k), false);
             m.register_parameter(c.name + "_g", filled(c.out, 1f), false);
             m.register_parameter(c.name + "_b", filled(c.out, 0f), false);
             m.register_buffer(c.name + "_rm", filled(c.out, 0f));
             m.register_buffer(c.name + "_rv", filled(c.out, 1f));
         }
-        float[] head = new float[classes * d];
-        for (int i = 0; i < head.length; i++) head[i] = (float) (r.nextGaussian() * Math.sqrt(1.0 / d));
-        m.register_parameter("head_w", tensor(head, classes, d, 1, 1), false);
+        float[] headW = new float[classes * d];
+        for (int i = 0; i < headW.length; i++) headW[i] = (float) (r.nextGaussian() * Math.sqrt(1.0 / d));
+        m.register_parameter("head_w", tensor(headW, classes, d, 1, 1), false);
         m.register_parameter("head_b", filled(classes, 0f), false);
-        float[] skip = new float[classes * 32];
-        for (int i = 0; i < skip.length; i++) skip[i] = (float) (r.nextGaussian() * Math.sqrt(1.0 / 32));
-        m.register_parameter("skip_w", tensor(skip, classes, 32, 1, 1), false);
+        if (head == Head.SKIP) {
+            float[] skip = new float[classes * 32];
+            for (int i = 0; i < skip.length; i++) skip[i] = (float) (r.nextGaussian() * Math.sqrt(1.0 / 32));
+            m.register_parameter("skip_w", tensor(skip, classes, 32, 1, 1), false);
+        }
         m.register_attribute("training", new Type.TypePtr(BoolType.get().get()), new IValue(true), false, false);
-        m.define(source());
+        m.define(source(head));
         return m;
     }
 
-    static String source() {
+    static String source(Head head) {
         StringBuilder s = new StringBuilder();
         s.append("""
                 def cbr(self, x, w, g, b, rm, rv, stride: int, dil: int):
@@ -117,12 +157,25 @@ public final class CompactSegNet {
             s.append("    f = torch.relu(f + self.bn(t, self.").append(c).append("_w, self.").append(c).append("_g, self.").append(c)
                     .append("_b, self.").append(c).append("_rm, self.").append(c).append("_rv, ").append(dil).append("))\n");
         }
+        if (head == Head.SKIP) {
+            s.append("""
+                        size = [x.size(2), x.size(3)]
+                        low = torch.conv2d(f, self.head_w, self.head_b)
+                        mid = torch.conv2d(skip, self.skip_w)
+                        logits = torch.upsample_bilinear2d(low, size, False) + torch.upsample_bilinear2d(mid, size, False)
+                        return (f, logits)
+                    """);
+        } else {
+            s.append("""
+                        quarter = [skip.size(2), skip.size(3)]
+                        u = torch.cat([torch.upsample_bilinear2d(f, quarter, False), skip], 1)
+                        f = self.cbr(u, self.d0_w, self.d0_g, self.d0_b, self.d0_rm, self.d0_rv, 1, 1)
+                        size = [x.size(2), x.size(3)]
+                        logits = torch.upsample_bilinear2d(torch.conv2d(f, self.head_w, self.head_b), size, False)
+                        return (f, logits)
+                    """);
+        }
         s.append("""
-                    size = [x.size(2), x.size(3)]
-                    low = torch.conv2d(f, self.head_w, self.head_b)
-                    mid = torch.conv2d(skip, self.skip_w)
-                    logits = torch.upsample_bilinear2d(low, size, False) + torch.upsample_bilinear2d(mid, size, False)
-                    return (f, logits)
 
                 def loss(self, x, target, weight, ignore_index: int):
                     out = self.forward(x)

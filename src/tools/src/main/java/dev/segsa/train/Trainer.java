@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.segsa.error.SegsaException;
 import dev.segsa.model.LibTorch;
+import dev.segsa.model.ModelInspection;
 import dev.segsa.io.AtomicOutput;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -53,7 +54,18 @@ public final class Trainer {
     public record Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
                            int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
                            int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
-                           double[] mean, double[] std, boolean resume, double maxMinutes, String command) {}
+                           double[] mean, double[] std, boolean resume, double maxMinutes, String command,
+                           CompactSegNet.Head head, Path init) {
+        /** The settings of the first models: skip head, trained from scratch. */
+        public Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
+                        int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
+                        int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
+                        double[] mean, double[] std, boolean resume, double maxMinutes, String command) {
+            this(images, labels, valImages, valLabels, out, checkpoints, classes, ignoreLabel, classNames, features, epochs, batch,
+                    cropWidth, cropHeight, learningRate, weightDecay, seed, threads, mean, std, resume, maxMinutes, command,
+                    CompactSegNet.Head.SKIP, null);
+        }
+    }
 
     /** Validation result: per-class IoU over the whole validation set (NaN where a class never occurs). */
     public record Validation(double[] iou, double pixelAccuracy) {
@@ -122,8 +134,12 @@ public final class Trainer {
                 throw new SegsaException(ckState + ": cannot read checkpoint state: " + e.getMessage(), e);
             }
             log.printf(Locale.ROOT, "train: resuming after epoch %d from %s%n", startEpoch, ckModel);
+        } else if (s.init() != null) {
+            net = torch.load(s.init().toString());
+            ModelInspection.check(net, s.init());
+            log.printf(Locale.ROOT, "train: fine-tuning from %s%n", s.init());
         } else {
-            net = CompactSegNet.create(s.features(), s.classes(), s.seed());
+            net = CompactSegNet.create(s.features(), s.classes(), s.seed(), s.head());
         }
         net.train(true);
         TensorVector params = parameters(net);
@@ -311,7 +327,9 @@ public final class Trainer {
         tr.put("threads", s.threads());
         tr.put("epochs", s.epochs());
         tr.put("minutes", seconds / 60);
-        tr.put("architecture", "CompactSegNet d=" + s.features());
+        tr.put("architecture", "CompactSegNet d=" + s.features() + " head=" + s.head().id());
+        tr.put("head", s.head().id());
+        if (s.init() != null) tr.put("init", s.init().toString());
         if (v != null) {
             ObjectNode iou = tr.putObject("validationIou");
             for (int c = 0; c < s.classes(); c++) iou.put(s.classNames().get(c), v.iou()[c]);
@@ -339,7 +357,9 @@ public final class Trainer {
     private String card(Validation v, double seconds) {
         StringBuilder b = new StringBuilder();
         b.append("# ").append(s.out().getFileName()).append("\n\n");
-        b.append("CompactSegNet (").append(s.features()).append(" features at 1/8, logits at full resolution), trained by `segsa train`.\n\n");
+        b.append("CompactSegNet, head `").append(s.head().id()).append("` (").append(s.features()).append(" ")
+                .append(s.head().description()).append("; logits at full resolution), trained by `segsa train`")
+                .append(s.init() != null ? ", fine-tuned from `" + s.init() + "`" : "").append(".\n\n");
         b.append("| | |\n|---|---|\n");
         b.append("| data | `").append(s.images()).append("` with `").append(s.labels()).append("` |\n");
         if (s.valImages() != null) b.append("| validation | `").append(s.valImages()).append("` |\n");
