@@ -92,10 +92,13 @@ __global__ void axis_kernel(int mode, int in, int out, int* lo, int* hi, double*
 }
 
 // Marks the classes present among scored pixels.
+// Frame blockIdx.z of a batch: predicted [n, npix], present [n, C].
 __global__ void presence_kernel(const int32_t* predicted, long long npix, int C, const int32_t* active_count,
                                 int* present) {
     long long p = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
     if (p >= npix) return;
+    predicted += blockIdx.z * npix;
+    present += static_cast<size_t>(blockIdx.z) * C;
     int c = predicted[p];
     if (c >= 0 && c < C && active_count[c] > 0 && present[c] == 0) present[c] = 1;
 }
@@ -111,11 +114,15 @@ __device__ __forceinline__ void whiten_cell(const float* features, int cells, in
     }
 }
 
-// z[c][cell][0..k) = L_c^-1 (f[active][cell] - mu_c) for present classes. One thread per (cell, class).
+// z[c][cell][0..k) = L_c^-1 (f[active][cell] - mu_c) for present classes. One thread per (cell, class);
+// frame blockIdx.z of a batch (features [n, d, cells], present [n, C], z [n, C, cells, d]).
 __global__ void whiten_kernel(const float* features, int d, int cells, int C, segsa_mdsa_models m, const int* present,
                               double* z) {
     int cell = blockIdx.x * blockDim.x + threadIdx.x;
     int c = blockIdx.y;
+    features += static_cast<size_t>(blockIdx.z) * d * cells;
+    present += static_cast<size_t>(blockIdx.z) * C;
+    z += static_cast<size_t>(blockIdx.z) * C * cells * d;
     if (cell >= cells || c >= C || !present[c]) return;
     whiten_cell(features, cells, cell, m.active_count[c], m.active_index + m.offset[c], m.mean + m.offset[c],
                 m.chol + m.chol_offset[c], z + (static_cast<size_t>(c) * cells + cell) * d);
@@ -127,6 +134,13 @@ __global__ void pixel_kernel(int d, int w0, int cells, int H, int W, const int* 
                              float* sa_map, unsigned long long* class_pixels, double* class_sums) {
     long long p = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
     if (p >= static_cast<long long>(H) * W) return;
+    // frame blockIdx.z of a batch: predicted and sa_map [n, H*W], z [n, C, cells, d], class arrays [n, C]
+    const size_t frame = blockIdx.z;
+    predicted += frame * H * W;
+    if (sa_map) sa_map += frame * H * W;
+    z += frame * C * cells * d;
+    class_pixels += frame * C;
+    class_sums += frame * C;
     int c = predicted[p];
     if (c < 0 || c >= C || active_count[c] <= 0) {
         if (sa_map) sa_map[p] = nanf("");
@@ -156,14 +170,14 @@ struct CudaWs {
     double *rwlo, *rwhi, *cwlo, *cwhi, *z;
 };
 
-size_t carve(unsigned char* base, CudaWs& w, int d, int h0, int w0, int H, int W, int C) {
+size_t carve(unsigned char* base, CudaWs& w, int d, int h0, int w0, int H, int W, int C, int n = 1) {
     DevCarver cv(base);
-    size_t cells = static_cast<size_t>(h0) * w0;
+    size_t cells = static_cast<size_t>(h0) * w0 * n;
     w.rlo = cv.take<int>(H);
     w.rhi = cv.take<int>(H);
     w.clo = cv.take<int>(W);
     w.chi = cv.take<int>(W);
-    w.present = cv.take<int>(C);
+    w.present = cv.take<int>(static_cast<size_t>(C) * n);
     w.rwlo = cv.take<double>(H);
     w.rwhi = cv.take<double>(H);
     w.cwlo = cv.take<double>(W);
@@ -176,6 +190,7 @@ unsigned char* align256(void* p) { return static_cast<unsigned char*>(segsa::ali
 
 // ================================================================ shared by LSA and accumulation
 
+constexpr int kMaxBatch = 65535;   // frames per batched call (gridDim.z)
 constexpr int kThreads = 256;      // 1-D kernels; a multiple of 32 (the warp aggregation needs whole warps)
 constexpr int kMaxGridYZ = 65535;  // gridDim.y / gridDim.z limit; class loops stride by gridDim
 constexpr int kTile = 64;          // GEMM block tile (64 x 64 outputs, 256 threads with 4 x 4 each)
@@ -822,16 +837,21 @@ SEGSA_API int segsa_cuda_workspace_bytes(int d, int h0, int w0, int H, int W, in
     return SEGSA_OK;
 }
 
-SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
-                                    const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
-                                    void* workspace, size_t workspace_bytes, float* sa_map, int64_t* class_pixels,
-                                    double* class_sums, void* stream_ptr) {
-    static const char* fn = "segsa_cuda_mdsa_frame";
+}  // extern "C"
+
+namespace {
+
+// segsa_cuda_mdsa_frame (n = 1) and segsa_cuda_mdsa_batch: one launch of each kernel for the n
+// frames (the frame is blockIdx.z), all enqueued on the stream, no synchronisation.
+int mdsa_batch(const char* fn, const float* features, int n, int d, int h0, int w0, int H, int W, int upsample_mode,
+               const int32_t* predicted, int num_classes, const segsa_mdsa_models* models, void* workspace,
+               size_t workspace_bytes, float* sa_map, int64_t* class_pixels, double* class_sums, void* stream_ptr) {
     if (!features || !predicted || !models || !class_pixels || !class_sums)
         return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: features, predicted, models, class_pixels or class_sums is null", fn);
     if (d <= 0 || h0 <= 0 || w0 <= 0 || H <= 0 || W <= 0 || num_classes <= 0)
         return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: sizes must be positive (d=%d, h0=%d, w0=%d, H=%d, W=%d, num_classes=%d)",
                     fn, d, h0, w0, H, W, num_classes);
+    if (n <= 0 || n > kMaxBatch) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: batch of %d frames, expected 1..%d", fn, n, kMaxBatch);
     if (upsample_mode < 0 || upsample_mode > 2)
         return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: upsample_mode=%d, expected 0, 1 or 2", fn, upsample_mode);
     if (models->num_classes != num_classes || models->dim != d)
@@ -841,27 +861,28 @@ SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0
         !models->chol)
         return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: a models array pointer is null", fn);
     CudaWs w;
-    size_t need = carve(nullptr, w, d, h0, w0, H, W, num_classes);
+    size_t need = carve(nullptr, w, d, h0, w0, H, W, num_classes, n);
     if (workspace == nullptr || workspace_bytes < need)
-        return fail(SEGSA_ERR_WORKSPACE_TOO_SMALL, "%s: workspace of %zu bytes, need %zu (segsa_cuda_workspace_bytes)", fn,
-                    workspace_bytes, need);
-    carve(align256(workspace), w, d, h0, w0, H, W, num_classes);
+        return fail(SEGSA_ERR_WORKSPACE_TOO_SMALL, "%s: workspace of %zu bytes, need %zu (%s)", fn, workspace_bytes, need,
+                    n == 1 ? "segsa_cuda_workspace_bytes" : "segsa_cuda_mdsa_batch_workspace_bytes");
+    carve(align256(workspace), w, d, h0, w0, H, W, num_classes, n);
     cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
     const int cells = h0 * w0;
     const long long npix = static_cast<long long>(H) * W;
     const int threads = 256;
 
-    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(w.present, 0, sizeof(int) * num_classes, stream));
-    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_pixels, 0, sizeof(int64_t) * num_classes, stream));
-    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_sums, 0, sizeof(double) * num_classes, stream));
+    const size_t nc = static_cast<size_t>(num_classes) * n;
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(w.present, 0, sizeof(int) * nc, stream));
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_pixels, 0, sizeof(int64_t) * nc, stream));
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_sums, 0, sizeof(double) * nc, stream));
     axis_kernel<<<(H + threads - 1) / threads, threads, 0, stream>>>(upsample_mode, h0, H, w.rlo, w.rhi, w.rwlo, w.rwhi);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
     axis_kernel<<<(W + threads - 1) / threads, threads, 0, stream>>>(upsample_mode, w0, W, w.clo, w.chi, w.cwlo, w.cwhi);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
-    unsigned pixel_blocks = static_cast<unsigned>((npix + threads - 1) / threads);
+    dim3 pixel_blocks(static_cast<unsigned>((npix + threads - 1) / threads), 1, static_cast<unsigned>(n));
     presence_kernel<<<pixel_blocks, threads, 0, stream>>>(predicted, npix, num_classes, models->active_count, w.present);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
-    dim3 wgrid((cells + 127) / 128, num_classes);
+    dim3 wgrid((cells + 127) / 128, num_classes, static_cast<unsigned>(n));
     whiten_kernel<<<wgrid, 128, 0, stream>>>(features, d, cells, num_classes, *models, w.present, w.z);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
     pixel_kernel<<<pixel_blocks, threads, 0, stream>>>(d, w0, cells, H, W, w.rlo, w.rhi, w.rwlo, w.rwhi, w.clo, w.chi,
@@ -872,6 +893,38 @@ SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0
     return SEGSA_OK;
 }
 
+}  // namespace
+
+extern "C" {
+
+SEGSA_API int segsa_cuda_mdsa_batch_workspace_bytes(int n, int d, int h0, int w0, int H, int W, int num_classes,
+                                                   size_t* bytes) {
+    if (bytes == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "segsa_cuda_mdsa_batch_workspace_bytes: bytes is null");
+    if (n <= 0 || n > kMaxBatch || d <= 0 || h0 <= 0 || w0 <= 0 || H <= 0 || W <= 0 || num_classes <= 0)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT,
+                    "segsa_cuda_mdsa_batch_workspace_bytes: sizes must be positive and n <= %d (n=%d, d=%d, h0=%d, w0=%d, "
+                    "H=%d, W=%d, num_classes=%d)",
+                    kMaxBatch, n, d, h0, w0, H, W, num_classes);
+    CudaWs w;
+    *bytes = carve(nullptr, w, d, h0, w0, H, W, num_classes, n);
+    return SEGSA_OK;
+}
+
+SEGSA_API int segsa_cuda_mdsa_batch(const float* features, int n, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                    const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
+                                    void* workspace, size_t workspace_bytes, float* sa_map, int64_t* class_pixels,
+                                    double* class_sums, void* stream_ptr) {
+    return mdsa_batch("segsa_cuda_mdsa_batch", features, n, d, h0, w0, H, W, upsample_mode, predicted, num_classes, models,
+                      workspace, workspace_bytes, sa_map, class_pixels, class_sums, stream_ptr);
+}
+
+SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                    const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
+                                    void* workspace, size_t workspace_bytes, float* sa_map, int64_t* class_pixels,
+                                    double* class_sums, void* stream_ptr) {
+    return mdsa_batch("segsa_cuda_mdsa_frame", features, 1, d, h0, w0, H, W, upsample_mode, predicted, num_classes, models,
+                      workspace, workspace_bytes, sa_map, class_pixels, class_sums, stream_ptr);
+}
 
 SEGSA_API int segsa_cuda_lsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes) {
     int st = check_sizes("segsa_cuda_lsa_workspace_bytes", d, h0, w0, H, W, num_classes, bytes);

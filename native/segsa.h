@@ -216,6 +216,20 @@ SEGSA_API int segsa_cuda_mdsa_frame(const float* features, int d, int h0, int w0
                                     float* sa_map_or_null, int64_t* class_pixels, double* class_sums,
                                     void* stream);
 
+/* Device workspace bytes for segsa_cuda_mdsa_batch of n frames (n = 1: segsa_cuda_workspace_bytes). */
+SEGSA_API int segsa_cuda_mdsa_batch_workspace_bytes(int n, int d, int h0, int w0, int H, int W, int num_classes,
+                                                   size_t* bytes);
+/*
+ * segsa_cuda_mdsa_frame for a batch of n frames (1 <= n <= 65535) of one shape in one launch per
+ * kernel: features [n, d, h0, w0], predicted and sa_map_or_null [n, H*W], class_pixels and
+ * class_sums [n, num_classes] (frame-major), all device pointers; enqueued on `stream`, no
+ * synchronisation.
+ */
+SEGSA_API int segsa_cuda_mdsa_batch(const float* features, int n, int d, int h0, int w0, int H, int W, int upsample_mode,
+                                    const int32_t* predicted, int num_classes, const segsa_mdsa_models* models,
+                                    void* workspace, size_t workspace_bytes,
+                                    float* sa_map_or_null, int64_t* class_pixels, double* class_sums, void* stream);
+
 /* Device workspace bytes for segsa_cuda_lsa_frame (independent of the reference counts): about
  * num_classes * h0*w0 * (d + 128) * 8 + H*W * 24 bytes. */
 SEGSA_API int segsa_cuda_lsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes, size_t* bytes);

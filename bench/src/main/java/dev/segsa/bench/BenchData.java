@@ -25,15 +25,21 @@ import java.util.SplittableRandom;
 final class BenchData {
     static final int CLASSES = 12;
 
-    final int d, h0, w0, height, width;
+    final int d, h0, w0, height, width, classes;
     final FloatPointer featurePointer;
     final FeatureMap features;
     final int[] predicted;
 
     /** @param size "64x42" (w0 x h0, output 512x336) or "128x64" (output 1024x512) */
     BenchData(int d, String size, long seed) {
+        this(d, size, seed, CLASSES);
+    }
+
+    /** @param size low resolution w0 x h0 (the output is 8x each side); {@code classes} classes in the label map */
+    BenchData(int d, String size, long seed, int classes) {
         String[] p = size.split("x");
         this.d = d;
+        this.classes = classes;
         this.w0 = Integer.parseInt(p[0]);
         this.h0 = Integer.parseInt(p[1]);
         this.width = 8 * w0;
@@ -47,11 +53,11 @@ final class BenchData {
         features = new FeatureMap(MemorySegment.ofAddress(featurePointer.address()).reinterpret((long) n * Float.BYTES),
                 d, h0, w0);
         predicted = new int[height * width];
-        // 12 classes in irregular blocks of about 40 x 56 pixels (like a street scene's segments)
+        // the classes in irregular blocks of about 40 x 56 pixels (like a street scene's segments)
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
                 long h = (y / 40) * 7919L + (x / 56) * 104729L;
-                predicted[y * width + x] = (int) Math.floorMod(h * 2654435761L >>> 7, CLASSES);
+                predicted[y * width + x] = (int) Math.floorMod(h * 2654435761L >>> 7, classes);
             }
         }
     }
@@ -77,9 +83,13 @@ final class BenchData {
 
     /** A random SPD covariance A A^T / d + 0.5 I and mean, per class, fitted as MDSA models. */
     static MahalanobisModel[] mdsaModels(int d, long seed) {
+        return mdsaModels(d, seed, CLASSES);
+    }
+
+    static MahalanobisModel[] mdsaModels(int d, long seed, int classes) {
         SplittableRandom r = new SplittableRandom(seed);
-        MahalanobisModel[] m = new MahalanobisModel[CLASSES];
-        for (int c = 0; c < CLASSES; c++) {
+        MahalanobisModel[] m = new MahalanobisModel[classes];
+        for (int c = 0; c < classes; c++) {
             double[] a = new double[d * d];
             for (int i = 0; i < a.length; i++) a[i] = r.nextGaussian();
             long n = 100_000;
@@ -108,10 +118,14 @@ final class BenchData {
      * kernels' cost does not depend on the bandwidth's structure).
      */
     static KdeModel[] kdeModels(int d, int refs, long seed) {
+        return kdeModels(d, refs, seed, CLASSES);
+    }
+
+    static KdeModel[] kdeModels(int d, int refs, long seed, int classes) {
         SplittableRandom r = new SplittableRandom(seed);
-        KdeModel[] m = new KdeModel[CLASSES];
+        KdeModel[] m = new KdeModel[classes];
         double factor = Math.pow(refs, -1.0 / (d + 4));
-        for (int c = 0; c < CLASSES; c++) {
+        for (int c = 0; c < classes; c++) {
             double[] data = new double[refs * d];
             double[] sd = new double[d];
             for (int i = 0; i < d; i++) sd[i] = 1.0 + 0.4 * r.nextDouble();

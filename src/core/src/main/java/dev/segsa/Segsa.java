@@ -61,6 +61,7 @@ public final class Segsa implements AutoCloseable {
     private final ConcurrentLinkedQueue<FrameScorer> allScorers = new ConcurrentLinkedQueue<>();
     private final List<String> notes;
     private final String backendInUse;
+    private final String deviceInUse;
     private volatile boolean closed;
 
     private Segsa(Builder b, SaModel sa) {
@@ -75,6 +76,7 @@ public final class Segsa implements AutoCloseable {
         FrameScorer first = newScorer(n);
         this.notes = List.copyOf(n);
         this.backendInUse = first.backendName();
+        this.deviceInUse = first.device();
         scorers.set(first);
     }
 
@@ -393,9 +395,12 @@ public final class Segsa implements AutoCloseable {
         return backendInUse;
     }
 
-    /** Where inference and the SA kernels run. */
+    /**
+     * Where inference and the SA kernels run: "cpu", or the device backend's device and stream
+     * (e.g. "cuda:0 (1 visible), libsegsa_cuda ..., stream 0x...").
+     */
     public String device() {
-        return "cpu";
+        return deviceInUse;
     }
 
     public ScoringOptions options() {

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Chooses the SA backend by name: {@code "reference"}, {@code "native-cpu"}, {@code "cuda"} or
  * {@code "auto"}/null. With null the system property {@code segsa.backend} is read (default auto).
- * Auto picks native-cpu when {@code libsegsa_cpu.so} loads, else the Java reference. The choice and
+ * Auto picks cuda when the build has it (mvn -Pcuda), libsegsa_cuda loads and a device is
+ * visible, else native-cpu when {@code libsegsa_cpu.so} loads, else the Java reference. The choice and
  * any fallback reason are logged once (System.Logger, stderr by default). Forcing a backend that is
  * unavailable throws a {@link SegsaException} that says why.
  */
@@ -46,6 +47,15 @@ public final class Backends {
                 return b;
             }
             case "auto" -> {
+                if (cudaUsable()) {
+                    try {
+                        Backend b = cuda();
+                        logOnce("segsa: backend cuda (auto): " + ((DeviceBackend) b).describe());
+                        return b;
+                    } catch (SegsaException e) {
+                        logOnce("segsa: backend native-cpu (auto): cuda found but failed to start: " + e.getMessage());
+                    }
+                }
                 if (NativeLibrary.cpuAvailable()) {
                     try {
                         NativeCpuBackend b = new NativeCpuBackend();
@@ -77,35 +87,62 @@ public final class Backends {
         }
     }
 
+    /**
+     * The CUDA backend, or a {@link SegsaException} that gives every reason it cannot start: the
+     * build is CPU-only (no {@value #CUDA_BACKEND_CLASS}: build with {@code mvn -Pcuda}),
+     * libsegsa_cuda was not built (no nvcc), no device is visible or the driver is too old (the
+     * CUDA runtime's own words); then CudaBackend's own checks (LibTorch's CUDA build, devices).
+     */
     private static Backend cuda() {
+        java.util.List<String> reasons = new java.util.ArrayList<>();
+        Class<?> backendClass = null;
+        try {
+            backendClass = Class.forName(CUDA_BACKEND_CLASS);
+        } catch (ClassNotFoundException e) {
+            reasons.add("this build is CPU-only (no " + CUDA_BACKEND_CLASS + "; build segsa with mvn -Pcuda)");
+        }
+        int code = NativeLibrary.ERR_NO_DEVICE;
         if (!NativeLibrary.cudaAvailable()) {
             SegsaException why = NativeLibrary.cudaFailure().orElseThrow();
-            throw new SegsaException("backend cuda is unavailable: " + why.getMessage(), why.code(), why);
+            reasons.add("libsegsa_cuda is not available: " + why.getMessage());
+            code = why.code();
+        } else {
+            try {
+                int devices = NativeLibrary.Cuda.deviceCount();
+                if (devices == 0) {
+                    String runtime = NativeLibrary.Cuda.lastError();
+                    reasons.add(runtime.contains("insufficient")
+                            ? "the NVIDIA driver is missing or too old for the CUDA runtime (" + runtime + ")"
+                            : "no CUDA device is visible (" + runtime + ")");
+                }
+            } catch (SegsaException e) {
+                reasons.add("the CUDA runtime failed: " + e.getMessage());
+                code = e.code();
+            } catch (LinkageError e) {
+                reasons.add("libsegsa_cuda failed to link: " + e);
+            }
         }
-        int devices;
+        if (!reasons.isEmpty()) {
+            throw new SegsaException("backend cuda is unavailable: " + String.join("; ", reasons), code, null);
+        }
         try {
-            devices = NativeLibrary.Cuda.deviceCount();
-        } catch (SegsaException e) {
-            throw new SegsaException("backend cuda is unavailable: " + e.getMessage(), e.code(), e);
-        } catch (LinkageError e) {
-            throw new SegsaException("backend cuda is unavailable: " + e, e);
-        }
-        if (devices == 0) {
-            throw new SegsaException("backend cuda is unavailable: libsegsa_cuda loaded but no CUDA device is visible ("
-                    + NativeLibrary.Cuda.lastError() + ")", NativeLibrary.ERR_NO_DEVICE, null);
-        }
-        try {
-            Class<?> c = Class.forName(CUDA_BACKEND_CLASS);
-            return (Backend) c.getDeclaredConstructor().newInstance();
-        } catch (ClassNotFoundException e) {
-            throw new SegsaException("backend cuda is unavailable: " + devices
-                    + " CUDA device(s) found but this build has no " + CUDA_BACKEND_CLASS, e);
+            return (Backend) backendClass.getDeclaredConstructor().newInstance();
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
             if (cause instanceof SegsaException s) throw s;
             throw new SegsaException("backend cuda failed to start: " + cause, cause);
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new SegsaException("backend cuda failed to start: " + e, e);
+        }
+    }
+
+    /** True when {@code --backend cuda} could start here: the CUDA build, libsegsa_cuda and a device. */
+    public static boolean cudaUsable() {
+        try {
+            Class.forName(CUDA_BACKEND_CLASS);
+            return NativeLibrary.cudaAvailable() && NativeLibrary.Cuda.deviceCount() > 0;
+        } catch (ClassNotFoundException | SegsaException | LinkageError e) {
+            return false;
         }
     }
 

@@ -75,6 +75,7 @@ public final class NativeCpuBackend implements Backend {
     private MemorySegment packedModels;
     private int packedDim;
 
+    private MemorySegment[] packedMdsaArrays, packedKdeArrays;
     private boolean closed;
 
     /** @throws SegsaException when libsegsa_cpu.so cannot be loaded (the message lists the paths tried) */
@@ -328,6 +329,7 @@ public final class NativeCpuBackend implements Backend {
             MemorySegment[] ptrs = {count, offset, active, centre, cholOffset, chol, refCount, refsTOffset, refsT, refOffset,
                     norm2, logNorm};
             for (int i = 0; i < ptrs.length; i++) s.set(ADDRESS, p + (long) i * ADDRESS.byteSize(), ptrs[i]);
+            packedKdeArrays = ptrs;
             if (kdeArena != null) kdeArena.close();
             kdeArena = arena;
             packedKde = s;
@@ -483,6 +485,7 @@ public final class NativeCpuBackend implements Backend {
             long p = NativeLibrary.MDSA_MODELS.byteOffset(MemoryLayout.PathElement.groupElement("active_count"));
             MemorySegment[] ptrs = {count, offset, active, mean, cholOffset, chol, cholInv};
             for (int i = 0; i < ptrs.length; i++) s.set(ADDRESS, p + (long) i * ADDRESS.byteSize(), ptrs[i]);
+            packedMdsaArrays = ptrs;
             if (modelArena != null) modelArena.close();
             modelArena = arena;
             packedModels = s;
@@ -500,6 +503,27 @@ public final class NativeCpuBackend implements Backend {
         if (packedElements == null || packedElements.length != models.length) return false;
         for (int i = 0; i < models.length; i++) if (packedElements[i] != models[i]) return false;
         return true;
+    }
+
+    /**
+     * Models packed as the C ABI's struct: the host struct, the host arrays its pointer fields point
+     * to (in field order, from the field at {@code pointersOffset}), valid until the next packing of
+     * another model array or {@link #close()}. For the device backends, which copy the arrays to the
+     * device and point a copy of the struct at them.
+     */
+    record PackedModels(MemorySegment struct, MemorySegment[] arrays, long pointersOffset) {}
+
+    PackedModels packedMdsa(MahalanobisModel[] models, int d) {
+        checkOpen();
+        MemorySegment s = packModels(models, d);
+        return new PackedModels(s, packedMdsaArrays,
+                NativeLibrary.MDSA_MODELS.byteOffset(MemoryLayout.PathElement.groupElement("active_count")));
+    }
+
+    PackedModels packedLsa(KdeModel[] models, int d) {
+        checkOpen();
+        MemorySegment s = packKde(models, d);
+        return new PackedModels(s, packedKdeArrays, Lsa.MODELS.byteOffset(MemoryLayout.PathElement.groupElement("active_count")));
     }
 
     /** The feature dimension of the packed models (for diagnostics). */

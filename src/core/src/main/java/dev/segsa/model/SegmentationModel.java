@@ -5,6 +5,7 @@ import dev.segsa.features.FeatureMap;
 import dev.segsa.features.UpsampleMode;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GenericDict;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -39,6 +40,9 @@ public final class SegmentationModel implements AutoCloseable {
     /** The predicted-class map handed out by {@link #infer}, reused while the frame size stays the same. */
     private int[] predicted = new int[0];
     private boolean closed;
+    /** The LibTorch device the module runs on; null for the CPU. */
+    private Device device;
+    private String deviceName = "cpu";
 
     private SegmentationModel(Path path, JitModule module, UpsampleMode upsample) {
         this.path = path;
@@ -78,6 +82,68 @@ public final class SegmentationModel implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * Moves the module to a LibTorch device ("cuda:0"): from then on use {@link #inferOnDevice};
+     * {@link #infer} refuses to run.
+     */
+    public void moveTo(String deviceName) {
+        if (closed) throw new IllegalStateException("model is closed");
+        Device d;
+        try {
+            d = new Device(deviceName);
+            module.to(d);
+        } catch (RuntimeException e) {
+            throw new SegsaException(path + ": cannot move the model to " + deviceName + ": " + firstLine(e.getMessage()), e);
+        }
+        device = d;
+        this.deviceName = deviceName;
+    }
+
+    /** The device the module runs on ("cpu" unless {@link #moveTo} was called). */
+    public String deviceName() {
+        return deviceName;
+    }
+
+    /**
+     * One frame's outputs left on the model's device: features float32 [1, d, h0, w0] and the
+     * predicted classes int32 [H, W], contiguous, and the non-finite counts as device scalars
+     * (read them after the SA kernels, at the one synchronisation). Valid while the caller's
+     * {@link PointerScope} is open.
+     */
+    public record DeviceOutput(Tensor features, Tensor predicted, int d, int h0, int w0, int classes, int height, int width,
+                               Tensor nonFiniteFeatures, Tensor nonFiniteLogits, FrameOutput.SoftmaxUncertainty uncertainty) {
+        public long featuresAddress() {
+            return features.data_ptr().address();
+        }
+
+        public long predictedAddress() {
+            return predicted.data_ptr().address();
+        }
+    }
+
+    /**
+     * Runs the model on the frame in {@link #input(int, int)} on its device ({@link #moveTo}); the
+     * frame is copied to the device once, and the outputs stay there. Must run inside a
+     * {@link PointerScope}.
+     */
+    public DeviceOutput inferOnDevice(int height, int width, String what, boolean withUncertainty) {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (device == null) throw new IllegalStateException("inferOnDevice needs a device: call moveTo first");
+        long n = 3L * height * width;
+        if (input == null || inputCapacity < n) throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor[] fl = forward(height, width, what);
+            Tensor features = fl[0], logits = fl[1];
+            long[] fs = shape(features);
+            Tensor badLogits = logits.isfinite().logical_not().sum();
+            Tensor badFeatures = features.isfinite().logical_not().sum();
+            Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
+            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits.cpu(), height, width) : null;
+            return new DeviceOutput(features, argmax, (int) fs[1], (int) fs[2], (int) fs[3], (int) shape(logits)[1], height, width,
+                    badFeatures, badLogits, uncertainty);
+        }
     }
 
     /**
@@ -128,53 +194,14 @@ public final class SegmentationModel implements AutoCloseable {
      */
     public FrameOutput infer(int height, int width, String what, boolean withUncertainty) {
         if (closed) throw new IllegalStateException("model is closed");
+        if (device != null) throw new IllegalStateException("the model is on " + deviceName() + ": use inferOnDevice");
         long n = 3L * height * width;
         if (input == null || inputCapacity < n) throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
         try (NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor x = torch.from_blob(input, 1, 3, height, width);
-            IValueVector args = new IValueVector(new IValue(x));
-            IValue result;
-            try {
-                result = module.forward(args);
-            } catch (RuntimeException e) {
-                throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
-                        + "]): " + modelMessage(e.getMessage()), e);
-            }
-            Tensor[] fl = unpack(result);
-            Tensor features = fl[0];
-            Tensor logits = fl[1];
-            checkLayout(features, "features");
-            checkLayout(logits, "logits");
+            Tensor[] fl = forward(height, width, what);
+            Tensor features = fl[0], logits = fl[1];
             long[] fs = shape(features);
             long[] ls = shape(logits);
-            if (fs.length != 4 || ls.length != 4) {
-                throw contract("features and logits of rank 4, got features " + Arrays.toString(fs) + " and logits " + Arrays.toString(ls));
-            }
-            if (fs[0] != 1 || ls[0] != 1) {
-                throw contract("batch size 1 in both outputs for a batch of 1, got features " + Arrays.toString(fs)
-                        + " and logits " + Arrays.toString(ls));
-            }
-            boolean lowRes = ls[2] == fs[2] && ls[3] == fs[3];
-            boolean fullRes = ls[2] == height && ls[3] == width;
-            if (!lowRes && !fullRes) {
-                throw contract("logits at the feature size " + fs[2] + "x" + fs[3] + " or at the input size " + height + "x"
-                        + width + ", got logits " + Arrays.toString(ls) + " with features " + Arrays.toString(fs));
-            }
-            if (ls[1] < 1 || ls[1] > 65535) throw contract("between 1 and 65535 classes, got " + ls[1]);
-            if (fs[1] < 1 || fs[1] > MAX_FEATURES) {
-                throw contract("between 1 and " + MAX_FEATURES + " feature channels (the per-class covariance is d x d), got " + fs[1]);
-            }
-            if (fs[2] < 1 || fs[3] < 1) throw contract("a feature map of at least 1x1, got " + Arrays.toString(fs));
-            features = features.to(torch.ScalarType.Float).contiguous();
-            logits = logits.to(torch.ScalarType.Float);
-            if (!fullRes) {
-                long[] size = {height, width};
-                logits = switch (upsample) {
-                    case BILINEAR -> torch.upsample_bilinear2d(logits, size, false);
-                    case BILINEAR_ALIGNED -> torch.upsample_bilinear2d(logits, size, true);
-                    case NEAREST -> torch.upsample_nearest2d(logits, size);
-                };
-            }
             // NaN logits would be argmax'd to some class: count them, and the frame gets no SA
             long badLogits = logits.isfinite().logical_not().sum().item_long();
             Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
@@ -186,6 +213,60 @@ public final class SegmentationModel implements AutoCloseable {
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
             return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty, badLogits);
         }
+    }
+
+    /**
+     * Runs forward on the frame in the input buffer (on the model's device) and checks the contract:
+     * returns {features float32 contiguous [1,d,h0,w0], logits float32 [1,C,height,width]}, on the
+     * model's device. The caller holds a NoGradGuard and a PointerScope.
+     */
+    private Tensor[] forward(int height, int width, String what) {
+        Tensor x = torch.from_blob(input, 1, 3, height, width);
+        if (device != null) x = x.to(device, torch.ScalarType.Float);
+        IValueVector args = new IValueVector(new IValue(x));
+        IValue result;
+        try {
+            result = module.forward(args);
+        } catch (RuntimeException e) {
+            throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
+                    + "]): " + modelMessage(e.getMessage()), e);
+        }
+        Tensor[] fl = unpack(result);
+        Tensor features = fl[0];
+        Tensor logits = fl[1];
+        checkLayout(features, "features");
+        checkLayout(logits, "logits");
+        long[] fs = shape(features);
+        long[] ls = shape(logits);
+        if (fs.length != 4 || ls.length != 4) {
+            throw contract("features and logits of rank 4, got features " + Arrays.toString(fs) + " and logits " + Arrays.toString(ls));
+        }
+        if (fs[0] != 1 || ls[0] != 1) {
+            throw contract("batch size 1 in both outputs for a batch of 1, got features " + Arrays.toString(fs)
+                    + " and logits " + Arrays.toString(ls));
+        }
+        boolean lowRes = ls[2] == fs[2] && ls[3] == fs[3];
+        boolean fullRes = ls[2] == height && ls[3] == width;
+        if (!lowRes && !fullRes) {
+            throw contract("logits at the feature size " + fs[2] + "x" + fs[3] + " or at the input size " + height + "x"
+                    + width + ", got logits " + Arrays.toString(ls) + " with features " + Arrays.toString(fs));
+        }
+        if (ls[1] < 1 || ls[1] > 65535) throw contract("between 1 and 65535 classes, got " + ls[1]);
+        if (fs[1] < 1 || fs[1] > MAX_FEATURES) {
+            throw contract("between 1 and " + MAX_FEATURES + " feature channels (the per-class covariance is d x d), got " + fs[1]);
+        }
+        if (fs[2] < 1 || fs[3] < 1) throw contract("a feature map of at least 1x1, got " + Arrays.toString(fs));
+        features = features.to(torch.ScalarType.Float).contiguous();
+        logits = logits.to(torch.ScalarType.Float);
+        if (!fullRes) {
+            long[] size = {height, width};
+            logits = switch (upsample) {
+                case BILINEAR -> torch.upsample_bilinear2d(logits, size, false);
+                case BILINEAR_ALIGNED -> torch.upsample_bilinear2d(logits, size, true);
+                case NEAREST -> torch.upsample_nearest2d(logits, size);
+            };
+        }
+        return new Tensor[] {features, logits};
     }
 
     /** Softmax statistics of upsampled float32 logits [1, C, H, W], per pixel (see FrameOutput.SoftmaxUncertainty). */

@@ -127,6 +127,12 @@ public final class NativeLibrary {
         return CpuHolder.LOADED.path;
     }
 
+    /** Where libsegsa_cuda.so was loaded from. */
+    public static Path cudaPath() {
+        cuda();
+        return CudaHolder.LOADED.path;
+    }
+
     /** True when {@code libsegsa_cuda.so} loaded (says nothing about devices). */
     public static boolean cudaAvailable() {
         return CudaHolder.LOADED.failure == null;
@@ -498,6 +504,12 @@ public final class NativeLibrary {
         /** As {@link Cpu#MDSA_FRAME} on device pointers, plus a trailing cudaStream_t. */
         public static final MethodHandle MDSA_FRAME = handle(LIB, "segsa_cuda_mdsa_frame",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        public static final MethodHandle MDSA_BATCH_WORKSPACE_BYTES = handle(LIB, "segsa_cuda_mdsa_batch_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+        /** segsa_cuda_mdsa_batch(features, n, d, h0, w0, H, W, mode, predicted, C, models, ws, wsBytes, map, pixels, sums, stream). */
+        public static final MethodHandle MDSA_BATCH = handle(LIB, "segsa_cuda_mdsa_batch",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         public static final MethodHandle VERSION = handle(LIB, "segsa_cuda_version",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));

@@ -4,6 +4,7 @@ import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameNormalizer;
 import dev.segsa.features.PixelFormat;
 import dev.segsa.kernel.Backend;
+import dev.segsa.kernel.DeviceBackend;
 import dev.segsa.kernel.FrameScores;
 import dev.segsa.model.FrameOutput;
 import dev.segsa.model.SegmentationModel;
@@ -48,6 +49,7 @@ public final class FrameScorer implements AutoCloseable {
     private IntBuffer predictedView;
     /** Smoothed LSA nanoseconds per scored pixel of earlier frames; 0 before the first. */
     private double lsaNanosPerPixel;
+    private int[] devicePredicted;
     private boolean closed;
 
     /**
@@ -68,6 +70,10 @@ public final class FrameScorer implements AutoCloseable {
         SaModel.FitSettings s = sa.settings();
         this.normalizer = new FrameNormalizer(s.mean(), s.std(), s.resize());
         this.classNames = List.copyOf(s.classNames());
+        if (backend instanceof DeviceBackend db && !db.torchDevice().equals(model.deviceName())) {
+            model.moveTo(db.torchDevice());
+            notes.add("scoring on " + db.describe());
+        }
     }
 
     public int classes() {
@@ -80,6 +86,11 @@ public final class FrameScorer implements AutoCloseable {
 
     public String backendName() {
         return backend.name();
+    }
+
+    /** Where the model and the SA kernels run: "cpu", or the device backend's description. */
+    public String device() {
+        return backend instanceof DeviceBackend db ? db.describe() : "cpu";
     }
 
     /** This scorer's latency histograms (every frame it scored). */
@@ -128,6 +139,7 @@ public final class FrameScorer implements AutoCloseable {
     }
 
     private FrameResult run(String name, int height, int width, long t0) {
+        if (backend instanceof DeviceBackend db) return runOnDevice(db, name, height, width, t0);
         int classes = sa.classes();
         try (PointerScope scope = new PointerScope()) {
             long t1 = System.nanoTime();
@@ -184,6 +196,70 @@ public final class FrameScorer implements AutoCloseable {
             return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
                     lsaState, lsa, uncertainty, bad, out.nonFiniteLogits(), times, mapView(map, n), predictedView(predicted, n));
         }
+    }
+
+    /**
+     * The device path: the model's features and predicted classes stay on the device, the SA
+     * kernels run there on the model's stream, and what comes back is the per-class counts and
+     * sums, the per-pixel MDSA map and predicted classes (FrameResult carries them), and the
+     * non-finite counts, all after the kernels. LSA's time budget is not applied here.
+     */
+    private FrameResult runOnDevice(DeviceBackend db, String name, int height, int width, long t0) {
+        int classes = sa.classes();
+        try (PointerScope scope = new PointerScope()) {
+            long t1 = System.nanoTime();
+            SegmentationModel.DeviceOutput out = model.inferOnDevice(height, width, name, options.uncertainty());
+            long t2 = System.nanoTime();
+            if (out.classes() != classes || out.d() != sa.settings().featureDimension()) {
+                throw new SegsaException(name + ": model returned " + out.classes() + " classes and " + out.d()
+                        + " features, the SA model was fitted with " + classes + " and " + sa.settings().featureDimension());
+            }
+            int n = height * width;
+            DeviceBackend.Frames frames = new DeviceBackend.Frames(out.featuresAddress(), out.predictedAddress(), 1, out.d(),
+                    out.h0(), out.w0(), height, width, sa.settings().upsample());
+            mdsaScores.reset(n);
+            db.mdsaDevice(frames, mdsaModels, new FrameScores[] {mdsaScores});
+            FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
+            double[] lsa = null;
+            if (lsaModels != null) {
+                lsaScores.reset(0);
+                db.lsaDevice(frames, lsaModels, new FrameScores[] {lsaScores});
+            }
+            long bad = out.nonFiniteFeatures().item_long();
+            long badLogits = out.nonFiniteLogits().item_long();
+            float[] map = mdsaScores.map();
+            int[] predicted = devicePredicted(out.predicted(), n);
+            long[] pixels = new long[classes];
+            for (int i = 0; i < n; i++) pixels[predicted[i]]++;
+            double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
+            boolean thresholded = !Double.isNaN(options.saThreshold());
+            double[] share = thresholded ? nanArray(classes) : null;
+            double[][] uncertainty = out.uncertainty() == null ? null : classMeans(out.uncertainty(), predicted, pixels);
+            if (bad > 0 || badLogits > 0) {
+                Arrays.fill(map, 0, n, Float.NaN);
+                if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
+            } else {
+                for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
+                pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
+                if (lsaModels != null) {
+                    lsa = new double[classes];
+                    for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
+                }
+            }
+            long t3 = System.nanoTime();
+            FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
+            latency.record(times);
+            return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
+                    lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n));
+        }
+    }
+
+    private int[] devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {
+        org.bytedeco.pytorch.Tensor host = predicted.cpu();
+        if (devicePredicted == null || devicePredicted.length != n) devicePredicted = new int[n];
+        MemorySegment.copy(MemorySegment.ofAddress(host.data_ptr().address()).reinterpret(4L * n),
+                java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, devicePredicted, 0, n);
+        return devicePredicted;
     }
 
     private FloatBuffer mapView(float[] map, int n) {

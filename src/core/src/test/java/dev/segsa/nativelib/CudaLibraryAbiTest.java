@@ -118,6 +118,45 @@ class CudaLibraryAbiTest {
         }
     }
 
+    /** The batched MDSA entry point: workspace grows with n, bad batch sizes and pointers are refused by name. */
+    @Test
+    void mdsaBatchSizesItsWorkspaceAndRefusesBadArguments() throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment bytes = a.allocate(JAVA_LONG);
+            assertEquals(NativeLibrary.OK, (int) NativeLibrary.Cuda.WORKSPACE_BYTES.invokeExact(64, 42, 64, 336, 512, 12, bytes));
+            long one = bytes.get(JAVA_LONG, 0);
+            assertEquals(NativeLibrary.OK, (int) NativeLibrary.Cuda.MDSA_BATCH_WORKSPACE_BYTES.invokeExact(1, 64, 42, 64, 336, 512, 12, bytes));
+            assertEquals(one, bytes.get(JAVA_LONG, 0), "a batch of 1 needs what segsa_cuda_workspace_bytes says");
+            assertEquals(NativeLibrary.OK, (int) NativeLibrary.Cuda.MDSA_BATCH_WORKSPACE_BYTES.invokeExact(8, 64, 42, 64, 336, 512, 12, bytes));
+            long eight = bytes.get(JAVA_LONG, 0);
+            // the whitened cells of every class present, per frame: 12 classes x 2688 cells x 64 float64
+            long z = 12L * 42 * 64 * 64 * 8;
+            assertTrue(eight >= one + 7 * z && eight < 8 * one + 4096, "8 frames: " + eight + " bytes, 1 frame: " + one);
+            assertStatus(NativeLibrary.ERR_INVALID_ARGUMENT, "n <= 65535",
+                    (int) NativeLibrary.Cuda.MDSA_BATCH_WORKSPACE_BYTES.invokeExact(0, 64, 42, 64, 336, 512, 12, bytes));
+            assertStatus(NativeLibrary.ERR_INVALID_ARGUMENT, "n <= 65535",
+                    (int) NativeLibrary.Cuda.MDSA_BATCH_WORKSPACE_BYTES.invokeExact(65536, 64, 42, 64, 336, 512, 12, bytes));
+
+            Frame f = new Frame(a);
+            MemorySegment models = mdsaModels(a, C, D);
+            assertStatus(NativeLibrary.ERR_INVALID_ARGUMENT, "segsa_cuda_mdsa_batch: batch of 0 frames",
+                    mdsaBatch(f.features, 0, f.pixels, models, f.ws, f.wsBytes, f));
+            assertStatus(NativeLibrary.ERR_INVALID_ARGUMENT, "segsa_cuda_mdsa_batch: features, predicted",
+                    mdsaBatch(MemorySegment.NULL, 2, f.pixels, models, f.ws, f.wsBytes, f));
+            assertStatus(NativeLibrary.ERR_INVALID_ARGUMENT, "models are for 5 classes of dimension 8, call has 4 classes",
+                    mdsaBatch(f.features, 2, f.pixels, mdsaModels(a, C + 1, D), f.ws, f.wsBytes, f));
+            assertStatus(NativeLibrary.ERR_WORKSPACE_TOO_SMALL, "segsa_cuda_mdsa_batch_workspace_bytes",
+                    mdsaBatch(f.features, 2, f.pixels, models, f.ws, 64, f));
+            if (NativeLibrary.Cuda.deviceCount() == 0) {
+                MemorySegment big = a.allocate(JAVA_LONG);
+                assertEquals(NativeLibrary.OK, (int) NativeLibrary.Cuda.MDSA_BATCH_WORKSPACE_BYTES.invokeExact(2, D, H0, W0, H, W, C, big));
+                MemorySegment ws = a.allocate(big.get(JAVA_LONG, 0), 256);
+                assertStatus(NativeLibrary.ERR_CUDA, "segsa_cuda_mdsa_batch: cudaMemsetAsync",
+                        mdsaBatch(f.features, 2, f.pixels, models, ws, big.get(JAVA_LONG, 0), f));
+            }
+        }
+    }
+
     private static void assertStatus(int expected, String messagePart, int status) {
         String message = NativeLibrary.Cuda.lastError();
         assertEquals(expected, status, message);
@@ -150,6 +189,23 @@ class CudaLibraryAbiTest {
             means = a.allocate(JAVA_DOUBLE, (long) C * D);
             comoments = a.allocate(JAVA_DOUBLE, (long) C * D * D);
         }
+    }
+
+    /** A segsa_mdsa_models struct whose seven array pointers point at (unused) host memory. */
+    private static MemorySegment mdsaModels(Arena a, int classes, int dim) {
+        MemorySegment s = a.allocate(NativeLibrary.MDSA_MODELS);
+        s.set(JAVA_INT, 0, classes);
+        s.set(JAVA_INT, 4, dim);
+        MemorySegment arrays = a.allocate(JAVA_DOUBLE, 1024);
+        long first = NativeLibrary.MDSA_MODELS.byteOffset(MemoryLayout.PathElement.groupElement("active_count"));
+        for (int i = 0; i < 7; i++) s.set(ADDRESS, first + 8L * i, arrays);
+        return s;
+    }
+
+    private static int mdsaBatch(MemorySegment features, int n, MemorySegment predicted, MemorySegment models, MemorySegment ws,
+                                 long wsBytes, Frame f) throws Throwable {
+        return (int) NativeLibrary.Cuda.MDSA_BATCH.invokeExact(features, n, D, H0, W0, H, W, 0, predicted, C, models, ws, wsBytes,
+                f.map, f.classPixels, f.classSums, MemorySegment.NULL);
     }
 
     /** A segsa_lsa_models struct whose twelve array pointers point at (unused) host memory. */
