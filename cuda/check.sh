@@ -4,12 +4,17 @@
 # on seeded random inputs (normalised error, timings, one table).
 #
 #   cuda/check.sh [iterations]        (default 3 CPU iterations per case, 10x as many on the GPU)
+#   OUT=DIR                           also write the log and the tables (check.log, torch_check.md/.json) there
 #   SEGSA_CHECK_BUILD=DIR             build directory (default: a fresh directory under /tmp)
 #   SEGSA_CHECK_BUILD_ONLY=1          build and print the ptxas report, skip the GPU check and run
 #                                     (works without a GPU: checks that everything compiles)
 #
 # Exit status: 0 every kernel agrees; 1 a kernel disagrees or the build failed; 2 no GPU / no nvcc.
 set -euo pipefail
+if [ -n "${OUT:-}" ] && [ -z "${SEGSA_CHECK_LOGGED:-}" ]; then
+  mkdir -p "$OUT"
+  SEGSA_CHECK_LOGGED=1 exec > >(tee "$OUT/check.log") 2>&1
+fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 iterations="${1:-3}"
@@ -47,6 +52,35 @@ for cu in "$root"/cuda/*.cu; do
     | grep -E "Compiling entry|Used|spill" | sed 's/^ptxas info    : //' || true
 done
 
-[ "$build_only" = 1 ] && { echo "== SEGSA_CHECK_BUILD_ONLY=1: built $build/bin/segsa_cuda_check, not run"; exit 0; }
-echo "== CUDA vs CPU"
-OMP_WAIT_POLICY=PASSIVE "$build/bin/segsa_cuda_check" "$iterations"
+if [ "$build_only" = 1 ]; then
+  echo "== SEGSA_CHECK_BUILD_ONLY=1: built $build/bin/segsa_cuda_check, not run"
+  echo "== dry run of the Python check (CPU library through the C structs against numpy)"
+  python3 "$here/check/torch_check.py" "$build" --dry-run
+  exit 0
+fi
+status=0
+echo "== 1. every CUDA kernel vs the CPU kernel (C++: MDSA, LSA, accumulate; 1x1 to 1920x1088)"
+OMP_WAIT_POLICY=PASSIVE "$build/bin/segsa_cuda_check" "$iterations" || status=1
+echo "== 2. the Java backend's path from Python: torch tensors' data_ptr() and current stream, batch 1/8/32, peers"
+if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  python3 "$here/check/torch_check.py" "$build" || status=1
+else
+  echo "cuda/check.sh: python3 has no torch with CUDA: step 2 skipped" >&2; status=1
+fi
+echo "== 3. compute-sanitizer memcheck and racecheck (small cases)"
+sanitizer="$(command -v compute-sanitizer || true)"
+[ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
+if [ -n "$sanitizer" ]; then
+  for tool in memcheck racecheck; do
+    if "$sanitizer" --tool "$tool" --error-exitcode 9 "$build/bin/segsa_cuda_check" 1 small > "$build.$tool.log" 2>&1; then
+      echo "$tool: no errors ($(grep -c '^' "$build.$tool.log") lines of output)"
+    else
+      echo "$tool: FAILED"; tail -40 "$build.$tool.log"; status=1
+    fi
+    [ -n "${OUT:-}" ] && cp "$build.$tool.log" "$OUT/$tool.log"
+  done
+else
+  echo "cuda/check.sh: compute-sanitizer not found: step 3 skipped" >&2; status=1
+fi
+echo "== cuda/check.sh: $([ $status = 0 ] && echo 'all checks passed' || echo 'SOME CHECKS FAILED')"
+exit $status
