@@ -22,4 +22,5 @@ jmh 'CostGrowthBench' "${short[@]}" -p d=32,64,128,256,512 -rf csv -rff "$out/d.
 jmh 'CostGrowthBench' "${short[@]}" -p size=64x42,96x64,128x84,176x112,240x135 -rf csv -rff "$out/pixels.csv"
 jmh 'CostGrowthBench' "${short[@]}" -p classes=1,2,5,10,20 -rf csv -rff "$out/classes.csv"
 jmh 'CostGrowthBench.lsa' -wi 1 -i 2 -w 1 -r 1 -f 1 -p refs=1000,3000,10000,30000,100000 -rf csv -rff "$out/refs.csv"
-python3 "$here/cost_growth.py" "$out"
+py=python3; for p in python3 /usr/bin/python3; do "$p" -c "import matplotlib" 2>/dev/null && { py=$p; break; }; done
+"$py" "$here/cost_growth.py" "$out"

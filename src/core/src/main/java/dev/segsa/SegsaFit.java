@@ -186,6 +186,14 @@ public final class SegsaFit implements AutoCloseable {
         return accumulator.partial();
     }
 
+    /**
+     * What has been gathered since the last call, and starts afresh with the model still loaded:
+     * one partial fit per batch of frames (e.g. per Spark partition) from one engine.
+     */
+    public PartialFit takePartial() {
+        return accumulator.takePartial();
+    }
+
     /** The SA model of every frame added. */
     public SaModel finish() {
         return accumulator.partial().finish();

@@ -125,6 +125,31 @@ class SegsaFitTest {
         }
     }
 
+    /** toBytes/fromBytes is exact (the Spark jobs ship partial fits as bytes), and a corrupt array is refused. */
+    @Test
+    void partialFitsRoundTripThroughBytesExactly() {
+        PartialFit a = partial(300, 5, List.of(0, 1, 2, 3)), b = partial(300, 5, List.of(4, 5, 6));
+        PartialFit a2 = PartialFit.fromBytes(a.toBytes());
+        assertArrayEquals(a.toBytes(), a2.toBytes(), "bytes of the round trip");
+        assertEquals(a.frames(), a2.frames());
+        SaModel direct = a.merge(b).finish(), shipped = PartialFit.fromBytes(a.toBytes()).merge(PartialFit.fromBytes(b.toBytes())).finish();
+        for (int c = 0; c < direct.classes(); c++) {
+            assertEquals(direct.statistics()[c].count(), shipped.statistics()[c].count());
+            assertArrayEquals(direct.statistics()[c].mean(), shipped.statistics()[c].mean(), 0.0);
+            assertArrayEquals(direct.statistics()[c].comoment(), shipped.statistics()[c].comoment(), 0.0);
+            assertArrayEquals(direct.references()[c], shipped.references()[c], 0.0);
+        }
+        PartialFit empty = new PartialFit(a.settings());
+        assertEquals(0, PartialFit.fromBytes(empty.toBytes()).frames());
+        byte[] bytes = a.toBytes();
+        byte[] cut = Arrays.copyOf(bytes, bytes.length / 2);
+        assertThrows(dev.segsa.error.SegsaException.class, () -> PartialFit.fromBytes(cut));
+        byte[] junk = bytes.clone();
+        junk[0] ^= 0x5a;
+        dev.segsa.error.SegsaException e = assertThrows(dev.segsa.error.SegsaException.class, () -> PartialFit.fromBytes(junk));
+        assertTrue(e.getMessage().contains("not a segsa partial fit"), e.getMessage());
+    }
+
     @Test
     void mergingRefusesAnotherSeed() {
         PartialFit a = partial(50, 1, List.of(0)), b = partial(50, 2, List.of(1));

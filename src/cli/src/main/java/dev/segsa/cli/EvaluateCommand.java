@@ -93,7 +93,7 @@ final class EvaluateCommand implements Callable<Integer> {
         ClassGroups g = parseGroups(groups, contents);
         Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g));
         List<EvaluationReport.Chart> heatmaps = model == null ? List.of() : heatmaps(contents, g);
-        List<String> files = EvaluationReport.write(out, result, commandLine(), ModelFiles.sha256(scores), heatmaps);
+        List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps);
         System.out.println(EvaluationReport.rq1Table(result));
         System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
         return 0;

@@ -92,7 +92,23 @@ public final class FrameReader {
      */
     private static BufferedImage decode(Path file, String what) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": " + what + " not found");
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        return decode(file.toFile(), file.toString(), what);
+    }
+
+    /** Decodes an encoded image held in memory (e.g. a row of Spark's binaryFile source); {@code name} names it in messages. */
+    public static BufferedImage readImage(byte[] encoded, String name) {
+        return decode(new java.io.ByteArrayInputStream(encoded), name, "image");
+    }
+
+    /** {@link #readLabels(Path, Path, int, int, int, int)} of a mask held in memory. */
+    public static int[] readLabels(byte[] encoded, String name, String frameName, int sourceWidth, int sourceHeight, int width,
+                                   int height) {
+        return labels(decode(new java.io.ByteArrayInputStream(encoded), name, "label mask"), name, frameName, sourceWidth,
+                sourceHeight, width, height);
+    }
+
+    private static BufferedImage decode(Object source, String file, String what) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(source)) {
             Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) {
                 throw new SegsaException(file + ": cannot decode " + what + ": not a PNG, JPEG or BMP image");
@@ -163,7 +179,12 @@ public final class FrameReader {
      * @param sourceHeight height of the frame file
      */
     public static int[] readLabels(Path file, Path frame, int sourceWidth, int sourceHeight, int width, int height) {
-        BufferedImage img = decode(file, "label mask");
+        return labels(decode(file, "label mask"), file.toString(), frame.getFileName().toString(), sourceWidth, sourceHeight,
+                width, height);
+    }
+
+    private static int[] labels(BufferedImage img, String file, String frame, int sourceWidth, int sourceHeight, int width,
+                                int height) {
         Raster r = img.getRaster();
         if (r.getNumBands() != 1 || r.getSampleModel().getSampleSize(0) > 8) {
             throw new SegsaException(file + ": label mask must be an 8-bit single-channel (grayscale or palette) PNG of class ids, got "
@@ -171,7 +192,7 @@ public final class FrameReader {
         }
         if (img.getWidth() != sourceWidth || img.getHeight() != sourceHeight) {
             throw new SegsaException(file + ": label mask is " + img.getWidth() + "x" + img.getHeight() + " but frame "
-                    + frame.getFileName() + " is " + sourceWidth + "x" + sourceHeight);
+                    + frame + " is " + sourceWidth + "x" + sourceHeight);
         }
         int[] src = r.getSamples(0, 0, sourceWidth, sourceHeight, 0, (int[]) null);
         return resizeLabels(src, sourceWidth, sourceHeight, width, height);

@@ -115,6 +115,131 @@ public final class PartialFit {
         notes.add(note);
     }
 
+    private static final int MAGIC = 0x53475046; // "SGPF"
+    private static final int VERSION = 1;
+
+    /**
+     * The partial fit as bytes, exactly (float64 moments bit for bit, the sample's keys and
+     * traces): for shipping partial fits between processes, e.g. Spark tasks to the driver.
+     */
+    public byte[] toBytes() {
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(buf)) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            Settings s = settings;
+            writeString(out, s.modelFile());
+            writeString(out, s.modelSha256());
+            out.writeUTF(s.upsample().name());
+            writeDoubles(out, s.mean());
+            writeDoubles(out, s.std());
+            out.writeBoolean(s.resize() != null);
+            if (s.resize() != null) {
+                out.writeInt(s.resize().length);
+                for (int v : s.resize()) out.writeInt(v);
+            }
+            out.writeInt(s.ignoreLabel());
+            out.writeBoolean(s.configuredClassNames() != null);
+            if (s.configuredClassNames() != null) {
+                out.writeInt(s.configuredClassNames().size());
+                for (String n : s.configuredClassNames()) writeString(out, n);
+            }
+            out.writeInt(s.lsaReferences());
+            out.writeLong(s.seed());
+            out.writeInt(frames);
+            out.writeInt(notes.size());
+            for (String n : notes) writeString(out, n);
+            out.writeInt(classes);
+            out.writeInt(d);
+            for (int c = 0; c < Math.max(classes, 0); c++) {
+                ClassStatistics st = statistics[c];
+                out.writeLong(st.count());
+                writeDoubles(out, st.mean());
+                writeDoubles(out, st.comoment());
+                samples[c].write(out);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return buf.toByteArray();
+    }
+
+    /** The partial fit {@link #toBytes} wrote; a corrupt or foreign array is a {@link SegsaException}. */
+    public static PartialFit fromBytes(byte[] bytes) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            if (in.readInt() != MAGIC) throw new SegsaException("not a segsa partial fit (bad magic)");
+            int version = in.readInt();
+            if (version != VERSION) throw new SegsaException("partial fit of version " + version + ", this segsa reads " + VERSION);
+            String modelFile = readString(in), sha = readString(in);
+            UpsampleMode up = UpsampleMode.valueOf(in.readUTF());
+            double[] mean = readDoubles(in), std = readDoubles(in);
+            int[] resize = null;
+            if (in.readBoolean()) {
+                resize = new int[in.readInt()];
+                for (int i = 0; i < resize.length; i++) resize[i] = in.readInt();
+            }
+            int ignore = in.readInt();
+            List<String> names = null;
+            if (in.readBoolean()) {
+                int n = in.readInt();
+                names = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) names.add(readString(in));
+            }
+            int lsa = in.readInt();
+            long seed = in.readLong();
+            PartialFit p = new PartialFit(new Settings(modelFile, sha, up, mean, std, resize, ignore, names, lsa, seed));
+            p.frames = in.readInt();
+            int nn = in.readInt();
+            for (int i = 0; i < nn; i++) p.notes.add(readString(in));
+            int classes = in.readInt(), d = in.readInt();
+            if (classes >= 0) {
+                p.shape(classes, d, "partial fit");
+                for (int c = 0; c < classes; c++) {
+                    long count = in.readLong();
+                    double[] m = readDoubles(in), cm = readDoubles(in);
+                    if (count > 0) p.statistics[c] = ClassStatistics.of(d, count, m, cm);
+                    p.samples[c] = ReferenceSample.read(in);
+                }
+            }
+            if (in.read() != -1) throw new SegsaException("corrupt partial fit: trailing bytes");
+            return p;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new SegsaException("corrupt partial fit: " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeString(java.io.DataOutputStream out, String s) throws java.io.IOException {
+        out.writeBoolean(s != null);
+        if (s != null) {
+            byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    private static String readString(java.io.DataInputStream in) throws java.io.IOException {
+        if (!in.readBoolean()) return null;
+        int n = in.readInt();
+        if (n < 0 || n > (1 << 24)) throw new java.io.IOException("string of " + n + " bytes");
+        return new String(in.readNBytes(n), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static void writeDoubles(java.io.DataOutputStream out, double[] v) throws java.io.IOException {
+        out.writeBoolean(v != null);
+        if (v == null) return;
+        out.writeInt(v.length);
+        for (double x : v) out.writeDouble(x);
+    }
+
+    private static double[] readDoubles(java.io.DataInputStream in) throws java.io.IOException {
+        if (!in.readBoolean()) return null;
+        int n = in.readInt();
+        if (n < 0 || n > (1 << 28)) throw new java.io.IOException("array of " + n + " doubles");
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = in.readDouble();
+        return v;
+    }
+
     /** A new partial fit of both operands' frames (which must be disjoint). */
     public PartialFit merge(PartialFit other) {
         if (!settings.sameAs(other.settings)) {

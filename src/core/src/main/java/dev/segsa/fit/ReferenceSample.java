@@ -149,6 +149,36 @@ public final class ReferenceSample {
         for (int i = 0; i < other.size; i++) offer(other.keys[i], other.frames[i], other.pixelIds[i], other.vectors, i * d);
     }
 
+    /** Writes the sample exactly (keys, tie-breakers and traces), for {@link #read}. */
+    public void write(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(capacity);
+        out.writeInt(d);
+        out.writeInt(size);
+        for (int i = 0; i < size; i++) {
+            out.writeLong(keys[i]);
+            out.writeLong(frames[i]);
+            out.writeInt(pixelIds[i]);
+            for (int k = 0; k < d; k++) out.writeDouble(vectors[i * d + k]);
+        }
+    }
+
+    /** The sample {@link #write} wrote. */
+    public static ReferenceSample read(java.io.DataInput in) throws java.io.IOException {
+        int capacity = in.readInt(), d = in.readInt(), size = in.readInt();
+        if (capacity < 0 || d < 0 || size < 0 || size > capacity || (long) size * d > Integer.MAX_VALUE) {
+            throw new java.io.IOException("corrupt reference sample: capacity " + capacity + ", d " + d + ", size " + size);
+        }
+        ReferenceSample s = new ReferenceSample(capacity, d);
+        double[] v = new double[d];
+        for (int i = 0; i < size; i++) {
+            long key = in.readLong(), frame = in.readLong();
+            int pixel = in.readInt();
+            for (int k = 0; k < d; k++) v[k] = in.readDouble();
+            s.offer(key, frame, pixel, v, 0);
+        }
+        return s;
+    }
+
     public ReferenceSample copy() {
         ReferenceSample c = new ReferenceSample(capacity, d);
         c.merge(this);

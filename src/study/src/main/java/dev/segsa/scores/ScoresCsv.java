@@ -153,6 +153,7 @@ public final class ScoresCsv {
     public static final long MAX_BYTES = 2_000_000_000L;
 
     public static Contents read(Path file) {
+        if (ScoresParquet.isParquet(file)) return ScoresParquet.read(file); // the Spark job's output
         List<String> lines;
         try {
             if (!Files.isRegularFile(file)) throw new SegsaException(file + ": scores file not found");

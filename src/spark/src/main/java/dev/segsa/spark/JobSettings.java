@@ -1,0 +1,22 @@
+package dev.segsa.spark;
+
+import java.io.Serializable;
+
+/** What the driver sends to every task: the files (by path and SHA-256) and the options. */
+final class JobSettings {
+    private JobSettings() {}
+
+    /**
+     * @param failPartition a test hook: the first attempt of the task of this partition throws
+     *                      (-1: none), to show that Spark's retry gives the same result
+     */
+    record Fit(String model, String modelSha256, int lsaReferences, long seed, boolean trustModel, int threads,
+               boolean skipBadFrames, int failPartition) implements Serializable {
+        String key() {
+            return modelSha256 + "/" + lsaReferences + "/" + seed + "/" + trustModel + "/" + threads;
+        }
+    }
+
+    record Score(String model, String modelSha256, String sa, String saSha256, boolean lsa, boolean uncertainty,
+                 boolean trustModel, int threads, boolean skipBadFrames, int failPartition) implements Serializable {}
+}

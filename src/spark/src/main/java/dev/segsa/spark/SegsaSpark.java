@@ -1,0 +1,127 @@
+package dev.segsa.spark;
+
+import dev.segsa.error.SegsaException;
+import dev.segsa.io.OutputFiles;
+import dev.segsa.samodel.SaModelFile;
+import org.apache.spark.sql.SparkSession;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The job jar's entry point (spark-submit --class dev.segsa.spark.SegsaSpark):
+ * <pre>
+ *   fit   --model M.pt --images GLOB --labels GLOB --out S.sa [--partitions P] [--lsa-references N]
+ *         [--seed S] [--threads T] [--skip-bad-frames] [--trust-model] [--master URL]
+ *   score --model M.pt --sa S.sa --images GLOB [--labels GLOB] --out DIR [--partitions P] [--lsa]
+ *         [--uncertainty] [--partition-by recording] [--threads T] [--skip-bad-frames] [--trust-model] [--master URL]
+ * </pre>
+ * {@code --master} is for a local try without spark-submit (e.g. local[2]); under spark-submit
+ * its --master applies. Exit status 0 done, 1 an error (one line naming the file and the problem),
+ * 2 a usage error.
+ */
+public final class SegsaSpark {
+    private SegsaSpark() {}
+
+    private static final Set<String> FLAGS = Set.of("--skip-bad-frames", "--trust-model", "--lsa", "--uncertainty");
+
+    public static void main(String[] args) {
+        int status;
+        try {
+            status = run(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("segsa-spark: usage error: " + e.getMessage());
+            status = 2;
+        } catch (SegsaException e) {
+            System.err.println("segsa-spark: error: " + e.getMessage());
+            status = 1;
+        } catch (RuntimeException e) {
+            System.err.println("segsa-spark: error: " + rootMessage(e));
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    static int run(String[] args) {
+        if (args.length == 0 || !(args[0].equals("fit") || args[0].equals("score"))) {
+            throw new IllegalArgumentException("expected 'fit' or 'score' first (see the README, \"On a cluster\")");
+        }
+        JdkCheck.require();
+        Map<String, String> o = options(args);
+        int partitions = Integer.parseInt(o.getOrDefault("--partitions", "0"));
+        int threads = Integer.parseInt(o.getOrDefault("--threads", "0"));
+        SparkSession.Builder b = SparkSession.builder().appName("segsa " + args[0]);
+        if (o.containsKey("--master")) b = b.master(o.get("--master"));
+        SparkSession spark = b.getOrCreate();
+        spark.sparkContext().setLogLevel(System.getProperty("segsa.spark.logLevel", "WARN"));
+        try {
+            if (partitions == 0) partitions = Math.max(1, spark.sparkContext().defaultParallelism() * 2);
+            long t0 = System.nanoTime();
+            if (args[0].equals("fit")) {
+                Path out = Path.of(required(o, "--out"));
+                OutputFiles.checkWritableFile(out, "--out");
+                SparkFit.Result r = SparkFit.run(spark, required(o, "--model"), required(o, "--images"), required(o, "--labels"),
+                        partitions, Integer.parseInt(o.getOrDefault("--lsa-references", "10000")),
+                        Long.parseLong(o.getOrDefault("--seed", "0")), o.containsKey("--trust-model"), threads,
+                        o.containsKey("--skip-bad-frames"), -1);
+                SaModelFile.write(r.model(), out);
+                for (String s : r.skipped()) System.err.println("skipped " + s);
+                System.err.printf(Locale.ROOT, "wrote %s (%d frames in %d partitions, %.1f s, %.2f frames/s; %d model load(s); "
+                                + "tasks sent back %d bytes of partial fits, shuffle %d bytes; merged partial fit %d bytes%s)%n", out,
+                        r.frames(), r.partitions(), (System.nanoTime() - t0) / 1e9, r.frames() / ((System.nanoTime() - t0) / 1e9),
+                        r.modelLoads(), r.taskResultBytes(), r.shuffleBytes(), r.partialFitBytes(),
+                        r.skipped().isEmpty() ? "" : ", " + r.skipped().size() + " frame(s) skipped");
+            } else {
+                String out = required(o, "--out");
+                SparkScore.Result r = SparkScore.run(spark, required(o, "--model"), required(o, "--sa"), required(o, "--images"),
+                        o.get("--labels"), out, partitions, o.containsKey("--lsa"), o.containsKey("--uncertainty"),
+                        o.containsKey("--trust-model"), threads, o.containsKey("--skip-bad-frames"), o.get("--partition-by"), -1);
+                System.err.printf(Locale.ROOT, "wrote %s (%d rows of %d frames in %d partitions, %.1f s, %.2f frames/s; %d model "
+                                + "load(s)%s)%n", out, r.rows(), r.frames(), partitions, (System.nanoTime() - t0) / 1e9,
+                        r.frames() / ((System.nanoTime() - t0) / 1e9), r.modelLoads(),
+                        r.skipped().isEmpty() ? "" : "; " + r.skipped().size() + " frame(s) skipped, listed in " + out + "/_skipped.csv");
+            }
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    static Map<String, String> options(String[] args) {
+        Map<String, String> o = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + a + "'");
+            if (FLAGS.contains(a)) {
+                o.put(a, "true");
+                continue;
+            }
+            if (!List.of("--model", "--sa", "--images", "--labels", "--out", "--partitions", "--lsa-references", "--seed",
+                    "--threads", "--partition-by", "--master").contains(a)) {
+                throw new IllegalArgumentException("unknown option " + a);
+            }
+            if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
+            o.put(a, args[++i]);
+        }
+        return o;
+    }
+
+    private static String required(Map<String, String> o, String name) {
+        String v = o.get(name);
+        if (v == null) throw new IllegalArgumentException(name + " is required");
+        return v;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            if (c instanceof SegsaException) break;
+            c = c.getCause();
+        }
+        return SparkFit.firstLine(c.getMessage());
+    }
+}

@@ -1,0 +1,195 @@
+package dev.segsa.spark;
+
+import dev.segsa.Segsa;
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameReader;
+import dev.segsa.model.ModelFiles;
+import dev.segsa.samodel.SaModel;
+import dev.segsa.samodel.SaModelFile;
+import dev.segsa.score.FrameResult;
+import dev.segsa.scores.ClassGroups;
+import dev.segsa.scores.ScoresCsv;
+import dev.segsa.scores.ScoringJob;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code segsa score} on Spark: the frames (listed with the binaryFile source, split into the
+ * requested partitions) are scored with {@code mapPartitions} by the scoring engine of each
+ * executor JVM ({@link Engines}), and the rows of {@code scores.csv} (one per frame and class,
+ * with IoU when masks are given) plus the frame's path and its recording (the name of the folder
+ * it is in) are written with Spark's Parquet writer, partitioned by recording if asked. A failed
+ * task is recomputed and Spark's commit protocol keeps only one attempt's output, so no row is
+ * written twice. With --skip-bad-frames a frame that cannot be read or scored is listed in
+ * {@code OUT/_skipped.csv} instead of failing the job.
+ */
+public final class SparkScore {
+    private SparkScore() {}
+
+    public record Result(long rows, int frames, List<String> skipped, long modelLoads) {}
+
+    static final String SKIPPED = "_skipped";
+
+    static StructType schema(boolean uncertainty) {
+        List<StructField> f = new ArrayList<>();
+        f.add(DataTypes.createStructField("image", DataTypes.StringType, false));
+        f.add(DataTypes.createStructField("class", DataTypes.StringType, true));
+        f.add(DataTypes.createStructField("pixels", DataTypes.LongType, false));
+        f.add(DataTypes.createStructField("mdsa", DataTypes.DoubleType, false));
+        f.add(DataTypes.createStructField("lsa", DataTypes.DoubleType, false));
+        f.add(DataTypes.createStructField("iou", DataTypes.DoubleType, false));
+        if (uncertainty) {
+            for (String c : ScoresCsv.UNCERTAINTY_COLUMNS) f.add(DataTypes.createStructField(c, DataTypes.DoubleType, false));
+        }
+        f.add(DataTypes.createStructField("path", DataTypes.StringType, false));
+        f.add(DataTypes.createStructField("recording", DataTypes.StringType, false));
+        f.add(DataTypes.createStructField(SKIPPED, DataTypes.StringType, true));
+        return DataTypes.createStructType(f);
+    }
+
+    /**
+     * @param labels      masks (path or glob), or null: then IoU is NaN
+     * @param partitionBy "recording" or null
+     */
+    public static Result run(SparkSession spark, String model, String sa, String images, String labels, String out,
+                             int partitions, boolean lsa, boolean uncertainty, boolean trustModel, int threads,
+                             boolean skipBadFrames, String partitionBy, int failPartition) {
+        JdkCheck.require();
+        if (partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
+        if (partitionBy != null && !partitionBy.equals("recording")) {
+            throw new IllegalArgumentException("--partition-by must be 'recording' (the folder of each frame), got " + partitionBy);
+        }
+        SaModel saModel = SaModelFile.read(Path.of(sa)); // checked on the driver before any task starts
+        if (lsa && saModel.references() == null) {
+            throw new SegsaException(sa + ": LSA was asked for but the SA model was fitted with --lsa-references 0");
+        }
+        List<String> frames = SparkFit.list(spark, images, "--images");
+        Map<String, String> masks = labels == null ? Map.of() : FramePairs.pair(frames, SparkFit.list(spark, labels, "--labels"));
+        List<Tuple2<String, String>> list = new ArrayList<>();
+        for (String f : frames) list.add(new Tuple2<>(f, masks.get(f)));
+        JobSettings.Score job = new JobSettings.Score(model, ModelFiles.sha256(Path.of(model)), sa, ModelFiles.sha256(Path.of(sa)),
+                lsa, uncertainty, trustModel, threads, skipBadFrames, failPartition);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        org.apache.spark.util.LongAccumulator loads = spark.sparkContext().longAccumulator("segsa model loads");
+        JavaRDD<Row> rows = jsc.parallelize(list, partitions).mapPartitions(it -> {
+            Iterator<Row> r = scorePartition(job, it);
+            loads.add(Engines.takeThreadLoads());
+            return r;
+        });
+        StructType schema = schema(uncertainty);
+        Dataset<Row> all = spark.createDataFrame(rows, schema).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            Dataset<Row> scored = all.filter(all.col(SKIPPED).isNull()).drop(SKIPPED);
+            var writer = scored.write().mode("errorifexists");
+            if (partitionBy != null) writer = writer.partitionBy(partitionBy);
+            writer.parquet(out);
+            long n = scored.count();
+            List<String> skipped = new ArrayList<>();
+            for (Row r : all.filter(all.col(SKIPPED).isNotNull()).select("path", SKIPPED).collectAsList()) {
+                skipped.add(r.getString(0) + ": " + r.getString(1));
+            }
+            if (!skipped.isEmpty()) writeSkipped(spark, out, skipped);
+            int scoredFrames = (int) scored.select("path").distinct().count();
+            return new Result(n, scoredFrames, skipped, loads.value());
+        } finally {
+            all.unpersist();
+        }
+    }
+
+    private static Iterator<Row> scorePartition(JobSettings.Score job, Iterator<Tuple2<String, String>> it) {
+        TaskContext tc = TaskContext.get();
+        if (tc != null && tc.partitionId() == job.failPartition() && tc.attemptNumber() == 0) {
+            throw new IllegalStateException("injected failure in partition " + tc.partitionId() + " (attempt 0)");
+        }
+        Segsa engine = Engines.scorer(job);
+        SaModel sa = engine.saModel();
+        List<Row> out = new ArrayList<>();
+        boolean withUncertainty = job.uncertainty();
+        while (it.hasNext()) {
+            Tuple2<String, String> p = it.next();
+            String path = p._1();
+            String name = FramePairs.fileName(path);
+            String recording = recording(path);
+            try {
+                BufferedImage img = FrameReader.readImage(Engines.read(path), path);
+                FrameResult r = engine.score(img, name);
+                int[] labels = null;
+                if (p._2() != null) {
+                    int[] src = FrameReader.readLabels(Engines.read(p._2()), p._2(), name, img.getWidth(), img.getHeight(),
+                            img.getWidth(), img.getHeight());
+                    labels = engine.labelsAtOutputSize(src, img.getWidth(), img.getHeight());
+                }
+                // one frame's rows: the per-class rows of scores.csv do not depend on the other frames
+                ScoringJob one = new ScoringJob(sa, ClassGroups.none());
+                one.add(r, labels, p._2(), new ArrayList<>());
+                for (ScoresCsv.Row row : one.rows()) out.add(row(row, withUncertainty, path, recording, null));
+            } catch (SegsaException e) {
+                if (!job.skipBadFrames()) throw e;
+                out.add(row(new ScoresCsv.Row(name, null, 0, Double.NaN, Double.NaN, Double.NaN), withUncertainty, path, recording,
+                        e.getMessage()));
+            }
+        }
+        return out.iterator();
+    }
+
+    private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped) {
+        List<Object> v = new ArrayList<>();
+        v.add(r.image());
+        v.add(r.className());
+        v.add(r.pixels());
+        v.add(r.mdsa());
+        v.add(r.lsa());
+        v.add(r.iou());
+        if (withUncertainty) {
+            for (int i = 0; i < ScoresCsv.UNCERTAINTY_COLUMNS.size(); i++) {
+                v.add(r.uncertainty() == null ? Double.NaN : r.uncertainty()[i]);
+            }
+        }
+        v.add(path);
+        v.add(recording);
+        v.add(skipped);
+        return RowFactory.create(v.toArray());
+    }
+
+    /** The name of the folder a frame is in (its recording), "" at the root. */
+    static String recording(String path) {
+        int slash = path.lastIndexOf('/');
+        if (slash <= 0) return "";
+        int prev = path.lastIndexOf('/', slash - 1);
+        return path.substring(prev + 1, slash);
+    }
+
+    private static void writeSkipped(SparkSession spark, String out, List<String> skipped) {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(out, SKIPPED + ".csv");
+        try {
+            var fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            try (var o = fs.create(p, false)) {
+                StringBuilder b = new StringBuilder("path,reason\n");
+                for (String s : skipped) {
+                    int i = s.indexOf(": ");
+                    b.append(ScoresCsv.field(s.substring(0, i))).append(',').append(ScoresCsv.field(s.substring(i + 2))).append('\n');
+                }
+                o.write(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        } catch (java.io.IOException e) {
+            throw new SegsaException(p + ": cannot write the list of skipped frames: " + e.getMessage(), e);
+        }
+    }
+}

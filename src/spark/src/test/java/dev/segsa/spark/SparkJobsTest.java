@@ -1,0 +1,213 @@
+package dev.segsa.spark;
+
+import dev.segsa.Segsa;
+import dev.segsa.SegsaFit;
+import dev.segsa.error.SegsaException;
+import dev.segsa.FrameFiles;
+import dev.segsa.features.FrameReader;
+import dev.segsa.samodel.ClassStatistics;
+import dev.segsa.samodel.SaModel;
+import dev.segsa.samodel.SaModelFile;
+import dev.segsa.score.FrameResult;
+import dev.segsa.scores.ClassGroups;
+import dev.segsa.scores.ScoresCsv;
+import dev.segsa.scores.ScoringJob;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Spark jobs in local mode (local[2,4]: two task threads, four attempts per task) on a
+ * handful of CamVid frames with models/camvid.pt: the fit equals the single-machine fit (moments
+ * within 1e-12 relative, the LSA references identical) for 1 and 3 partitions and when one task
+ * fails once and is retried; the score rows equal the single-machine rows (and no row appears
+ * twice after a retried task); a frame without a mask, a corrupt frame, and the JDK check.
+ */
+class SparkJobsTest {
+    @TempDir
+    static Path dir;
+    static SparkSession spark;
+    static Path frames, masks, model;
+    static final int FRAMES = 6, REFS = 400;
+    static SaModel single;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Path camvid = Path.of(System.getProperty("segsa.camvid", "../shared/data/camvid"));
+        assumeTrue(Files.isDirectory(camvid.resolve("train")), "CamVid not found at " + camvid);
+        model = Path.of("models/camvid.pt").toAbsolutePath();
+        // a small fleet: two recordings of three frames each (links to the shared data, not copies)
+        frames = dir.resolve("frames");
+        masks = dir.resolve("masks");
+        List<Path> train = FrameReader.listFrames(camvid.resolve("train")).subList(0, FRAMES);
+        for (int i = 0; i < FRAMES; i++) {
+            Path rec = frames.resolve(i < 3 ? "rec-a" : "rec-b");
+            Files.createDirectories(rec);
+            Files.createDirectories(masks);
+            Path f = train.get(i);
+            Files.createSymbolicLink(rec.resolve(f.getFileName()), f.toAbsolutePath());
+            Files.createSymbolicLink(masks.resolve(f.getFileName()), camvid.resolve("trainannot").resolve(f.getFileName()).toAbsolutePath());
+        }
+        try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(REFS).seed(3).open()) {
+            for (Path f : sortedFrames()) {
+                FrameFiles.Decoded d = FrameFiles.read(f, masks);
+                fit.add(d.name(), d.image(), d.labels());
+            }
+            single = fit.finish();
+        }
+        spark = SparkSession.builder().master("local[2,4]").appName("segsa-test").config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (spark != null) spark.stop();
+    }
+
+    /** The frames in the order the Spark jobs list them (by full path). */
+    static List<Path> sortedFrames() throws Exception {
+        List<Path> all = new ArrayList<>();
+        try (var s = Files.walk(frames)) {
+            s.filter(p -> p.toString().endsWith(".png")).forEach(all::add);
+        }
+        all.sort(Comparator.comparing(Path::toString));
+        return all;
+    }
+
+    static String glob() {
+        return frames.toUri() + "*/*.png";
+    }
+
+    @Test
+    void fitEqualsTheSingleMachineFitForAnyPartitioningAndAfterARetriedTask() {
+        for (int[] c : new int[][] {{1, -1}, {3, -1}, {3, 1}}) {
+            SparkFit.Result r = SparkFit.run(spark, model.toString(), glob(), masks.toUri() + "*.png", c[0], REFS, 3, false, 1, false, c[1]);
+            String what = c[0] + " partitions" + (c[1] >= 0 ? ", partition " + c[1] + " failing once" : "");
+            assertEquals(FRAMES, r.frames(), what);
+            assertSameModel(single, r.model(), what);
+        }
+    }
+
+    static void assertSameModel(SaModel want, SaModel got, String what) {
+        assertEquals(want.classes(), got.classes(), what);
+        for (int c = 0; c < want.classes(); c++) {
+            ClassStatistics a = want.statistics()[c], b = got.statistics()[c];
+            assertEquals(a.count(), b.count(), what + ": count of class " + c);
+            assertClose(a.mean(), b.mean(), what + ": mean of class " + c);
+            assertClose(a.comoment(), b.comoment(), what + ": comoment of class " + c);
+            assertArrayEquals(want.references()[c], got.references()[c], what + ": LSA references of class " + c);
+        }
+    }
+
+    static void assertClose(double[] want, double[] got, String what) {
+        double scale = 0;
+        for (double v : want) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-12 * Math.max(scale, 1e-300), what + " [" + i + "]");
+        }
+    }
+
+    @Test
+    void scoreRowsEqualTheSingleMachineRowsWithoutDuplicatesAfterARetry() throws Exception {
+        Path sa = dir.resolve("single.sa");
+        if (!Files.exists(sa)) SaModelFile.write(single, sa);
+        // single machine: the front door and the scores table, as segsa score
+        List<String> want = new ArrayList<>();
+        try (Segsa engine = Segsa.builder(model, sa).lsa(true).open()) {
+            for (Path f : sortedFrames()) {
+                FrameFiles.Decoded d = FrameFiles.read(f, masks);
+                FrameResult r = engine.score(d.image(), d.name());
+                ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
+                job.add(r, engine.labelsAtOutputSize(d.labels(), d.image().getWidth(), d.image().getHeight()), d.labelFile(),
+                        new ArrayList<>());
+                for (ScoresCsv.Row row : job.rows()) want.add(key(row.image(), row.className(), row.pixels(), row.mdsa(), row.lsa(), row.iou()));
+            }
+        }
+        for (int fail : new int[] {-1, 1}) {
+            String out = dir.resolve("scores" + fail).toUri().toString();
+            SparkScore.Result r = SparkScore.run(spark, model.toString(), sa.toString(), glob(), masks.toUri() + "*.png", out, 3, true,
+                    false, false, 1, false, "recording", fail);
+            List<String> got = new ArrayList<>();
+            List<Row> rows = spark.read().parquet(out).collectAsList();
+            for (Row row : rows) {
+                got.add(key(row.getAs("image"), row.getAs("class"), row.<Long>getAs("pixels"), row.<Double>getAs("mdsa"),
+                        row.<Double>getAs("lsa"), row.<Double>getAs("iou")));
+                String rec = row.getAs("recording");
+                assertTrue(rec.equals("rec-a") || rec.equals("rec-b"), rec);
+            }
+            want.sort(null);
+            got.sort(null);
+            assertEquals(want, got, "rows with partition " + fail + " failing once");
+            assertEquals(want.size(), r.rows());
+            assertEquals(FRAMES, r.frames());
+            assertTrue(Files.isDirectory(Path.of(java.net.URI.create(out)).resolve("recording=rec-a")), "partitioned by recording");
+        }
+    }
+
+    static String key(String image, String cls, long pixels, double mdsa, double lsa, double iou) {
+        return image + "|" + cls + "|" + pixels + "|" + Double.doubleToLongBits(mdsa) + "|" + Double.doubleToLongBits(lsa) + "|"
+                + Double.doubleToLongBits(iou);
+    }
+
+    @Test
+    void anUnpairedFrameIsAnErrorListingIt() throws Exception {
+        Path extra = dir.resolve("extra");
+        Files.createDirectories(extra);
+        Files.createSymbolicLink(extra.resolve("lonely.png"), sortedFrames().get(0));
+        SegsaException e = assertThrows(SegsaException.class, () -> SparkFit.run(spark, model.toString(),
+                extra.toUri() + "*.png", masks.toUri() + "*.png", 1, REFS, 3, false, 1, false, -1));
+        assertTrue(e.getMessage().contains("1 frame(s) have no label mask") && e.getMessage().contains("lonely.png"), e.getMessage());
+    }
+
+    @Test
+    void aCorruptFrameFailsTheJobOrIsSkippedAndListed() throws Exception {
+        Path bad = dir.resolve("bad/rec-c");
+        Files.createDirectories(bad);
+        Files.write(bad.resolve("broken.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 0});
+        Files.createSymbolicLink(bad.resolve("good.png"), sortedFrames().get(0));
+        Path sa = dir.resolve("single.sa");
+        if (!Files.exists(sa)) SaModelFile.write(single, sa);
+        String glob = bad.getParent().toUri() + "*/*.png";
+        String outFail = dir.resolve("bad-out-1").toUri().toString();
+        Exception e = assertThrows(Exception.class, () -> SparkScore.run(spark, model.toString(), sa.toString(), glob, null,
+                outFail, 1, false, false, false, 1, false, null, -1));
+        Throwable c = e;
+        while (c.getCause() != null && !(c instanceof SegsaException)) c = c.getCause();
+        assertTrue(String.valueOf(c.getMessage()).contains("broken.png"), String.valueOf(c.getMessage()));
+        String out = dir.resolve("bad-out-2").toUri().toString();
+        SparkScore.Result r = SparkScore.run(spark, model.toString(), sa.toString(), glob, null, out, 1, false, false, false, 1, true,
+                null, -1);
+        assertEquals(1, r.skipped().size(), r.skipped().toString());
+        assertTrue(r.skipped().get(0).contains("broken.png"));
+        assertEquals(1, r.frames());
+        String listed = Files.readString(Path.of(java.net.URI.create(out)).resolve("_skipped.csv"));
+        assertTrue(listed.startsWith("path,reason\n") && listed.contains("broken.png"), listed);
+    }
+
+    @Test
+    void theJdkCheckRefusesJdk25BeforeUpdate3() {
+        assertNotNull(JdkCheck.problem(Runtime.Version.parse("25.0.2")));
+        assertTrue(JdkCheck.problem(Runtime.Version.parse("25.0.2")).contains("25.0.3"));
+        assertNotNull(JdkCheck.problem(Runtime.Version.parse("21.0.5")));
+        assertNull(JdkCheck.problem(Runtime.Version.parse("25.0.3")));
+        assertNull(JdkCheck.problem(Runtime.Version.parse("26")));
+        assertNull(JdkCheck.problem(Runtime.version()), "this JVM " + Runtime.version());
+    }
+}

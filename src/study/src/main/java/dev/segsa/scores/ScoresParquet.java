@@ -1,0 +1,124 @@
+package dev.segsa.scores;
+
+import dev.segsa.error.SegsaException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads the scores the Spark job writes (a Parquet dataset: a folder of part files, possibly
+ * partitioned by recording, or one .parquet file) through DuckDB's Parquet reader, into the same
+ * {@link ScoresCsv.Contents} as a scores.csv: evaluate and select take either. The image of a row
+ * is its {@code path} column when there is one (file names repeat across recordings), else its
+ * {@code image} column.
+ */
+public final class ScoresParquet {
+    private ScoresParquet() {}
+
+    /** True for what {@link #read} reads: a folder, or a file ending in .parquet. */
+    public static boolean isParquet(Path p) {
+        return Files.isDirectory(p) || p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet");
+    }
+
+    /**
+     * SHA-256 over a scores input for reports: of the file, or for a Parquet folder of every file in
+     * it (relative path and bytes, in path order).
+     */
+    public static String sha256(Path p) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            List<Path> files = new ArrayList<>();
+            if (Files.isDirectory(p)) {
+                try (var s = Files.walk(p)) {
+                    s.filter(Files::isRegularFile).forEach(files::add);
+                }
+                files.sort(null);
+            } else {
+                files.add(p);
+            }
+            for (Path f : files) {
+                md.update(p.relativize(f).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                try (var in = Files.newInputStream(f)) {
+                    byte[] buf = new byte[1 << 16];
+                    for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new SegsaException(p + ": cannot hash the scores: " + e.getMessage(), e);
+        }
+    }
+
+    public static ScoresCsv.Contents read(Path p) {
+        if (!Files.exists(p)) throw new SegsaException(p + ": scores not found");
+        String source = Files.isDirectory(p) ? p.toAbsolutePath() + "/**/*.parquet" : p.toAbsolutePath().toString();
+        String sql = "SELECT * FROM read_parquet('" + source.replace("'", "''") + "', hive_partitioning = true, union_by_name = true)";
+        try {
+            Class.forName("org.duckdb.DuckDBDriver");
+        } catch (ClassNotFoundException e) {
+            throw new SegsaException("reading Parquet scores needs DuckDB's JDBC driver (org.duckdb:duckdb_jdbc) on the classpath", e);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            ResultSetMetaData md = rs.getMetaData();
+            Set<String> columns = new HashSet<>();
+            for (int i = 1; i <= md.getColumnCount(); i++) columns.add(md.getColumnName(i));
+            for (String need : List.of("image", "class", "pixels", "iou")) {
+                if (!columns.contains(need)) throw new SegsaException(p + ": Parquet scores have no column '" + need + "' (columns " + columns + ")");
+            }
+            List<String> scoreColumns = new ArrayList<>();
+            for (String s : ScoresCsv.SCORE_COLUMNS) if (columns.contains(s)) scoreColumns.add(s);
+            if (scoreColumns.isEmpty()) throw new SegsaException(p + ": no score column (" + String.join(", ", ScoresCsv.SCORE_COLUMNS) + ")");
+            boolean[] hasValue = new boolean[ScoresCsv.SCORE_COLUMNS.size()];
+            boolean withPath = columns.contains("path");
+            int unc = ScoresCsv.UNCERTAINTY_COLUMNS.size();
+            List<ScoresCsv.Row> rows = new ArrayList<>();
+            while (rs.next()) {
+                String image = withPath ? rs.getString("path") : rs.getString("image");
+                String cls = rs.getString("class");
+                if (image == null || cls == null) throw new SegsaException(p + ": a row without image or class");
+                double mdsa = value(rs, columns, "mdsa"), lsa = value(rs, columns, "lsa");
+                double[] u = null;
+                if (columns.contains(ScoresCsv.UNCERTAINTY_COLUMNS.get(0))) {
+                    u = new double[unc];
+                    for (int i = 0; i < unc; i++) u[i] = value(rs, columns, ScoresCsv.UNCERTAINTY_COLUMNS.get(i));
+                }
+                double[] all = new double[ScoresCsv.SCORE_COLUMNS.size()];
+                all[0] = mdsa;
+                all[1] = lsa;
+                for (int i = 0; i < unc; i++) all[2 + i] = u == null ? Double.NaN : u[i];
+                for (int i = 0; i < all.length; i++) hasValue[i] |= !Double.isNaN(all[i]);
+                rows.add(new ScoresCsv.Row(image, cls, rs.getLong("pixels"), mdsa, lsa, value(rs, columns, "iou"), u));
+            }
+            if (rows.isEmpty()) throw new SegsaException(p + ": Parquet scores have no rows");
+            List<String> present = new ArrayList<>();
+            for (int i = 0; i < hasValue.length; i++) if (hasValue[i]) present.add(ScoresCsv.SCORE_COLUMNS.get(i));
+            if (present.isEmpty()) throw new SegsaException(p + ": every score is NaN");
+            return new ScoresCsv.Contents(p, rows, present);
+        } catch (SQLException e) {
+            throw new SegsaException(p + ": cannot read Parquet scores: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    private static double value(ResultSet rs, Set<String> columns, String name) throws SQLException {
+        if (!columns.contains(name)) return Double.NaN;
+        double v = rs.getDouble(name);
+        return rs.wasNull() ? Double.NaN : v;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
