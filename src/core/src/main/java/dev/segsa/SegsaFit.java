@@ -194,6 +194,15 @@ public final class SegsaFit implements AutoCloseable {
         return accumulator.takePartial();
     }
 
+    /**
+     * Checks the model's activation-trace contract on these frames (the logits against the best
+     * linear per-pixel head on the upsampled features; {@link dev.segsa.fit.ActivationTraceCheck}).
+     */
+    public dev.segsa.fit.ActivationTraceCheck.Result checkActivationTraces(List<BufferedImage> images, List<String> names,
+                                                                           int pixelsPerFrame, long seed) {
+        return accumulator.checkActivationTraces(images, names, pixelsPerFrame, seed);
+    }
+
     /** The SA model of every frame added. */
     public SaModel finish() {
         return accumulator.partial().finish();

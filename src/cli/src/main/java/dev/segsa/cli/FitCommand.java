@@ -58,6 +58,12 @@ final class FitCommand implements Callable<Integer> {
             description = "Frames decoded ahead on a background thread while the model runs (default ${DEFAULT-VALUE}; 0: one after the other).")
     int decodeAhead;
 
+    @Option(names = "--at-check-frames", paramLabel = "N", defaultValue = "8",
+            description = {"Frames of --images for the activation-trace check: are the logits a per-pixel (linear) function of the "
+                    + "returned features? A warning when the best linear head explains less than 99% (default ${DEFAULT-VALUE}; "
+                    + "0: no check)."})
+    int atCheckFrames;
+
     @picocli.CommandLine.Mixin
     RunOptions run;
 
@@ -82,6 +88,24 @@ final class FitCommand implements Callable<Integer> {
             }
             SaModelFile.write(sa, out);
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
+            if (atCheckFrames > 0) {
+                List<java.nio.file.Path> first = FrameReader.listFrames(images);
+                first = first.subList(0, Math.min(atCheckFrames, first.size()));
+                List<java.awt.image.BufferedImage> imgs = new java.util.ArrayList<>();
+                List<String> names = new java.util.ArrayList<>();
+                for (java.nio.file.Path p : first) {
+                    try {
+                        imgs.add(FrameReader.readImage(p));
+                        names.add(p.getFileName().toString());
+                    } catch (SegsaException e) {
+                        if (!run.skipBadFrames) throw e;
+                    }
+                }
+                if (!imgs.isEmpty()) {
+                    var check = fit.checkActivationTraces(imgs, names, 4000, seed);
+                    (check.looksBroken() ? System.err : System.out).println("segsa fit: " + check.line());
+                }
+            }
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
             return SkippedFrames.report("fit", skipped, frames, run.allowSkipped);

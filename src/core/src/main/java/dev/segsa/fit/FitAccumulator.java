@@ -87,6 +87,27 @@ public final class FitAccumulator implements AutoCloseable {
         run(frame, predicted, h, w, frame + " (its predicted classes)");
     }
 
+    /**
+     * The activation-trace contract check ({@link ActivationTraceCheck}) on these frames: the
+     * model's logits against the best linear per-pixel head on its upsampled features.
+     */
+    public ActivationTraceCheck.Result checkActivationTraces(java.util.List<BufferedImage> images, java.util.List<String> names,
+                                                             int pixelsPerFrame, long seed) {
+        ActivationTraceCheck check = null;
+        for (int i = 0; i < images.size(); i++) {
+            BufferedImage image = images.get(i);
+            String frame = names.get(i);
+            FrameNormalizer.checkSize(image.getWidth(), image.getHeight(), frame);
+            int w = normalizer.outputWidth(image.getWidth()), h = normalizer.outputHeight(image.getHeight());
+            normalizer.fromImage(image, input(h, w), frame);
+            SegmentationModel.HostOutputs o = model.hostOutputs(h, w, frame);
+            if (check == null) check = new ActivationTraceCheck(o.d(), o.classes(), images.size(), pixelsPerFrame, seed);
+            check.add(o, fit.settings().upsample());
+        }
+        if (check == null) throw new SegsaException("activation-trace check: no frames");
+        return check.result();
+    }
+
     private static void checkLabels(int[] labels, int width, int height, String labelsName) {
         if (labels.length != width * height) {
             throw new SegsaException(labelsName + ": " + labels.length + " labels for a " + width + "x" + height + " frame");

@@ -269,6 +269,31 @@ public final class SegmentationModel implements AutoCloseable {
         return new Tensor[] {features, logits};
     }
 
+    /**
+     * The features and the full-resolution logits of the frame in {@link #input(int, int)}, copied
+     * to the host (for checks on a few frames, not for scoring): features [d, h0, w0] and logits
+     * [C, height, width], float32, channel-major.
+     */
+    public record HostOutputs(float[] features, int d, int h0, int w0, float[] logits, int classes, int height, int width) {}
+
+    public HostOutputs hostOutputs(int height, int width, String what) {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (device != null) throw new IllegalStateException("the model is on " + deviceName() + ": hostOutputs runs on the CPU");
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor[] fl = forward(height, width, what);
+            long[] fs = shape(fl[0]);
+            long[] ls = shape(fl[1]);
+            Tensor lc = fl[1].contiguous();
+            float[] f = new float[(int) (fs[1] * fs[2] * fs[3])];
+            float[] l = new float[(int) (ls[1] * ls[2] * ls[3])];
+            MemorySegment.copy(MemorySegment.ofAddress(fl[0].data_ptr().address()).reinterpret(4L * f.length),
+                    ValueLayout.JAVA_FLOAT_UNALIGNED, 0, f, 0, f.length);
+            MemorySegment.copy(MemorySegment.ofAddress(lc.data_ptr().address()).reinterpret(4L * l.length),
+                    ValueLayout.JAVA_FLOAT_UNALIGNED, 0, l, 0, l.length);
+            return new HostOutputs(f, (int) fs[1], (int) fs[2], (int) fs[3], l, (int) ls[1], height, width);
+        }
+    }
+
     /** Softmax statistics of upsampled float32 logits [1, C, H, W], per pixel (see FrameOutput.SoftmaxUncertainty). */
     private static FrameOutput.SoftmaxUncertainty softmaxUncertainty(Tensor logits, int height, int width) {
         long classes = shape(logits)[1];
