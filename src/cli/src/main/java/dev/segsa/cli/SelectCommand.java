@@ -65,6 +65,14 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--retrain-subsets", description = "Write the RQ3 retraining subsets instead of a labelling list.")
     boolean retrainSubsets;
 
+    @Option(names = "--diverse", description = {"With --retrain-subsets: the diversity-aware subsets instead of High/Low/Random: "
+            + "among the top 30%% by score, greedy k-centre on the frames' per-class score profiles, starting from the --seen frames."})
+    boolean diverse;
+
+    @Option(names = "--seen", paramLabel = "scores.csv", description = {"Scores of frames already labelled (e.g. the base training "
+            + "set, or earlier labelling rounds): they are left out of the selection and, with --diverse, are the first centres."})
+    Path seen;
+
     @Option(names = "--min-pixels", paramLabel = "N", defaultValue = "1000",
             description = "Retraining pool: frames with more than N pixels predicted as --class (default: ${DEFAULT-VALUE}).")
     long minPixels;
@@ -93,18 +101,35 @@ final class SelectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--retrain-subsets needs --class K and --base-size N");
         }
         if (!retrainSubsets && baseSize != null) throw new IllegalArgumentException("--base-size is only used with --retrain-subsets");
+        if (diverse && !retrainSubsets) throw new IllegalArgumentException("--diverse goes with --retrain-subsets");
+        OutputFiles.protect(seen);
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
         String column = scoreColumn(contents);
         String k = target(contents);
-        List<FrameSelection.Candidate> candidates = FrameSelection.candidates(contents, k, column);
+        ScoresCsv.Contents seenContents = seen == null ? null : ScoresCsv.read(seen);
+        Set<String> seenImages = new LinkedHashSet<>();
+        if (seenContents != null) seenContents.rows().forEach(r -> seenImages.add(r.image()));
+        List<FrameSelection.Candidate> candidates = new java.util.ArrayList<>();
+        for (FrameSelection.Candidate c : FrameSelection.candidates(contents, k, column)) {
+            if (!seenImages.contains(c.image())) candidates.add(c);
+        }
         long scored = candidates.stream().filter(c -> !Double.isNaN(c.score())).count();
         if (scored == 0) throw new SegsaException(scores + ": no frame has a " + column + " score for '" + k + "'");
         Set<String> images = new LinkedHashSet<>();
         contents.rows().forEach(r -> images.add(r.image()));
 
         if (retrainSubsets) {
-            List<FrameSelection.RetrainSubset> subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed);
+            List<FrameSelection.RetrainSubset> subsets;
+            if (diverse) {
+                List<String> classNames = new java.util.ArrayList<>();
+                for (ScoresCsv.Row r : contents.rows()) if (!classNames.contains(r.className())) classNames.add(r.className());
+                List<ScoresCsv.Contents> sources = seenContents == null ? List.of(contents) : List.of(contents, seenContents);
+                subsets = FrameSelection.diverseSubsets(candidates, FrameSelection.profiles(sources, classNames, column), seenImages,
+                        minPixels, baseSize);
+            } else {
+                subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed);
+            }
             if (toDirectory) SelectionCsv.writeRetrainDirectory(out, subsets);
             else SelectionCsv.writeRetrain(out, subsets);
             System.out.printf(Locale.ROOT, "retraining subsets for '%s' by %s (pool: frames with more than %d predicted pixels; "

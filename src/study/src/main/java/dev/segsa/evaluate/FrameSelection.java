@@ -160,4 +160,111 @@ public final class FrameSelection {
         }
         return out;
     }
+
+    /**
+     * Per-image score profiles for the diversity rule: for every image of {@code contents} (and of
+     * {@code seen}, when given) the vector of its per-class scores (the class rows only, in the
+     * order of {@code classes}), each class z-scored over all those images; a class the image does
+     * not show counts as 0 (the mean).
+     */
+    public static java.util.Map<String, double[]> profiles(List<ScoresCsv.Contents> sources, List<String> classes, String score) {
+        java.util.Map<String, double[]> raw = new java.util.LinkedHashMap<>();
+        int k = classes.size();
+        java.util.Map<String, Integer> index = new java.util.HashMap<>();
+        for (int i = 0; i < k; i++) index.put(classes.get(i), i);
+        for (ScoresCsv.Contents c : sources) {
+            for (ScoresCsv.Row r : c.rows()) {
+                Integer i = index.get(r.className());
+                if (i == null) continue;
+                double[] v = raw.computeIfAbsent(r.image(), x -> {
+                    double[] a = new double[k];
+                    java.util.Arrays.fill(a, Double.NaN);
+                    return a;
+                });
+                v[i] = r.score(score);
+            }
+        }
+        double[] mean = new double[k], sd = new double[k];
+        int[] n = new int[k];
+        for (double[] v : raw.values()) for (int i = 0; i < k; i++) if (!Double.isNaN(v[i])) { mean[i] += v[i]; n[i]++; }
+        for (int i = 0; i < k; i++) mean[i] = n[i] > 0 ? mean[i] / n[i] : 0;
+        for (double[] v : raw.values()) for (int i = 0; i < k; i++) if (!Double.isNaN(v[i])) sd[i] += (v[i] - mean[i]) * (v[i] - mean[i]);
+        for (int i = 0; i < k; i++) sd[i] = n[i] > 1 ? Math.sqrt(sd[i] / (n[i] - 1)) : 0;
+        java.util.Map<String, double[]> out = new java.util.LinkedHashMap<>();
+        raw.forEach((img, v) -> {
+            double[] z = new double[k];
+            for (int i = 0; i < k; i++) z[i] = Double.isNaN(v[i]) || !(sd[i] > 0) ? 0 : (v[i] - mean[i]) / sd[i];
+            out.put(img, z);
+        });
+        return out;
+    }
+
+    /**
+     * The diversity-aware RQ3 subsets (the paper's future work): among the top 30 % of the pool by
+     * score (as High), greedy k-centre on the score profiles: the frames already labelled
+     * ({@code seen}, e.g. the base set) are the first centres, then each step adds the candidate
+     * farthest (Euclidean) from every centre so far, ties by image name. One greedy order, so
+     * Small is a prefix of Medium and Medium of Large. Level "Diverse".
+     */
+    public static List<RetrainSubset> diverseSubsets(List<Candidate> candidates, java.util.Map<String, double[]> profiles,
+                                                     java.util.Collection<String> seen, long minPixels, int baseSize) {
+        if (baseSize < 1) throw new IllegalArgumentException("base size must be positive, got " + baseSize);
+        List<Candidate> pool = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (!Double.isNaN(c.score()) && c.pixels() > minPixels && !seen.contains(c.image())) pool.add(c);
+        }
+        pool.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::image));
+        int levelPool = percentOf(pool.size(), LEVEL_POOL_PERCENT);
+        int large = percentOf(baseSize, SIZE_PERCENT[SIZE_PERCENT.length - 1]);
+        if (large > levelPool) {
+            throw new SegsaException("diverse subsets: the Large subset needs " + large + " images but the top " + LEVEL_POOL_PERCENT
+                    + "% of the pool holds " + levelPool + " (of " + pool.size() + " candidates with more than " + minPixels
+                    + " predicted pixels)");
+        }
+        List<Candidate> top = new ArrayList<>(pool.subList(0, levelPool));
+        top.sort(Comparator.comparing(Candidate::image));
+        int dim = -1;
+        for (double[] p : profiles.values()) { dim = p.length; break; }
+        double[] nearest = new double[top.size()];
+        java.util.Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+        boolean anySeen = false;
+        for (String s : seen) {
+            double[] c = profiles.get(s);
+            if (c == null) continue;
+            anySeen = true;
+            for (int i = 0; i < top.size(); i++) nearest[i] = Math.min(nearest[i], distance(profile(profiles, top.get(i), dim), c));
+        }
+        List<Candidate> order = new ArrayList<>();
+        boolean[] taken = new boolean[top.size()];
+        for (int step = 0; step < large; step++) {
+            int best = -1;
+            for (int i = 0; i < top.size(); i++) {
+                if (taken[i]) continue;
+                // without seen frames the first centre is the highest-scored candidate
+                if (best < 0 || (anySeen || step > 0 ? nearest[i] > nearest[best]
+                        : top.get(i).score() > top.get(best).score())) best = i;
+            }
+            taken[best] = true;
+            Candidate chosen = top.get(best);
+            order.add(chosen);
+            double[] c = profile(profiles, chosen, dim);
+            for (int i = 0; i < top.size(); i++) if (!taken[i]) nearest[i] = Math.min(nearest[i], distance(profile(profiles, top.get(i), dim), c));
+        }
+        List<RetrainSubset> out = new ArrayList<>();
+        for (int s = 0; s < SIZES.length; s++) {
+            out.add(new RetrainSubset("Diverse", SIZES[s], List.copyOf(order.subList(0, percentOf(baseSize, SIZE_PERCENT[s])))));
+        }
+        return out;
+    }
+
+    private static double[] profile(java.util.Map<String, double[]> profiles, Candidate c, int dim) {
+        double[] p = profiles.get(c.image());
+        return p != null ? p : new double[Math.max(dim, 0)];
+    }
+
+    private static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.sqrt(s);
+    }
 }

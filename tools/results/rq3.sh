@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# RQ3 (paper Tables 4 and 5): does retraining on High-SA frames help more than on Low-SA or random
+# ones? Resumable: every stage and every run leaves its output under out/rq3 and is skipped when it
+# is there, so the script can be stopped and started again (a training in progress resumes from
+# its last epoch).
+#
+#   tools/results/rq3.sh [SEEDS] [EPOCHS]     (defaults: "1 2 3", 4 fine-tuning epochs)
+#   SEGSA=/path/to/segsa tools/results/rq3.sh (another copy of the launcher)
+#   THREADS=1 ...                             (LibTorch threads of the trainings, default 2)
+#
+# 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
+#    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
+#    target class, and the Large subset, 30% of the base set, must fit in them);
+# 2. train the base model on the base set (from scratch, 40 epochs, the camvid.pt recipe);
+# 3. fit its SA on the base set, score the pool (MDSA, entropy) and the base set;
+# 4. per target class (Car, Pedestrian, Bicyclist): subsets of 10/20/30% of the base set, High /
+#    Low / Random by MDSA (segsa select --retrain-subsets), the same by entropy, and Diverse (high
+#    MDSA and far from each other and from the base set: segsa select --diverse);
+# 5. per subset and seed: fine-tune the base model on base + subset (EPOCHS epochs, lr 0.0005),
+#    validation IoU per class on CamVid val in the model card (the runs go seed by seed, so the
+#    first complete table comes after one seed);
+# 6. tools/results/rq3_table.py writes docs/results/rq3.md (mean, standard deviation, High vs
+#    Random test) from the finished runs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+SEEDS="${1:-1 2 3}"
+EPOCHS="${2:-4}"
+SEGSA="${SEGSA:-bin/segsa}"
+THREADS="${THREADS:-2}"
+CAMVID="${CAMVID:-../shared/data/camvid}"
+W=out/rq3
+CLASSES="Sky,Building,Pole,Road,Pavement,Tree,SignSymbol,Fence,Car,Pedestrian,Bicyclist"
+TRAIN_ARGS=(--classes 11 --ignore-label 11 --class-names "$CLASSES" --mean 0.39,0.41,0.43 --std 0.30,0.30,0.30
+  --val-images "$CAMVID/val" --val-labels "$CAMVID/valannot" --threads "$THREADS")
+TARGETS="Car Pedestrian Bicyclist"
+mkdir -p "$W"
+log() { echo "== rq3: $*" >&2; }
+
+# 1. the split (symlinks to the shared data, never copies)
+if [ ! -f "$W/split.done" ]; then
+  log "split CamVid train (seed 1): a third for the base set"
+  rm -rf "$W/base" "$W/pool"
+  mkdir -p "$W/base/images" "$W/base/labels" "$W/pool/images" "$W/pool/labels"
+  /usr/bin/env python3 - "$CAMVID" "$W" <<'EOF'
+import os, random, sys
+camvid, w = sys.argv[1], sys.argv[2]
+names = sorted(n for n in os.listdir(os.path.join(camvid, "train")) if n.endswith(".png"))
+random.Random(1).shuffle(names)
+half = len(names) // 3
+for part, chosen in (("base", names[:half]), ("pool", names[half:])):
+    for n in chosen:
+        os.symlink(os.path.abspath(os.path.join(camvid, "train", n)), os.path.join(w, part, "images", n))
+        os.symlink(os.path.abspath(os.path.join(camvid, "trainannot", n)), os.path.join(w, part, "labels", n))
+print("base %d frames, pool %d frames" % (half, len(names) - half))
+EOF
+  touch "$W/split.done"
+fi
+BASE_SIZE=$(ls "$W/base/images" | wc -l)
+
+# 2. the base model
+if [ ! -f "$W/base.pt" ]; then
+  log "train the base model on $BASE_SIZE frames"
+  resume=(); [ -f "$W/base-ckpt/checkpoint.json" ] && resume=(--resume)
+  "$SEGSA" train --images "$W/base/images" --labels "$W/base/labels" "${TRAIN_ARGS[@]}" --epochs 40 --seed 1 \
+    --out "$W/base.pt" --checkpoints "$W/base-ckpt" "${resume[@]}"
+fi
+
+# 3. SA of the base model; scores of the pool and of the base set
+[ -f "$W/base.sa" ] || "$SEGSA" fit --model "$W/base.pt" --images "$W/base/images" --labels "$W/base/labels" --out "$W/base.sa"
+[ -f "$W/pool.csv" ] || "$SEGSA" score --model "$W/base.pt" --sa "$W/base.sa" --images "$W/pool/images" --uncertainty --out "$W/pool.csv"
+[ -f "$W/base.csv" ] || "$SEGSA" score --model "$W/base.pt" --sa "$W/base.sa" --images "$W/base/images" --uncertainty --out "$W/base.csv"
+
+# 4. the subsets
+# a class whose pool is too small for the Large subset is reported and left out
+subsets() {
+  local k=$1 rule=$2; shift 2
+  [ -d "$W/subsets/$k-$rule" ] && return 0
+  "$SEGSA" select --scores "$W/pool.csv" --class "$k" --retrain-subsets --base-size "$BASE_SIZE" --min-pixels 500 "$@" \
+    --out "$W/subsets/$k-$rule/" || { log "no $rule subsets for $k (see the message above)"; rm -rf "$W/subsets/$k-$rule"; }
+}
+for k in $TARGETS; do
+  subsets "$k" mdsa --score mdsa
+  subsets "$k" entropy --score entropy
+  subsets "$k" diverse --score mdsa --diverse --seen "$W/base.csv"
+done
+
+# 5. the fine-tunings, seed by seed
+for seed in $SEEDS; do
+  for k in $TARGETS; do
+    for rule in mdsa entropy diverse; do
+      [ -d "$W/subsets/$k-$rule" ] || continue
+      for list in "$W/subsets/$k-$rule"/*.txt; do
+        subset=$(basename "$list" .txt)
+        run="$W/runs/$k-$rule-$subset-seed$seed"
+        [ -f "$run/model.pt" ] && continue
+        log "fine-tune $k $rule $subset seed $seed"
+        mkdir -p "$run/images" "$run/labels"
+        for n in $(ls "$W/base/images"); do
+          ln -sfn "$(readlink -f "$W/base/images/$n")" "$run/images/$n"
+          ln -sfn "$(readlink -f "$W/base/labels/$n")" "$run/labels/$n"
+        done
+        while read -r n; do
+          [ -z "$n" ] && continue
+          ln -sfn "$(readlink -f "$W/pool/images/$n")" "$run/images/$n"
+          ln -sfn "$(readlink -f "$W/pool/labels/$n")" "$run/labels/$n"
+        done < "$list"
+        resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
+        "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
+          --lr 0.0005 --seed "$seed" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
+      done
+    done
+  done
+  # 6. the table after every seed
+  /usr/bin/python3 tools/results/rq3_table.py "$W" docs/results/rq3.md || true
+done
+log "done"
