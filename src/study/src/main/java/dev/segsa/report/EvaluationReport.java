@@ -81,7 +81,18 @@ public final class EvaluationReport {
                 files.add(name);
             }
         }
-        String html = html(r, command, scoresSha256, perScore, perTarget, heatmaps, files);
+        List<Chart> scatters = new ArrayList<>();
+        String primary = r.primaryScore();
+        index = 0;
+        for (Evaluation.Target target : r.targets()) {
+            index++;
+            if (target.images() == 0) continue;
+            String name = String.format(Locale.ROOT, "rq1_scatter_%02d_%s_%s.png", index, SavingsCharts.slug(target.name()), primary);
+            String title = ScatterCharts.write(dir.resolve(name), r, target, primary, find(r, target, primary));
+            scatters.add(new Chart(name, title));
+            files.add(name);
+        }
+        String html = html(r, command, scoresSha256, scatters, perScore, perTarget, heatmaps, files);
         AtomicOutput.write(dir.resolve(INDEX), html.getBytes(StandardCharsets.UTF_8));
         files.add(INDEX);
         removeStale(dir, files);
@@ -124,7 +135,7 @@ public final class EvaluationReport {
             b.append(String.format(Locale.ROOT, "%-" + w + "s %7d", t.name() + (t.group() ? " (group)" : ""), t.images()));
             for (String c : cols) {
                 SpearmanCorrelation s = find(r, t, c);
-                b.append(String.format(Locale.ROOT, " %18s %10s", fmt(s.rho(), "%.3f"), fmtP(s.pValue())));
+                b.append(String.format(Locale.ROOT, " %18s %10s", fmt(s.rho(), "%.2f"), fmtP(s.pValue())));
             }
             b.append('\n');
         }
@@ -140,18 +151,20 @@ public final class EvaluationReport {
         return Double.isFinite(v) ? String.format(Locale.ROOT, f, v) : "-";
     }
 
-    private static String fmtP(double p) {
+    /** A p-value to 2 significant digits: 0.36, 0.015, 8.9e-11. */
+    static String fmtP(double p) {
         if (!Double.isFinite(p)) return "-";
-        return p == 0 ? "0" : String.format(Locale.ROOT, "%.3e", p);
+        if (p == 0) return "0";
+        return p >= 1e-3 ? new java.math.BigDecimal(p).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString()
+                : String.format(Locale.ROOT, "%.1e", p);
     }
 
     static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    private static String html(Evaluation.Result r, String command, String sha, List<Chart> perScore, List<Chart> perTarget,
-                               List<Chart> heatmaps,
-                               List<String> files) {
+    private static String html(Evaluation.Result r, String command, String sha, List<Chart> scatters, List<Chart> perScore,
+                               List<Chart> perTarget, List<Chart> heatmaps, List<String> files) {
         double[] th = r.settings().thresholds();
         List<String> cols = r.scores().scoreColumns();
         StringBuilder h = new StringBuilder();
@@ -161,8 +174,22 @@ public final class EvaluationReport {
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}")
                 .append("td:first-child,th:first-child{text-align:left}th{background:#f0f0f0}")
                 .append("pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap}img{max-width:100%;border:1px solid #ddd}")
-                .append(".note{color:#555}</style></head><body>\n");
+                .append(".note{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{width:380px}")
+                .append(".grid2 img{width:560px}</style></head><body>\n");
         h.append("<h1>Surprise Adequacy vs IoU: labelling-cost study</h1>\n");
+        // the pictures first: RQ1 as scatters, RQ2 as each target's savings-vs-inaccuracy chart
+        h.append("<h2>RQ1 at a glance: ").append(esc(r.primaryScore())).append(" against IoU, per class</h2>\n")
+                .append("<p class=\"note\">One point per image: the class's mean ").append(esc(r.primaryScore()))
+                .append(" over its predicted pixels against the class IoU. A good score falls to the right as IoU falls ")
+                .append("(negative rho). Details and every score: the RQ1 table below.</p>\n<div class=\"grid\">\n");
+        for (Chart c : scatters) h.append("<img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\">\n");
+        h.append("</div>\n<h2>RQ2 at a glance: labelling saved against inaccuracy, per class</h2>\n")
+                .append("<p class=\"note\">Skipping the frames with the lowest score first: the share of skipped frames ")
+                .append("that were in fact poor (IoU below ").append(EvaluationCsv.threshold(th[0])).append(") and their mean ")
+                .append("1&minus;IoU, for every score against the oracle and random (dashed). Lower is better; the oracle is ")
+                .append("the best any score could do.</p>\n<div class=\"grid grid2\">\n");
+        for (Chart c : perTarget) h.append("<img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\">\n");
+        h.append("</div>\n");
         h.append("<p>Produced by:</p><pre>").append(esc(command)).append("</pre>\n");
         h.append("<p>Scores: <code>").append(esc(r.scores().file().toAbsolutePath().normalize().toString()))
                 .append("</code> (").append(r.scores().rows().size()).append(" rows, SHA-256 <code>").append(sha)
@@ -200,7 +227,7 @@ public final class EvaluationReport {
             h.append("<tr><td>").append(esc(t.name())).append(t.group() ? " (group)" : "").append("</td><td>").append(t.images()).append("</td>");
             for (String c : cols) {
                 SpearmanCorrelation s = find(r, t, c);
-                h.append("<td>").append(fmt(s.rho(), "%.3f")).append("</td><td>").append(fmtP(s.pValue())).append("</td>");
+                h.append("<td>").append(fmt(s.rho(), "%.2f")).append("</td><td>").append(fmtP(s.pValue())).append("</td>");
             }
             h.append("</tr>\n");
         }
@@ -237,8 +264,7 @@ public final class EvaluationReport {
         h.append("</table>\n");
         h.append("<h3>Per score: one line per class and group</h3>\n");
         for (Chart c : perScore) h.append("<p><img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\"></p>\n");
-        h.append("<h3>Per class and group: every score against the oracle and random baselines (dashed)</h3>\n");
-        for (Chart c : perTarget) h.append("<p><img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\"></p>\n");
+        h.append("<p>Per class and group, every score against the oracle and random baselines: the charts at the top.</p>\n");
 
         h.append("<h2>Highest and lowest ").append(esc(r.primaryScore())).append(" frames (paper Figure 8)</h2>\n")
                 .append("<p>Per class and group, the ").append(Evaluation.EXTREMES).append(" images with the highest and lowest ")
