@@ -60,7 +60,7 @@ final class FitCommand implements Callable<Integer> {
 
     @Option(names = "--at-check-frames", paramLabel = "N", defaultValue = "8",
             description = {"Frames of --images for the activation-trace check: are the logits a per-pixel (linear) function of the "
-                    + "returned features? A warning when the best linear head explains less than 99% (default ${DEFAULT-VALUE}; "
+                    + "returned features? A warning when the best linear head explains less than 99%% (default ${DEFAULT-VALUE}; "
                     + "0: no check)."})
     int atCheckFrames;
 
