@@ -71,6 +71,11 @@ public final class SavingsCharts {
         x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(5));
         NumberAxis y = (NumberAxis) plot.getRangeAxis();
         y.setAutoRangeIncludesZero(true);
+        double top = 0;
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            for (int j = 0; j < data.getItemCount(i); j++) top = Math.max(top, data.getYValue(i, j));
+        }
+        if (!(top > 0)) y.setRange(0, 1); // every curve at 0 (no poor frame skipped): a plain 0..1 axis
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < lines.size(); i++) {
             renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
