@@ -22,5 +22,5 @@ set -x
 "$SEGSA" score --model "$MODEL" --sa "$WORK/sa.sa" --images "$CAMVID/val" --labels "$CAMVID/valannot" \
   --lsa --uncertainty --groups "$CLASS_GROUPS" --out "$WORK/scores.csv"
 "$SEGSA" evaluate --scores "$WORK/scores.csv" --out "$OUT" --groups "$CLASS_GROUPS" \
-  --model "$MODEL" --sa "$WORK/sa.sa" --images "$CAMVID/val" --heatmaps 5
+  --model "$MODEL" --sa "$WORK/sa.sa" --images "$CAMVID/val" --heatmaps 5 --fuse mdsa,entropy
 cp "$WORK/scores.csv" "$OUT/scores.csv"

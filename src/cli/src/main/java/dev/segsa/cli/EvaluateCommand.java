@@ -70,6 +70,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--heatmaps", paramLabel = "K", defaultValue = "5", description = "Heatmaps of the K highest and K lowest frames (default: ${DEFAULT-VALUE}).")
     int heatmapCount;
 
+    @Option(names = "--fuse", paramLabel = "COL,COL", split = ",",
+            description = {"Also evaluate a fused order: per class, each image's mean rank over these score columns "
+                    + "(e.g. mdsa,entropy: SA with an uncertainty baseline), in RQ1 and RQ2 beside each column alone."})
+    List<String> fuse;
+
     @Option(names = "--trust-model",
             description = "Run the model without inspecting its TorchScript code first (by default a model that calls operators "
                     + "on files, or operators from outside LibTorch, is refused before it runs).")
@@ -91,7 +96,8 @@ final class EvaluateCommand implements Callable<Integer> {
         boolean anyIou = contents.rows().stream().anyMatch(r -> !Double.isNaN(r.iou()));
         if (!anyIou) throw new SegsaException(scores + ": the iou column is empty in every row; score with --labels to evaluate");
         ClassGroups g = parseGroups(groups, contents);
-        Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g));
+        Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g,
+                fuse == null ? List.of() : fuse));
         List<EvaluationReport.Chart> heatmaps = model == null ? List.of() : heatmaps(contents, g);
         List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps);
         System.out.println(EvaluationReport.rq1Table(result));

@@ -31,8 +31,24 @@ public final class Evaluation {
     public static final String RANDOM = "random";
     public static final int EXTREMES = 5;
 
-    public record Settings(double[] thresholds, int randomRepeats, long seed, ClassGroups groups) {
+    /**
+     * @param fusion score columns to fuse into one more order (empty: none): per target, each
+     *               image's mean over these columns of its rank among the target's images (ties
+     *               averaged, scaled to 0..1), e.g. SA with an uncertainty baseline
+     */
+    public record Settings(double[] thresholds, int randomRepeats, long seed, ClassGroups groups, List<String> fusion) {
+        public Settings(double[] thresholds, int randomRepeats, long seed, ClassGroups groups) {
+            this(thresholds, randomRepeats, seed, groups, List.of());
+        }
+
+        /** The fused order's name, e.g. "rank(mdsa+entropy)"; null without fusion. */
+        public String fusionName() {
+            return fusion.isEmpty() ? null : "rank(" + String.join("+", fusion) + ")";
+        }
+
         public Settings {
+            fusion = List.copyOf(fusion);
+            if (fusion.size() == 1) throw new IllegalArgumentException("fusing needs at least two score columns, got " + fusion);
             if (thresholds.length == 0) throw new IllegalArgumentException("no IoU thresholds");
             for (double t : thresholds) {
                 if (!(t > 0 && t <= 1)) throw new IllegalArgumentException("IoU threshold " + t + " is outside (0, 1]");
@@ -55,9 +71,16 @@ public final class Evaluation {
 
     public record Result(ScoresCsv.Contents scores, Settings settings, List<Target> targets, List<Rq1Row> rq1,
                          List<Rq2Series> rq2, String primaryScore, List<Extreme> extremes) {
-        /** The orders drawn in RQ2: the score columns, then oracle and random. */
-        public List<String> orders() {
+        /** The score columns, then the fused order when there is one. */
+        public List<String> columns() {
             List<String> o = new ArrayList<>(scores.scoreColumns());
+            if (settings.fusionName() != null) o.add(settings.fusionName());
+            return o;
+        }
+
+        /** The orders drawn in RQ2: the score columns (and the fused order), then oracle and random. */
+        public List<String> orders() {
+            List<String> o = columns();
             o.add(ORACLE);
             o.add(RANDOM);
             return o;
@@ -86,6 +109,11 @@ public final class Evaluation {
             }
             groupNames.add(g.name());
         }
+        for (String f : settings.fusion()) {
+            if (!columns.contains(f)) {
+                throw new SegsaException(scores.file() + ": cannot fuse '" + f + "': the scores have " + String.join(", ", columns));
+            }
+        }
         String primary = columns.get(0);
         List<Target> targets = new ArrayList<>();
         List<Rq1Row> rq1 = new ArrayList<>();
@@ -113,6 +141,22 @@ public final class Evaluation {
                 List<ScoresCsv.Row> order = new ArrayList<>(used);
                 order.sort(Comparator.comparingDouble((ScoresCsv.Row r) -> r.score(c)).thenComparing(ScoresCsv.Row::image));
                 rq2.add(new Rq2Series(target, c, SavingsCurve.of(iouOf(order), settings.thresholds())));
+            }
+            if (settings.fusionName() != null) {
+                double[] fused = new double[n];
+                for (String c : settings.fusion()) {
+                    double[] v = new double[n];
+                    for (int i = 0; i < n; i++) v[i] = used.get(i).score(c);
+                    double[] rank = SpearmanCorrelation.ranks(v);
+                    for (int i = 0; i < n; i++) fused[i] += (n > 1 ? (rank[i] - 1) / (n - 1) : 0.5) / settings.fusion().size();
+                }
+                rq1.add(new Rq1Row(target, settings.fusionName(), SpearmanCorrelation.of(fused, iou)));
+                Integer[] idx = new Integer[n];
+                for (int i = 0; i < n; i++) idx[i] = i;
+                java.util.Arrays.sort(idx, Comparator.comparingDouble((Integer i) -> fused[i]).thenComparing(i -> used.get(i).image()));
+                List<ScoresCsv.Row> order = new ArrayList<>();
+                for (Integer i : idx) order.add(used.get(i));
+                rq2.add(new Rq2Series(target, settings.fusionName(), SavingsCurve.of(iouOf(order), settings.thresholds())));
             }
             List<ScoresCsv.Row> oracle = new ArrayList<>(used);
             oracle.sort(Comparator.comparingDouble((ScoresCsv.Row r) -> -r.iou()).thenComparing(ScoresCsv.Row::image));

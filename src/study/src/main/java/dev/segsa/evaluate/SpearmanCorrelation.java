@@ -15,6 +15,11 @@ import org.apache.commons.math3.stat.ranking.TiesStrategy;
  */
 public record SpearmanCorrelation(int n, double rho, double pValue) {
 
+    /** Ranks 1..n, ties averaged (as the correlation uses them). */
+    public static double[] ranks(double[] v) {
+        return new NaturalRanking(NaNStrategy.FAILED, TiesStrategy.AVERAGE).rank(v);
+    }
+
     public static SpearmanCorrelation of(double[] x, double[] y) {
         if (x.length != y.length) throw new IllegalArgumentException("samples differ in length: " + x.length + " and " + y.length);
         int n = x.length;

@@ -56,7 +56,7 @@ public final class EvaluationReport {
         double[] th = r.settings().thresholds();
 
         List<Chart> perScore = new ArrayList<>();
-        for (String score : r.scores().scoreColumns()) {
+        for (String score : r.columns()) {
             List<SavingsCharts.Line> lines = SavingsCharts.perScore(r, score);
             for (int t = -1; t < th.length; t++) {
                 String name = "rq2_" + score + "_" + (t < 0 ? "iou" : "classification_t" + EvaluationCsv.threshold(th[t])) + ".png";
@@ -125,7 +125,7 @@ public final class EvaluationReport {
 
     /** The RQ1 table as printed: per target, images, then rho and p for every score column. */
     public static String rq1Table(Evaluation.Result r) {
-        List<String> cols = r.scores().scoreColumns();
+        List<String> cols = r.columns();
         int w = 6;
         for (Evaluation.Target t : r.targets()) w = Math.max(w, t.name().length() + (t.group() ? 8 : 0));
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s %7s", "target", "images"));
@@ -166,7 +166,7 @@ public final class EvaluationReport {
     private static String html(Evaluation.Result r, String command, String sha, List<Chart> scatters, List<Chart> perScore,
                                List<Chart> perTarget, List<Chart> heatmaps, List<String> files) {
         double[] th = r.settings().thresholds();
-        List<String> cols = r.scores().scoreColumns();
+        List<String> cols = r.columns();
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>segsa evaluate: ")
                 .append(esc(r.scores().file().getFileName().toString())).append("</title>\n<style>")

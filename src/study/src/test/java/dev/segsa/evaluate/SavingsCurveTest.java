@@ -50,6 +50,28 @@ class SavingsCurveTest {
         assertEquals(70, c.maxSavingsWithin(1, 0.5)); // below 0.8 reaches 2/3 at 75 %
     }
 
+    /** Rank fusion: the mean of the images' rank fractions over the fused columns, in RQ1 and RQ2 beside the columns. */
+    @Test
+    void fusedOrderAveragesTheColumnsRanks() {
+        // mdsa ranks a, b, c, d as 1..4 and lsa as 4, 2, 3, 1: their mean rank fractions put b first
+        List<ScoresCsv.Row> rows = List.of(
+                new ScoresCsv.Row("a", "car", 10, 1, 4, 0.9),
+                new ScoresCsv.Row("b", "car", 10, 2, 2, 0.4),
+                new ScoresCsv.Row("c", "car", 10, 3, 3, 0.7),
+                new ScoresCsv.Row("d", "car", 10, 4, 1, 0.2));
+        Evaluation.Result r = Evaluation.run(new ScoresCsv.Contents(Path.of("scores.csv"), rows, List.of("mdsa", "lsa")),
+                new Evaluation.Settings(TH, 10, 7, ClassGroups.none(), List.of("mdsa", "lsa")));
+        assertEquals(List.of("mdsa", "lsa", "rank(mdsa+lsa)"), r.columns());
+        // fused = (rank_mdsa + rank_lsa) / 2 over rank fractions: a 0.5, b 1/3, c 2/3, d 0.5
+        double[] fused = {0.5, 1.0 / 3, 2.0 / 3, 0.5}, iou = {0.9, 0.4, 0.7, 0.2};
+        SpearmanCorrelation want = SpearmanCorrelation.of(fused, iou);
+        SpearmanCorrelation got = r.rq1().stream().filter(x -> x.score().equals("rank(mdsa+lsa)")).findFirst().orElseThrow().correlation();
+        assertEquals(want.rho(), got.rho(), 1e-12);
+        SavingsCurve byFusion = series(r, "rank(mdsa+lsa)");
+        check(byFusion, 25, 1, 0.6, 1, 1); // b first (IoU 0.4)
+        assertThrows(IllegalArgumentException.class, () -> new Evaluation.Settings(TH, 10, 7, ClassGroups.none(), List.of("mdsa")));
+    }
+
     @Test
     void evaluationOrdersByScoreAndOracleAndRandom() {
         List<ScoresCsv.Row> rows = List.of(
