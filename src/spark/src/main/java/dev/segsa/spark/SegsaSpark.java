@@ -17,8 +17,9 @@ import java.util.Set;
  * <pre>
  *   fit   --model M.pt --images GLOB --labels GLOB --out S.sa [--partitions P] [--lsa-references N]
  *         [--seed S] [--threads T] [--skip-bad-frames] [--trust-model] [--master URL]
- *   score --model M.pt --sa S.sa --images GLOB [--labels GLOB] --out DIR [--partitions P] [--lsa]
- *         [--uncertainty] [--partition-by recording] [--threads T] [--skip-bad-frames] [--trust-model] [--master URL]
+ *   score --model M.pt --sa S.sa (--images GLOB [--labels GLOB] | --videos GLOB [--every K] [--from S] [--to S])
+ *         --out DIR [--partitions P] [--lsa] [--uncertainty] [--partition-by recording] [--threads T]
+ *         [--skip-bad-frames] [--trust-model] [--master URL]
  * </pre>
  * {@code --master} is for a local try without spark-submit (e.g. local[2]); under spark-submit
  * its --master applies. Exit status 0 done, 1 an error (one line naming the file and the problem),
@@ -77,9 +78,15 @@ public final class SegsaSpark {
                         r.skipped().isEmpty() ? "" : ", " + r.skipped().size() + " frame(s) skipped");
             } else {
                 String out = required(o, "--out");
-                SparkScore.Result r = SparkScore.run(spark, required(o, "--model"), required(o, "--sa"), required(o, "--images"),
-                        o.get("--labels"), out, partitions, o.containsKey("--lsa"), o.containsKey("--uncertainty"),
-                        o.containsKey("--trust-model"), threads, o.containsKey("--skip-bad-frames"), o.get("--partition-by"), -1);
+                if (o.containsKey("--images") == o.containsKey("--videos")) throw new IllegalArgumentException("give --images or --videos");
+                dev.segsa.video.VideoSource.Options video = !o.containsKey("--videos") ? null
+                        : new dev.segsa.video.VideoSource.Options(Integer.parseInt(o.getOrDefault("--every", "1")),
+                                Double.parseDouble(o.getOrDefault("--from", "0")),
+                                Double.parseDouble(o.getOrDefault("--to", "Infinity")), 2);
+                SparkScore.Result r = SparkScore.run(spark, required(o, "--model"), required(o, "--sa"),
+                        video != null ? o.get("--videos") : o.get("--images"), o.get("--labels"), out, partitions,
+                        o.containsKey("--lsa"), o.containsKey("--uncertainty"), o.containsKey("--trust-model"), threads,
+                        o.containsKey("--skip-bad-frames"), o.get("--partition-by"), -1, video);
                 System.err.printf(Locale.ROOT, "wrote %s (%d rows of %d frames in %d partitions, %.1f s, %.2f frames/s; %d model "
                                 + "load(s)%s)%n", out, r.rows(), r.frames(), partitions, (System.nanoTime() - t0) / 1e9,
                         r.frames() / ((System.nanoTime() - t0) / 1e9), r.modelLoads(),
@@ -101,7 +108,7 @@ public final class SegsaSpark {
                 continue;
             }
             if (!List.of("--model", "--sa", "--images", "--labels", "--out", "--partitions", "--lsa-references", "--seed",
-                    "--threads", "--partition-by", "--master").contains(a)) {
+                    "--threads", "--partition-by", "--master", "--videos", "--every", "--from", "--to").contains(a)) {
                 throw new IllegalArgumentException("unknown option " + a);
             }
             if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");

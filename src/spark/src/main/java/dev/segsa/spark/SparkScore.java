@@ -48,6 +48,11 @@ public final class SparkScore {
     static final String SKIPPED = "_skipped";
 
     static StructType schema(boolean uncertainty) {
+        return schema(uncertainty, false);
+    }
+
+    /** @param video the rows of video frames also carry video (file name), frame (index in the stream) and pts (seconds) */
+    static StructType schema(boolean uncertainty, boolean video) {
         List<StructField> f = new ArrayList<>();
         f.add(DataTypes.createStructField("image", DataTypes.StringType, false));
         f.add(DataTypes.createStructField("class", DataTypes.StringType, true));
@@ -59,6 +64,11 @@ public final class SparkScore {
             for (String c : ScoresCsv.UNCERTAINTY_COLUMNS) f.add(DataTypes.createStructField(c, DataTypes.DoubleType, false));
         }
         f.add(DataTypes.createStructField("path", DataTypes.StringType, false));
+        if (video) {
+            f.add(DataTypes.createStructField("video", DataTypes.StringType, false));
+            f.add(DataTypes.createStructField("frame", DataTypes.IntegerType, false));
+            f.add(DataTypes.createStructField("pts", DataTypes.DoubleType, false));
+        }
         f.add(DataTypes.createStructField("recording", DataTypes.StringType, false));
         f.add(DataTypes.createStructField(SKIPPED, DataTypes.StringType, true));
         return DataTypes.createStructType(f);
@@ -71,6 +81,20 @@ public final class SparkScore {
     public static Result run(SparkSession spark, String model, String sa, String images, String labels, String out,
                              int partitions, boolean lsa, boolean uncertainty, boolean trustModel, int threads,
                              boolean skipBadFrames, String partitionBy, int failPartition) {
+        return run(spark, model, sa, images, labels, out, partitions, lsa, uncertainty, trustModel, threads, skipBadFrames,
+                partitionBy, failPartition, null);
+    }
+
+    /**
+     * @param video null: {@code images} are frames; else {@code images} are video files, each
+     *              decoded and scored by one task with these options (every k-th frame, a time
+     *              window), and {@code labels} must be null
+     */
+    public static Result run(SparkSession spark, String model, String sa, String images, String labels, String out,
+                             int partitions, boolean lsa, boolean uncertainty, boolean trustModel, int threads,
+                             boolean skipBadFrames, String partitionBy, int failPartition,
+                             dev.segsa.video.VideoSource.Options video) {
+        if (video != null && labels != null) throw new IllegalArgumentException("--labels is for frames, not --videos");
         JdkCheck.require();
         if (partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
         if (partitionBy != null && !partitionBy.equals("recording")) {
@@ -80,7 +104,7 @@ public final class SparkScore {
         if (lsa && saModel.references() == null) {
             throw new SegsaException(sa + ": LSA was asked for but the SA model was fitted with --lsa-references 0");
         }
-        List<String> frames = SparkFit.list(spark, images, "--images");
+        List<String> frames = SparkFit.list(spark, images, video != null ? "--videos" : "--images");
         Map<String, String> masks = labels == null ? Map.of() : FramePairs.pair(frames, SparkFit.list(spark, labels, "--labels"));
         List<Tuple2<String, String>> list = new ArrayList<>();
         for (String f : frames) list.add(new Tuple2<>(f, masks.get(f)));
@@ -88,12 +112,17 @@ public final class SparkScore {
                 lsa, uncertainty, trustModel, threads, skipBadFrames, failPartition);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         org.apache.spark.util.LongAccumulator loads = spark.sparkContext().longAccumulator("segsa model loads");
+        // the closure captures plain values (the options record is not Serializable)
+        final boolean isVideo = video != null;
+        final int every = isVideo ? video.every() : 1, ahead = isVideo ? video.ahead() : 0;
+        final double from = isVideo ? video.fromSeconds() : 0, to = isVideo ? video.toSeconds() : 0;
         JavaRDD<Row> rows = jsc.parallelize(list, partitions).mapPartitions(it -> {
-            Iterator<Row> r = scorePartition(job, it);
+            Iterator<Row> r = isVideo ? scoreVideos(job, new dev.segsa.video.VideoSource.Options(every, from, to, ahead), it)
+                    : scorePartition(job, it);
             loads.add(Engines.takeThreadLoads());
             return r;
         });
-        StructType schema = schema(uncertainty);
+        StructType schema = schema(uncertainty, video != null);
         Dataset<Row> all = spark.createDataFrame(rows, schema).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             Dataset<Row> scored = all.filter(all.col(SKIPPED).isNull()).drop(SKIPPED);
@@ -106,7 +135,7 @@ public final class SparkScore {
                 skipped.add(r.getString(0) + ": " + r.getString(1));
             }
             if (!skipped.isEmpty()) writeSkipped(spark, out, skipped);
-            int scoredFrames = (int) scored.select("path").distinct().count();
+            int scoredFrames = (int) scored.select(video != null ? "image" : "path").distinct().count();
             return new Result(n, scoredFrames, skipped, loads.value());
         } finally {
             all.unpersist();
@@ -147,6 +176,85 @@ public final class SparkScore {
             }
         }
         return out.iterator();
+    }
+
+    /** One task's video files: each decoded and scored whole (a file is never split between tasks). */
+    private static Iterator<Row> scoreVideos(JobSettings.Score job, dev.segsa.video.VideoSource.Options options,
+                                             Iterator<Tuple2<String, String>> it) {
+        TaskContext tc = TaskContext.get();
+        if (tc != null && tc.partitionId() == job.failPartition() && tc.attemptNumber() == 0) {
+            throw new IllegalStateException("injected failure in partition " + tc.partitionId() + " (attempt 0)");
+        }
+        Segsa engine = Engines.scorer(job);
+        SaModel sa = engine.saModel();
+        List<Row> out = new ArrayList<>();
+        while (it.hasNext()) {
+            String path = it.next()._1();
+            String name = FramePairs.fileName(path);
+            String recording = recording(path);
+            Path local = null, temp = null;
+            try {
+                java.net.URI uri = java.net.URI.create(path);
+                if ("file".equals(uri.getScheme())) {
+                    local = Path.of(uri);
+                } else {
+                    // another file system (hdfs:, s3a: ...): the decoder needs a local file
+                    temp = java.nio.file.Files.createTempFile("segsa-video-", "-" + name);
+                    java.nio.file.Files.write(temp, Engines.read(path));
+                    local = temp;
+                }
+                final Path video = local;
+                List<Segsa.SkippedFrame> skipped = engine.scoreVideo(video, options, job.skipBadFrames(), (f, r) -> {
+                    ScoringJob one = new ScoringJob(sa, ClassGroups.none());
+                    one.add(r, null, null, new ArrayList<>());
+                    String image = ScoresCsv.videoFrameName(name, f.index());
+                    for (ScoresCsv.Row row : one.rows()) {
+                        out.add(row(new ScoresCsv.Row(image, row.className(), row.pixels(), row.mdsa(), row.lsa(), row.iou(),
+                                row.uncertainty()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
+                    }
+                });
+                for (Segsa.SkippedFrame k : skipped) {
+                    out.add(row(new ScoresCsv.Row(k.frame(), null, 0, Double.NaN, Double.NaN, Double.NaN), job.uncertainty(), path,
+                            recording, k.reason(), name, -1, Double.NaN));
+                }
+            } catch (SegsaException | java.io.IOException e) {
+                if (!job.skipBadFrames()) throw e instanceof SegsaException se ? se : new SegsaException(path + ": " + e.getMessage(), e);
+                out.add(row(new ScoresCsv.Row(name, null, 0, Double.NaN, Double.NaN, Double.NaN), job.uncertainty(), path, recording,
+                        e.getMessage(), name, -1, Double.NaN));
+            } finally {
+                if (temp != null) {
+                    try {
+                        java.nio.file.Files.deleteIfExists(temp);
+                    } catch (java.io.IOException ignored) {
+                        // a temporary file left in the executor's temp folder
+                    }
+                }
+            }
+        }
+        return out.iterator();
+    }
+
+    private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped,
+                           String video, int frame, double pts) {
+        List<Object> v = new ArrayList<>();
+        v.add(r.image());
+        v.add(r.className());
+        v.add(r.pixels());
+        v.add(r.mdsa());
+        v.add(r.lsa());
+        v.add(r.iou());
+        if (withUncertainty) {
+            for (int i = 0; i < ScoresCsv.UNCERTAINTY_COLUMNS.size(); i++) {
+                v.add(r.uncertainty() == null ? Double.NaN : r.uncertainty()[i]);
+            }
+        }
+        v.add(path);
+        v.add(video);
+        v.add(frame);
+        v.add(pts);
+        v.add(recording);
+        v.add(skipped);
+        return RowFactory.create(v.toArray());
     }
 
     private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped) {

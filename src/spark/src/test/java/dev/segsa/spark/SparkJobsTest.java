@@ -166,6 +166,51 @@ class SparkJobsTest {
                 + Double.doubleToLongBits(iou);
     }
 
+    /** Video files: each scored by one task; rows keyed <file>#<frame> with video, frame and pts, as segsa score --video. */
+    @Test
+    void videoRowsEqualTheSingleMachineRows() throws Exception {
+        Path sa = dir.resolve("single.sa");
+        if (!Files.exists(sa)) SaModelFile.write(single, sa);
+        Path videos = dir.resolve("videos/rec-v");
+        Files.createDirectories(videos);
+        List<Path> fs = sortedFrames();
+        for (int v = 0; v < 2; v++) {
+            java.awt.image.BufferedImage first = FrameReader.readImage(fs.get(0));
+            try (dev.segsa.video.VideoWriter w = dev.segsa.video.VideoWriter.open(videos.resolve("clip" + v + ".mp4"), first.getWidth(),
+                    first.getHeight(), 10, 2_000_000)) {
+                for (int i = 0; i < 3; i++) w.write(FrameReader.readImage(fs.get(v * 3 + i)));
+            }
+        }
+        dev.segsa.video.VideoSource.Options options = new dev.segsa.video.VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 2);
+        List<String> want = new ArrayList<>();
+        try (Segsa engine = Segsa.builder(model, sa).open()) {
+            for (int v = 0; v < 2; v++) {
+                Path clip = videos.resolve("clip" + v + ".mp4");
+                engine.scoreVideo(clip, options, false, (f, r) -> {
+                    ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
+                    job.add(r, null, null, new ArrayList<>());
+                    for (ScoresCsv.Row row : job.rows()) {
+                        want.add(key(ScoresCsv.videoFrameName(clip.getFileName().toString(), f.index()), row.className(), row.pixels(),
+                                row.mdsa(), row.lsa(), row.iou()) + "|" + f.index() + "|" + f.seconds());
+                    }
+                });
+            }
+        }
+        String out = dir.resolve("video-scores").toUri().toString();
+        SparkScore.Result r = SparkScore.run(spark, model.toString(), sa.toString(), videos.getParent().toUri() + "*/*.mp4", null, out, 2,
+                false, false, false, 1, false, null, -1, options);
+        List<String> got = new ArrayList<>();
+        for (Row row : spark.read().parquet(out).collectAsList()) {
+            got.add(key(row.getAs("image"), row.getAs("class"), row.<Long>getAs("pixels"), row.<Double>getAs("mdsa"),
+                    row.<Double>getAs("lsa"), row.<Double>getAs("iou")) + "|" + row.<Integer>getAs("frame") + "|" + row.<Double>getAs("pts"));
+        }
+        want.sort(null);
+        got.sort(null);
+        assertTrue(want.size() > 6, "rows of 6 video frames: " + want.size());
+        assertEquals(want, got);
+        assertEquals(6, r.frames());
+    }
+
     @Test
     void anUnpairedFrameIsAnErrorListingIt() throws Exception {
         Path extra = dir.resolve("extra");
