@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Stability of SA across training seeds (after Weiss et al. 2021): the RQ3 base recipe (a third of
+# CamVid train, split by seed 1; 40 epochs from scratch; tools/results/rq3.sh) trained with seeds
+# 1, 2 and 3, each model's SA fitted on the base set and CamVid val scored; then per class the
+# Spearman agreement of the models' per-image MDSA and how often they agree on which frames a 50%
+# labelling saving would skip (tools/results/stability.py -> docs/results/stability.md).
+# Resumable: a finished step is skipped. Needs tools/results/rq3.sh's split (out/rq3/base).
+#   tools/results/stability.sh            SEGSA=... THREADS=... as for rq3.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+SEGSA="${SEGSA:-bin/segsa}"
+THREADS="${THREADS:-2}"
+CAMVID="${CAMVID:-../shared/data/camvid}"
+W=out/rq3
+S=out/stability
+[ -f "$W/split.done" ] || { echo "tools/results/stability.sh: run tools/results/rq3.sh first (it makes the split)" >&2; exit 2; }
+mkdir -p "$S"
+CLASSES="Sky,Building,Pole,Road,Pavement,Tree,SignSymbol,Fence,Car,Pedestrian,Bicyclist"
+for seed in 1 2 3; do
+  m="$S/base-seed$seed.pt"
+  if [ "$seed" = 1 ] && [ -f "$W/base.pt" ] && [ ! -f "$m" ]; then cp "$W/base.pt" "$m"; cp "$W/base.md" "$S/base-seed1.md"; fi
+  if [ ! -f "$m" ]; then
+    resume=(); [ -f "$S/ckpt$seed/checkpoint.json" ] && resume=(--resume)
+    "$SEGSA" train --images "$W/base/images" --labels "$W/base/labels" --classes 11 --ignore-label 11 --class-names "$CLASSES" \
+      --mean 0.39,0.41,0.43 --std 0.30,0.30,0.30 --val-images "$CAMVID/val" --val-labels "$CAMVID/valannot" --threads "$THREADS" \
+      --epochs 40 --seed "$seed" --out "$m" --checkpoints "$S/ckpt$seed" "${resume[@]}"
+  fi
+  [ -f "$S/seed$seed.sa" ] || "$SEGSA" fit --model "$m" --images "$W/base/images" --labels "$W/base/labels" --lsa-references 0 \
+    --out "$S/seed$seed.sa"
+  [ -f "$S/val-seed$seed.csv" ] || "$SEGSA" score --model "$m" --sa "$S/seed$seed.sa" --images "$CAMVID/val" \
+    --labels "$CAMVID/valannot" --uncertainty --out "$S/val-seed$seed.csv"
+done
+/usr/bin/python3 tools/results/stability.py "$S" docs/results/stability.md
