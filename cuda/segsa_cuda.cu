@@ -1,7 +1,7 @@
 // libsegsa_cuda: device count and the three frame kernels on device pointers (see native/segsa.h).
 //
-// MDSA (segsa_cuda_mdsa_frame), straightforward version: whiten every cell for every class that has
-// a model and appears in the frame (low resolution), then one thread per output pixel evaluates
+// MDSA (segsa_cuda_mdsa_frame, segsa_cuda_mdsa_batch): whiten, per class, only the low-resolution
+// cells its pixels read (touch_kernel marks them), then one thread per output pixel evaluates
 // || sum_k w_k z_k ||.
 //
 // LSA (segsa_cuda_lsa_frame), the method of native/lsa.cpp: whiten the low-resolution cells each
@@ -91,16 +91,23 @@ __global__ void axis_kernel(int mode, int in, int out, int* lo, int* hi, double*
     whi[i] = l1;
 }
 
-// Marks the classes present among scored pixels.
-// Frame blockIdx.z of a batch: predicted [n, npix], present [n, C].
-__global__ void presence_kernel(const int32_t* predicted, long long npix, int C, const int32_t* active_count,
-                                int* present) {
+// Marks, per class, the low-resolution cells its scored pixels read: the 4 interpolation corners
+// pixel_kernel reads (all 4, also at zero weight, so that it never reads an unwhitened cell). Only
+// these are whitened. Frame blockIdx.z of a batch: predicted [n, H*W], touched [n, C, cells].
+__global__ void touch_kernel(const int32_t* predicted, int H, int W, int w0, int cells, int C, const int32_t* active_count,
+                             const int* rlo, const int* rhi, const int* clo, const int* chi, int* touched) {
     long long p = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
-    if (p >= npix) return;
-    predicted += blockIdx.z * npix;
-    present += static_cast<size_t>(blockIdx.z) * C;
+    if (p >= static_cast<long long>(H) * W) return;
+    predicted += blockIdx.z * static_cast<size_t>(H) * W;
+    touched += blockIdx.z * static_cast<size_t>(C) * cells;
     int c = predicted[p];
-    if (c >= 0 && c < C && active_count[c] > 0 && present[c] == 0) present[c] = 1;
+    if (c < 0 || c >= C || active_count[c] <= 0) return;
+    int y = static_cast<int>(p / W), x = static_cast<int>(p - static_cast<long long>(y) * W);
+    int* t = touched + static_cast<size_t>(c) * cells;
+    t[rlo[y] * w0 + clo[x]] = 1;
+    t[rlo[y] * w0 + chi[x]] = 1;
+    t[rhi[y] * w0 + clo[x]] = 1;
+    t[rhi[y] * w0 + chi[x]] = 1;
 }
 
 // zc[0..k) = L^-1 (f[active][cell] - mu) for one low-resolution cell (forward substitution).
@@ -114,16 +121,17 @@ __device__ __forceinline__ void whiten_cell(const float* features, int cells, in
     }
 }
 
-// z[c][cell][0..k) = L_c^-1 (f[active][cell] - mu_c) for present classes. One thread per (cell, class);
-// frame blockIdx.z of a batch (features [n, d, cells], present [n, C], z [n, C, cells, d]).
-__global__ void whiten_kernel(const float* features, int d, int cells, int C, segsa_mdsa_models m, const int* present,
+// z[c][cell][0..k) = L_c^-1 (f[active][cell] - mu_c) for the cells class c's pixels read (touched).
+// One thread per (cell, class); frame blockIdx.z of a batch (features [n, d, cells], touched
+// [n, C, cells], z [n, C, cells, d]).
+__global__ void whiten_kernel(const float* features, int d, int cells, int C, segsa_mdsa_models m, const int* touched,
                               double* z) {
     int cell = blockIdx.x * blockDim.x + threadIdx.x;
     int c = blockIdx.y;
     features += static_cast<size_t>(blockIdx.z) * d * cells;
-    present += static_cast<size_t>(blockIdx.z) * C;
+    touched += static_cast<size_t>(blockIdx.z) * C * cells;
     z += static_cast<size_t>(blockIdx.z) * C * cells * d;
-    if (cell >= cells || c >= C || !present[c]) return;
+    if (cell >= cells || c >= C || !touched[static_cast<size_t>(c) * cells + cell]) return;
     whiten_cell(features, cells, cell, m.active_count[c], m.active_index + m.offset[c], m.mean + m.offset[c],
                 m.chol + m.chol_offset[c], z + (static_cast<size_t>(c) * cells + cell) * d);
 }
@@ -166,7 +174,7 @@ __global__ void pixel_kernel(int d, int w0, int cells, int H, int W, const int* 
 }
 
 struct CudaWs {
-    int *rlo, *rhi, *clo, *chi, *present;
+    int *rlo, *rhi, *clo, *chi, *touched;
     double *rwlo, *rwhi, *cwlo, *cwhi, *z;
 };
 
@@ -177,7 +185,7 @@ size_t carve(unsigned char* base, CudaWs& w, int d, int h0, int w0, int H, int W
     w.rhi = cv.take<int>(H);
     w.clo = cv.take<int>(W);
     w.chi = cv.take<int>(W);
-    w.present = cv.take<int>(static_cast<size_t>(C) * n);
+    w.touched = cv.take<int>(static_cast<size_t>(C) * cells);  // cells counts the n frames
     w.rwlo = cv.take<double>(H);
     w.rwhi = cv.take<double>(H);
     w.cwlo = cv.take<double>(W);
@@ -872,7 +880,7 @@ int mdsa_batch(const char* fn, const float* features, int n, int d, int h0, int 
     const int threads = 256;
 
     const size_t nc = static_cast<size_t>(num_classes) * n;
-    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(w.present, 0, sizeof(int) * nc, stream));
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(w.touched, 0, sizeof(int) * nc * h0 * w0, stream));
     SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_pixels, 0, sizeof(int64_t) * nc, stream));
     SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_sums, 0, sizeof(double) * nc, stream));
     axis_kernel<<<(H + threads - 1) / threads, threads, 0, stream>>>(upsample_mode, h0, H, w.rlo, w.rhi, w.rwlo, w.rwhi);
@@ -880,10 +888,11 @@ int mdsa_batch(const char* fn, const float* features, int n, int d, int h0, int 
     axis_kernel<<<(W + threads - 1) / threads, threads, 0, stream>>>(upsample_mode, w0, W, w.clo, w.chi, w.cwlo, w.cwhi);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
     dim3 pixel_blocks(static_cast<unsigned>((npix + threads - 1) / threads), 1, static_cast<unsigned>(n));
-    presence_kernel<<<pixel_blocks, threads, 0, stream>>>(predicted, npix, num_classes, models->active_count, w.present);
+    touch_kernel<<<pixel_blocks, threads, 0, stream>>>(predicted, H, W, w0, cells, num_classes, models->active_count, w.rlo,
+                                                       w.rhi, w.clo, w.chi, w.touched);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
     dim3 wgrid((cells + 127) / 128, num_classes, static_cast<unsigned>(n));
-    whiten_kernel<<<wgrid, 128, 0, stream>>>(features, d, cells, num_classes, *models, w.present, w.z);
+    whiten_kernel<<<wgrid, 128, 0, stream>>>(features, d, cells, num_classes, *models, w.touched, w.z);
     SEGSA_CUDA_CHECK(fn, cudaGetLastError());
     pixel_kernel<<<pixel_blocks, threads, 0, stream>>>(d, w0, cells, H, W, w.rlo, w.rhi, w.rwlo, w.rwhi, w.clo, w.chi,
                                                        w.cwlo, w.cwhi, predicted, num_classes, models->active_count, w.z,
