@@ -9,9 +9,12 @@ final class JobSettings {
     /**
      * @param failPartition a test hook: the first attempt of the task of this partition throws
      *                      (-1: none), to show that Spark's retry gives the same result
+     * @param killExecutor  with failPartition: the first attempt kills its executor's JVM instead
+     *                      of throwing (local-cluster or a real cluster only: in local mode the
+     *                      executor is the driver)
      */
     record Fit(String model, String modelSha256, int lsaReferences, long seed, boolean trustModel, int threads,
-               boolean skipBadFrames, int failPartition) implements Serializable {
+               boolean skipBadFrames, int failPartition, boolean killExecutor) implements Serializable {
         String key() {
             return modelSha256 + "/" + lsaReferences + "/" + seed + "/" + trustModel + "/" + threads;
         }

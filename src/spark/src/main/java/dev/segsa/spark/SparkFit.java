@@ -68,6 +68,14 @@ public final class SparkFit {
      */
     public static Result run(SparkSession spark, String model, String images, String labels, int partitions, int lsaReferences,
                              long seed, boolean trustModel, int threads, boolean skipBadFrames, int failPartition) {
+        return run(spark, model, images, labels, partitions, lsaReferences, seed, trustModel, threads, skipBadFrames, failPartition,
+                false);
+    }
+
+    /** As above; {@code killExecutor}: the failing partition's first attempt kills its executor JVM (tests). */
+    public static Result run(SparkSession spark, String model, String images, String labels, int partitions, int lsaReferences,
+                             long seed, boolean trustModel, int threads, boolean skipBadFrames, int failPartition,
+                             boolean killExecutor) {
         JdkCheck.require();
         if (partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
         PartialFit.Settings settings = SegsaFit.builder(java.nio.file.Path.of(model)).lsaReferences(lsaReferences).seed(seed)
@@ -78,7 +86,7 @@ public final class SparkFit {
         List<Tuple2<String, String>> list = new ArrayList<>();
         pairs.forEach((f, m) -> list.add(new Tuple2<>(f, m)));
         JobSettings.Fit job = new JobSettings.Fit(model, ModelFiles.sha256(java.nio.file.Path.of(model)), lsaReferences, seed,
-                trustModel, threads, skipBadFrames, failPartition);
+                trustModel, threads, skipBadFrames, failPartition, killExecutor);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         JavaRDD<Tuple2<String, String>> rdd = jsc.parallelize(list, partitions);
         org.apache.spark.util.LongAccumulator loads = spark.sparkContext().longAccumulator("segsa model loads");
@@ -116,6 +124,7 @@ public final class SparkFit {
     private static Part fitPartition(JobSettings.Fit job, Iterator<Tuple2<String, String>> it) {
         TaskContext tc = TaskContext.get();
         if (tc != null && tc.partitionId() == job.failPartition() && tc.attemptNumber() == 0) {
+            if (job.killExecutor()) Runtime.getRuntime().halt(137); // as if the executor were killed
             throw new IllegalStateException("injected failure in partition " + tc.partitionId() + " (attempt 0)");
         }
         SegsaFit fit = Engines.borrowFitter(job);
