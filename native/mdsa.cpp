@@ -180,7 +180,6 @@ double direct_norm2(const double* z, int k, int32_t q, int w0, double a, double 
 struct MdsaWs {
     Axis rows, cols;
     int64_t* class_start;  // [C+1]
-    int64_t* class_fill;   // [C]
     int32_t* pixels;       // [H*W] pixel indices sorted by class
     uint8_t* cell_mark;    // [cells]
     uint8_t* quad_mark;    // [cells]
@@ -192,14 +191,18 @@ struct MdsaWs {
     double* sa_px;         // [H*W] per-pixel SA in class order, summed in that order (thread-count independent)
     int32_t* row_of;       // [H*W] row of each entry of pixels (no division per pixel)
     int32_t* col_of;       // [H*W] column
+    int64_t* chunk_count;  // [kSortChunks * C] per row chunk: class counts, then fill positions
 };
+
+// The counting sort of pixels by class runs over this many fixed row chunks (not one per thread),
+// so the order it produces, and every result, does not depend on the thread count.
+constexpr int kSortChunks = 16;
 
 size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) {
     size_t cells = static_cast<size_t>(h0) * w0;
     w.rows = {cv.take<int32_t>(H), cv.take<int32_t>(H), cv.take<double>(H), cv.take<double>(H)};
     w.cols = {cv.take<int32_t>(W), cv.take<int32_t>(W), cv.take<double>(W), cv.take<double>(W)};
     w.class_start = cv.take<int64_t>(C + 1);
-    w.class_fill = cv.take<int64_t>(C);
     w.pixels = cv.take<int32_t>(static_cast<size_t>(H) * W);
     w.cell_mark = cv.take<uint8_t>(cells);
     w.quad_mark = cv.take<uint8_t>(cells);
@@ -210,6 +213,7 @@ size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) 
     w.sa_px = cv.take<double>(static_cast<size_t>(H) * W);
     w.row_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
     w.col_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
+    w.chunk_count = cv.take<int64_t>(static_cast<size_t>(kSortChunks) * C);
     w.vblock = cv.take<double>((cells / kBlock + 1) * static_cast<size_t>(d) * kBlock);
     return cv.used();
 }
@@ -288,26 +292,49 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
         std::memset(w.cell_mark, 0, cells);
         std::memset(w.quad_mark, 0, cells);
 
-        // counting sort of scored pixels by class; NaN for the others
+        // counting sort of scored pixels by class (NaN in the map for the others), over fixed row
+        // chunks: the same order as one serial pass, whatever the thread count
         const float nan = std::numeric_limits<float>::quiet_NaN();
-        for (int c = 0; c <= C; c++) w.class_start[c] = 0;
-        for (int64_t p = 0; p < npix; p++) {
-            int32_t c = predicted[p];
-            if (c >= 0 && c < C && models->active_count[c] > 0) w.class_start[c + 1]++;
-            else if (sa_map) sa_map[p] = nan;
-        }
-        for (int c = 0; c < C; c++) {
-            w.class_start[c + 1] += w.class_start[c];
-            w.class_fill[c] = w.class_start[c];
-        }
-        for (int y = 0, p = 0; y < H; y++) {
-            for (int x = 0; x < W; x++, p++) {
+        const int chunks = H < kSortChunks ? H : kSortChunks;
+        const bool par_sort = npix > 100000;
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (par_sort)
+        for (int ch = 0; ch < chunks; ch++) {
+            int64_t* cnt = w.chunk_count + static_cast<size_t>(ch) * C;
+            for (int c = 0; c < C; c++) cnt[c] = 0;
+            const int64_t p0 = static_cast<int64_t>(ch * static_cast<int64_t>(H) / chunks) * W;
+            const int64_t p1 = static_cast<int64_t>((ch + 1) * static_cast<int64_t>(H) / chunks) * W;
+            for (int64_t p = p0; p < p1; p++) {
                 int32_t c = predicted[p];
-                if (c >= 0 && c < C && models->active_count[c] > 0) {
-                    int64_t t = w.class_fill[c]++;
-                    w.pixels[t] = p;
-                    w.row_of[t] = y;
-                    w.col_of[t] = x;
+                if (c >= 0 && c < C && models->active_count[c] > 0) cnt[c]++;
+                else if (sa_map) sa_map[p] = nan;
+            }
+        }
+        w.class_start[0] = 0;
+        for (int c = 0; c < C; c++) {
+            int64_t off = w.class_start[c];
+            for (int ch = 0; ch < chunks; ch++) {
+                int64_t* cnt = w.chunk_count + static_cast<size_t>(ch) * C + c;
+                int64_t n = *cnt;
+                *cnt = off;  // from now on: where this chunk's pixels of class c go
+                off += n;
+            }
+            w.class_start[c + 1] = off;
+        }
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (par_sort)
+        for (int ch = 0; ch < chunks; ch++) {
+            int64_t* pos = w.chunk_count + static_cast<size_t>(ch) * C;
+            const int y0 = static_cast<int>(ch * static_cast<int64_t>(H) / chunks);
+            const int y1 = static_cast<int>((ch + 1) * static_cast<int64_t>(H) / chunks);
+            for (int y = y0; y < y1; y++) {
+                int32_t p = y * W;
+                for (int x = 0; x < W; x++, p++) {
+                    int32_t c = predicted[p];
+                    if (c >= 0 && c < C && models->active_count[c] > 0) {
+                        int64_t t = pos[c]++;
+                        w.pixels[t] = p;
+                        w.row_of[t] = y;
+                        w.col_of[t] = x;
+                    }
                 }
             }
         }
@@ -323,17 +350,24 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
             const double* L = models->chol + models->chol_offset[c];
             const double* Linv = models->chol_inv ? models->chol_inv + models->chol_offset[c] : nullptr;
 
-            // cells and 2x2 quads this class touches
-            int32_t ncell = 0, nquad = 0;
+            // cells and 2x2 quads this class touches: marked in parallel (every writer stores 1), then
+            // listed in cell order (the order does not change any value: each cell and quad is independent)
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (end - begin > 50000)
             for (int64_t t = begin; t < end; t++) {
                 int y = w.row_of[t], x = w.col_of[t];
                 int y0 = w.rows.lo[y], x0 = w.cols.lo[x];
                 bool hy = w.rows.whi[y] != 0, hx = w.cols.whi[x] != 0;
                 int32_t q = y0 * w0 + x0;
-                if (!w.quad_mark[q]) { w.quad_mark[q] = 1; w.quad_list[nquad++] = q; }
-                int32_t a[4] = {q, hx ? q + 1 : -1, hy ? q + w0 : -1, hx && hy ? q + w0 + 1 : -1};
-                for (int32_t cell : a)
-                    if (cell >= 0 && !w.cell_mark[cell]) { w.cell_mark[cell] = 1; w.cell_list[ncell++] = cell; }
+                __atomic_store_n(&w.quad_mark[q], 1, __ATOMIC_RELAXED);
+                __atomic_store_n(&w.cell_mark[q], 1, __ATOMIC_RELAXED);
+                if (hx) __atomic_store_n(&w.cell_mark[q + 1], 1, __ATOMIC_RELAXED);
+                if (hy) __atomic_store_n(&w.cell_mark[q + w0], 1, __ATOMIC_RELAXED);
+                if (hx && hy) __atomic_store_n(&w.cell_mark[q + w0 + 1], 1, __ATOMIC_RELAXED);
+            }
+            int32_t ncell = 0, nquad = 0;
+            for (int32_t i = 0; i < static_cast<int32_t>(cells); i++) {
+                if (w.quad_mark[i]) w.quad_list[nquad++] = i;
+                if (w.cell_mark[i]) w.cell_list[ncell++] = i;
             }
 
 #pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
