@@ -75,9 +75,11 @@ fi
 # a class whose pool is too small for the Large subset is reported and left out
 subsets() {
   local k=$1 rule=$2; shift 2
-  [ -d "$W/subsets/$k-$rule" ] && return 0
-  "$SEGSA" select --scores "$W/pool.csv" --class "$k" --retrain-subsets --base-size "$BASE_SIZE" --min-pixels 500 "$@" \
-    --out "$W/subsets/$k-$rule/" || { log "no $rule subsets for $k (see the message above)"; rm -rf "$W/subsets/$k-$rule"; }
+  local d="$W/subsets/$k-$rule"
+  [ -f "$d/done" ] && return 0
+  rm -rf "$d"; mkdir -p "$d"   # an existing directory: select writes one list per subset into it
+  if "$SEGSA" select --scores "$W/pool.csv" --class "$k" --retrain-subsets --base-size "$BASE_SIZE" --min-pixels 500 "$@" \
+    --out "$d"; then touch "$d/done"; else log "no $rule subsets for $k (see the message above)"; rm -rf "$d"; fi
 }
 for k in $TARGETS; do
   subsets "$k" mdsa --score mdsa
@@ -89,7 +91,7 @@ done
 for seed in $SEEDS; do
   for k in $TARGETS; do
     for rule in mdsa entropy diverse; do
-      [ -d "$W/subsets/$k-$rule" ] || continue
+      [ -f "$W/subsets/$k-$rule/done" ] || continue
       for list in "$W/subsets/$k-$rule"/*.txt; do
         subset=$(basename "$list" .txt)
         run="$W/runs/$k-$rule-$subset-seed$seed"
