@@ -30,6 +30,9 @@ import java.util.concurrent.Callable;
                 "  segsa select --scores scores.csv --class Car --tolerance 0.05 --pilot pilot.csv --out list.csv",
                 "  segsa select --scores pool.csv --class Car --retrain-subsets --base-size 16750 --out subsets.csv"})
 final class SelectCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--scores", required = true, paramLabel = "scores.csv", description = "Scores of the frames to rank (segsa score).")
     Path scores;
 
@@ -87,7 +90,10 @@ final class SelectCommand implements Callable<Integer> {
     public Integer call() {
         OutputFiles.protect(scores);
         OutputFiles.protect(pilot);
-        boolean toDirectory = retrainSubsets && (Files.isDirectory(out) || out.toString().endsWith("/"));
+        // "DIR/" asks for a directory even when it does not exist yet (the Path has lost the slash)
+        String rawOut = spec == null || spec.commandLine().getParseResult().matchedOption("--out") == null ? out.toString()
+                : spec.commandLine().getParseResult().matchedOption("--out").stringValues().get(0);
+        boolean toDirectory = retrainSubsets && (Files.isDirectory(out) || rawOut.endsWith("/"));
         if (toDirectory) OutputFiles.checkDirectory(out, "--out");
         else OutputFiles.checkWritableFile(out, "--out");
         int modes = (skipFraction != null ? 1 : 0) + (tolerance != null ? 1 : 0) + (retrainSubsets ? 1 : 0);
