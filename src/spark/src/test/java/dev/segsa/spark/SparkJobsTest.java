@@ -158,6 +158,15 @@ class SparkJobsTest {
             assertEquals(want.size(), r.rows());
             assertEquals(FRAMES, r.frames());
             assertTrue(Files.isDirectory(Path.of(java.net.URI.create(out)).resolve("recording=rec-a")), "partitioned by recording");
+            // what segsa evaluate and segsa select read: the Parquet dataset directly (DuckDB), image = path
+            ScoresCsv.Contents read = ScoresCsv.read(Path.of(java.net.URI.create(out)));
+            assertEquals(want.size(), read.rows().size());
+            assertTrue(read.scoreColumns().containsAll(List.of("mdsa", "lsa")), read.scoreColumns().toString());
+            for (ScoresCsv.Row x : read.rows()) {
+                assertTrue(x.image().startsWith("file:"), "rows keyed by path: " + x);
+            }
+            assertEquals(want.stream().filter(k -> !k.endsWith("|" + Double.doubleToLongBits(Double.NaN))).count(),
+                    read.rows().stream().filter(x -> !Double.isNaN(x.iou())).count(), "rows with an IoU");
         }
     }
 
