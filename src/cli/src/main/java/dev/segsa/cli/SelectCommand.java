@@ -72,8 +72,9 @@ final class SelectCommand implements Callable<Integer> {
             + "among the top 30%% by score, greedy k-centre on the frames' per-class score profiles, starting from the --seen frames."})
     boolean diverse;
 
-    @Option(names = "--seen", paramLabel = "scores.csv", description = {"Scores of frames already labelled (e.g. the base training "
-            + "set, or earlier labelling rounds): they are left out of the selection and, with --diverse, are the first centres."})
+    @Option(names = "--seen", paramLabel = "FILE", description = {"Frames already labelled (e.g. the base training set, or earlier "
+            + "labelling rounds): their scores (a scores file: then, with --diverse, they are the first centres) or a list of "
+            + "frame names, one per line (a .txt file). They are left out of the selection."})
     Path seen;
 
     @Option(names = "--min-pixels", paramLabel = "N", defaultValue = "1000",
@@ -113,9 +114,17 @@ final class SelectCommand implements Callable<Integer> {
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
         String column = scoreColumn(contents);
         String k = target(contents);
-        ScoresCsv.Contents seenContents = seen == null ? null : ScoresCsv.read(seen);
+        boolean seenList = seen != null && seen.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt");
+        ScoresCsv.Contents seenContents = seen == null || seenList ? null : ScoresCsv.read(seen);
         Set<String> seenImages = new LinkedHashSet<>();
         if (seenContents != null) seenContents.rows().forEach(r -> seenImages.add(r.image()));
+        if (seenList) {
+            try {
+                for (String line : Files.readAllLines(seen)) if (!line.isBlank()) seenImages.add(line.strip());
+            } catch (java.io.IOException e) {
+                throw new SegsaException(seen + ": cannot read the list of frames already labelled: " + e.getMessage(), e);
+            }
+        }
         List<FrameSelection.Candidate> candidates = new java.util.ArrayList<>();
         for (FrameSelection.Candidate c : FrameSelection.candidates(contents, k, column)) {
             if (!seenImages.contains(c.image())) candidates.add(c);

@@ -98,6 +98,29 @@ class SelectCommandTest {
         assertEquals(9, levels.size());
     }
 
+    /** --diverse into a directory that does not exist yet (DIR/), leaving out the --seen frames (a .txt list). */
+    @Test
+    void diverseSubsetsSkipTheSeenFrames() throws Exception {
+        StringBuilder b = new StringBuilder("image,class,pixels,mdsa,lsa,iou\n");
+        for (int i = 0; i < 100; i++) {
+            b.append(String.format("g%03d.png,car,1500,%d.5,,%n", i, i));
+            b.append(String.format("g%03d.png,road,9000,%d.25,,%n", i, (i * 37) % 100));
+        }
+        Path pool = work.resolve("pool-d.csv");
+        Files.writeString(pool, b.toString());
+        Path seen = work.resolve("seen.txt");
+        Files.writeString(seen, "g099.png\ng098.png\n");
+        Path out = work.resolve("diverse-out");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--diverse", "--seen",
+                seen.toString(), "--base-size", "60", "--out", out + "/"), err.toString());
+        List<String> large = Files.readAllLines(out.resolve("diverse-large.txt"));
+        assertEquals(18, large.size());
+        assertEquals(Files.readAllLines(out.resolve("diverse-small.txt")), large.subList(0, 6), "Small is a prefix of Large");
+        assertFalse(large.contains("g099.png") || large.contains("g098.png"), "seen frames are left out: " + large);
+        for (String name : large) assertTrue(Integer.parseInt(name.substring(1, 4)) >= 68, "from the top 30%: " + name);
+    }
+
     @Test
     void refusesAmbiguousOrMissingOptions() throws Exception {
         Path s = scores();
