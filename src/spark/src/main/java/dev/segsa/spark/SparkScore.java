@@ -234,30 +234,19 @@ public final class SparkScore {
         return out.iterator();
     }
 
+    /** A row of a video frame: the columns of a frame's row, with video, frame and pts after path. */
     private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped,
                            String video, int frame, double pts) {
-        List<Object> v = new ArrayList<>();
-        v.add(r.image());
-        v.add(r.className());
-        v.add(r.pixels());
-        v.add(r.mdsa());
-        v.add(r.lsa());
-        v.add(r.iou());
-        if (withUncertainty) {
-            for (int i = 0; i < ScoresCsv.UNCERTAINTY_COLUMNS.size(); i++) {
-                v.add(r.uncertainty() == null ? Double.NaN : r.uncertainty()[i]);
-            }
-        }
-        v.add(path);
-        v.add(video);
-        v.add(frame);
-        v.add(pts);
-        v.add(recording);
-        v.add(skipped);
-        return RowFactory.create(v.toArray());
+        return RowFactory.create(values(r, withUncertainty, path, recording, skipped, new Object[] {video, frame, pts}).toArray());
     }
 
     private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped) {
+        return RowFactory.create(values(r, withUncertainty, path, recording, skipped, new Object[0]).toArray());
+    }
+
+    /** The values in {@link #schema} order; {@code video} holds the video columns (or nothing). */
+    private static List<Object> values(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped,
+                                       Object[] video) {
         List<Object> v = new ArrayList<>();
         v.add(r.image());
         v.add(r.className());
@@ -271,9 +260,10 @@ public final class SparkScore {
             }
         }
         v.add(path);
+        v.addAll(List.of(video));
         v.add(recording);
         v.add(skipped);
-        return RowFactory.create(v.toArray());
+        return v;
     }
 
     /** The name of the folder a frame is in (its recording), "" at the root. */
