@@ -11,7 +11,8 @@
 # 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
 #    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
 #    target class, and the Large subset, 30% of the base set, must fit in them);
-# 2. train the base model on the base set (from scratch, 40 epochs, the camvid.pt recipe);
+# 2. train the base model on the base set (from scratch, 40 epochs, the camvid.pt recipe, the features
+#    head of models/camvid-features.pt: the activation-trace contract);
 # 3. fit its SA on the base set, score the pool (MDSA, entropy) and the base set;
 # 4. per target class (Car, Pedestrian, Bicyclist): subsets of 10/20/30% of the base set, High /
 #    Low / Random by MDSA (segsa select --retrain-subsets), the same by entropy, and Diverse (high
@@ -62,7 +63,7 @@ BASE_SIZE=$(ls "$W/base/images" | wc -l)
 if [ ! -f "$W/base.pt" ]; then
   log "train the base model on $BASE_SIZE frames"
   resume=(); [ -f "$W/base-ckpt/checkpoint.json" ] && resume=(--resume)
-  "$SEGSA" train --images "$W/base/images" --labels "$W/base/labels" "${TRAIN_ARGS[@]}" --epochs 40 --seed 1 \
+  "$SEGSA" train --images "$W/base/images" --labels "$W/base/labels" "${TRAIN_ARGS[@]}" --head features --epochs 40 --seed 1 \
     --out "$W/base.pt" --checkpoints "$W/base-ckpt" "${resume[@]}"
 fi
 

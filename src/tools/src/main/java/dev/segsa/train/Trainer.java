@@ -25,6 +25,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.named_parameter_iterator;
+import org.bytedeco.pytorch.named_parameter_list;
 import org.bytedeco.pytorch.parameter_iterator;
 import org.bytedeco.pytorch.parameter_list;
 import org.bytedeco.pytorch.global.torch;
@@ -79,10 +81,13 @@ public final class Trainer {
 
     private final Settings s;
     private final PrintStream log;
+    /** The network's head: --head, or the --init model's. */
+    private CompactSegNet.Head head;
 
     public Trainer(Settings settings, PrintStream log) {
         this.s = settings;
         this.log = log;
+        this.head = settings.head();
     }
 
     /** Runs (or resumes) training; returns true when all epochs are done, false when --max-minutes stopped it. */
@@ -125,6 +130,8 @@ public final class Trainer {
         double seconds = 0;
         if (s.resume() && Files.isRegularFile(ckState)) {
             net = torch.load(ckModel.toString());
+            CompactSegNet.Head resumed = headOf(net);
+            if (resumed != null) head = resumed;
             try {
                 JsonNode st = JSON.readTree(ckState.toFile());
                 startEpoch = st.get("epochsDone").asInt();
@@ -137,6 +144,12 @@ public final class Trainer {
         } else if (s.init() != null) {
             net = torch.load(s.init().toString());
             ModelInspection.check(net, s.init());
+            CompactSegNet.Head initHead = headOf(net);
+            if (initHead == null) {
+                throw new SegsaException(s.init() + ": --init needs a model made by segsa train (a CompactSegNet), this one has neither "
+                        + "a skip path nor a decoder");
+            }
+            head = initHead; // the architecture is the init model's, whatever --head says
             log.printf(Locale.ROOT, "train: fine-tuning from %s%n", s.init());
         } else {
             net = CompactSegNet.create(s.features(), s.classes(), s.seed(), s.head());
@@ -241,6 +254,18 @@ public final class Trainer {
         return p;
     }
 
+    /** The head of a CompactSegNet loaded from a file (its decoder or skip weights), or null when it is neither. */
+    static CompactSegNet.Head headOf(JitModule net) {
+        boolean decoder = false, skip = false;
+        named_parameter_list list = net.named_parameters(true);
+        for (named_parameter_iterator it = list.begin(); it.notEquals(list.end()); it = it.increment()) {
+            String name = it.access().name().getString();
+            decoder |= name.equals("d0_w");
+            skip |= name.equals("skip_w");
+        }
+        return decoder ? CompactSegNet.Head.FEATURES : skip ? CompactSegNet.Head.SKIP : null;
+    }
+
     static TensorVector parameters(JitModule net) {
         TensorVector v = new TensorVector();
         parameter_list list = net.parameters(true);
@@ -327,8 +352,8 @@ public final class Trainer {
         tr.put("threads", s.threads());
         tr.put("epochs", s.epochs());
         tr.put("minutes", seconds / 60);
-        tr.put("architecture", "CompactSegNet d=" + s.features() + " head=" + s.head().id());
-        tr.put("head", s.head().id());
+        tr.put("architecture", "CompactSegNet d=" + s.features() + " head=" + head.id());
+        tr.put("head", head.id());
         if (s.init() != null) tr.put("init", s.init().toString());
         if (v != null) {
             ObjectNode iou = tr.putObject("validationIou");
@@ -357,8 +382,8 @@ public final class Trainer {
     private String card(Validation v, double seconds) {
         StringBuilder b = new StringBuilder();
         b.append("# ").append(s.out().getFileName()).append("\n\n");
-        b.append("CompactSegNet, head `").append(s.head().id()).append("` (").append(s.features()).append(" ")
-                .append(s.head().description()).append("; logits at full resolution), trained by `segsa train`")
+        b.append("CompactSegNet, head `").append(head.id()).append("` (").append(s.features()).append(" ")
+                .append(head.description()).append("; logits at full resolution), trained by `segsa train`")
                 .append(s.init() != null ? ", fine-tuned from `" + s.init() + "`" : "").append(".\n\n");
         b.append("| | |\n|---|---|\n");
         b.append("| data | `").append(s.images()).append("` with `").append(s.labels()).append("` |\n");
