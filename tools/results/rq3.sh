@@ -18,10 +18,10 @@
 #    Low / Random by MDSA (segsa select --retrain-subsets), the same by entropy, and Diverse (high
 #    MDSA and far from each other and from the base set: segsa select --diverse);
 # 5. per subset and seed: fine-tune the base model on base + subset (EPOCHS epochs, lr 0.0005),
-#    validation IoU per class on CamVid val in the model card (the runs go seed by seed, so the
-#    first complete table comes after one seed);
+#    validation IoU per class on CamVid val in the model card (Large subsets first, each cell's
+#    seeds together, so that the first complete comparisons come early);
 # 6. tools/results/rq3_table.py writes docs/results/rq3.md (mean, standard deviation, High vs
-#    Random test) from the finished runs.
+#    Random test) from the finished runs, after every cell.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -88,33 +88,39 @@ for k in $TARGETS; do
   subsets "$k" diverse --score mdsa --diverse --seen "$W/base.csv"
 done
 
-# 5. the fine-tunings, seed by seed
-for seed in $SEEDS; do
+# 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
+#    High and Random before Low), every seed of a cell before the next cell, so that the first
+#    complete comparisons (mean, sd, High vs Random) come early
+run_one() {
+  local k=$1 rule=$2 subset=$3 seed=$4
+  local list="$W/subsets/$k-$rule/$subset.txt" run="$W/runs/$k-$rule-$subset-seed$seed"
+  [ -f "$list" ] || return 0
+  [ -f "$run/model.pt" ] && return 0
+  log "fine-tune $k $rule $subset seed $seed"
+  mkdir -p "$run/images" "$run/labels"
+  for n in $(ls "$W/base/images"); do
+    ln -sfn "$(readlink -f "$W/base/images/$n")" "$run/images/$n"
+    ln -sfn "$(readlink -f "$W/base/labels/$n")" "$run/labels/$n"
+  done
+  while read -r n; do
+    [ -z "$n" ] && continue
+    ln -sfn "$(readlink -f "$W/pool/images/$n")" "$run/images/$n"
+    ln -sfn "$(readlink -f "$W/pool/labels/$n")" "$run/labels/$n"
+  done < "$list"
+  local resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
+  "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
+    --lr 0.0005 --seed "$seed" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
+}
+for size in large medium small; do
   for k in $TARGETS; do
     for rule in mdsa entropy diverse; do
       [ -f "$W/subsets/$k-$rule/done" ] || continue
-      for list in "$W/subsets/$k-$rule"/*.txt; do
-        subset=$(basename "$list" .txt)
-        run="$W/runs/$k-$rule-$subset-seed$seed"
-        [ -f "$run/model.pt" ] && continue
-        log "fine-tune $k $rule $subset seed $seed"
-        mkdir -p "$run/images" "$run/labels"
-        for n in $(ls "$W/base/images"); do
-          ln -sfn "$(readlink -f "$W/base/images/$n")" "$run/images/$n"
-          ln -sfn "$(readlink -f "$W/base/labels/$n")" "$run/labels/$n"
-        done
-        while read -r n; do
-          [ -z "$n" ] && continue
-          ln -sfn "$(readlink -f "$W/pool/images/$n")" "$run/images/$n"
-          ln -sfn "$(readlink -f "$W/pool/labels/$n")" "$run/labels/$n"
-        done < "$list"
-        resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
-        "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
-          --lr 0.0005 --seed "$seed" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
+      for level in high random low diverse; do
+        for seed in $SEEDS; do run_one "$k" "$rule" "$level-$size" "$seed"; done
       done
+      # 6. the table after every cell
+      /usr/bin/python3 tools/results/rq3_table.py "$W" docs/results/rq3.md > /dev/null || true
     done
   done
-  # 6. the table after every seed
-  /usr/bin/python3 tools/results/rq3_table.py "$W" docs/results/rq3.md || true
 done
 log "done"
