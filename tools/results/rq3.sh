@@ -21,7 +21,8 @@
 #    validation IoU per class on CamVid val in the model card (Large subsets first, each cell's
 #    seeds together, so that the first complete comparisons come early);
 # 6. tools/results/rq3_table.py writes docs/results/rq3.md (mean, standard deviation, High vs
-#    Random test) from the finished runs, after every cell.
+#    Random test) from the finished runs, after every cell. Each finished run's card is also
+#    copied to docs/results/rq3/runs/ (committed), so a later session skips it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -67,6 +68,8 @@ if [ ! -f "$W/base.pt" ]; then
     --out "$W/base.pt" --checkpoints "$W/base-ckpt" "${resume[@]}"
 fi
 
+mkdir -p docs/results/rq3 && cp "$W/base.md" docs/results/rq3/base.md
+
 # 3. SA of the base model; scores of the pool and of the base set
 [ -f "$W/base.sa" ] || "$SEGSA" fit --model "$W/base.pt" --images "$W/base/images" --labels "$W/base/labels" --out "$W/base.sa"
 [ -f "$W/pool.csv" ] || "$SEGSA" score --model "$W/base.pt" --sa "$W/base.sa" --images "$W/pool/images" --uncertainty --out "$W/pool.csv"
@@ -96,6 +99,8 @@ run_one() {
   local list="$W/subsets/$k-$rule/$subset.txt" run="$W/runs/$k-$rule-$subset-seed$seed"
   [ -f "$list" ] || return 0
   [ -f "$run/model.pt" ] && return 0
+  # a run finished in an earlier session: its card is kept in the repository
+  [ -f "docs/results/rq3/runs/$(basename "$run").md" ] && return 0
   log "fine-tune $k $rule $subset seed $seed"
   mkdir -p "$run/images" "$run/labels"
   for n in $(ls "$W/base/images"); do
@@ -110,6 +115,8 @@ run_one() {
   local resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
   "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
     --lr 0.0005 --seed "$seed" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
+  mkdir -p docs/results/rq3/runs
+  cp "$run/model.md" "docs/results/rq3/runs/$(basename "$run").md"
 }
 for size in large medium small; do
   for k in $TARGETS; do
@@ -119,7 +126,7 @@ for size in large medium small; do
         for seed in $SEEDS; do run_one "$k" "$rule" "$level-$size" "$seed"; done
       done
       # 6. the table after every cell
-      /usr/bin/python3 tools/results/rq3_table.py "$W" docs/results/rq3.md > /dev/null || true
+      /usr/bin/python3 tools/results/rq3_table.py docs/results/rq3 docs/results/rq3.md > /dev/null || true
     done
   done
 done

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The RQ3 table from the finished runs of tools/results/rq3.sh.
 
-usage: tools/results/rq3_table.py out/rq3 docs/results/rq3.md
+usage: tools/results/rq3_table.py docs/results/rq3 docs/results/rq3.md
 
-Each run directory out/rq3/runs/<class>-<rule>-<level>-<size>-seed<s> holds model.pt and its card
-model.md (validation IoU per class and mIoU on CamVid val). Per target class and subset size the
+Reads the cards of the finished runs, DIR/runs/<class>-<rule>-<level>-<size>-seed<s>.md (copied
+there by rq3.sh), or the run directories DIR/runs/<run>/model.md (out/rq3), and DIR/base.md
+(validation IoU per class and mIoU on CamVid val). Per target class and subset size the
 table gives the target class IoU and the mIoU, mean and standard deviation over the seeds, next
 to the base model; High against Random is tested with Welch's t-test (scipy) where both have at
 least 2 seeds.
@@ -41,9 +42,10 @@ def main(w, out):
     runs = defaultdict(list)
     pattern = re.compile(r"^([A-Za-z]+)-(mdsa|entropy|diverse)-([a-z]+)-([a-z]+)-seed(\d+)$")
     rdir = os.path.join(w, "runs")
-    for name in sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []:
+    for entry in sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []:
+        name = entry[:-3] if entry.endswith(".md") else entry
         m = pattern.match(name)
-        md = os.path.join(rdir, name, "model.md")
+        md = os.path.join(rdir, entry) if entry.endswith(".md") else os.path.join(rdir, entry, "model.md")
         if not m or not os.path.exists(md):
             continue
         cls, rule, level, size, seed = m.groups()
