@@ -7,6 +7,7 @@
 #   tools/results/rq3.sh [SEEDS] [EPOCHS]     (defaults: "1 2 3", 4 fine-tuning epochs)
 #   SEGSA=/path/to/segsa tools/results/rq3.sh (another copy of the launcher)
 #   THREADS=1 ...                             (LibTorch threads of the trainings, default 2)
+#   VALIDATE_EVERY=1 ...                      (validate fine-tunings after every epoch; default 0: the last only)
 #
 # 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
 #    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
@@ -14,9 +15,10 @@
 # 2. train the base model on the base set (from scratch, 40 epochs, the camvid.pt recipe, the features
 #    head of models/camvid-features.pt: the activation-trace contract);
 # 3. fit its SA on the base set, score the pool (MDSA, entropy) and the base set;
-# 4. per target class (Car, Pedestrian, Bicyclist): subsets of 10/20/30% of the base set, High /
-#    Low / Random by MDSA (segsa select --retrain-subsets), the same by entropy, and Diverse (high
-#    MDSA and far from each other and from the base set: segsa select --diverse);
+# 4. per target class (Car, Pedestrian, Bicyclist): subsets of 10/20/30% of the base set (10/20%
+#    for a class whose pool cannot hold 30%: Bicyclist), High / Low / Random by MDSA (segsa select
+#    --retrain-subsets), the same by entropy, and Diverse (high MDSA and far from each other and
+#    from the base set: segsa select --diverse);
 # 5. per subset and seed: fine-tune the base model on base + subset (EPOCHS epochs, lr 0.0005),
 #    validation IoU per class on CamVid val in the model card (Large subsets first, each cell's
 #    seeds together, so that the first complete comparisons come early);
@@ -30,6 +32,9 @@ SEEDS="${1:-1 2 3}"
 EPOCHS="${2:-4}"
 SEGSA="${SEGSA:-bin/segsa}"
 THREADS="${THREADS:-2}"
+# validation of a fine-tuning: after its last epoch only (the card's figures; it does not change the
+# network, so the runs finished with a validation after every epoch are the same runs)
+VALIDATE_EVERY="${VALIDATE_EVERY:-0}"
 CAMVID="${CAMVID:-../shared/data/camvid}"
 W=out/rq3
 CLASSES="Sky,Building,Pole,Road,Pavement,Tree,SignSymbol,Fence,Car,Pedestrian,Bicyclist"
@@ -76,14 +81,19 @@ mkdir -p docs/results/rq3 && cp "$W/base.md" docs/results/rq3/base.md
 [ -f "$W/base.csv" ] || "$SEGSA" score --model "$W/base.pt" --sa "$W/base.sa" --images "$W/base/images" --uncertainty --out "$W/base.csv"
 
 # 4. the subsets
-# a class whose pool is too small for the Large subset is reported and left out
+# a class whose pool is too small for the Large subset gets Small and Medium (the same frames all
+# three sizes would draw); one too small even for those is reported and left out
 subsets() {
   local k=$1 rule=$2; shift 2
-  local d="$W/subsets/$k-$rule"
+  local d="$W/subsets/$k-$rule" sizes
   [ -f "$d/done" ] && return 0
-  rm -rf "$d"; mkdir -p "$d"   # an existing directory: select writes one list per subset into it
-  if "$SEGSA" select --scores "$W/pool.csv" --class "$k" --retrain-subsets --base-size "$BASE_SIZE" --min-pixels 500 "$@" \
-    --out "$d"; then touch "$d/done"; else log "no $rule subsets for $k (see the message above)"; rm -rf "$d"; fi
+  for sizes in small,medium,large small,medium small; do
+    rm -rf "$d"; mkdir -p "$d"   # an existing directory: select writes one list per subset into it
+    if "$SEGSA" select --scores "$W/pool.csv" --class "$k" --retrain-subsets --base-size "$BASE_SIZE" --min-pixels 500 "$@" \
+      --sizes "$sizes" --out "$d"; then touch "$d/done"; return 0; fi
+    log "no $rule subsets of sizes $sizes for $k (see the message above)"
+  done
+  rm -rf "$d"
 }
 for k in $TARGETS; do
   subsets "$k" mdsa --score mdsa
@@ -114,7 +124,7 @@ run_one() {
   done < "$list"
   local resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
   "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
-    --lr 0.0005 --seed "$seed" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
+    --lr 0.0005 --seed "$seed" --validate-every "$VALIDATE_EVERY" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
   mkdir -p docs/results/rq3/runs
   cp "$run/model.md" "docs/results/rq3/runs/$(basename "$run").md"
 }

@@ -84,6 +84,12 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--base-size", paramLabel = "N", description = "Size of the base training set; subsets are 10/20/30%% of it.")
     Integer baseSize;
 
+    @Option(names = "--sizes", paramLabel = "S[,S...]", split = ",", defaultValue = "small,medium,large",
+            description = {"With --retrain-subsets: the subset sizes to draw, of small, medium, large (10/20/30%% of --base-size; "
+                    + "default: all). A class whose pool cannot hold the Large subset can still have Small and Medium: each is the "
+                    + "subset all three sizes would draw."})
+    List<String> sizes;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the retraining samples (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -141,9 +147,9 @@ final class SelectCommand implements Callable<Integer> {
                 for (ScoresCsv.Row r : contents.rows()) if (!classNames.contains(r.className())) classNames.add(r.className());
                 List<ScoresCsv.Contents> sources = seenContents == null ? List.of(contents) : List.of(contents, seenContents);
                 subsets = FrameSelection.diverseSubsets(candidates, FrameSelection.profiles(sources, classNames, column), seenImages,
-                        minPixels, baseSize);
+                        minPixels, baseSize, sizes);
             } else {
-                subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed);
+                subsets = FrameSelection.retrainSubsets(candidates, minPixels, baseSize, seed, sizes);
             }
             if (toDirectory) SelectionCsv.writeRetrainDirectory(out, subsets);
             else SelectionCsv.writeRetrain(out, subsets);

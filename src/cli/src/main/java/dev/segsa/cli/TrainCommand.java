@@ -98,6 +98,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Stop after the epoch that passes M minutes (checkpointed; continue with --resume). 0: no limit.")
     double maxMinutes;
 
+    @Option(names = "--validate-every", paramLabel = "N", defaultValue = "1",
+            description = {"Validate on --val-images after every N-th epoch; the last epoch is always validated (the model card's "
+                    + "figures). 0: after the last epoch only. Validation does not change the network. Default ${DEFAULT-VALUE}."})
+    int validateEvery;
+
     @Override
     public Integer call() {
         OutputFiles.protect(images);
@@ -115,6 +120,7 @@ final class TrainCommand implements Callable<Integer> {
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
             throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
         }
+        if (validateEvery < 0) throw new IllegalArgumentException("--validate-every must be >= 0, got " + validateEvery);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (features < 1) throw new IllegalArgumentException("--features must be at least 1, got " + features);
         if (classes < 1) throw new IllegalArgumentException("--classes must be at least 1");
@@ -135,7 +141,8 @@ final class TrainCommand implements Callable<Integer> {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         String command = "segsa " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         Trainer.Settings s = new Trainer.Settings(images, labels, valImages, valLabels, out, ck, classes, ignoreLabel, names, features,
-                epochs, batch, cw, ch, lr, weightDecay, seed, t, mean, std, resume, maxMinutes, command, h, init);
+                epochs, batch, cw, ch, lr, weightDecay, seed, t, mean, std, resume, maxMinutes, command, h, init,
+                validateEvery);
         boolean done = new Trainer(s, System.err).run();
         return done ? 0 : SegsaCommand.EXIT_STOPPED;
     }

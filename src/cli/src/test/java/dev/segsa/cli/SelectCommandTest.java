@@ -98,6 +98,32 @@ class SelectCommandTest {
         assertEquals(9, levels.size());
     }
 
+    /** --sizes: a pool too small for Large (24 frames in the top 30%, Large of base 100 is 30) still gets Small and Medium. */
+    @Test
+    void retrainSubsetsOfChosenSizes() throws Exception {
+        StringBuilder b = new StringBuilder("image,class,pixels,mdsa,lsa,iou\n");
+        for (int i = 0; i < 80; i++) b.append(String.format("g%03d.png,car,1500,%d.5,,%n", i, i));
+        Path pool = work.resolve("pool-s.csv");
+        Files.writeString(pool, b.toString());
+        Path out = work.resolve("sized");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--base-size", "100",
+                "--out", out + "/"), err.toString());
+        assertTrue(err.toString().contains("Large subset needs 30 images") && err.toString().contains("--sizes"), err.toString());
+        err.reset();
+        assertEquals(0, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--base-size", "100",
+                "--sizes", "small,medium", "--out", out + "/"), err.toString());
+        try (var files = Files.list(out)) {
+            assertEquals(Set.of(dev.segsa.report.SelectionCsv.RETRAIN_FILE, "high-small.txt", "high-medium.txt", "low-small.txt", "low-medium.txt", "random-small.txt",
+                    "random-medium.txt"), files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+        assertEquals(20, Files.readAllLines(out.resolve("high-medium.txt")).size());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--base-size", "100",
+                "--sizes", "tiny", "--out", work.resolve("t.csv").toString()), err.toString());
+        assertTrue(err.toString().contains("unknown retraining subset size 'tiny'"), err.toString());
+    }
+
     /** --diverse into a directory that does not exist yet (DIR/), leaving out the --seen frames (a .txt list). */
     @Test
     void diverseSubsetsSkipTheSeenFrames() throws Exception {

@@ -79,4 +79,28 @@ class TrainerTest {
         assertEquals(0, train(4, other, dir.resolve("ck3")));
         assertFalse(java.util.Arrays.equals(logits(straight), logits(other)));
     }
+
+    @Test
+    void validatingOnlyAfterTheLastEpochChangesNeitherTheWeightsNorTheCard() throws Exception {
+        Path every = dir.resolve("every.pt");
+        assertEquals(0, train(every, dir.resolve("ck1")));
+        Path last = dir.resolve("last.pt");
+        assertEquals(0, train(last, dir.resolve("ck2"), "--validate-every", "0"));
+        assertArrayEquals(logits(every), logits(last), 0f);
+        // the cards differ only in their command lines and training times
+        String a = Files.readString(dir.resolve("every.md")), b = Files.readString(dir.resolve("last.md"));
+        String figures = "validation mIoU";
+        assertEquals(a.substring(a.indexOf(figures)), b.substring(b.indexOf(figures)));
+        // the history: a validation after the last epoch only
+        var history = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("ck2/checkpoint.json").toFile()).get("history");
+        assertEquals(3, history.size());
+        assertFalse(history.get(0).has("valMeanIou"));
+        assertFalse(history.get(1).has("valMeanIou"));
+        assertTrue(history.get(2).has("valMeanIou"));
+        var full = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("ck1/checkpoint.json").toFile()).get("history");
+        assertEquals(full.get(2).get("valMeanIou").asDouble(), history.get(2).get("valMeanIou").asDouble(), 0.0);
+
+        assertEquals(SegsaCommand.EXIT_INPUT_ERROR, train(dir.resolve("bad.pt"), dir.resolve("ck3"), "--validate-every", "-1"));
+        assertFalse(Files.exists(dir.resolve("bad.pt")));
+    }
 }

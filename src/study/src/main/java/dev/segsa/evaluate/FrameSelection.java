@@ -131,17 +131,29 @@ public final class FrameSelection {
      * prefix of Medium and Medium of Large.
      */
     public static List<RetrainSubset> retrainSubsets(List<Candidate> candidates, long minPixels, int baseSize, long seed) {
+        return retrainSubsets(candidates, minPixels, baseSize, seed, List.of(SIZES));
+    }
+
+    /**
+     * The sizes of {@code sizes} only (names of {@link #SIZES}, any case), e.g. Small and Medium for
+     * a class whose pool cannot hold the Large subset; each drawn subset is the one that all three
+     * sizes would draw (the same shuffle per level, prefixes of it).
+     */
+    public static List<RetrainSubset> retrainSubsets(List<Candidate> candidates, long minPixels, int baseSize, long seed,
+                                                     List<String> sizes) {
         if (baseSize < 1) throw new IllegalArgumentException("base size must be positive, got " + baseSize);
+        int[] chosen = sizeIndices(sizes);
         List<Candidate> pool = new ArrayList<>();
         for (Candidate c : candidates) if (!Double.isNaN(c.score()) && c.pixels() > minPixels) pool.add(c);
         pool.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::image));
         int levelPool = percentOf(pool.size(), LEVEL_POOL_PERCENT);
-        int large = percentOf(baseSize, SIZE_PERCENT[SIZE_PERCENT.length - 1]);
+        int largest = chosen[chosen.length - 1];
+        int large = percentOf(baseSize, SIZE_PERCENT[largest]);
         if (large > levelPool) {
-            throw new SegsaException("retraining subsets: the Large subset needs " + large + " images (" + SIZE_PERCENT[2]
-                    + "% of base size " + baseSize + ") but the High and Low levels draw from " + levelPool + " images (top/bottom "
-                    + LEVEL_POOL_PERCENT + "% of " + pool.size() + " candidates with more than " + minPixels
-                    + " predicted pixels); lower --base-size or --min-pixels, or score more frames");
+            throw new SegsaException("retraining subsets: the " + SIZES[largest] + " subset needs " + large + " images ("
+                    + SIZE_PERCENT[largest] + "% of base size " + baseSize + ") but the High and Low levels draw from " + levelPool
+                    + " images (top/bottom " + LEVEL_POOL_PERCENT + "% of " + pool.size() + " candidates with more than " + minPixels
+                    + " predicted pixels); lower --base-size or --min-pixels, leave out the larger sizes (--sizes), or score more frames");
         }
         List<List<Candidate>> levelPools = List.of(pool.subList(0, levelPool), pool.subList(pool.size() - levelPool, pool.size()), pool);
         List<RetrainSubset> out = new ArrayList<>();
@@ -154,7 +166,7 @@ public final class FrameSelection {
                 shuffled.set(i, shuffled.get(j));
                 shuffled.set(j, t);
             }
-            for (int s = 0; s < SIZES.length; s++) {
+            for (int s : chosen) {
                 out.add(new RetrainSubset(LEVELS[l], SIZES[s], List.copyOf(shuffled.subList(0, percentOf(baseSize, SIZE_PERCENT[s])))));
             }
         }
@@ -208,18 +220,27 @@ public final class FrameSelection {
      */
     public static List<RetrainSubset> diverseSubsets(List<Candidate> candidates, java.util.Map<String, double[]> profiles,
                                                      java.util.Collection<String> seen, long minPixels, int baseSize) {
+        return diverseSubsets(candidates, profiles, seen, minPixels, baseSize, List.of(SIZES));
+    }
+
+    /** The diversity-aware subsets of {@code sizes} only (as {@link #retrainSubsets(List, long, int, long, List)}). */
+    public static List<RetrainSubset> diverseSubsets(List<Candidate> candidates, java.util.Map<String, double[]> profiles,
+                                                     java.util.Collection<String> seen, long minPixels, int baseSize,
+                                                     List<String> sizes) {
         if (baseSize < 1) throw new IllegalArgumentException("base size must be positive, got " + baseSize);
+        int[] chosen = sizeIndices(sizes);
+        int largest = chosen[chosen.length - 1];
         List<Candidate> pool = new ArrayList<>();
         for (Candidate c : candidates) {
             if (!Double.isNaN(c.score()) && c.pixels() > minPixels && !seen.contains(c.image())) pool.add(c);
         }
         pool.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::image));
         int levelPool = percentOf(pool.size(), LEVEL_POOL_PERCENT);
-        int large = percentOf(baseSize, SIZE_PERCENT[SIZE_PERCENT.length - 1]);
+        int large = percentOf(baseSize, SIZE_PERCENT[largest]);
         if (large > levelPool) {
-            throw new SegsaException("diverse subsets: the Large subset needs " + large + " images but the top " + LEVEL_POOL_PERCENT
-                    + "% of the pool holds " + levelPool + " (of " + pool.size() + " candidates with more than " + minPixels
-                    + " predicted pixels)");
+            throw new SegsaException("diverse subsets: the " + SIZES[largest] + " subset needs " + large + " images but the top "
+                    + LEVEL_POOL_PERCENT + "% of the pool holds " + levelPool + " (of " + pool.size() + " candidates with more than "
+                    + minPixels + " predicted pixels); leave out the larger sizes (--sizes)");
         }
         List<Candidate> top = new ArrayList<>(pool.subList(0, levelPool));
         top.sort(Comparator.comparing(Candidate::image));
@@ -245,16 +266,31 @@ public final class FrameSelection {
                         : top.get(i).score() > top.get(best).score())) best = i;
             }
             taken[best] = true;
-            Candidate chosen = top.get(best);
-            order.add(chosen);
-            double[] c = profile(profiles, chosen, dim);
+            Candidate centre = top.get(best);
+            order.add(centre);
+            double[] c = profile(profiles, centre, dim);
             for (int i = 0; i < top.size(); i++) if (!taken[i]) nearest[i] = Math.min(nearest[i], distance(profile(profiles, top.get(i), dim), c));
         }
         List<RetrainSubset> out = new ArrayList<>();
-        for (int s = 0; s < SIZES.length; s++) {
+        for (int s : chosen) {
             out.add(new RetrainSubset("Diverse", SIZES[s], List.copyOf(order.subList(0, percentOf(baseSize, SIZE_PERCENT[s])))));
         }
         return out;
+    }
+
+    /** Indices into {@link #SIZES} of the named sizes (any case), ascending; at least one. */
+    static int[] sizeIndices(List<String> sizes) {
+        if (sizes == null || sizes.isEmpty()) throw new IllegalArgumentException("no retraining subset size chosen");
+        java.util.TreeSet<Integer> idx = new java.util.TreeSet<>();
+        for (String name : sizes) {
+            int found = -1;
+            for (int i = 0; i < SIZES.length; i++) if (SIZES[i].equalsIgnoreCase(name.strip())) found = i;
+            if (found < 0) {
+                throw new IllegalArgumentException("unknown retraining subset size '" + name + "' (sizes: small, medium, large)");
+            }
+            idx.add(found);
+        }
+        return idx.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static double[] profile(java.util.Map<String, double[]> profiles, Candidate c, int dim) {

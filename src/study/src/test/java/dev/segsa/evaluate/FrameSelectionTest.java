@@ -68,4 +68,30 @@ class FrameSelectionTest {
         var e = assertThrows(dev.segsa.error.SegsaException.class, () -> FrameSelection.retrainSubsets(c, 1000, 1000, 3));
         assertTrue(e.getMessage().contains("Large subset needs 300 images"), e.getMessage());
     }
+
+    /** A pool too small for Large still gives Small and Medium, the very subsets all three sizes draw. */
+    @Test
+    void retrainSubsetsOfChosenSizesAreThoseOfAllSizes() {
+        List<FrameSelection.Candidate> c = new ArrayList<>();
+        for (int i = 0; i < 200; i++) c.add(new FrameSelection.Candidate("f" + i, i, Double.NaN, i % 4 == 0 ? 500 : 2000));
+        List<FrameSelection.RetrainSubset> all = FrameSelection.retrainSubsets(c, 1000, 100, 3);
+        List<FrameSelection.RetrainSubset> two = FrameSelection.retrainSubsets(c, 1000, 100, 3, List.of("medium", "Small"));
+        assertEquals(6, two.size());
+        for (FrameSelection.RetrainSubset t : two) {
+            assertNotEquals("Large", t.size());
+            FrameSelection.RetrainSubset same = all.stream().filter(a -> a.level().equals(t.level()) && a.size().equals(t.size()))
+                    .findFirst().orElseThrow();
+            assertEquals(same.frames(), t.frames(), t.level() + " " + t.size());
+        }
+        // base 160: Large 48 > 45 in the top 30%, Medium 32 fits
+        var e = assertThrows(dev.segsa.error.SegsaException.class, () -> FrameSelection.retrainSubsets(c, 1000, 160, 3));
+        assertTrue(e.getMessage().contains("Large subset needs 48 images") && e.getMessage().contains("--sizes"), e.getMessage());
+        assertEquals(6, FrameSelection.retrainSubsets(c, 1000, 160, 3, List.of("small", "medium")).size());
+        var d = FrameSelection.diverseSubsets(c, java.util.Map.of(), List.of(), 1000, 160, List.of("small", "medium"));
+        assertEquals(List.of("Small", "Medium"), d.stream().map(FrameSelection.RetrainSubset::size).toList());
+        assertEquals(d.get(0).frames(), d.get(1).frames().subList(0, 16), "Small is a prefix of Medium");
+        assertThrows(dev.segsa.error.SegsaException.class, () -> FrameSelection.diverseSubsets(c, java.util.Map.of(), List.of(), 1000, 160));
+        var bad = assertThrows(IllegalArgumentException.class, () -> FrameSelection.retrainSubsets(c, 1000, 100, 3, List.of("huge")));
+        assertTrue(bad.getMessage().contains("'huge'"), bad.getMessage());
+    }
 }

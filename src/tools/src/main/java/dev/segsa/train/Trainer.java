@@ -46,7 +46,7 @@ import java.util.SplittableRandom;
  * {@code segsa train}: trains {@link CompactSegNet} with LibTorch from Java. Weighted
  * cross-entropy (ENet class weights 1/ln(1.02 + p), ignore label excluded), random crops and
  * horizontal flips, Adam with weight decay, polynomial learning-rate decay (power 0.9) per step,
- * validation mIoU per epoch, a checkpoint (network, optimizer state, history) after every epoch
+ * validation mIoU per epoch (or every {@code validateEvery} epochs, and always after the last), a checkpoint (network, optimizer state, history) after every epoch
  * and {@code --resume}. Each epoch's batch order comes from (seed, epoch), so a resumed run takes
  * the same path as an uninterrupted one; same seed and thread count give the same weights.
  */
@@ -57,7 +57,22 @@ public final class Trainer {
                            int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
                            int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
                            double[] mean, double[] std, boolean resume, double maxMinutes, String command,
-                           CompactSegNet.Head head, Path init) {
+                           CompactSegNet.Head head, Path init, int validateEvery) {
+        public Settings {
+            if (validateEvery < 0) throw new IllegalArgumentException("validate-every must be >= 0, got " + validateEvery);
+        }
+
+        /** Validation after every epoch. */
+        public Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
+                        int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
+                        int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
+                        double[] mean, double[] std, boolean resume, double maxMinutes, String command,
+                        CompactSegNet.Head head, Path init) {
+            this(images, labels, valImages, valLabels, out, checkpoints, classes, ignoreLabel, classNames, features, epochs, batch,
+                    cropWidth, cropHeight, learningRate, weightDecay, seed, threads, mean, std, resume, maxMinutes, command,
+                    head, init, 1);
+        }
+
         /** The settings of the first models: skip head, trained from scratch. */
         public Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
                         int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
@@ -180,6 +195,8 @@ public final class Trainer {
         LongPointer yp = new LongPointer(y.length);
         long started = System.nanoTime();
         boolean terminal = System.console() != null && System.console().isTerminal();
+        // the last epoch's validation is the model card's: the network is not changed in between
+        Validation finalValidation = null;
         for (int epoch = startEpoch; epoch < s.epochs(); epoch++) {
             long epochStart = System.nanoTime();
             SplittableRandom r = new SplittableRandom(s.seed() * 1_000_003L + epoch);
@@ -217,10 +234,12 @@ public final class Trainer {
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
             seconds += epochSeconds;
             Validation v = null;
-            if (val != null) {
+            boolean lastEpoch = epoch + 1 == s.epochs();
+            if (val != null && (lastEpoch || (s.validateEvery() > 0 && (epoch + 1) % s.validateEvery() == 0))) {
                 net.train(false);
                 v = validate(net, val, s.classes(), s.mean(), s.std(), s.ignoreLabel());
                 net.train(true);
+                if (lastEpoch) finalValidation = v;
             }
             ObjectNode h = history.addObject();
             h.put("epoch", epoch + 1);
@@ -239,7 +258,8 @@ public final class Trainer {
             }
         }
         net.train(false);
-        Validation v = val == null ? null : validate(net, val, s.classes(), s.mean(), s.std(), s.ignoreLabel());
+        Validation v = finalValidation != null || val == null ? finalValidation
+                : validate(net, val, s.classes(), s.mean(), s.std(), s.ignoreLabel());
         save(net, v, seconds, history);
         return true;
     }
