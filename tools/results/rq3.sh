@@ -110,7 +110,7 @@ for k in $TARGETS; do
 done
 # the record: the base model's scores of the pool and of the base set, and the subsets drawn
 cp "$W/pool.csv" "$W/base.csv" "$R/"
-for d in "$W"/subsets/*/; do mkdir -p "$R/subsets/$(basename "$d")"; cp "$d"/*.txt "$d"/subsets.csv "$R/subsets/$(basename "$d")/"; done
+for d in "$W"/subsets/*/; do [ -f "$d/done" ] || continue; mkdir -p "$R/subsets/$(basename "$d")"; cp "$d"/*.txt "$d"/subsets.csv "$R/subsets/$(basename "$d")/"; done
 
 # 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
 #    High and Random before Low), every seed of a cell before the next cell, so that the first
