@@ -8,6 +8,10 @@
 #   SEGSA=/path/to/segsa tools/results/rq3.sh (another copy of the launcher)
 #   THREADS=1 ...                             (LibTorch threads of the trainings, default 2)
 #   VALIDATE_EVERY=1 ...                      (validate fine-tunings after every epoch; default 0: the last only)
+#   SHARD=1/2 THREADS=1 ... & SHARD=2/2 THREADS=1 ...
+#                                             (two processes of one thread each, every other fine-tuning:
+#                                             on 2 cores more runs an hour than one process of 2 threads;
+#                                             start one alone first, or after stages 1-4 are done)
 #
 # 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
 #    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
@@ -36,6 +40,10 @@ THREADS="${THREADS:-2}"
 # network, so the runs finished with a validation after every epoch are the same runs)
 VALIDATE_EVERY="${VALIDATE_EVERY:-0}"
 CAMVID="${CAMVID:-../shared/data/camvid}"
+SHARD="${SHARD:-1/1}"
+SHARD_I="${SHARD%/*}"; SHARD_N="${SHARD#*/}"
+[[ "$SHARD_I" =~ ^[0-9]+$ && "$SHARD_N" =~ ^[0-9]+$ && "$SHARD_I" -ge 1 && "$SHARD_I" -le "$SHARD_N" ]] \
+  || { echo "rq3.sh: SHARD must be I/N with 1 <= I <= N, got '$SHARD'" >&2; exit 2; }
 W=out/rq3
 CLASSES="Sky,Building,Pole,Road,Pavement,Tree,SignSymbol,Fence,Car,Pedestrian,Bicyclist"
 TRAIN_ARGS=(--classes 11 --ignore-label 11 --class-names "$CLASSES" --mean 0.39,0.41,0.43 --std 0.30,0.30,0.30
@@ -115,10 +123,13 @@ for d in "$W"/subsets/*/; do [ -f "$d/done" ] || continue; mkdir -p "$R/subsets/
 # 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
 #    High and Random before Low), every seed of a cell before the next cell, so that the first
 #    complete comparisons (mean, sd, High vs Random) come early
+RUN_INDEX=0
 run_one() {
   local k=$1 rule=$2 subset=$3 seed=$4
   local list="$W/subsets/$k-$rule/$subset.txt" run="$W/runs/$k-$rule-$subset-seed$seed"
   [ -f "$list" ] || return 0
+  RUN_INDEX=$((RUN_INDEX + 1))
+  [ $(((RUN_INDEX - 1) % SHARD_N + 1)) -eq "$SHARD_I" ] || return 0
   [ -f "$run/model.pt" ] && return 0
   # a run finished in an earlier session: its card is kept in the repository
   [ -f "docs/results/rq3/runs/$(basename "$run").md" ] && return 0

@@ -106,8 +106,11 @@ def main(w, out):
     lines.append("%d run(s) finished." % done)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    with open(out, "w") as f:
+    # two shards of rq3.sh may write it at once: whole files only
+    tmp = "%s.%d.tmp" % (out, os.getpid())
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, out)
     print(text)
 
 
