@@ -8,6 +8,10 @@
 #   SEGSA=/path/to/segsa tools/results/rq3.sh (another copy of the launcher)
 #   THREADS=1 ...                             (LibTorch threads of the trainings, default 2)
 #   VALIDATE_EVERY=1 ...                      (validate fine-tunings after every epoch; default 0: the last only)
+#   SHARD=1/2 THREADS=1 ... & SHARD=2/2 THREADS=1 ...
+#                                             (two processes of one thread each, every other fine-tuning:
+#                                             on 2 cores more runs an hour than one process of 2 threads;
+#                                             start one alone first, or after stages 1-4 are done)
 #
 # 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
 #    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
@@ -36,6 +40,10 @@ THREADS="${THREADS:-2}"
 # network, so the runs finished with a validation after every epoch are the same runs)
 VALIDATE_EVERY="${VALIDATE_EVERY:-0}"
 CAMVID="${CAMVID:-../shared/data/camvid}"
+SHARD="${SHARD:-1/1}"
+SHARD_I="${SHARD%/*}"; SHARD_N="${SHARD#*/}"
+[[ "$SHARD_I" =~ ^[0-9]+$ && "$SHARD_N" =~ ^[0-9]+$ && "$SHARD_I" -ge 1 && "$SHARD_I" -le "$SHARD_N" ]] \
+  || { echo "rq3.sh: SHARD must be I/N with 1 <= I <= N, got '$SHARD'" >&2; exit 2; }
 W=out/rq3
 CLASSES="Sky,Building,Pole,Road,Pavement,Tree,SignSymbol,Fence,Car,Pedestrian,Bicyclist"
 TRAIN_ARGS=(--classes 11 --ignore-label 11 --class-names "$CLASSES" --mean 0.39,0.41,0.43 --std 0.30,0.30,0.30
@@ -65,15 +73,23 @@ EOF
 fi
 BASE_SIZE=$(ls "$W/base/images" | wc -l)
 
-# 2. the base model
+# 2. the base model. Training on 2 threads is not bit-reproducible (the same command gave val mIoU
+#    0.5497 in one session and 0.5541 in the next), and every fine-tuning starts from this model, so
+#    once trained it is kept in the repository (docs/results/rq3/base.pt, 1.5 MB) and a later
+#    session takes it from there
+R=docs/results/rq3
+mkdir -p "$R"
+if [ ! -f "$W/base.pt" ] && [ -f "$R/base.pt" ] && [ -f "$R/base.md" ]; then
+  log "the base model of $R/base.pt"
+  cp "$R/base.pt" "$W/base.pt" && cp "$R/base.md" "$W/base.md"
+fi
 if [ ! -f "$W/base.pt" ]; then
   log "train the base model on $BASE_SIZE frames"
   resume=(); [ -f "$W/base-ckpt/checkpoint.json" ] && resume=(--resume)
   "$SEGSA" train --images "$W/base/images" --labels "$W/base/labels" "${TRAIN_ARGS[@]}" --head features --epochs 40 --seed 1 \
     --out "$W/base.pt" --checkpoints "$W/base-ckpt" "${resume[@]}"
 fi
-
-mkdir -p docs/results/rq3 && cp "$W/base.md" docs/results/rq3/base.md
+cmp -s "$W/base.pt" "$R/base.pt" || { cp "$W/base.pt" "$R/base.pt"; cp "$W/base.md" "$R/base.md"; }
 
 # 3. SA of the base model; scores of the pool and of the base set
 [ -f "$W/base.sa" ] || "$SEGSA" fit --model "$W/base.pt" --images "$W/base/images" --labels "$W/base/labels" --out "$W/base.sa"
@@ -100,14 +116,20 @@ for k in $TARGETS; do
   subsets "$k" entropy --score entropy
   subsets "$k" diverse --score mdsa --diverse --seen "$W/base.csv"
 done
+# the record: the base model's scores of the pool and of the base set, and the subsets drawn
+cp "$W/pool.csv" "$W/base.csv" "$R/"
+for d in "$W"/subsets/*/; do [ -f "$d/done" ] || continue; mkdir -p "$R/subsets/$(basename "$d")"; cp "$d"/*.txt "$d"/subsets.csv "$R/subsets/$(basename "$d")/"; done
 
 # 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
 #    High and Random before Low), every seed of a cell before the next cell, so that the first
 #    complete comparisons (mean, sd, High vs Random) come early
+RUN_INDEX=0
 run_one() {
   local k=$1 rule=$2 subset=$3 seed=$4
   local list="$W/subsets/$k-$rule/$subset.txt" run="$W/runs/$k-$rule-$subset-seed$seed"
   [ -f "$list" ] || return 0
+  RUN_INDEX=$((RUN_INDEX + 1))
+  [ $(((RUN_INDEX - 1) % SHARD_N + 1)) -eq "$SHARD_I" ] || return 0
   [ -f "$run/model.pt" ] && return 0
   # a run finished in an earlier session: its card is kept in the repository
   [ -f "docs/results/rq3/runs/$(basename "$run").md" ] && return 0

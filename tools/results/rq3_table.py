@@ -92,13 +92,25 @@ def main(w, out):
                     tests.append("%s: t = %.2f, p = %.2g" % (s, t.statistic, t.pvalue))
             if tests:
                 lines += ["", "High vs Random by %s (Welch's t-test on the target IoU): %s." % (rule, "; ".join(tests))]
+        tests = []
+        for s in sizes:
+            dv = [x[1] for x in runs.get((cls, "diverse", "diverse", s), [])]
+            ra = [x[1] for x in runs.get((cls, "mdsa", "random", s), [])]
+            if from_scipy and len(dv) >= 2 and len(ra) >= 2:
+                t = st.ttest_ind(dv, ra, equal_var=False)
+                tests.append("%s: t = %.2f, p = %.2g" % (s, t.statistic, t.pvalue))
+        if tests:
+            lines += ["", "Diverse vs Random (the mdsa Random subsets; Welch's t-test on the target IoU): %s." % "; ".join(tests)]
         lines.append("")
     done = sum(len(v) for v in runs.values())
     lines.append("%d run(s) finished." % done)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    with open(out, "w") as f:
+    # two shards of rq3.sh may write it at once: whole files only
+    tmp = "%s.%d.tmp" % (out, os.getpid())
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, out)
     print(text)
 
 
