@@ -8,10 +8,10 @@
 #   SEGSA=/path/to/segsa tools/results/rq3.sh (another copy of the launcher)
 #   THREADS=1 ...                             (LibTorch threads of the trainings, default 2)
 #   VALIDATE_EVERY=1 ...                      (validate fine-tunings after every epoch; default 0: the last only)
-#   SHARD=1/2 THREADS=1 ... & SHARD=2/2 THREADS=1 ...
-#                                             (two processes of one thread each, every other fine-tuning:
-#                                             on 2 cores more runs an hour than one process of 2 threads;
-#                                             start one alone first, or after stages 1-4 are done)
+#   SHARD=1/4 ... SHARD=4/4                   (every 4th fine-tuning, for a machine with cores for
+#                                             several trainings; start one alone first, or after stages
+#                                             1-4 are done. Not on 2 cores: two one-thread processes
+#                                             took 32 s an epoch each, one two-thread process 10 s)
 #
 # 1. split CamVid train by seed 1 into a base set (a third, 122 frames) and a candidate pool (the
 #    rest: the High and Low levels draw from the top and bottom 30% of the pool frames that show the
@@ -24,8 +24,8 @@
 #    --retrain-subsets), the same by entropy, and Diverse (high MDSA and far from each other and
 #    from the base set: segsa select --diverse);
 # 5. per subset and seed: fine-tune the base model on base + subset (EPOCHS epochs, lr 0.0005),
-#    validation IoU per class on CamVid val in the model card (Large subsets first, each cell's
-#    seeds together, so that the first complete comparisons come early);
+#    validation IoU per class on CamVid val in the model card (in phases, each cell's seeds
+#    together, so that the first complete comparisons come early);
 # 6. tools/results/rq3_table.py writes docs/results/rq3.md (mean, standard deviation, High vs
 #    Random test) from the finished runs, after every cell. Each finished run's card is also
 #    copied to docs/results/rq3/runs/ (committed), so a later session skips it.
@@ -150,11 +150,15 @@ run_one() {
   mkdir -p docs/results/rq3/runs
   cp "$run/model.md" "docs/results/rq3/runs/$(basename "$run").md"
 }
-for size in large medium small; do
-  for k in $TARGETS; do
-    for rule in mdsa entropy diverse; do
+# phases, most telling first (each about a minute a run on 2 cores, 168 runs in all): the paper's
+# High / Random / Low by MDSA, then Diverse, then High / Random by entropy, then Low by entropy
+for phase in mdsa:high,random,low diverse:diverse entropy:high,random entropy:low; do
+  rule=${phase%%:*}
+  for size in large medium small; do
+    for k in $TARGETS; do
       [ -f "$W/subsets/$k-$rule/done" ] || continue
-      for level in high random low diverse; do
+      levels=${phase#*:}
+      for level in ${levels//,/ }; do
         for seed in $SEEDS; do run_one "$k" "$rule" "$level-$size" "$seed"; done
       done
       # 6. the table after every cell
