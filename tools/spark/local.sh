@@ -17,13 +17,8 @@ if [ ! -f target/segsa-spark/classpath.txt ] || [ -n "$(find src/*/src/main nati
   mvn -q -B -DskipTests install >&2
 fi
 cp="${SEGSA_SPARK_JAR:-target/segsa-spark/classes}:$(cat target/segsa-spark/classpath.txt)"
-# the JVM flags Spark 4.2 needs on JDK 25 (spark-submit's launcher adds the --add-opens itself)
-flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djdk.reflect.useDirectMethodHandle=false
-  -Dio.netty.tryReflectionSetAccessible=true)
-for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-    java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
-  mod=java.base; flags+=("--add-opens=$mod/$p=ALL-UNNAMED")
-done
+# the JVM flags Spark 4.2 needs on JDK 25 (src/spark/jvm-flags.txt, a java argument file)
+flags=(--enable-native-access=ALL-UNNAMED @src/spark/jvm-flags.txt)
 master="${MASTER:-local[2]}"
 parts="${PARTITIONS:-4}"
 mkdir -p "$out"

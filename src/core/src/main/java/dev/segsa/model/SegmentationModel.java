@@ -129,10 +129,7 @@ public final class SegmentationModel implements AutoCloseable {
      * {@link PointerScope}.
      */
     public DeviceOutput inferOnDevice(int height, int width, String what, boolean withUncertainty) {
-        if (closed) throw new IllegalStateException("model is closed");
-        if (device == null) throw new IllegalStateException("inferOnDevice needs a device: call moveTo first");
-        long n = 3L * height * width;
-        if (input == null || inputCapacity < n) throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
+        checkReady(height, width, true);
         try (NoGradGuard noGrad = new NoGradGuard()) {
             Tensor[] fl = forward(height, width, what);
             Tensor features = fl[0], logits = fl[1];
@@ -193,10 +190,7 @@ public final class SegmentationModel implements AutoCloseable {
      * {@link PointerScope} that the caller closes once it is done with the returned feature map.
      */
     public FrameOutput infer(int height, int width, String what, boolean withUncertainty) {
-        if (closed) throw new IllegalStateException("model is closed");
-        if (device != null) throw new IllegalStateException("the model is on " + deviceName() + ": use inferOnDevice");
-        long n = 3L * height * width;
-        if (input == null || inputCapacity < n) throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
+        checkReady(height, width, false);
         try (NoGradGuard noGrad = new NoGradGuard()) {
             Tensor[] fl = forward(height, width, what);
             Tensor features = fl[0], logits = fl[1];
@@ -212,6 +206,16 @@ public final class SegmentationModel implements AutoCloseable {
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
             return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty, badLogits);
+        }
+    }
+
+    /** The model is open, on the host or on a device as the caller expects, and its input holds a frame of this size. */
+    private void checkReady(int height, int width, boolean onDevice) {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (onDevice && device == null) throw new IllegalStateException("inferOnDevice needs a device: call moveTo first");
+        if (!onDevice && device != null) throw new IllegalStateException("the model is on " + deviceName() + ": use inferOnDevice");
+        if (input == null || inputCapacity < 3L * height * width) {
+            throw new IllegalStateException("input(" + height + ", " + width + ") was not filled");
         }
     }
 

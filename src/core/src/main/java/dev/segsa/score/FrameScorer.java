@@ -145,56 +145,33 @@ public final class FrameScorer implements AutoCloseable {
             long t1 = System.nanoTime();
             FrameOutput out = model.infer(height, width, name, options.uncertainty());
             long t2 = System.nanoTime();
-            if (out.classes() != classes || out.features().d() != sa.settings().featureDimension()) {
-                throw new SegsaException(name + ": model returned " + out.classes() + " classes and " + out.features().d()
-                        + " features, the SA model was fitted with " + classes + " and " + sa.settings().featureDimension());
-            }
+            checkShape(name, out.classes(), out.features().d());
             int n = height * width;
             int[] predicted = out.predicted();
-            long[] pixels = new long[classes];
-            for (int i = 0; i < n; i++) pixels[predicted[i]]++;
-            double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
-            boolean thresholded = !Double.isNaN(options.saThreshold());
-            double[] share = thresholded ? nanArray(classes) : null;
-            double[][] uncertainty = out.uncertainty() == null ? null : classMeans(out.uncertainty(), predicted, pixels);
-            FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
-            double[] lsa = null;
             mdsaScores.reset(n);
-            float[] map = mdsaScores.map();
             long bad = out.features().countNonFinite();
-            if (bad > 0 || out.nonFiniteLogits() > 0) {
-                Arrays.fill(map, 0, n, Float.NaN);
-                if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
-            } else {
+            if (bad == 0 && out.nonFiniteLogits() == 0) {
                 backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
-                for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
-                pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
-                if (lsaModels != null) {
-                    long scored = 0;
-                    for (long p : mdsaScores.pixels()) scored += p;
-                    long elapsed = System.nanoTime() - t0;
-                    if (options.lsaBudgetNanos() > 0 && lsaNanosPerPixel > 0
-                            && elapsed + lsaNanosPerPixel * scored > options.lsaBudgetNanos()) {
-                        lsaState = FrameResult.LsaState.SKIPPED_FOR_BUDGET;
-                    } else {
-                        long l0 = System.nanoTime();
-                        lsaScores.reset(0);
-                        backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
-                        lsa = new double[classes];
-                        for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
-                        if (scored > 0) {
-                            double rate = (double) (System.nanoTime() - l0) / scored;
-                            lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate
-                                    : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
-                        }
-                    }
-                }
             }
-            long t3 = System.nanoTime();
-            FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
-            latency.record(times);
-            return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
-                    lsaState, lsa, uncertainty, bad, out.nonFiniteLogits(), times, mapView(map, n), predictedView(predicted, n));
+            return result(name, width, height, predicted, out.uncertainty(), bad, out.nonFiniteLogits(), lsa -> {
+                long scored = 0;
+                for (long p : mdsaScores.pixels()) scored += p;
+                long elapsed = System.nanoTime() - t0;
+                if (options.lsaBudgetNanos() > 0 && lsaNanosPerPixel > 0
+                        && elapsed + lsaNanosPerPixel * scored > options.lsaBudgetNanos()) {
+                    return FrameResult.LsaState.SKIPPED_FOR_BUDGET;
+                }
+                long l0 = System.nanoTime();
+                lsaScores.reset(0);
+                backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
+                for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
+                if (scored > 0) {
+                    double rate = (double) (System.nanoTime() - l0) / scored;
+                    lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate
+                            : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
+                }
+                return FrameResult.LsaState.COMPUTED;
+            }, t0, t1, t2);
         }
     }
 
@@ -210,48 +187,72 @@ public final class FrameScorer implements AutoCloseable {
             long t1 = System.nanoTime();
             SegmentationModel.DeviceOutput out = model.inferOnDevice(height, width, name, options.uncertainty());
             long t2 = System.nanoTime();
-            if (out.classes() != classes || out.d() != sa.settings().featureDimension()) {
-                throw new SegsaException(name + ": model returned " + out.classes() + " classes and " + out.d()
-                        + " features, the SA model was fitted with " + classes + " and " + sa.settings().featureDimension());
-            }
+            checkShape(name, out.classes(), out.d());
             int n = height * width;
             DeviceBackend.Frames frames = new DeviceBackend.Frames(out.featuresAddress(), out.predictedAddress(), 1, out.d(),
                     out.h0(), out.w0(), height, width, sa.settings().upsample());
             mdsaScores.reset(n);
             db.mdsaDevice(frames, mdsaModels, new FrameScores[] {mdsaScores});
-            FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
-            double[] lsa = null;
             if (lsaModels != null) {
                 lsaScores.reset(0);
                 db.lsaDevice(frames, lsaModels, new FrameScores[] {lsaScores});
             }
             long bad = out.nonFiniteFeatures().item_long();
             long badLogits = out.nonFiniteLogits().item_long();
-            float[] map = mdsaScores.map();
-            int[] predicted = devicePredicted(out.predicted(), n);
-            long[] pixels = new long[classes];
-            for (int i = 0; i < n; i++) pixels[predicted[i]]++;
-            double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
-            boolean thresholded = !Double.isNaN(options.saThreshold());
-            double[] share = thresholded ? nanArray(classes) : null;
-            double[][] uncertainty = out.uncertainty() == null ? null : classMeans(out.uncertainty(), predicted, pixels);
-            if (bad > 0 || badLogits > 0) {
-                Arrays.fill(map, 0, n, Float.NaN);
-                if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
-            } else {
-                for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
-                pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
-                if (lsaModels != null) {
-                    lsa = new double[classes];
-                    for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
-                }
-            }
-            long t3 = System.nanoTime();
-            FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
-            latency.record(times);
-            return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
-                    lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n));
+            return result(name, width, height, devicePredicted(out.predicted(), n), out.uncertainty(), bad, badLogits, lsa -> {
+                for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
+                return FrameResult.LsaState.COMPUTED;
+            }, t0, t1, t2);
         }
+    }
+
+    private void checkShape(String name, int classes, int d) {
+        if (classes != sa.classes() || d != sa.settings().featureDimension()) {
+            throw new SegsaException(name + ": model returned " + classes + " classes and " + d + " features, the SA model was "
+                    + "fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
+        }
+    }
+
+    /** The LSA step of a frame whose features are finite: fills {@code lsa} (class means) and says whether it ran. */
+    private interface LsaStep {
+        FrameResult.LsaState run(double[] lsa);
+    }
+
+    /**
+     * A frame's result from its predicted classes and its MDSA map (already in {@link #mdsaScores}
+     * when the features and logits are finite): pixel counts, MDSA mean / max / p95 / share above
+     * the threshold, uncertainty means, LSA (by {@code lsaStep}, when asked for and finite), stage
+     * times. Non-finite features or logits give a NaN map and no scores.
+     */
+    private FrameResult result(String name, int width, int height, int[] predicted, FrameOutput.SoftmaxUncertainty u,
+                               long bad, long badLogits, LsaStep lsaStep, long t0, long t1, long t2) {
+        int classes = sa.classes();
+        int n = height * width;
+        long[] pixels = new long[classes];
+        for (int i = 0; i < n; i++) pixels[predicted[i]]++;
+        double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
+        double[] share = Double.isNaN(options.saThreshold()) ? null : nanArray(classes);
+        double[][] uncertainty = u == null ? null : classMeans(u, predicted, pixels);
+        FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
+        double[] lsa = null;
+        float[] map = mdsaScores.map();
+        if (bad > 0 || badLogits > 0) {
+            Arrays.fill(map, 0, n, Float.NaN);
+            if (options.lsa()) lsaState = FrameResult.LsaState.SKIPPED_NON_FINITE;
+        } else {
+            for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
+            pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
+            if (lsaModels != null) {
+                double[] l = new double[classes];
+                lsaState = lsaStep.run(l);
+                if (lsaState == FrameResult.LsaState.COMPUTED) lsa = l;
+            }
+        }
+        long t3 = System.nanoTime();
+        FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
+        latency.record(times);
+        return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
+                lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n));
     }
 
     private int[] devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {
