@@ -75,9 +75,8 @@ BASE_SIZE=$(ls "$W/base/images" | wc -l)
 
 # 2. the base model. A training is not bit-reproducible from one session's machine to the next (the
 #    same command gave val mIoU 0.5497 in one session and 0.5541 in the next), and every fine-tuning
-#    starts from this model, so
-#    once trained it is kept in the repository (docs/results/rq3/base.pt, 1.5 MB) and a later
-#    session takes it from there
+#    starts from this model, so once trained it is kept in the repository (docs/results/rq3/base.pt,
+#    1.5 MB) and a later session takes it from there
 R=docs/results/rq3
 mkdir -p "$R"
 if [ ! -f "$W/base.pt" ] && [ -f "$R/base.pt" ] && [ -f "$R/base.md" ]; then
