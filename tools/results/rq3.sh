@@ -32,6 +32,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+/usr/bin/python3 -c "import scipy" 2>/dev/null \
+  || { echo "tools/results/rq3.sh: the tables need scipy for Debian's python3 (apt-get install python3-scipy)" >&2; exit 2; }
 SEEDS="${1:-1 2 3}"
 EPOCHS="${2:-4}"
 SEGSA="${SEGSA:-bin/segsa}"
