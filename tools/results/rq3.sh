@@ -32,6 +32,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+/usr/bin/python3 -c "import scipy" 2>/dev/null \
+  || { echo "tools/results/rq3.sh: the tables need scipy for Debian's python3 (apt-get install python3-scipy)" >&2; exit 2; }
 SEEDS="${1:-1 2 3}"
 EPOCHS="${2:-4}"
 SEGSA="${SEGSA:-bin/segsa}"
@@ -73,10 +75,10 @@ EOF
 fi
 BASE_SIZE=$(ls "$W/base/images" | wc -l)
 
-# 2. the base model. Training on 2 threads is not bit-reproducible (the same command gave val mIoU
-#    0.5497 in one session and 0.5541 in the next), and every fine-tuning starts from this model, so
-#    once trained it is kept in the repository (docs/results/rq3/base.pt, 1.5 MB) and a later
-#    session takes it from there
+# 2. the base model. A training is not bit-reproducible from one session's machine to the next (the
+#    same command gave val mIoU 0.5497 in one session and 0.5541 in the next), and every fine-tuning
+#    starts from this model, so once trained it is kept in the repository (docs/results/rq3/base.pt,
+#    1.5 MB) and a later session takes it from there
 R=docs/results/rq3
 mkdir -p "$R"
 if [ ! -f "$W/base.pt" ] && [ -f "$R/base.pt" ] && [ -f "$R/base.md" ]; then

@@ -14,6 +14,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+/usr/bin/python3 -c "import scipy" 2>/dev/null \
+  || { echo "tools/results/stability.sh: the tables need scipy for Debian's python3 (apt-get install python3-scipy)" >&2; exit 2; }
 SEGSA="${SEGSA:-bin/segsa}"
 THREADS="${THREADS:-2}"
 CAMVID="${CAMVID:-../shared/data/camvid}"

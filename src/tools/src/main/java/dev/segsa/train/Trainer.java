@@ -48,7 +48,8 @@ import java.util.SplittableRandom;
  * horizontal flips, Adam with weight decay, polynomial learning-rate decay (power 0.9) per step,
  * validation mIoU per epoch (or every {@code validateEvery} epochs, and always after the last), a checkpoint (network, optimizer state, history) after every epoch
  * and {@code --resume}. Each epoch's batch order comes from (seed, epoch), so a resumed run takes
- * the same path as an uninterrupted one; same seed and thread count give the same weights.
+ * the same path as an uninterrupted one; same seed and thread count give the same weights on one machine (not
+ * always on another session's machine).
  */
 public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
