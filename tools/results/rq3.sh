@@ -121,6 +121,8 @@ done
 # the record: the base model's scores of the pool and of the base set, and the subsets drawn
 cp "$W/pool.csv" "$W/base.csv" "$R/"
 for d in "$W"/subsets/*/; do [ -f "$d/done" ] || continue; mkdir -p "$R/subsets/$(basename "$d")"; cp "$d"/*.txt "$d"/subsets.csv "$R/subsets/$(basename "$d")/"; done
+# what each subset adds: labelled target pixels per frame (CamVid's masks)
+/usr/bin/python3 tools/results/rq3_subsets.py "$R" "$CAMVID" docs/results/rq3_subsets.md > /dev/null
 
 # 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
 #    High and Random before Low), every seed of a cell before the next cell, so that the first

@@ -115,6 +115,9 @@ final class SelectCommand implements Callable<Integer> {
         }
         if (!retrainSubsets && baseSize != null) throw new IllegalArgumentException("--base-size is only used with --retrain-subsets");
         if (diverse && !retrainSubsets) throw new IllegalArgumentException("--diverse goes with --retrain-subsets");
+        if (!retrainSubsets && spec != null && spec.commandLine().getParseResult().hasMatchedOption("--sizes")) {
+            throw new IllegalArgumentException("--sizes goes with --retrain-subsets");
+        }
         OutputFiles.protect(seen);
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");

@@ -122,6 +122,10 @@ class SelectCommandTest {
         assertEquals(1, run(err, "select", "--scores", pool.toString(), "--class", "car", "--retrain-subsets", "--base-size", "100",
                 "--sizes", "tiny", "--out", work.resolve("t.csv").toString()), err.toString());
         assertTrue(err.toString().contains("unknown retraining subset size 'tiny'"), err.toString());
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", pool.toString(), "--class", "car", "--skip-fraction", "0.5", "--sizes", "small",
+                "--out", work.resolve("l.csv").toString()), err.toString());
+        assertTrue(err.toString().contains("--sizes goes with --retrain-subsets"), err.toString());
     }
 
     /** --diverse into a directory that does not exist yet (DIR/), leaving out the --seen frames (a .txt list). */
