@@ -124,9 +124,8 @@ for d in "$W"/subsets/*/; do [ -f "$d/done" ] || continue; mkdir -p "$R/subsets/
 # what each subset adds: labelled target pixels per frame (CamVid's masks)
 /usr/bin/python3 tools/results/rq3_subsets.py "$R" "$CAMVID" docs/results/rq3_subsets.md > /dev/null
 
-# 5. the fine-tunings: per class and rule, the cells of the table one after the other (Large first,
-#    High and Random before Low), every seed of a cell before the next cell, so that the first
-#    complete comparisons (mean, sd, High vs Random) come early
+# 5. the fine-tunings, in the phases below, every seed of a cell before the next cell, so that the
+#    first complete comparisons (mean, sd, High vs Random) come early
 RUN_INDEX=0
 run_one() {
   local k=$1 rule=$2 subset=$3 seed=$4
@@ -136,7 +135,7 @@ run_one() {
   [ $(((RUN_INDEX - 1) % SHARD_N + 1)) -eq "$SHARD_I" ] || return 0
   [ -f "$run/model.pt" ] && return 0
   # a run finished in an earlier session: its card is kept in the repository
-  [ -f "docs/results/rq3/runs/$(basename "$run").md" ] && return 0
+  [ -f "$R/runs/$(basename "$run").md" ] && return 0
   log "fine-tune $k $rule $subset seed $seed"
   mkdir -p "$run/images" "$run/labels"
   for n in $(ls "$W/base/images"); do
@@ -151,8 +150,8 @@ run_one() {
   local resume=(); [ -f "$run/ckpt/checkpoint.json" ] && resume=(--resume)
   "$SEGSA" train --images "$run/images" --labels "$run/labels" "${TRAIN_ARGS[@]}" --init "$W/base.pt" --epochs "$EPOCHS" \
     --lr 0.0005 --seed "$seed" --validate-every "$VALIDATE_EVERY" --out "$run/model.pt" --checkpoints "$run/ckpt" "${resume[@]}"
-  mkdir -p docs/results/rq3/runs
-  cp "$run/model.md" "docs/results/rq3/runs/$(basename "$run").md"
+  mkdir -p "$R/runs"
+  cp "$run/model.md" "$R/runs/$(basename "$run").md"
 }
 # phases, most telling first (each about a minute a run on 2 cores, 168 runs in all): the paper's
 # High / Random / Low by MDSA, then Diverse, then High / Random by entropy, then Low by entropy
@@ -166,7 +165,7 @@ for phase in mdsa:high,random,low diverse:diverse entropy:high,random entropy:lo
         for seed in $SEEDS; do run_one "$k" "$rule" "$level-$size" "$seed"; done
       done
       # 6. the table after every cell
-      /usr/bin/python3 tools/results/rq3_table.py docs/results/rq3 docs/results/rq3.md > /dev/null || true
+      /usr/bin/python3 tools/results/rq3_table.py "$R" docs/results/rq3.md > /dev/null || true
     done
   done
 done

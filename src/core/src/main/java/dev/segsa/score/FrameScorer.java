@@ -140,7 +140,6 @@ public final class FrameScorer implements AutoCloseable {
 
     private FrameResult run(String name, int height, int width, long t0) {
         if (backend instanceof DeviceBackend db) return runOnDevice(db, name, height, width, t0);
-        int classes = sa.classes();
         try (PointerScope scope = new PointerScope()) {
             long t1 = System.nanoTime();
             FrameOutput out = model.infer(height, width, name, options.uncertainty());
@@ -153,25 +152,7 @@ public final class FrameScorer implements AutoCloseable {
             if (bad == 0 && out.nonFiniteLogits() == 0) {
                 backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
             }
-            return result(name, width, height, predicted, out.uncertainty(), bad, out.nonFiniteLogits(), lsa -> {
-                long scored = 0;
-                for (long p : mdsaScores.pixels()) scored += p;
-                long elapsed = System.nanoTime() - t0;
-                if (options.lsaBudgetNanos() > 0 && lsaNanosPerPixel > 0
-                        && elapsed + lsaNanosPerPixel * scored > options.lsaBudgetNanos()) {
-                    return FrameResult.LsaState.SKIPPED_FOR_BUDGET;
-                }
-                long l0 = System.nanoTime();
-                lsaScores.reset(0);
-                backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
-                for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
-                if (scored > 0) {
-                    double rate = (double) (System.nanoTime() - l0) / scored;
-                    lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate
-                            : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
-                }
-                return FrameResult.LsaState.COMPUTED;
-            }, t0, t1, t2);
+            return result(name, width, height, predicted, out, out.uncertainty(), bad, out.nonFiniteLogits(), t0, t1, t2);
         }
     }
 
@@ -182,7 +163,6 @@ public final class FrameScorer implements AutoCloseable {
      * non-finite counts, all after the kernels. LSA's time budget is not applied here.
      */
     private FrameResult runOnDevice(DeviceBackend db, String name, int height, int width, long t0) {
-        int classes = sa.classes();
         try (PointerScope scope = new PointerScope()) {
             long t1 = System.nanoTime();
             SegmentationModel.DeviceOutput out = model.inferOnDevice(height, width, name, options.uncertainty());
@@ -199,10 +179,8 @@ public final class FrameScorer implements AutoCloseable {
             }
             long bad = out.nonFiniteFeatures().item_long();
             long badLogits = out.nonFiniteLogits().item_long();
-            return result(name, width, height, devicePredicted(out.predicted(), n), out.uncertainty(), bad, badLogits, lsa -> {
-                for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
-                return FrameResult.LsaState.COMPUTED;
-            }, t0, t1, t2);
+            return result(name, width, height, devicePredicted(out.predicted(), n), null, out.uncertainty(), bad, badLogits, t0, t1,
+                    t2);
         }
     }
 
@@ -213,19 +191,33 @@ public final class FrameScorer implements AutoCloseable {
         }
     }
 
-    /** The LSA step of a frame whose features are finite: fills {@code lsa} (class means) and says whether it ran. */
-    private interface LsaStep {
-        FrameResult.LsaState run(double[] lsa);
+    /** LSA on the host features into {@link #lsaScores}, unless the frame's time budget would be passed. */
+    private FrameResult.LsaState hostLsa(FrameOutput out, int height, int width, int[] predicted, long t0) {
+        long scored = 0;
+        for (long p : mdsaScores.pixels()) scored += p;
+        long elapsed = System.nanoTime() - t0;
+        if (options.lsaBudgetNanos() > 0 && lsaNanosPerPixel > 0 && elapsed + lsaNanosPerPixel * scored > options.lsaBudgetNanos()) {
+            return FrameResult.LsaState.SKIPPED_FOR_BUDGET;
+        }
+        long l0 = System.nanoTime();
+        lsaScores.reset(0);
+        backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
+        if (scored > 0) {
+            double rate = (double) (System.nanoTime() - l0) / scored;
+            lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
+        }
+        return FrameResult.LsaState.COMPUTED;
     }
 
     /**
      * A frame's result from its predicted classes and its MDSA map (already in {@link #mdsaScores}
      * when the features and logits are finite): pixel counts, MDSA mean / max / p95 / share above
-     * the threshold, uncertainty means, LSA (by {@code lsaStep}, when asked for and finite), stage
-     * times. Non-finite features or logits give a NaN map and no scores.
+     * the threshold, uncertainty means, LSA (when asked for and finite: run here on the host
+     * features {@code hostOutput}, or, from the device path ({@code hostOutput} null), already in
+     * {@link #lsaScores}), stage times. Non-finite features or logits give a NaN map and no scores.
      */
-    private FrameResult result(String name, int width, int height, int[] predicted, FrameOutput.SoftmaxUncertainty u,
-                               long bad, long badLogits, LsaStep lsaStep, long t0, long t1, long t2) {
+    private FrameResult result(String name, int width, int height, int[] predicted, FrameOutput hostOutput,
+                               FrameOutput.SoftmaxUncertainty u, long bad, long badLogits, long t0, long t1, long t2) {
         int classes = sa.classes();
         int n = height * width;
         long[] pixels = new long[classes];
@@ -243,9 +235,11 @@ public final class FrameScorer implements AutoCloseable {
             for (int c = 0; c < classes; c++) mean[c] = mdsaScores.mean(c);
             pixelStatistics.compute(map, predicted, n, classes, max, p95, options.saThreshold(), share);
             if (lsaModels != null) {
-                double[] l = new double[classes];
-                lsaState = lsaStep.run(l);
-                if (lsaState == FrameResult.LsaState.COMPUTED) lsa = l;
+                lsaState = hostOutput == null ? FrameResult.LsaState.COMPUTED : hostLsa(hostOutput, height, width, predicted, t0);
+                if (lsaState == FrameResult.LsaState.COMPUTED) {
+                    lsa = new double[classes];
+                    for (int c = 0; c < classes; c++) lsa[c] = lsaScores.mean(c);
+                }
             }
         }
         long t3 = System.nanoTime();

@@ -46,10 +46,10 @@ import java.util.SplittableRandom;
  * {@code segsa train}: trains {@link CompactSegNet} with LibTorch from Java. Weighted
  * cross-entropy (ENet class weights 1/ln(1.02 + p), ignore label excluded), random crops and
  * horizontal flips, Adam with weight decay, polynomial learning-rate decay (power 0.9) per step,
- * validation mIoU per epoch (or every {@code validateEvery} epochs, and always after the last), a checkpoint (network, optimizer state, history) after every epoch
- * and {@code --resume}. Each epoch's batch order comes from (seed, epoch), so a resumed run takes
- * the same path as an uninterrupted one; same seed and thread count give the same weights on one machine (not
- * always on another session's machine).
+ * validation mIoU every {@code validateEvery} epochs (0: none) and after the last, a checkpoint
+ * (network, optimizer state, history) after every epoch and {@code --resume}. Each epoch's batch
+ * order comes from (seed, epoch), so a resumed run takes the same path as an uninterrupted one;
+ * same seed and thread count give the same weights on one machine (not always on another).
  */
 public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,21 +59,6 @@ public final class Trainer {
                            int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
                            double[] mean, double[] std, boolean resume, double maxMinutes, String command,
                            CompactSegNet.Head head, Path init, int validateEvery) {
-        public Settings {
-            if (validateEvery < 0) throw new IllegalArgumentException("validate-every must be >= 0, got " + validateEvery);
-        }
-
-        /** Validation after every epoch. */
-        public Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
-                        int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
-                        int cropWidth, int cropHeight, double learningRate, double weightDecay, long seed, int threads,
-                        double[] mean, double[] std, boolean resume, double maxMinutes, String command,
-                        CompactSegNet.Head head, Path init) {
-            this(images, labels, valImages, valLabels, out, checkpoints, classes, ignoreLabel, classNames, features, epochs, batch,
-                    cropWidth, cropHeight, learningRate, weightDecay, seed, threads, mean, std, resume, maxMinutes, command,
-                    head, init, 1);
-        }
-
         /** The settings of the first models: skip head, trained from scratch. */
         public Settings(Path images, Path labels, Path valImages, Path valLabels, Path out, Path checkpoints,
                         int classes, int ignoreLabel, List<String> classNames, int features, int epochs, int batch,
@@ -81,7 +66,7 @@ public final class Trainer {
                         double[] mean, double[] std, boolean resume, double maxMinutes, String command) {
             this(images, labels, valImages, valLabels, out, checkpoints, classes, ignoreLabel, classNames, features, epochs, batch,
                     cropWidth, cropHeight, learningRate, weightDecay, seed, threads, mean, std, resume, maxMinutes, command,
-                    CompactSegNet.Head.SKIP, null);
+                    CompactSegNet.Head.SKIP, null, 1);
         }
     }
 
