@@ -196,6 +196,32 @@ SEGSA_API int segsa_lsa_frame(const float* features, int d, int h0, int w0, int 
                               void* workspace, size_t workspace_bytes,
                               float* sa_map_or_null, int64_t* class_pixels, double* class_sums);
 
+/*
+ * The pass over one frame's class scores that replaces LibTorch's argmax, non-finite check and
+ * softmax ops after the forward: one read of the logits, one OpenMP region.
+ *   logits            float32 [num_classes, h, w] channel-major. h == H and w == W: at the output
+ *                     size; otherwise upsampled on the fly to H x W with upsample_mode, rounding as
+ *                     PyTorch's CPU kernels do in float32 (the upsampled logits are never stored)
+ *   predicted         [H*W] out: argmax over the classes, torch.argmax semantics (the first
+ *                     maximum; a NaN counts as the maximum, the first NaN wins)
+ *   class_pixels      [num_classes] out: pixels per predicted class
+ *   non_finite_logits out: NaN or infinite (upsampled) logits
+ *   uncertainty_sums  [4 * num_classes] out, or NULL to skip: per predicted class, the sums over
+ *                     its pixels of entropy, margin (1 - (p1 - p2)), least confidence (1 - p1) and
+ *                     DeepGini (1 - sum p^2) of the pixel's softmax, computed in float64 and
+ *                     rounded to float32 per pixel; blocks of num_classes in that order
+ *   features          float32 values to check (the frame's feature map), or NULL; then
+ *   feature_values    their number, and non_finite_features (out) the NaN/Inf count among them
+ * Counts and sums are reduced over fixed chunks in one order: the results do not depend on the
+ * thread count. Workspace: segsa_logits_workspace_bytes.
+ */
+SEGSA_API int segsa_logits_workspace_bytes(int num_classes, int H, int W, size_t* bytes);
+SEGSA_API int segsa_logits_frame(const float* logits, int num_classes, int h, int w, int H, int W, int upsample_mode,
+                                 void* workspace, size_t workspace_bytes,
+                                 int32_t* predicted, int64_t* class_pixels, int64_t* non_finite_logits,
+                                 double* uncertainty_sums, const float* features, int64_t feature_values,
+                                 int64_t* non_finite_features);
+
 /* -------------------------------------------------------------- CUDA library: libsegsa_cuda */
 
 SEGSA_API int segsa_cuda_last_error(char* buf, size_t len);

@@ -10,6 +10,7 @@ import dev.segsa.features.FrameNormalizer;
 import dev.segsa.features.FrameReader;
 import dev.segsa.io.AtomicOutput;
 import dev.segsa.io.OutputFiles;
+import dev.segsa.io.Progress;
 import dev.segsa.kernel.Backend;
 import dev.segsa.kernel.Backends;
 import dev.segsa.kernel.FrameScores;
@@ -38,7 +39,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures segsa on your model and machine: frames/s through the front door, per-stage latency "
-                + "(p50 / p99 / p99.9 of decode, inference, SA), SA as a share of inference, pixels/s of the MDSA kernel and of the "
+                + "(p50 / p99 / p99.9 of decode, forward, post-forward, SA), the bare forward (module.forward alone, nothing "
+                + "after it) timed in the same run on the same frames, segsa's overhead = (frame time - decode - bare forward) / "
+                + "bare forward, pixels/s of the MDSA kernel and of the "
                 + "PaDiM-style LibTorch peer on the same frames in the same run, and the machine. One row per --threads count. "
                 + "Without --sa a throwaway SA model is fitted on the frames first (labelled by the model's own predictions).",
                 "",
@@ -68,8 +71,33 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
     boolean trustModel;
 
-    record Row(int threads, long frames, double framesPerSecond, double inferenceOnlyFramesPerSecond, StageLatency latency,
-               double saShareOfInference, double kernelPixelsPerSecond, double peerPixelsPerSecond, double kernelMs, double peerMs) {}
+    @Option(names = "--uncertainty", description = "Also compute the softmax uncertainty baselines (entropy, margin, 1-p, DeepGini) per frame.")
+    boolean uncertainty;
+
+    @Option(names = "--lsa", description = "Also compute LSA per frame (needs an SA model with LSA references: --sa, "
+            + "or the throwaway one, fitted with 1000 references when --lsa is given).")
+    boolean lsa;
+
+    /**
+     * One thread count's figures. Means in ms: {@code frameMs} the whole frame through the engine, {@code decodeMs} its
+     * conversion to the model input, {@code bareForwardMs} module.forward alone on the same inputs;
+     * {@code overhead} = (frameMs - decodeMs - bareForwardMs) / bareForwardMs.
+     */
+    record Row(int threads, long frames, double framesPerSecond, StageLatency latency, StageLatency bare, double frameMs,
+               double decodeMs, double bareForwardMs, double overhead, double kernelPixelsPerSecond, double peerPixelsPerSecond,
+               double kernelMs, double peerMs) {
+        /** Frames/s of the bare forward (1 / its mean). */
+        double bareForwardPerSecond() {
+            return 1000.0 / bareForwardMs;
+        }
+
+        /** The engine's rate without decode, as a share of the bare forward's rate. */
+        double rateShareOfBare() {
+            return bareForwardMs / (frameMs - decodeMs);
+        }
+    }
+
+    static final String BARE_FORWARD = "bare-forward";
 
     @Override
     public Integer call() throws Exception {
@@ -84,8 +112,13 @@ final class BenchCommand implements Callable<Integer> {
         Path tmpSa = null;
         if (sa == null) {
             tmpSa = Files.createTempFile("segsa-bench", ".sa");
-            try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(0).trustModel(trustModel).open()) {
-                for (int i = 0; i < Math.min(images.size(), 16); i++) fit.addSelfLabelled("frame" + i, images.get(i));
+            int fitFrames = Math.min(images.size(), 16);
+            Progress progress = new Progress("segsa bench: fitting the throwaway SA model:", fitFrames);
+            try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(lsa ? 1000 : 0).trustModel(trustModel).open()) {
+                for (int i = 0; i < fitFrames; i++) {
+                    fit.addSelfLabelled("frame" + i, images.get(i));
+                    progress.step();
+                }
                 SaModelFile.write(fit.finish(), tmpSa);
             }
             sa = tmpSa;
@@ -98,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int t : counts) {
                 if (t < 1) throw new IllegalArgumentException("--threads values must be >= 1, got " + t);
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
-                        .threads(t).open()) {
+                        .lsa(lsa).uncertainty(uncertainty).threads(t).open()) {
                     backendName = engine.backend();
                     rows.add(measure(engine, saModel, images, t));
                 }
@@ -131,16 +164,43 @@ final class BenchCommand implements Callable<Integer> {
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         StageLatency lat = engine.latency();
-        double inference = 0, saSeconds = 0;
-        for (StageLatency.Stage s : lat.stages()) {
-            if (s.name().equals(StageLatency.INFERENCE)) inference = s.meanMs() * s.count() / 1e3;
-            if (s.name().equals(StageLatency.SA)) saSeconds = s.meanMs() * s.count() / 1e3;
-        }
+        StageLatency bare = bareForward(sa, images, threads);
+        double frameMs = stage(lat, StageLatency.FRAME).meanMs(), decodeMs = stage(lat, StageLatency.DECODE).meanMs();
+        double bareMs = stage(bare, BARE_FORWARD).meanMs();
         double[] kernelAndPeer = kernelAndPeer(sa, images);
         int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
         double pixels = (double) size[0] * size[1];
-        return new Row(threads, n, n / wall, n / inference, lat, saSeconds / inference, pixels / (kernelAndPeer[0] / 1e3),
-                pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
+        return new Row(threads, n, n / wall, lat, bare, frameMs, decodeMs, bareMs, (frameMs - decodeMs - bareMs) / bareMs,
+                pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
+    }
+
+    /**
+     * The bare-forward reference: the same model file on the same frames at the same thread count,
+     * {@code module.forward} alone (the input is filled before the clock starts; nothing runs after
+     * the forward), for as long as the engine was measured.
+     */
+    private StageLatency bareForward(SaModel sa, List<BufferedImage> images, int threads) {
+        SaModel.FitSettings s = sa.settings();
+        FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
+        StageLatency lat = new StageLatency();
+        LibTorch.setThreads(threads);
+        try (SegmentationModel m = SegmentationModel.load(model, s.upsample(), trustModel)) {
+            long warmEnd = System.nanoTime() + 1_000_000_000L, end = 0;
+            for (long k = 0; ; k++) {
+                BufferedImage img = images.get((int) (k % images.size()));
+                int w = norm.outputWidth(img.getWidth()), h = norm.outputHeight(img.getHeight());
+                norm.fromImage(img, m.input(h, w), "frame");
+                try (PointerScope scope = new PointerScope()) {
+                    long a = System.nanoTime();
+                    m.forwardOnly(h, w);
+                    long b = System.nanoTime();
+                    if (end != 0) lat.record(BARE_FORWARD, b - a);
+                }
+                if (end == 0 && System.nanoTime() > warmEnd && k >= 2) end = System.nanoTime() + (long) (seconds * 1e9);
+                else if (end != 0 && System.nanoTime() > end && k >= 5) break;
+            }
+        }
+        return lat;
     }
 
     /** ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps. */
@@ -232,21 +292,27 @@ final class BenchCommand implements Callable<Integer> {
 
     private String table(List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "machine: %s, %d cores; kernels %s (%s); model %s, d=%d, %d classes; frames %dx%d (%d in memory)%n",
+        b.append(String.format(Locale.ROOT, "machine: %s, %d cores; kernels %s (%s); model %s, d=%d, %d classes; frames %dx%d (%d in memory)%s%n",
                 cpuModel(), Runtime.getRuntime().availableProcessors(), backend, isa, model.getFileName(), sa.settings().featureDimension(),
-                sa.classes(), images.get(0).getWidth(), images.get(0).getHeight(), images.size()));
-        b.append(String.format(Locale.ROOT, "%7s %8s %9s %9s %8s %8s %8s %8s %8s %7s %10s %10s %8s%n", "threads", "frames", "frames/s",
-                "infer/s", "inf p50", "inf p99", "sa p50", "sa p99", "frame p99", "SA/inf", "kernel px/s", "peer px/s", "ratio"));
+                sa.classes(), images.get(0).getWidth(), images.get(0).getHeight(), images.size(),
+                (lsa ? "; with LSA" : "") + (uncertainty ? "; with uncertainty" : "")));
+        b.append(String.format(Locale.ROOT, "%7s %7s %9s %9s %8s %8s %8s %8s %8s %9s %9s %11s %10s %7s%n", "threads", "frames", "frames/s",
+                "bare f/s", "bare p50", "fwd p50", "post p50", "sa p50", "dec p50", "frame p99", "overhead", "kernel px/s", "peer px/s",
+                "ratio"));
         for (Row r : rows) {
-            StageLatency.Stage inf = stage(r.latency(), StageLatency.INFERENCE), saSt = stage(r.latency(), StageLatency.SA),
-                    fr = stage(r.latency(), StageLatency.FRAME);
-            b.append(String.format(Locale.ROOT, "%7d %8d %9.2f %9.2f %8.1f %8.1f %8.2f %8.2f %8.1f %6.1f%% %10.3gM %10.3gM %7.1fx%n",
-                    r.threads(), r.frames(), r.framesPerSecond(), r.inferenceOnlyFramesPerSecond(), inf.p50Ms(), inf.p99Ms(), saSt.p50Ms(),
-                    saSt.p99Ms(), fr.p99Ms(), 100 * r.saShareOfInference(), r.kernelPixelsPerSecond() / 1e6,
+            StageLatency.Stage fw = stage(r.latency(), StageLatency.FORWARD), post = stage(r.latency(), StageLatency.POST_FORWARD),
+                    saSt = stage(r.latency(), StageLatency.SA), dec = stage(r.latency(), StageLatency.DECODE),
+                    fr = stage(r.latency(), StageLatency.FRAME), bare = stage(r.bare(), BARE_FORWARD);
+            b.append(String.format(Locale.ROOT, "%7d %7d %9.2f %9.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.1f %8.1f%% %10.3gM %9.3gM %6.1fx%n",
+                    r.threads(), r.frames(), r.framesPerSecond(), r.bareForwardPerSecond(), bare.p50Ms(), fw.p50Ms(), post.p50Ms(),
+                    saSt.p50Ms(), dec.p50Ms(), fr.p99Ms(), 100 * r.overhead(), r.kernelPixelsPerSecond() / 1e6,
                     r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs()));
         }
-        b.append("latency in ms; p99.9 and decode in --json. ratio = peer time / kernel time on the same feature maps "
-                + "(the peer whitens every pixel with one class's matrix).");
+        b.append("latency in ms. bare = module.forward alone on the same frames in the same run; fwd = the engine's forward; "
+                + "post = segsa's pass over the model's outputs (argmax, non-finite checks, uncertainty); dec = conversion to the model input.\n"
+                + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
+                + "ratio = peer time / kernel time on the same feature maps (the peer whitens every pixel with one class's matrix). "
+                + "p99.9 and means in --json.");
         return b.toString();
     }
 
@@ -268,21 +334,30 @@ final class BenchCommand implements Callable<Integer> {
         root.put("classes", sa.classes());
         root.put("frameWidth", images.get(0).getWidth());
         root.put("frameHeight", images.get(0).getHeight());
+        root.put("lsa", lsa);
+        root.put("uncertainty", uncertainty);
         ArrayNode a = root.putArray("runs");
         for (Row r : rows) {
             ObjectNode o = a.addObject();
             o.put("threads", r.threads());
             o.put("frames", r.frames());
             o.put("framesPerSecond", r.framesPerSecond());
-            o.put("inferenceOnlyFramesPerSecond", r.inferenceOnlyFramesPerSecond());
-            o.put("saShareOfInference", r.saShareOfInference());
+            o.put("bareForwardPerSecond", r.bareForwardPerSecond());
+            o.put("frameMeanMs", r.frameMs());
+            o.put("decodeMeanMs", r.decodeMs());
+            o.put("bareForwardMeanMs", r.bareForwardMs());
+            o.put("overhead", r.overhead());
+            o.put("rateShareOfBareForward", r.rateShareOfBare());
             o.put("kernelMsPerFrame", r.kernelMs());
             o.put("peerMsPerFrame", r.peerMs());
             o.put("kernelPixelsPerSecond", r.kernelPixelsPerSecond());
             o.put("peerPixelsPerSecond", r.peerPixelsPerSecond());
             ObjectNode st = o.putObject("latencyMs");
-            for (StageLatency.Stage s : r.latency().stages()) {
+            List<StageLatency.Stage> stages = new ArrayList<>(r.latency().stages());
+            stages.addAll(r.bare().stages());
+            for (StageLatency.Stage s : stages) {
                 ObjectNode x = st.putObject(s.name());
+                x.put("frames", s.count());
                 x.put("mean", s.meanMs());
                 x.put("p50", s.p50Ms());
                 x.put("p99", s.p99Ms());

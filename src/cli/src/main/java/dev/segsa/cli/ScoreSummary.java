@@ -37,18 +37,19 @@ final class ScoreSummary {
     }
 
     /**
-     * Latency per stage (ms per frame: mean and p50 / p99 / p99.9 / max) and SA time as a share of
-     * inference time. "read" is file decoding on the decoder thread, overlapped with scoring when
+     * Latency per stage (ms per frame: mean and p50 / p99 / p99.9 / max) and segsa's cost (the
+     * post-forward pass and the SA kernels) as a share of the model's forward. "read" is file decoding on the decoder thread, overlapped with scoring when
      * {@code overlapped}; decode is the conversion to the model's input.
      */
     static String stages(StageLatency latency, boolean overlapped) {
         StringBuilder b = new StringBuilder(latency.table()).append('\n');
-        double inference = 0, sa = 0, frame = 0, read = 0;
+        double forward = 0, post = 0, sa = 0, frame = 0, read = 0;
         long frames = 0;
         for (StageLatency.Stage s : latency.stages()) {
             double total = s.meanMs() * s.count();
             switch (s.name()) {
-                case StageLatency.INFERENCE -> inference = total;
+                case StageLatency.FORWARD -> forward = total;
+                case StageLatency.POST_FORWARD -> post = total;
                 case StageLatency.SA -> sa = total;
                 case StageLatency.FRAME -> { frame = total; frames = s.count(); }
                 case "read" -> read = total;
@@ -56,9 +57,9 @@ final class ScoreSummary {
             }
         }
         double wall = overlapped ? Math.max(frame, read) : frame + read;
-        b.append(String.format(Locale.ROOT, "%.2f frames/s (read %s); SA time is %.1f%% of inference time",
+        b.append(String.format(Locale.ROOT, "%.2f frames/s (read %s); post-forward + SA time is %.1f%% of the forward",
                 wall > 0 ? 1000.0 * frames / wall : 0, overlapped ? "overlapped with scoring" : "then score",
-                inference > 0 ? 100 * sa / inference : 0));
+                forward > 0 ? 100 * (post + sa) / forward : 0));
         return b.toString();
     }
 

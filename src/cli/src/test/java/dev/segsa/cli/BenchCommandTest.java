@@ -35,14 +35,21 @@ class BenchCommandTest {
         }
         String table = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, table);
-        assertTrue(table.contains("kernel px/s") && table.contains("peer px/s"), table);
+        assertTrue(table.contains("kernel px/s") && table.contains("peer px/s") && table.contains("overhead"), table);
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         assertEquals(2, j.get("runs").size());
         for (JsonNode r : j.get("runs")) {
             assertTrue(r.get("framesPerSecond").asDouble() > 0, r.toString());
             assertTrue(r.get("kernelPixelsPerSecond").asDouble() > 0, r.toString());
             assertTrue(r.get("peerPixelsPerSecond").asDouble() > 0, r.toString());
-            assertTrue(r.get("latencyMs").has("inference") && r.get("latencyMs").get("inference").has("p999"), r.toString());
+            for (String stage : new String[] {"decode", "forward", "post-forward", "sa", "frame", "bare-forward"}) {
+                assertTrue(r.get("latencyMs").has(stage) && r.get("latencyMs").get(stage).get("p999").asDouble() > 0, stage + ": " + r);
+            }
+            double frame = r.get("frameMeanMs").asDouble(), decode = r.get("decodeMeanMs").asDouble(),
+                    bare = r.get("bareForwardMeanMs").asDouble();
+            assertTrue(bare > 0 && frame > decode, r.toString());
+            assertEquals((frame - decode - bare) / bare, r.get("overhead").asDouble(), 1e-9, r.toString());
+            assertEquals(1000 / bare, r.get("bareForwardPerSecond").asDouble(), 1e-9, r.toString());
         }
         assertEquals(1, j.get("runs").get(0).get("threads").asInt());
         assertEquals(96, j.get("frameWidth").asInt());

@@ -81,7 +81,7 @@ public final class FitAccumulator implements AutoCloseable {
         normalizer.fromImage(image, input(h, w), frame);
         int[] predicted;
         try (PointerScope scope = new PointerScope()) {
-            predicted = model.infer(h, w, frame, false).predicted().clone();
+            predicted = model.infer(h, w, frame, false).predictedArray();
         }
         normalizer.fromImage(image, input(h, w), frame);
         run(frame, predicted, h, w, frame + " (its predicted classes)");
@@ -138,7 +138,7 @@ public final class FitAccumulator implements AutoCloseable {
                             + " but the model has " + classes + " classes (0.." + (classes - 1) + ") and the ignore label is " + ignore);
                 }
             }
-            long bad = fm.countNonFinite();
+            long bad = out.nonFiniteFeatures();
             if (bad > 0) {
                 String note = frame + ": " + bad + " NaN/Inf feature values, frame skipped";
                 fit.note(note);

@@ -8,6 +8,7 @@ import dev.segsa.samodel.ClassStatistics;
 import dev.segsa.samodel.KdeModel;
 import dev.segsa.samodel.MahalanobisModel;
 import dev.segsa.samodel.Whitening;
+import dev.segsa.nativelib.NativeBuffer;
 import dev.segsa.nativelib.NativeLibrary;
 
 import java.lang.foreign.Arena;
@@ -52,16 +53,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #close()} frees the native memory and is idempotent.
  */
 public final class NativeCpuBackend implements Backend {
-    private final Buffer features = new Buffer();
-    private final Buffer perPixel = new Buffer();
-    private final Buffer map = new Buffer();
-    private final Buffer classLongs = new Buffer();
-    private final Buffer classDoubles = new Buffer();
-    private final Buffer means = new Buffer();
-    private final Buffer comoments = new Buffer();
-    private final Buffer workspace = new Buffer();
+    private final NativeBuffer features = new NativeBuffer();
+    private final NativeBuffer perPixel = new NativeBuffer();
+    private final NativeBuffer map = new NativeBuffer();
+    private final NativeBuffer classLongs = new NativeBuffer();
+    private final NativeBuffer classDoubles = new NativeBuffer();
+    private final NativeBuffer means = new NativeBuffer();
+    private final NativeBuffer comoments = new NativeBuffer();
+    private final NativeBuffer workspace = new NativeBuffer();
     private long workspaceKeyD = -1, workspaceKeyA = -1, workspaceKeyB = -1, workspaceBytes;
-    private final Buffer lsaWorkspace = new Buffer();
+    private final NativeBuffer lsaWorkspace = new NativeBuffer();
     private long lsaKeyD = -1, lsaKeyA = -1, lsaKeyB = -1, lsaWorkspaceBytes;
 
     private KdeModel[] packedKdeArray;
@@ -137,6 +138,15 @@ public final class NativeCpuBackend implements Backend {
                      MahalanobisModel[] models, FrameScores out) {
         checkOpen();
         ReferenceBackend.checkSize(predicted, height, width);
+        mdsa(f, mode, height, width, copyPerPixel(predicted), models, out);
+    }
+
+    /** Reads a native {@code predicted} segment in place (a heap one is copied to native memory first). */
+    @Override
+    public void mdsa(FeatureMap f, UpsampleMode mode, int height, int width, MemorySegment predicted,
+                     MahalanobisModel[] models, FrameScores out) {
+        checkOpen();
+        Backend.checkPerPixel(predicted, height, width);
         int classes = models.length;
         if (out.classes() < classes) {
             throw new IllegalArgumentException("FrameScores has " + out.classes() + " classes, models " + classes);
@@ -152,7 +162,7 @@ public final class NativeCpuBackend implements Backend {
         }
         MemorySegment modelStruct = packModels(models, f.d());
         MemorySegment feat = featureSegment(f);
-        MemorySegment pred = copyPerPixel(predicted);
+        MemorySegment pred = nativePerPixel(predicted);
         MemorySegment ws = workspace(f, height, width, classes);
         MemorySegment px = classLongs.ensure((long) classes * Long.BYTES);
         MemorySegment sums = classDoubles.ensure((long) classes * Double.BYTES);
@@ -179,6 +189,15 @@ public final class NativeCpuBackend implements Backend {
                     KdeModel[] models, FrameScores out) {
         checkOpen();
         ReferenceBackend.checkSize(predicted, height, width);
+        lsa(f, mode, height, width, copyPerPixel(predicted), models, out);
+    }
+
+    /** Reads a native {@code predicted} segment in place (a heap one is copied to native memory first). */
+    @Override
+    public void lsa(FeatureMap f, UpsampleMode mode, int height, int width, MemorySegment predicted,
+                    KdeModel[] models, FrameScores out) {
+        checkOpen();
+        Backend.checkPerPixel(predicted, height, width);
         int classes = models.length;
         if (out.classes() < classes) {
             throw new IllegalArgumentException("FrameScores has " + out.classes() + " classes, models " + classes);
@@ -194,7 +213,7 @@ public final class NativeCpuBackend implements Backend {
         }
         MemorySegment modelStruct = packKde(models, f.d());
         MemorySegment feat = featureSegment(f);
-        MemorySegment pred = copyPerPixel(predicted);
+        MemorySegment pred = nativePerPixel(predicted);
         MemorySegment ws = lsaWorkspace(f, height, width, classes);
         MemorySegment px = classLongs.ensure((long) classes * Long.BYTES);
         MemorySegment sums = classDoubles.ensure((long) classes * Double.BYTES);
@@ -414,6 +433,13 @@ public final class NativeCpuBackend implements Backend {
         return seg;
     }
 
+    private MemorySegment nativePerPixel(MemorySegment values) {
+        if (values.isNative()) return values;
+        MemorySegment seg = perPixel.ensure(values.byteSize());
+        MemorySegment.copy(values, 0, seg, 0, values.byteSize());
+        return seg;
+    }
+
     private MemorySegment copyPerPixel(int[] values) {
         MemorySegment seg = perPixel.ensure((long) values.length * Integer.BYTES);
         MemorySegment.copy(values, 0, seg, JAVA_INT, 0, values.length);
@@ -537,25 +563,4 @@ public final class NativeCpuBackend implements Backend {
         return new SegsaException("native " + function + " call failed: " + t, t);
     }
 
-    /** A native buffer that grows (in its own shared arena) and is then reused. */
-    private static final class Buffer {
-        private Arena arena;
-        private MemorySegment segment;
-
-        MemorySegment ensure(long bytes) {
-            long need = Math.max(bytes, 64);
-            if (segment == null || segment.byteSize() < need) {
-                if (arena != null) arena.close();
-                arena = Arena.ofShared();
-                segment = arena.allocate(need, 64);
-            }
-            return segment;
-        }
-
-        void close() {
-            if (arena != null) arena.close();
-            arena = null;
-            segment = null;
-        }
-    }
 }

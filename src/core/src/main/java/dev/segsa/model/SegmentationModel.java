@@ -37,8 +37,10 @@ public final class SegmentationModel implements AutoCloseable {
     private FloatPointer input;
     private long inputCapacity;
     private MemorySegment inputSegment;
-    /** The predicted-class map handed out by {@link #infer}, reused while the frame size stays the same. */
-    private int[] predicted = new int[0];
+    /** The fused pass over the logits of {@link #infer}; owns the predicted-class buffer it hands out. */
+    private LogitsPass logitsPass;
+    /** Nanoseconds of the last forward alone (module.forward and the contract checks). */
+    private long lastForwardNanos;
     private boolean closed;
     /** The LibTorch device the module runs on; null for the CPU. */
     private Device device;
@@ -131,15 +133,38 @@ public final class SegmentationModel implements AutoCloseable {
     public DeviceOutput inferOnDevice(int height, int width, String what, boolean withUncertainty) {
         checkReady(height, width, true);
         try (NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor[] fl = forward(height, width, what);
+            long t0 = System.nanoTime();
+            Tensor[] fl = forward(height, width, what, true);
+            lastForwardNanos = System.nanoTime() - t0;
             Tensor features = fl[0], logits = fl[1];
             long[] fs = shape(features);
+            int classes = (int) shape(logits)[1];
             Tensor badLogits = logits.isfinite().logical_not().sum();
             Tensor badFeatures = features.isfinite().logical_not().sum();
             Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
-            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits.cpu(), height, width) : null;
-            return new DeviceOutput(features, argmax, (int) fs[1], (int) fs[2], (int) fs[3], (int) shape(logits)[1], height, width,
+            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty
+                    ? softmaxUncertainty(logits.cpu(), argmax.cpu(), classes, height, width) : null;
+            return new DeviceOutput(features, argmax, (int) fs[1], (int) fs[2], (int) fs[3], classes, height, width,
                     badFeatures, badLogits, uncertainty);
+        }
+    }
+
+    /** Nanoseconds of the last {@link #infer}'s or {@link #inferOnDevice}'s forward alone (module.forward and the contract checks). */
+    public long lastForwardNanos() {
+        return lastForwardNanos;
+    }
+
+    /**
+     * Runs {@code module.forward} on the frame in {@link #input(int, int)} and nothing after it (no
+     * contract check, no pass over the outputs): the bare-forward reference that {@code segsa bench}
+     * measures segsa's overhead against. Must run inside a {@link PointerScope}.
+     */
+    public void forwardOnly(int height, int width) {
+        checkReady(height, width, device != null);
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            Tensor x = torch.from_blob(input, 1, 3, height, width);
+            if (device != null) x = x.to(device, torch.ScalarType.Float);
+            module.forward(new IValueVector(new IValue(x)));
         }
     }
 
@@ -192,20 +217,23 @@ public final class SegmentationModel implements AutoCloseable {
     public FrameOutput infer(int height, int width, String what, boolean withUncertainty) {
         checkReady(height, width, false);
         try (NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor[] fl = forward(height, width, what);
+            long t0 = System.nanoTime();
+            Tensor[] fl = forward(height, width, what, false);
+            lastForwardNanos = System.nanoTime() - t0;
             Tensor features = fl[0], logits = fl[1];
             long[] fs = shape(features);
             long[] ls = shape(logits);
-            // NaN logits would be argmax'd to some class: count them, and the frame gets no SA
-            long badLogits = logits.isfinite().logical_not().sum().item_long();
-            Tensor argmax = logits.argmax(new LongOptional(1), false).to(torch.ScalarType.Int).contiguous();
-            if (predicted.length != height * width) predicted = new int[height * width];
-            MemorySegment.copy(MemorySegment.ofAddress(argmax.data_ptr().address()).reinterpret(4L * height * width),
-                    ValueLayout.JAVA_INT_UNALIGNED, 0, predicted, 0, height * width);
             MemorySegment fseg = MemorySegment.ofAddress(features.data_ptr().address()).reinterpret(features.nbytes());
+            MemorySegment lseg = MemorySegment.ofAddress(logits.data_ptr().address()).reinterpret(logits.nbytes());
+            if (logitsPass == null) logitsPass = new LogitsPass();
+            // one native pass: argmax (upsampling low-resolution logits on the fly), the non-finite
+            // counts of logits and features, pixels per class, the softmax uncertainty when asked
+            LogitsPass.Result r = logitsPass.run(lseg, (int) ls[1], (int) ls[2], (int) ls[3], height, width, upsample, fseg,
+                    withUncertainty);
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
-            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? softmaxUncertainty(logits, height, width) : null;
-            return new FrameOutput(map, (int) ls[1], height, width, predicted, uncertainty, badLogits);
+            FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? FrameOutput.SoftmaxUncertainty.of(r.uncertaintyMeans()) : null;
+            return new FrameOutput(map, (int) ls[1], height, width, r.predicted(), r.classPixels(), uncertainty, r.nonFiniteLogits(),
+                    r.nonFiniteFeatures());
         }
     }
 
@@ -221,10 +249,11 @@ public final class SegmentationModel implements AutoCloseable {
 
     /**
      * Runs forward on the frame in the input buffer (on the model's device) and checks the contract:
-     * returns {features float32 contiguous [1,d,h0,w0], logits float32 [1,C,height,width]}, on the
-     * model's device. The caller holds a NoGradGuard and a PointerScope.
+     * returns {features float32 contiguous [1,d,h0,w0], logits float32 contiguous [1,C,height,width]
+     * (or [1,C,h0,w0] as the model gave them, unless {@code upsampleLogits})}, on the model's device.
+     * The caller holds a NoGradGuard and a PointerScope.
      */
-    private Tensor[] forward(int height, int width, String what) {
+    private Tensor[] forward(int height, int width, String what, boolean upsampleLogits) {
         Tensor x = torch.from_blob(input, 1, 3, height, width);
         if (device != null) x = x.to(device, torch.ScalarType.Float);
         IValueVector args = new IValueVector(new IValue(x));
@@ -260,9 +289,15 @@ public final class SegmentationModel implements AutoCloseable {
             throw contract("between 1 and " + MAX_FEATURES + " feature channels (the per-class covariance is d x d), got " + fs[1]);
         }
         if (fs[2] < 1 || fs[3] < 1) throw contract("a feature map of at least 1x1, got " + Arrays.toString(fs));
+        // no-ops (the same tensor) for the float32 contiguous outputs models give; a copy otherwise
         features = features.to(torch.ScalarType.Float).contiguous();
-        logits = logits.to(torch.ScalarType.Float);
-        if (!fullRes) {
+        // ATen upsamples small outputs (H + W <= 128), 3 classes and channels-last logits with its
+        // channels-last kernel, whose rounding depends on the CPU's vector width: those go through
+        // LibTorch here so that the predicted classes stay torch.argmax's (LogitsPass takes the rest)
+        boolean atenChannelsLastPath = upsample != UpsampleMode.NEAREST
+                && (height + width <= 128 || ls[1] == 3 || (!logits.is_contiguous() && logits.is_contiguous(torch.MemoryFormat.ChannelsLast)));
+        logits = logits.to(torch.ScalarType.Float).contiguous();
+        if (!fullRes && (upsampleLogits || atenChannelsLastPath)) {
             long[] size = {height, width};
             logits = switch (upsample) {
                 case BILINEAR -> torch.upsample_bilinear2d(logits, size, false);
@@ -284,7 +319,7 @@ public final class SegmentationModel implements AutoCloseable {
         if (closed) throw new IllegalStateException("model is closed");
         if (device != null) throw new IllegalStateException("the model is on " + deviceName() + ": hostOutputs runs on the CPU");
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Tensor[] fl = forward(height, width, what);
+            Tensor[] fl = forward(height, width, what, true);
             long[] fs = shape(fl[0]);
             long[] ls = shape(fl[1]);
             Tensor lc = fl[1].contiguous();
@@ -298,9 +333,12 @@ public final class SegmentationModel implements AutoCloseable {
         }
     }
 
-    /** Softmax statistics of upsampled float32 logits [1, C, H, W], per pixel (see FrameOutput.SoftmaxUncertainty). */
-    private static FrameOutput.SoftmaxUncertainty softmaxUncertainty(Tensor logits, int height, int width) {
-        long classes = shape(logits)[1];
+    /**
+     * The device path's uncertainty (LibTorch ops over the upsampled logits, copied to the host):
+     * per predicted class, the means of the four measures of {@link FrameOutput.SoftmaxUncertainty}.
+     */
+    private static FrameOutput.SoftmaxUncertainty softmaxUncertainty(Tensor logits, Tensor predicted, int classes, int height,
+                                                                     int width) {
         Tensor logp = logits.log_softmax(1);
         Tensor p = logp.exp();
         Tensor entropy = p.mul(logp).sum(1).neg();
@@ -316,8 +354,20 @@ public final class SegmentationModel implements AutoCloseable {
             margin = top1.mul(new Scalar(0.0));
         }
         Tensor leastConfidence = top1.neg().add(new Scalar(1.0));
-        return new FrameOutput.SoftmaxUncertainty(toFloats(entropy, height, width), toFloats(margin, height, width),
-                toFloats(leastConfidence, height, width), toFloats(deepGini, height, width));
+        int n = height * width;
+        int[] pred = new int[n];
+        MemorySegment.copy(MemorySegment.ofAddress(predicted.data_ptr().address()).reinterpret(4L * n),
+                ValueLayout.JAVA_INT_UNALIGNED, 0, pred, 0, n);
+        long[] pixels = new long[classes];
+        for (int c : pred) pixels[c]++;
+        Tensor[] maps = {entropy, margin, leastConfidence, deepGini};
+        double[][] means = new double[4][classes];
+        for (int m = 0; m < 4; m++) {
+            float[] v = toFloats(maps[m], height, width);
+            for (int i = 0; i < n; i++) means[m][pred[i]] += v[i];
+            for (int c = 0; c < classes; c++) means[m][c] = pixels[c] == 0 ? Double.NaN : means[m][c] / pixels[c];
+        }
+        return FrameOutput.SoftmaxUncertainty.of(means);
     }
 
     private static float[] toFloats(Tensor t, int height, int width) {
@@ -402,6 +452,7 @@ public final class SegmentationModel implements AutoCloseable {
             input.releaseReference();
             input = null;
         }
+        if (logitsPass != null) logitsPass.close();
         module.close();
     }
 }

@@ -361,6 +361,16 @@ public final class NativeLibrary {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
 
+        public static final MethodHandle LOGITS_WORKSPACE_BYTES = handle(LIB, "segsa_logits_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), CRITICAL);
+        /**
+         * int segsa_logits_frame(logits, C, h, w, H, W, mode, ws, wsBytes, predicted, classPixels, nonFiniteLogits,
+         * uncertaintySums, features, featureValues, nonFiniteFeatures).
+         */
+        public static final MethodHandle LOGITS_FRAME = handle(LIB, "segsa_logits_frame",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+
         /** The calling thread's last error message of the CPU library. */
         public static String lastError() {
             try (Arena a = Arena.ofConfined()) {

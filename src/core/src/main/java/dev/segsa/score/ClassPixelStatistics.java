@@ -1,5 +1,7 @@
 package dev.segsa.score;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -15,7 +17,7 @@ final class ClassPixelStatistics {
     /**
      * @param share null, or receives per class the share of scored pixels with value &gt; threshold
      */
-    void compute(float[] map, int[] predicted, int pixels, int classes, double[] max, double[] p95, double threshold,
+    void compute(float[] map, MemorySegment predicted, int pixels, int classes, double[] max, double[] p95, double threshold,
                  double[] share) {
         if (gathered.length < pixels) gathered = new float[pixels];
         if (start.length < classes + 1) {
@@ -24,13 +26,13 @@ final class ClassPixelStatistics {
         }
         Arrays.fill(start, 0, classes + 1, 0);
         for (int i = 0; i < pixels; i++) {
-            if (!Float.isNaN(map[i])) start[predicted[i] + 1]++;
+            if (!Float.isNaN(map[i])) start[predicted.getAtIndex(ValueLayout.JAVA_INT, i) + 1]++;
         }
         for (int c = 0; c < classes; c++) start[c + 1] += start[c];
         System.arraycopy(start, 0, fill, 0, classes + 1);
         for (int i = 0; i < pixels; i++) {
             float v = map[i];
-            if (!Float.isNaN(v)) gathered[fill[predicted[i]]++] = v;
+            if (!Float.isNaN(v)) gathered[fill[predicted.getAtIndex(ValueLayout.JAVA_INT, i)]++] = v;
         }
         for (int c = 0; c < classes; c++) {
             int lo = start[c], n = start[c + 1] - lo;

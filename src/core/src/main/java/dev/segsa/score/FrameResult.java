@@ -51,10 +51,18 @@ public record FrameResult(String frame, int width, int height, List<String> clas
         SKIPPED_NON_FINITE
     }
 
-    /** Nanoseconds spent on the frame: decode (conversion, resize, normalisation), inference, SA kernels. */
-    public record StageTimes(long decodeNanos, long inferenceNanos, long saNanos) {
+    /**
+     * Nanoseconds spent on the frame: decode (conversion, resize, normalisation), the model's forward,
+     * the post-forward pass over its outputs (argmax, non-finite checks, uncertainty), the SA kernels.
+     */
+    public record StageTimes(long decodeNanos, long forwardNanos, long postForwardNanos, long saNanos) {
         public long totalNanos() {
-            return decodeNanos + inferenceNanos + saNanos;
+            return decodeNanos + forwardNanos + postForwardNanos + saNanos;
+        }
+
+        /** The model's forward and segsa's pass over its outputs together. */
+        public long inferenceNanos() {
+            return forwardNanos + postForwardNanos;
         }
     }
 

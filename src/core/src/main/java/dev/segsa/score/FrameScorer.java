@@ -15,6 +15,8 @@ import org.bytedeco.javacpp.PointerScope;
 
 import java.awt.image.BufferedImage;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
@@ -45,7 +47,7 @@ public final class FrameScorer implements AutoCloseable {
     private final StageLatency latency = new StageLatency();
     private float[] viewedMap;
     private FloatBuffer mapView;
-    private int[] viewedPredicted;
+    private MemorySegment viewedPredicted;
     private IntBuffer predictedView;
     /** Smoothed LSA nanoseconds per scored pixel of earlier frames; 0 before the first. */
     private double lsaNanosPerPixel;
@@ -146,13 +148,12 @@ public final class FrameScorer implements AutoCloseable {
             long t2 = System.nanoTime();
             checkShape(name, out.classes(), out.features().d());
             int n = height * width;
-            int[] predicted = out.predicted();
             mdsaScores.reset(n);
-            long bad = out.features().countNonFinite();
-            if (bad == 0 && out.nonFiniteLogits() == 0) {
-                backend.mdsa(out.features(), sa.settings().upsample(), height, width, predicted, mdsaModels, mdsaScores);
+            if (out.nonFiniteFeatures() == 0 && out.nonFiniteLogits() == 0) {
+                backend.mdsa(out.features(), sa.settings().upsample(), height, width, out.predicted(), mdsaModels, mdsaScores);
             }
-            return result(name, width, height, predicted, out, out.uncertainty(), bad, out.nonFiniteLogits(), t0, t1, t2);
+            return result(name, width, height, out.predicted(), out.classPixels(), out, out.uncertainty(), out.nonFiniteFeatures(),
+                    out.nonFiniteLogits(), t0, t1, t1 + model.lastForwardNanos(), t2);
         }
     }
 
@@ -179,8 +180,11 @@ public final class FrameScorer implements AutoCloseable {
             }
             long bad = out.nonFiniteFeatures().item_long();
             long badLogits = out.nonFiniteLogits().item_long();
-            return result(name, width, height, devicePredicted(out.predicted(), n), null, out.uncertainty(), bad, badLogits, t0, t1,
-                    t2);
+            MemorySegment predicted = devicePredicted(out.predicted(), n);
+            long[] pixels = new long[sa.classes()];
+            for (int i = 0; i < n; i++) pixels[predicted.getAtIndex(ValueLayout.JAVA_INT, i)]++;
+            return result(name, width, height, predicted, pixels, null, out.uncertainty(), bad, badLogits, t0, t1,
+                    t1 + model.lastForwardNanos(), t2);
         }
     }
 
@@ -192,7 +196,7 @@ public final class FrameScorer implements AutoCloseable {
     }
 
     /** LSA on the host features into {@link #lsaScores}, unless the frame's time budget would be passed. */
-    private FrameResult.LsaState hostLsa(FrameOutput out, int height, int width, int[] predicted, long t0) {
+    private FrameResult.LsaState hostLsa(FrameOutput out, int height, int width, MemorySegment predicted, long t0) {
         long scored = 0;
         for (long p : mdsaScores.pixels()) scored += p;
         long elapsed = System.nanoTime() - t0;
@@ -214,17 +218,16 @@ public final class FrameScorer implements AutoCloseable {
      * when the features and logits are finite): pixel counts, MDSA mean / max / p95 / share above
      * the threshold, uncertainty means, LSA (when asked for and finite: run here on the host
      * features {@code hostOutput}, or, from the device path ({@code hostOutput} null), already in
-     * {@link #lsaScores}), stage times. Non-finite features or logits give a NaN map and no scores.
+     * {@link #lsaScores}), stage times (t0 start, t1 forward starts, tf forward ends, t2 post-forward
+     * pass ends). Non-finite features or logits give a NaN map and no scores.
      */
-    private FrameResult result(String name, int width, int height, int[] predicted, FrameOutput hostOutput,
-                               FrameOutput.SoftmaxUncertainty u, long bad, long badLogits, long t0, long t1, long t2) {
+    private FrameResult result(String name, int width, int height, MemorySegment predicted, long[] pixels, FrameOutput hostOutput,
+                               FrameOutput.SoftmaxUncertainty u, long bad, long badLogits, long t0, long t1, long tf, long t2) {
         int classes = sa.classes();
         int n = height * width;
-        long[] pixels = new long[classes];
-        for (int i = 0; i < n; i++) pixels[predicted[i]]++;
         double[] mean = nanArray(classes), max = nanArray(classes), p95 = nanArray(classes);
         double[] share = Double.isNaN(options.saThreshold()) ? null : nanArray(classes);
-        double[][] uncertainty = u == null ? null : classMeans(u, predicted, pixels);
+        double[][] uncertainty = u == null ? null : u.measures();
         FrameResult.LsaState lsaState = options.lsa() ? FrameResult.LsaState.COMPUTED : FrameResult.LsaState.NOT_ASKED;
         double[] lsa = null;
         float[] map = mdsaScores.map();
@@ -243,18 +246,18 @@ public final class FrameScorer implements AutoCloseable {
             }
         }
         long t3 = System.nanoTime();
-        FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, t2 - t1, t3 - t2);
+        FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, tf - t1, t2 - tf, t3 - t2);
         latency.record(times);
         return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
                 lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n));
     }
 
-    private int[] devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {
+    private MemorySegment devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {
         org.bytedeco.pytorch.Tensor host = predicted.cpu();
         if (devicePredicted == null || devicePredicted.length != n) devicePredicted = new int[n];
         MemorySegment.copy(MemorySegment.ofAddress(host.data_ptr().address()).reinterpret(4L * n),
-                java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, devicePredicted, 0, n);
-        return devicePredicted;
+                ValueLayout.JAVA_INT_UNALIGNED, 0, devicePredicted, 0, n);
+        return MemorySegment.ofArray(devicePredicted);
     }
 
     private FloatBuffer mapView(float[] map, int n) {
@@ -265,10 +268,12 @@ public final class FrameScorer implements AutoCloseable {
         return mapView;
     }
 
-    private IntBuffer predictedView(int[] predicted, int n) {
-        if (predicted != viewedPredicted || predictedView.capacity() != n) {
+    private IntBuffer predictedView(MemorySegment predicted, int n) {
+        if (!predicted.equals(viewedPredicted) || predictedView.capacity() != n) {
             viewedPredicted = predicted;
-            predictedView = IntBuffer.wrap(predicted, 0, n).slice().asReadOnlyBuffer();
+            predictedView = predicted.isNative()
+                    ? predicted.asSlice(0, 4L * n).asByteBuffer().order(ByteOrder.nativeOrder()).asIntBuffer().asReadOnlyBuffer()
+                    : IntBuffer.wrap(devicePredicted, 0, n).slice().asReadOnlyBuffer();
         }
         return predictedView;
     }
@@ -277,19 +282,6 @@ public final class FrameScorer implements AutoCloseable {
         double[] a = new double[n];
         Arrays.fill(a, Double.NaN);
         return a;
-    }
-
-    /** [measure][class]: mean of each per-pixel measure over the pixels predicted as the class (NaN where none). */
-    private static double[][] classMeans(FrameOutput.SoftmaxUncertainty u, int[] predicted, long[] pixels) {
-        float[][] maps = u.measures();
-        double[][] out = new double[maps.length][pixels.length];
-        for (int m = 0; m < maps.length; m++) {
-            double[] sums = out[m];
-            float[] map = maps[m];
-            for (int i = 0; i < predicted.length; i++) sums[predicted[i]] += map[i];
-            for (int c = 0; c < pixels.length; c++) sums[c] = pixels[c] == 0 ? Double.NaN : sums[c] / pixels[c];
-        }
-        return out;
     }
 
     /** Closes the model runner and the backend (idempotent). */

@@ -10,12 +10,15 @@ import java.util.Map;
 
 /**
  * Latency histograms (HdrHistogram, 3 significant digits, 1 us to 1 h) of named stages, e.g.
- * decode, inference, SA and the whole frame. Recording allocates nothing once a stage exists.
+ * decode, forward, post-forward, SA and the whole frame. Recording allocates nothing once a stage exists.
  * Thread-safe: each method holds this object's lock (one scorer records, others may read).
  */
 public final class StageLatency {
     public static final String DECODE = "decode";
-    public static final String INFERENCE = "inference";
+    /** The model's forward alone (TorchScript {@code module.forward} and the output contract checks). */
+    public static final String FORWARD = "forward";
+    /** What segsa does between the forward and the SA kernels: the fused logits pass (argmax, non-finite checks, uncertainty). */
+    public static final String POST_FORWARD = "post-forward";
     public static final String SA = "sa";
     public static final String FRAME = "frame";
 
@@ -39,7 +42,8 @@ public final class StageLatency {
     /** Records a scored frame's stages and its total. */
     public synchronized void record(FrameResult.StageTimes t) {
         record(DECODE, t.decodeNanos());
-        record(INFERENCE, t.inferenceNanos());
+        record(FORWARD, t.forwardNanos());
+        record(POST_FORWARD, t.postForwardNanos());
         record(SA, t.saNanos());
         record(FRAME, t.totalNanos());
     }
@@ -73,10 +77,10 @@ public final class StageLatency {
 
     /** A table: stage, frames, mean, p50, p99, p99.9, max (ms). */
     public String table() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s %7s %9s %9s %9s %9s %9s%n", "stage", "frames",
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-12s %7s %9s %9s %9s %9s %9s%n", "stage", "frames",
                 "mean ms", "p50", "p99", "p99.9", "max"));
         for (Stage s : stages()) {
-            b.append(String.format(Locale.ROOT, "%-10s %7d %9.2f %9.2f %9.2f %9.2f %9.2f%n", s.name(), s.count(), s.meanMs(),
+            b.append(String.format(Locale.ROOT, "%-12s %7d %9.2f %9.2f %9.2f %9.2f %9.2f%n", s.name(), s.count(), s.meanMs(),
                     s.p50Ms(), s.p99Ms(), s.p999Ms(), s.maxMs()));
         }
         return b.toString().stripTrailing();

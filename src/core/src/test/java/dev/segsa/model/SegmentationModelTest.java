@@ -33,9 +33,11 @@ class SegmentationModelTest {
             assertEquals(5, out.features().h0());
             assertEquals(6, out.features().w0());
             assertEquals(5, out.classes());
-            assertEquals(36 * 48, out.predicted().length);
-            assertTrue(Arrays.stream(out.predicted()).allMatch(c -> c >= 0 && c < 5));
+            assertEquals(36 * 48, out.predictedArray().length);
+            assertTrue(Arrays.stream(out.predictedArray()).allMatch(c -> c >= 0 && c < 5));
             assertEquals(0, out.features().countNonFinite());
+            assertEquals(0, out.nonFiniteFeatures());
+            assertEquals(36 * 48, Arrays.stream(out.classPixels()).sum());
         }
     }
 
