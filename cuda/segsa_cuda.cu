@@ -1082,3 +1082,247 @@ SEGSA_API int segsa_cuda_accumulate_frame(const float* features, int d, int h0, 
 }
 
 }  // extern "C"
+
+// ------------------------------------------------------------------ the logits pass (segsa_cuda_logits_frame)
+//
+// The device counterpart of native/logits.cpp: one thread per output pixel reads the C logits
+// (interpolating low-resolution ones with ATen's float32 arithmetic as the CPU pass does: explicit
+// fused multiply-adds, every other operation rounded on its own, so nvcc's contraction cannot
+// change it), takes the argmax with torch.argmax semantics, counts non-finite values, and adds
+// its class to a per-block histogram in shared memory (num_classes <= kLogitsSharedClasses) or
+// straight to global memory. With uncertainty_sums, the softmax measures per pixel in float64
+// (double atomics: the sums' last bits may differ from run to run and from the CPU pass).
+namespace {
+
+constexpr int kLogitsThreads = 256;
+constexpr int kLogitsSharedClasses = 1024;
+
+__device__ __forceinline__ bool logits_not_finite(float v) { return !(fabsf(v) <= 3.402823466e38f); }
+
+struct LogitsAxis {
+    const int* lo;
+    const int* hi;
+    const float* wlo;
+    const float* whi;
+};
+
+// ATen's float32 axis (see native/logits.cpp axis32_init, fused = true on the CPUs LibTorch's
+// GPU builds run beside; the device has FMA)
+__global__ void logits_axis_kernel(int mode, int in, int out, int* lo, int* hi, float* wlo, float* whi) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= out) return;
+    if (mode == 2) {
+        float scale = __fdiv_rn(static_cast<float>(in), static_cast<float>(out));
+        int idx;
+        if (out == in) idx = i;
+        else if (out == 2 * in) idx = i >> 1;
+        else {
+            int f = static_cast<int>(floorf(__fmul_rn(static_cast<float>(i), scale)));
+            idx = f < in - 1 ? f : in - 1;
+        }
+        lo[i] = idx;
+        hi[i] = idx;
+        wlo[i] = 1.0f;
+        whi[i] = 0.0f;
+        return;
+    }
+    if (out == in) {
+        lo[i] = i;
+        hi[i] = i;
+        wlo[i] = 1.0f;
+        whi[i] = 0.0f;
+        return;
+    }
+    bool aligned = mode == 1;
+    float src;
+    if (aligned) {
+        float scale = out > 1 ? __fdiv_rn(static_cast<float>(in - 1), static_cast<float>(out - 1)) : 0.0f;
+        src = __fmul_rn(scale, static_cast<float>(i));
+    } else {
+        float scale = __fdiv_rn(static_cast<float>(in), static_cast<float>(out));
+        src = __fmaf_rn(scale, __fadd_rn(static_cast<float>(i), 0.5f), -0.5f);
+        if (src < 0.0f) src = 0.0f;
+    }
+    int i0 = static_cast<int>(floorf(src));
+    if (i0 > in - 1) i0 = in - 1;
+    float l1 = __fsub_rn(src, static_cast<float>(i0));
+    l1 = fminf(fmaxf(l1, 0.0f), 1.0f);
+    lo[i] = i0;
+    hi[i] = i0 < in - 1 ? i0 + 1 : i0;
+    wlo[i] = __fsub_rn(1.0f, l1);
+    whi[i] = l1;
+}
+
+__device__ __forceinline__ float logits_value(const float* logits, int c, int h, int w, int H, int W, bool full, int mode,
+                                              LogitsAxis rows, LogitsAxis cols, int y, int x, long long p) {
+    if (full) return logits[static_cast<size_t>(c) * H * W + p];
+    const float* plane = logits + static_cast<size_t>(c) * h * w;
+    const float* r0 = plane + static_cast<size_t>(rows.lo[y]) * w;
+    if (mode == 2) return r0[cols.lo[x]];
+    const float* r1 = plane + static_cast<size_t>(rows.hi[y]) * w;
+    float wx0 = cols.wlo[x], wx1 = cols.whi[x];
+    float t0 = __fmaf_rn(r0[cols.lo[x]], wx0, __fmul_rn(r0[cols.hi[x]], wx1));
+    float t1 = __fmaf_rn(r1[cols.lo[x]], wx0, __fmul_rn(r1[cols.hi[x]], wx1));
+    return __fmaf_rn(t0, rows.wlo[y], __fmul_rn(t1, rows.whi[y]));
+}
+
+__global__ void __launch_bounds__(kLogitsThreads) logits_kernel(const float* logits, int C, int h, int w, int H, int W,
+                                                                int mode, LogitsAxis rows, LogitsAxis cols,
+                                                                int32_t* predicted, unsigned long long* class_pixels,
+                                                                unsigned long long* non_finite, double* usums) {
+    __shared__ unsigned int hist[kLogitsSharedClasses];
+    __shared__ unsigned long long block_bad;
+    const bool shared_hist = C <= kLogitsSharedClasses;
+    if (shared_hist)
+        for (int c = threadIdx.x; c < C; c += blockDim.x) hist[c] = 0;
+    if (threadIdx.x == 0) block_bad = 0;
+    __syncthreads();
+    const long long npix = static_cast<long long>(H) * W;
+    const long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+    const bool full = h == H && w == W;
+    if (p < npix) {
+        const int y = static_cast<int>(p / W), x = static_cast<int>(p % W);
+        float best = logits_value(logits, 0, h, w, H, W, full, mode, rows, cols, y, x, p);
+        int idx = 0;
+        unsigned long long bad = logits_not_finite(best);
+        for (int c = 1; c < C; c++) {
+            float v = logits_value(logits, c, h, w, H, W, full, mode, rows, cols, y, x, p);
+            bool take = v > best || (v != v && best == best);
+            if (take) {
+                best = v;
+                idx = c;
+            }
+            bad += logits_not_finite(v);
+        }
+        predicted[p] = idx;
+        if (bad) atomicAdd(&block_bad, bad);
+        if (shared_hist) atomicAdd(&hist[idx], 1u);
+        else atomicAdd(&class_pixels[idx], 1ull);
+        if (usums != nullptr) {
+            const double m = best;
+            double s = 0, t = 0, q = 0, second = -CUDART_INF;
+            for (int c = 0; c < C; c++) {
+                float v = logits_value(logits, c, h, w, H, W, full, mode, rows, cols, y, x, p);
+                double d = static_cast<double>(v) - m;
+                double e = exp(d);
+                s += e;
+                t += d == 0 ? 0.0 : e * d;
+                q += e * e;
+                if (c != idx && v > second) second = v;
+            }
+            const double p1 = 1.0 / s;
+            const double p2 = C >= 2 ? exp(second - m) / s : 0.0;
+            double entropy = log(s) - t / s;
+            if (entropy < 0) entropy = 0;
+            atomicAdd(&usums[idx], static_cast<double>(static_cast<float>(entropy)));
+            atomicAdd(&usums[C + idx], static_cast<double>(static_cast<float>(C >= 2 ? 1.0 - (p1 - p2) : 0.0)));
+            atomicAdd(&usums[2 * C + idx], static_cast<double>(static_cast<float>(1.0 - p1)));
+            atomicAdd(&usums[3 * C + idx], static_cast<double>(static_cast<float>(1.0 - q / (s * s))));
+        }
+    }
+    __syncthreads();
+    if (shared_hist)
+        for (int c = threadIdx.x; c < C; c += blockDim.x)
+            if (hist[c]) atomicAdd(&class_pixels[c], static_cast<unsigned long long>(hist[c]));
+    if (threadIdx.x == 0 && block_bad) atomicAdd(non_finite, block_bad);
+}
+
+__global__ void count_nonfinite_kernel(const float* v, long long n, unsigned long long* bad) {
+    unsigned long long mine = 0;
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+         i += static_cast<long long>(gridDim.x) * blockDim.x)
+        mine += logits_not_finite(v[i]);
+    if (mine) atomicAdd(bad, mine);
+}
+
+size_t carve_logits_axes(void* base, int H, int W, int** rlo, int** rhi, float** rwlo, float** rwhi, int** clo, int** chi,
+                         float** cwlo, float** cwhi) {
+    DevCarver cv(base);
+    *rlo = cv.take<int>(H);
+    *rhi = cv.take<int>(H);
+    *rwlo = cv.take<float>(H);
+    *rwhi = cv.take<float>(H);
+    *clo = cv.take<int>(W);
+    *chi = cv.take<int>(W);
+    *cwlo = cv.take<float>(W);
+    *cwhi = cv.take<float>(W);
+    return cv.used();
+}
+
+}  // namespace
+
+extern "C" {
+
+SEGSA_API int segsa_cuda_logits_workspace_bytes(int num_classes, int H, int W, size_t* bytes) {
+    if (bytes == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "segsa_cuda_logits_workspace_bytes: bytes is null");
+    if (num_classes <= 0 || H <= 0 || W <= 0)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT,
+                    "segsa_cuda_logits_workspace_bytes: sizes must be positive (num_classes=%d, H=%d, W=%d)", num_classes, H, W);
+    int *a, *b, *c, *d;
+    float *e, *f, *g, *h;
+    *bytes = carve_logits_axes(nullptr, H, W, &a, &b, &e, &f, &c, &d, &g, &h);
+    return SEGSA_OK;
+}
+
+/*
+ * segsa_logits_frame on the current device: every array argument is a device pointer, work is
+ * enqueued on `stream` and the call returns without synchronising. The same predicted classes and
+ * counts as the CPU pass; the uncertainty sums equal up to the order of the double atomics.
+ */
+SEGSA_API int segsa_cuda_logits_frame(const float* logits, int num_classes, int h, int w, int H, int W, int upsample_mode,
+                                      void* workspace, size_t workspace_bytes, int32_t* predicted, int64_t* class_pixels,
+                                      int64_t* non_finite_logits, double* uncertainty_sums, const float* features,
+                                      int64_t feature_values, int64_t* non_finite_features, void* stream_ptr) {
+    static const char* fn = "segsa_cuda_logits_frame";
+    if (logits == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: logits is null", fn);
+    if (num_classes <= 0 || num_classes > 65535)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: num_classes=%d, expected 1..65535", fn, num_classes);
+    if (h <= 0 || w <= 0 || H <= 0 || W <= 0)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: sizes must be positive (h=%d, w=%d, H=%d, W=%d)", fn, h, w, H, W);
+    if (static_cast<int64_t>(H) * W > INT32_MAX) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: frame too large (H=%d, W=%d)", fn, H, W);
+    if (upsample_mode < 0 || upsample_mode > 2)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: upsample_mode=%d, expected 0, 1 or 2", fn, upsample_mode);
+    if (predicted == nullptr || class_pixels == nullptr || non_finite_logits == nullptr)
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: predicted, class_pixels or non_finite_logits is null", fn);
+    if (features != nullptr && (feature_values < 0 || non_finite_features == nullptr))
+        return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: features given without a count or an output", fn);
+    int *rlo, *rhi, *clo, *chi;
+    float *rwlo, *rwhi, *cwlo, *cwhi;
+    size_t need = carve_logits_axes(nullptr, H, W, &rlo, &rhi, &rwlo, &rwhi, &clo, &chi, &cwlo, &cwhi);
+    if (workspace == nullptr || workspace_bytes < need)
+        return fail(SEGSA_ERR_WORKSPACE_TOO_SMALL, "%s: workspace of %zu bytes%s, need %zu (segsa_cuda_logits_workspace_bytes)",
+                    fn, workspace_bytes, workspace == nullptr ? " (null)" : "", need);
+    carve_logits_axes(align256(workspace), H, W, &rlo, &rhi, &rwlo, &rwhi, &clo, &chi, &cwlo, &cwhi);
+    cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+    const int C = num_classes;
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(class_pixels, 0, sizeof(int64_t) * C, stream));
+    SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(non_finite_logits, 0, sizeof(int64_t), stream));
+    if (uncertainty_sums) SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(uncertainty_sums, 0, sizeof(double) * 4 * C, stream));
+    const bool full = h == H && w == W;
+    if (!full) {
+        logits_axis_kernel<<<(H + 127) / 128, 128, 0, stream>>>(upsample_mode, h, H, rlo, rhi, rwlo, rwhi);
+        SEGSA_CUDA_CHECK(fn, cudaGetLastError());
+        logits_axis_kernel<<<(W + 127) / 128, 128, 0, stream>>>(upsample_mode, w, W, clo, chi, cwlo, cwhi);
+        SEGSA_CUDA_CHECK(fn, cudaGetLastError());
+    }
+    const long long npix = static_cast<long long>(H) * W;
+    const unsigned blocks = static_cast<unsigned>((npix + kLogitsThreads - 1) / kLogitsThreads);
+    logits_kernel<<<blocks, kLogitsThreads, 0, stream>>>(logits, C, h, w, H, W, upsample_mode, LogitsAxis{rlo, rhi, rwlo, rwhi},
+                                                        LogitsAxis{clo, chi, cwlo, cwhi}, predicted,
+                                                        reinterpret_cast<unsigned long long*>(class_pixels),
+                                                        reinterpret_cast<unsigned long long*>(non_finite_logits), uncertainty_sums);
+    SEGSA_CUDA_CHECK(fn, cudaGetLastError());
+    if (features != nullptr) {
+        SEGSA_CUDA_CHECK(fn, cudaMemsetAsync(non_finite_features, 0, sizeof(int64_t), stream));
+        if (feature_values > 0) {
+            long long want = (feature_values + 255) / 256;
+            unsigned fb = static_cast<unsigned>(want < 1024 ? want : 1024);
+            count_nonfinite_kernel<<<fb, 256, 0, stream>>>(features, feature_values,
+                                                           reinterpret_cast<unsigned long long*>(non_finite_features));
+            SEGSA_CUDA_CHECK(fn, cudaGetLastError());
+        }
+    }
+    return SEGSA_OK;
+}
+
+}  // extern "C"

@@ -293,6 +293,19 @@ SEGSA_API int segsa_cuda_accumulate_frame(const float* features, int d, int h0, 
                                           void* workspace, size_t workspace_bytes,
                                           int64_t* counts, double* means, double* comoments, void* stream);
 
+/* Device workspace bytes for segsa_cuda_logits_frame. */
+SEGSA_API int segsa_cuda_logits_workspace_bytes(int num_classes, int H, int W, size_t* bytes);
+/*
+ * segsa_logits_frame on the current device: every array argument is a device pointer, work is
+ * enqueued on `stream` and the call returns without synchronising. Predicted classes and counts
+ * as the CPU pass; the uncertainty sums are accumulated with double atomics (equal up to their
+ * order). Low-resolution logits are interpolated with the CPU pass's float32 arithmetic.
+ */
+SEGSA_API int segsa_cuda_logits_frame(const float* logits, int num_classes, int h, int w, int H, int W, int upsample_mode,
+                                      void* workspace, size_t workspace_bytes, int32_t* predicted, int64_t* class_pixels,
+                                      int64_t* non_finite_logits, double* uncertainty_sums, const float* features,
+                                      int64_t feature_values, int64_t* non_finite_features, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -437,13 +437,14 @@ public final class NativeCpuBackend implements Backend {
         if (values.isNative()) return values;
         MemorySegment seg = perPixel.ensure(values.byteSize());
         MemorySegment.copy(values, 0, seg, 0, values.byteSize());
-        return seg;
+        return seg.asSlice(0, values.byteSize());
     }
 
     private MemorySegment copyPerPixel(int[] values) {
-        MemorySegment seg = perPixel.ensure((long) values.length * Integer.BYTES);
+        long bytes = (long) values.length * Integer.BYTES;
+        MemorySegment seg = perPixel.ensure(bytes);
         MemorySegment.copy(values, 0, seg, JAVA_INT, 0, values.length);
-        return seg;
+        return seg.asSlice(0, bytes);
     }
 
     private MemorySegment workspace(FeatureMap f, int height, int width, int classes) {
