@@ -57,6 +57,7 @@ public final class Segsa implements AutoCloseable {
     private final String backendName;
     private final ScoringOptions options;
     private final boolean trustModel;
+    private final boolean optimizeModel;
     private final ThreadLocal<FrameScorer> scorers = new ThreadLocal<>();
     private final ConcurrentLinkedQueue<FrameScorer> allScorers = new ConcurrentLinkedQueue<>();
     private final List<String> notes;
@@ -69,6 +70,7 @@ public final class Segsa implements AutoCloseable {
         this.sa = sa;
         this.backendName = b.backend;
         this.trustModel = b.trustModel;
+        this.optimizeModel = b.optimizeModel;
         this.options = new ScoringOptions(b.lsa, b.uncertainty, b.saThreshold, b.lsaBudget.toNanos());
         // the first scorer is made now: a model that does not load, a backend that cannot start or
         // an SA model without LSA references fails here, not on the first frame
@@ -108,6 +110,7 @@ public final class Segsa implements AutoCloseable {
         private boolean allowModelMismatch;
         private Path saSource;
         private boolean trustModel;
+        private boolean optimizeModel;
         private int threads;
 
         private Builder(Path model, Path saFile, SaModel saModel) {
@@ -168,6 +171,16 @@ public final class Segsa implements AutoCloseable {
         }
 
         /**
+         * Freeze the model and run LibTorch's optimize_for_inference on it, used from the second
+         * frame on once the first frame's features and logits matched the original module's within
+         * {@link SegmentationModel#OPTIMIZE_TOLERANCE} (else that frame fails with a SegsaException).
+         */
+        public Builder optimizeModel(boolean optimize) {
+            this.optimizeModel = optimize;
+            return this;
+        }
+
+        /**
          * Threads of LibTorch's inference and of the SA kernels, process-wide (0, the default: all
          * cores). Results do not depend on it (tested for 1, 2 and 7 threads).
          */
@@ -208,6 +221,14 @@ public final class Segsa implements AutoCloseable {
 
     private FrameScorer newScorer(List<String> notes) {
         SegmentationModel m = SegmentationModel.load(modelPath, sa.settings().upsample(), trustModel);
+        if (optimizeModel) {
+            try {
+                m.optimizeForInference();
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
         Backend b;
         try {
             b = Backends.select(backendName);
@@ -413,6 +434,16 @@ public final class Segsa implements AutoCloseable {
     }
 
     /** Latency of every frame scored so far, all threads together (a snapshot). */
+    /**
+     * With {@link Builder#optimizeModel}: what the first frame's check of the optimised module
+     * measured (see {@link SegmentationModel#optimizationReport()}); null before the first frame or
+     * without the option.
+     */
+    public String optimizationReport() {
+        for (FrameScorer s : allScorers) if (s.modelReport() != null) return s.modelReport();
+        return null;
+    }
+
     public StageLatency latency() {
         StageLatency all = new StageLatency();
         for (FrameScorer s : allScorers) all.add(s.latency());

@@ -71,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
     boolean trustModel;
 
+    @Option(names = "--optimize-model", description = "Score with the frozen, optimize_for_inference'd model (checked against "
+            + "the original on the first frame, as in score); the bare forward stays the original module's.")
+    boolean optimizeModel;
+
     @Option(names = "--uncertainty", description = "Also compute the softmax uncertainty baselines (entropy, margin, 1-p, DeepGini) per frame.")
     boolean uncertainty;
 
@@ -131,9 +135,10 @@ final class BenchCommand implements Callable<Integer> {
             for (int t : counts) {
                 if (t < 1) throw new IllegalArgumentException("--threads values must be >= 1, got " + t);
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
-                        .lsa(lsa).uncertainty(uncertainty).threads(t).open()) {
+                        .lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).open()) {
                     backendName = engine.backend();
                     rows.add(measure(engine, saModel, images, t));
+                    if (engine.optimizationReport() != null) System.err.println("segsa bench: " + engine.optimizationReport());
                 }
             }
             if (Backends.select(null) instanceof NativeCpuBackend n) {

@@ -69,6 +69,9 @@ final class FitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (run.optimizeModel) {
+            throw new IllegalArgumentException("--optimize-model applies to score and bench: fit runs the model as it was saved");
+        }
         OutputFiles.protect(model);
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
         OutputFiles.protect(images);

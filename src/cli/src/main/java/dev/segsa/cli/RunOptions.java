@@ -17,6 +17,12 @@ final class RunOptions {
     @Option(names = "--allow-skipped", description = "With --skip-bad-frames: exit 0 although frames were skipped.")
     boolean allowSkipped;
 
+    @Option(names = "--optimize-model",
+            description = "Freeze the model and run LibTorch's optimize_for_inference on it; used only after the first frame's "
+                    + "features and logits matched the original module's within 1e-4 x max(1, max |output|) (else the run fails "
+                    + "naming the difference). Off by default: it can change the model's numerics (see bench/RESULTS.md).")
+    boolean optimizeModel;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
             description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
     int threads;

@@ -121,7 +121,7 @@ final class ScoreCommand implements Callable<Integer> {
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
@@ -153,6 +153,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             List<ScoresCsv.Row> rows = job.rows();
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            if (engine.optimizationReport() != null) System.err.println("segsa score: note: " + engine.optimizationReport());
             Object source = images != null ? images : video;
             if (job.scoredFrames() == 0) {
                 throw new SegsaException(source + ": no frame could be scored (" + (job.frames() == 0 ? "no frame was read"

@@ -41,6 +41,10 @@ public final class SegmentationModel implements AutoCloseable {
     private LogitsPass logitsPass;
     /** Nanoseconds of the last forward alone (module.forward and the contract checks). */
     private long lastForwardNanos;
+    /** The frozen, optimize_for_inference'd module ({@link #optimizeForInference}); used once {@link #optimizedChecked}. */
+    private JitModule optimized;
+    private boolean optimizedChecked;
+    private String optimizationReport;
     private boolean closed;
     /** The LibTorch device the module runs on; null for the CPU. */
     private Device device;
@@ -84,6 +88,35 @@ public final class SegmentationModel implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * The tolerance of {@link #optimizeForInference}: the optimised module's features and logits
+     * may differ from the original's by at most this times max(1, the largest absolute output).
+     */
+    public static final double OPTIMIZE_TOLERANCE = 1e-4;
+
+    /**
+     * Freezes the module and runs LibTorch's {@code optimize_for_inference} on it (conv-BN folding,
+     * oneDNN layouts where they pay). The optimised module is used only after the first frame has
+     * been run through both and their features and logits agree within {@link #OPTIMIZE_TOLERANCE};
+     * otherwise that frame fails with a {@link SegsaException} naming the difference. Never changes
+     * the model's numerics silently: {@link #optimizationReport()} says what was measured.
+     */
+    public void optimizeForInference() {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (optimized != null) return;
+        try {
+            optimized = torch.optimize_for_inference(torch.freeze(module));
+        } catch (RuntimeException e) {
+            throw new SegsaException(path + ": --optimize-model: LibTorch cannot freeze or optimise this model: "
+                    + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** What the check of {@link #optimizeForInference} found on the first frame; null before it ran. */
+    public String optimizationReport() {
+        return optimizationReport;
     }
 
     /**
@@ -259,12 +292,13 @@ public final class SegmentationModel implements AutoCloseable {
         IValueVector args = new IValueVector(new IValue(x));
         IValue result;
         try {
-            result = module.forward(args);
+            result = (optimized != null && optimizedChecked ? optimized : module).forward(args);
         } catch (RuntimeException e) {
             throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
                     + "]): " + modelMessage(e.getMessage()), e);
         }
         Tensor[] fl = unpack(result);
+        if (optimized != null && !optimizedChecked) checkOptimized(fl, args, what);
         Tensor features = fl[0];
         Tensor logits = fl[1];
         checkLayout(features, "features");
@@ -306,6 +340,37 @@ public final class SegmentationModel implements AutoCloseable {
             };
         }
         return new Tensor[] {features, logits};
+    }
+
+    /** The first frame through the optimised module: its outputs against the original's, within the tolerance. */
+    private void checkOptimized(Tensor[] original, IValueVector args, String what) {
+        Tensor[] opt;
+        try {
+            opt = unpack(optimized.forward(args));
+        } catch (RuntimeException e) {
+            throw new SegsaException(path + ": --optimize-model: the optimised module failed on " + what + ": "
+                    + modelMessage(e.getMessage()), e);
+        }
+        String[] names = {"features", "logits"};
+        StringBuilder report = new StringBuilder();
+        for (int i = 0; i < 2; i++) {
+            Tensor a = original[i].to(torch.ScalarType.Double), b = opt[i].to(torch.ScalarType.Double);
+            if (!Arrays.equals(shape(a), shape(b))) {
+                throw new SegsaException(path + ": --optimize-model changed the shape of the " + names[i] + " from "
+                        + Arrays.toString(shape(a)) + " to " + Arrays.toString(shape(b)) + "; run without it");
+            }
+            double diff = a.sub(b).abs().max().item_double();
+            double scale = Math.max(1, a.abs().max().item_double());
+            if (!(diff <= OPTIMIZE_TOLERANCE * scale)) {
+                throw new SegsaException(String.format(java.util.Locale.ROOT,
+                        "%s: --optimize-model changed the %s by up to %.3g on %s (tolerance %.1g x %.3g); run without it", path,
+                        names[i], diff, what, OPTIMIZE_TOLERANCE, scale));
+            }
+            report.append(String.format(java.util.Locale.ROOT, "%s max abs difference %.3g", names[i], diff)).append(i == 0 ? ", " : "");
+        }
+        optimizedChecked = true;
+        optimizationReport = "--optimize-model: the frozen, optimised module matches the original on the first frame (" + report
+                + "; tolerance " + OPTIMIZE_TOLERANCE + " x max(1, max |output|)); using it from the next frame";
     }
 
     /**
@@ -453,6 +518,7 @@ public final class SegmentationModel implements AutoCloseable {
             input = null;
         }
         if (logitsPass != null) logitsPass.close();
+        if (optimized != null) optimized.close();
         module.close();
     }
 }

@@ -95,6 +95,11 @@ public final class FrameScorer implements AutoCloseable {
         return backend instanceof DeviceBackend db ? db.describe() : "cpu";
     }
 
+    /** The model runner's report of its --optimize-model check (null when none ran). */
+    public String modelReport() {
+        return model.optimizationReport();
+    }
+
     /** This scorer's latency histograms (every frame it scored). */
     public StageLatency latency() {
         return latency;

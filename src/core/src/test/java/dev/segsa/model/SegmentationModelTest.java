@@ -106,4 +106,31 @@ class SegmentationModelTest {
                 () -> SegmentationModel.load(dir.resolve("nope.pt"), UpsampleMode.BILINEAR));
         assertTrue(e.getMessage().contains("model file not found"));
     }
+
+    @Test
+    void optimizedModelIsCheckedOnTheFirstFrameThenUsed() {
+        Path p = dir.resolve("opt.pt");
+        TestModels.saveRandomConvNet(p, 16, 5, 3);
+        float[] x = frame(48, 64);
+        int[] plain;
+        try (SegmentationModel m = SegmentationModel.load(p, UpsampleMode.BILINEAR); PointerScope scope = new PointerScope()) {
+            plain = m.infer(x, 48, 64, "frame").predictedArray();
+        }
+        try (SegmentationModel m = SegmentationModel.load(p, UpsampleMode.BILINEAR)) {
+            m.optimizeForInference();
+            assertEquals(null, m.optimizationReport());
+            for (int i = 0; i < 3; i++) {
+                try (PointerScope scope = new PointerScope()) {
+                    FrameOutput out = m.infer(x, 48, 64, "frame");
+                    // the first frame comes from the original module; later ones from the optimised one, checked equal
+                    int[] got = out.predictedArray();
+                    long differ = 0;
+                    for (int k = 0; k < got.length; k++) if (got[k] != plain[k]) differ++;
+                    assertTrue(differ <= got.length / 1000, differ + " pixels changed class");
+                }
+            }
+            String report = m.optimizationReport();
+            assertTrue(report != null && report.contains("features max abs difference") && report.contains("logits"), report);
+        }
+    }
 }
