@@ -171,7 +171,7 @@ public final class Segsa implements AutoCloseable {
         }
 
         /**
-         * Freeze the model and run LibTorch's optimize_for_inference on it, used from the second
+         * Freeze the model (torch::jit::freeze), used from the second
          * frame on once the first frame's features and logits matched the original module's within
          * {@link SegmentationModel#OPTIMIZE_TOLERANCE} (else that frame fails with a SegsaException).
          */

@@ -71,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
     boolean trustModel;
 
-    @Option(names = "--optimize-model", description = "Score with the frozen, optimize_for_inference'd model (checked against "
+    @Option(names = "--optimize-model", description = "Score with the frozen model (checked against "
             + "the original on the first frame, as in score); the bare forward stays the original module's.")
     boolean optimizeModel;
 

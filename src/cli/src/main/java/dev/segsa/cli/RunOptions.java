@@ -18,7 +18,7 @@ final class RunOptions {
     boolean allowSkipped;
 
     @Option(names = "--optimize-model",
-            description = "Freeze the model and run LibTorch's optimize_for_inference on it; used only after the first frame's "
+            description = "Freeze the model (torch::jit::freeze: constants inlined, conv-BN folded); used only after the first frame's "
                     + "features and logits matched the original module's within 1e-4 x max(1, max |output|) (else the run fails "
                     + "naming the difference). Off by default: it can change the model's numerics (see bench/RESULTS.md).")
     boolean optimizeModel;

@@ -41,7 +41,7 @@ public final class SegmentationModel implements AutoCloseable {
     private LogitsPass logitsPass;
     /** Nanoseconds of the last forward alone (module.forward and the contract checks). */
     private long lastForwardNanos;
-    /** The frozen, optimize_for_inference'd module ({@link #optimizeForInference}); used once {@link #optimizedChecked}. */
+    /** The frozen module ({@link #optimizeForInference}); used once {@link #optimizedChecked}. */
     private JitModule optimized;
     private boolean optimizedChecked;
     private String optimizationReport;
@@ -97,19 +97,23 @@ public final class SegmentationModel implements AutoCloseable {
     public static final double OPTIMIZE_TOLERANCE = 1e-4;
 
     /**
-     * Freezes the module and runs LibTorch's {@code optimize_for_inference} on it (conv-BN folding,
-     * oneDNN layouts where they pay). The optimised module is used only after the first frame has
-     * been run through both and their features and logits agree within {@link #OPTIMIZE_TOLERANCE};
-     * otherwise that frame fails with a {@link SegsaException} naming the difference. Never changes
-     * the model's numerics silently: {@link #optimizationReport()} says what was measured.
+     * Freezes the module ({@code torch::jit::freeze}: parameters and attributes inlined as
+     * constants, conv-BN folding and the other numerics-preserving graph passes). The frozen
+     * module is used only after the first frame has been run through both and their features and
+     * logits agree within {@link #OPTIMIZE_TOLERANCE}; otherwise that frame fails with a
+     * {@link SegsaException} naming the difference. Never changes the model's numerics silently:
+     * {@link #optimizationReport()} says what was measured. LibTorch's further
+     * {@code optimize_for_inference} (oneDNN tensor layouts) is not run: on an AMD EPYC (AVX-512)
+     * machine it crashed the JVM in oneDNN's sum primitive on the first residual add
+     * (SIGSEGV in {@code simple_sum_t::pd_t::init}, 2026-12-04), a crash no check can catch.
      */
     public void optimizeForInference() {
         if (closed) throw new IllegalStateException("model is closed");
         if (optimized != null) return;
         try {
-            optimized = torch.optimize_for_inference(torch.freeze(module));
+            optimized = torch.freeze(module);
         } catch (RuntimeException e) {
-            throw new SegsaException(path + ": --optimize-model: LibTorch cannot freeze or optimise this model: "
+            throw new SegsaException(path + ": --optimize-model: LibTorch cannot freeze this model: "
                     + firstLine(e.getMessage()), e);
         }
     }
@@ -369,7 +373,7 @@ public final class SegmentationModel implements AutoCloseable {
             report.append(String.format(java.util.Locale.ROOT, "%s max abs difference %.3g", names[i], diff)).append(i == 0 ? ", " : "");
         }
         optimizedChecked = true;
-        optimizationReport = "--optimize-model: the frozen, optimised module matches the original on the first frame (" + report
+        optimizationReport = "--optimize-model: the frozen module matches the original on the first frame (" + report
                 + "; tolerance " + OPTIMIZE_TOLERANCE + " x max(1, max |output|)); using it from the next frame";
     }
 
