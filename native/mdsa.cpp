@@ -30,7 +30,7 @@ inline void centre_block(const float* features, size_t plane, const int32_t* cel
 
 SEGSA_CLONES
 void whiten_block(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
-                  const double* mu, const double* L, double* vb, double* z) {
+                  const double* mu, const double* L, double* vb, double* z, int32_t cell_offset) {
     centre_block(features, plane, cells, n, k, active, mu, vb);
     // forward substitution, kBlock cells at a time (one SIMD lane each). The sum over j runs in
     // four independent chains (j mod 4) so that the FMA latency is hidden; they are added in one
@@ -69,7 +69,7 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
         for (int c = 0; c < kBlock; c++) vi[c] = ((a0[c] + a1[c]) + (a2[c] + a3[c])) / inv;
     }
     for (int c = 0; c < n; c++) {
-        double* zc = z + static_cast<size_t>(cells[c]) * k;
+        double* zc = z + static_cast<size_t>(cells[c] - cell_offset) * k;
         for (int i = 0; i < k; i++) zc[i] = vb[static_cast<size_t>(i) * kBlock + c];
     }
 }
@@ -81,7 +81,7 @@ void whiten_block(const float* features, size_t plane, const int32_t* cells, int
 // in order: the result depends on the inputs only.
 SEGSA_CLONES
 void whiten_block_inv(const float* features, size_t plane, const int32_t* cells, int n, int k, const int32_t* active,
-                      const double* mu, const double* Linv, double* vb, double* z) {
+                      const double* mu, const double* Linv, double* vb, double* z, int32_t cell_offset) {
     centre_block(features, plane, cells, n, k, active, mu, vb);
     constexpr int R = 8;
     int i0 = 0;
@@ -100,7 +100,7 @@ void whiten_block_inv(const float* features, size_t plane, const int32_t* cells,
             }
         }
         for (int c = 0; c < n; c++) {
-            double* zc = z + static_cast<size_t>(cells[c]) * k + i0;
+            double* zc = z + static_cast<size_t>(cells[c] - cell_offset) * k + i0;
             for (int r = 0; r < R; r++) zc[r] = acc[r][c];
         }
     }
@@ -115,49 +115,22 @@ void whiten_block_inv(const float* features, size_t plane, const int32_t* cells,
 #pragma omp simd
             for (int c = 0; c < kBlock; c++) acc[c] += l * vj[c];
         }
-        for (int c = 0; c < n; c++) z[static_cast<size_t>(cells[c]) * k + i0] = acc[c];
+        for (int c = 0; c < n; c++) z[static_cast<size_t>(cells[c] - cell_offset) * k + i0] = acc[c];
     }
 }
 
-// The 10 distinct entries of the Gram matrix of four whitened cells (null = zero vector):
-// n00 n01 n10 n11 g(00,01) g(00,10) g(00,11) g(01,10) g(01,11) g(10,11)
+// The 10 distinct entries of the Gram matrix of four whitened cells (a missing neighbour is the
+// zero vector `zero`): n00 n01 n10 n11 g(00,01) g(00,10) g(00,11) g(01,10) g(01,11) g(10,11).
+// One code path whatever is missing, so every entry between present cells has the same value
+// whichever neighbours a caller marked (the row bands of segsa_mdsa_frame mark only their own).
 SEGSA_CLONES
 void quad_gram(const double* z00, const double* z01, const double* z10, const double* z11, int k, double* g) {
     double n00 = 0, n01 = 0, n10 = 0, n11 = 0, a = 0, b = 0, c = 0, e = 0, f = 0, h = 0;
-    if (z01 && z10 && z11) {
 #pragma omp simd reduction(+ : n00, n01, n10, n11, a, b, c, e, f, h)
-        for (int i = 0; i < k; i++) {
-            double x0 = z00[i], x1 = z01[i], x2 = z10[i], x3 = z11[i];
-            n00 += x0 * x0; n01 += x1 * x1; n10 += x2 * x2; n11 += x3 * x3;
-            a += x0 * x1; b += x0 * x2; c += x0 * x3; e += x1 * x2; f += x1 * x3; h += x2 * x3;
-        }
-    } else {
-#pragma omp simd reduction(+ : n00)
-        for (int i = 0; i < k; i++) n00 += z00[i] * z00[i];
-        if (z01) {
-#pragma omp simd reduction(+ : n01, a)
-            for (int i = 0; i < k; i++) { n01 += z01[i] * z01[i]; a += z00[i] * z01[i]; }
-        }
-        if (z10) {
-#pragma omp simd reduction(+ : n10, b)
-            for (int i = 0; i < k; i++) { n10 += z10[i] * z10[i]; b += z00[i] * z10[i]; }
-        }
-        if (z11) {
-#pragma omp simd reduction(+ : n11, c)
-            for (int i = 0; i < k; i++) { n11 += z11[i] * z11[i]; c += z00[i] * z11[i]; }
-        }
-        if (z01 && z10) {
-#pragma omp simd reduction(+ : e)
-            for (int i = 0; i < k; i++) e += z01[i] * z10[i];
-        }
-        if (z01 && z11) {
-#pragma omp simd reduction(+ : f)
-            for (int i = 0; i < k; i++) f += z01[i] * z11[i];
-        }
-        if (z10 && z11) {
-#pragma omp simd reduction(+ : h)
-            for (int i = 0; i < k; i++) h += z10[i] * z11[i];
-        }
+    for (int i = 0; i < k; i++) {
+        double x0 = z00[i], x1 = z01[i], x2 = z10[i], x3 = z11[i];
+        n00 += x0 * x0; n01 += x1 * x1; n10 += x2 * x2; n11 += x3 * x3;
+        a += x0 * x1; b += x0 * x2; c += x0 * x3; e += x1 * x2; f += x1 * x3; h += x2 * x3;
     }
     g[0] = n00; g[1] = n01; g[2] = n10; g[3] = n11;
     g[4] = a; g[5] = b; g[6] = c; g[7] = e; g[8] = f; g[9] = h;
@@ -177,44 +150,70 @@ double direct_norm2(const double* z, int k, int32_t q, int w0, double a, double 
     return s;
 }
 
-struct MdsaWs {
-    Axis rows, cols;
+// The frame is cut into row bands of output rows, one per thread (at most kMaxBands): each band
+// sorts its own pixels by class and, per class, whitens the low-resolution cells its pixels read
+// (cells on a band border are whitened by both bands, the same values), forms their Gram matrices
+// and evaluates its pixels, with no synchronisation between bands. A pixel's SA does not depend
+// on the bands (nor, therefore, on the thread count); the class sums are formed afterwards in one
+// serial pass in pixel order.
+constexpr int kMaxBands = 16;
+
+struct Band {
+    int32_t* pixels;       // [band pixels] pixel indices sorted by class
+    int32_t* row_of;       // [band pixels]
+    int32_t* col_of;       // [band pixels]
     int64_t* class_start;  // [C+1]
-    int32_t* pixels;       // [H*W] pixel indices sorted by class
-    uint8_t* cell_mark;    // [cells]
-    uint8_t* quad_mark;    // [cells]
-    int32_t* cell_list;    // [cells]
-    int32_t* quad_list;    // [cells]
-    double* z;             // [cells * d]
-    double* gram;          // [cells * 10]
-    double* vblock;        // [(cells / kBlock + 1) * d * kBlock] whitening scratch, one slice per block
-    double* sa_px;         // [H*W] per-pixel SA in class order, summed in that order (thread-count independent)
-    int32_t* row_of;       // [H*W] row of each entry of pixels (no division per pixel)
-    int32_t* col_of;       // [H*W] column
-    int64_t* chunk_count;  // [kSortChunks * C] per row chunk: class counts, then fill positions
+    int64_t* class_fill;   // [C]
+    uint8_t* cell_mark;    // [band cells], indexed by cell - cell0
+    uint8_t* quad_mark;    // [band cells]
+    int32_t* cell_list;    // [band cells] global cell indices
+    int32_t* quad_list;    // [band cells]
+    double* z;             // [band cells * d]
+    double* gram;          // [band cells * 10]
+    double* vblock;        // [d * kBlock]
 };
 
-// The counting sort of pixels by class runs over this many fixed row chunks (not one per thread),
-// so the order it produces, and every result, does not depend on the thread count.
-constexpr int kSortChunks = 16;
+struct MdsaWs {
+    Axis rows, cols;
+    double* sa_px;         // [H*W] per-pixel SA (pixel order) for the ordered class sums
+    double* zero;          // [d] the zero vector (missing neighbours)
+    int32_t* pixels;       // [H*W] the bands' sorted pixels, band b at its first pixel
+    int32_t* row_of;       // [H*W]
+    int32_t* col_of;       // [H*W]
+    int64_t* class_start;  // [kMaxBands * (C+1)]
+    int64_t* class_fill;   // [kMaxBands * C]
+    uint8_t* cell_mark;    // [band cells total]
+    uint8_t* quad_mark;
+    int32_t* cell_list;
+    int32_t* quad_list;
+    double* z;             // [band cells total * d]
+    double* gram;          // [band cells total * 10]
+    double* vblock;        // [kMaxBands * d * kBlock]
+};
+
+// Low-resolution cells all bands together may hold: each band holds the rows its output rows
+// read, and neighbouring bands share at most two of them.
+size_t band_cells_total(int h0, int w0) { return (static_cast<size_t>(h0) + 2 * kMaxBands) * w0; }
 
 size_t carve(Carver& cv, MdsaWs& w, int d, int h0, int w0, int H, int W, int C) {
-    size_t cells = static_cast<size_t>(h0) * w0;
+    const size_t bc = band_cells_total(h0, w0);
+    const size_t npix = static_cast<size_t>(H) * W;
     w.rows = {cv.take<int32_t>(H), cv.take<int32_t>(H), cv.take<double>(H), cv.take<double>(H)};
     w.cols = {cv.take<int32_t>(W), cv.take<int32_t>(W), cv.take<double>(W), cv.take<double>(W)};
-    w.class_start = cv.take<int64_t>(C + 1);
-    w.pixels = cv.take<int32_t>(static_cast<size_t>(H) * W);
-    w.cell_mark = cv.take<uint8_t>(cells);
-    w.quad_mark = cv.take<uint8_t>(cells);
-    w.cell_list = cv.take<int32_t>(cells);
-    w.quad_list = cv.take<int32_t>(cells);
-    w.z = cv.take<double>(cells * d);
-    w.gram = cv.take<double>(cells * 10);
-    w.sa_px = cv.take<double>(static_cast<size_t>(H) * W);
-    w.row_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
-    w.col_of = cv.take<int32_t>(static_cast<size_t>(H) * W);
-    w.chunk_count = cv.take<int64_t>(static_cast<size_t>(kSortChunks) * C);
-    w.vblock = cv.take<double>((cells / kBlock + 1) * static_cast<size_t>(d) * kBlock);
+    w.sa_px = cv.take<double>(npix);
+    w.zero = cv.take<double>(d);
+    w.pixels = cv.take<int32_t>(npix);
+    w.row_of = cv.take<int32_t>(npix);
+    w.col_of = cv.take<int32_t>(npix);
+    w.class_start = cv.take<int64_t>(static_cast<size_t>(kMaxBands) * (C + 1));
+    w.class_fill = cv.take<int64_t>(static_cast<size_t>(kMaxBands) * C);
+    w.cell_mark = cv.take<uint8_t>(bc);
+    w.quad_mark = cv.take<uint8_t>(bc);
+    w.cell_list = cv.take<int32_t>(bc);
+    w.quad_list = cv.take<int32_t>(bc);
+    w.z = cv.take<double>(bc * d);
+    w.gram = cv.take<double>(bc * 10);
+    w.vblock = cv.take<double>(static_cast<size_t>(kMaxBands) * d * kBlock);
     return cv.used();
 }
 
@@ -281,144 +280,167 @@ extern "C" SEGSA_API int segsa_mdsa_frame(const float* features, int d, int h0, 
             return fail(SEGSA_ERR_WORKSPACE_TOO_SMALL, "%s: workspace of %zu bytes%s, need %zu (segsa_workspace_bytes)", fn,
                         workspace_bytes, workspace == nullptr ? " (null)" : "", need);
         const int C = num_classes;
-        const size_t cells = static_cast<size_t>(h0) * w0;
-        const size_t plane = cells;
+        const size_t plane = static_cast<size_t>(h0) * w0;
         const int64_t npix = static_cast<int64_t>(H) * W;
         Carver cv(align64(workspace));
         MdsaWs w;
         carve(cv, w, d, h0, w0, H, W, C);
         axis_init(upsample_mode, h0, H, w.rows);
         axis_init(upsample_mode, w0, W, w.cols);
-        std::memset(w.cell_mark, 0, cells);
-        std::memset(w.quad_mark, 0, cells);
-
-        // counting sort of scored pixels by class (NaN in the map for the others), over fixed row
-        // chunks: the same order as one serial pass, whatever the thread count
+        for (int i = 0; i < d; i++) w.zero[i] = 0;
         const float nan = std::numeric_limits<float>::quiet_NaN();
-        const int chunks = H < kSortChunks ? H : kSortChunks;
-        const bool par_sort = npix > 100000;
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (par_sort)
-        for (int ch = 0; ch < chunks; ch++) {
-            int64_t* cnt = w.chunk_count + static_cast<size_t>(ch) * C;
-            for (int c = 0; c < C; c++) cnt[c] = 0;
-            const int64_t p0 = static_cast<int64_t>(ch * static_cast<int64_t>(H) / chunks) * W;
-            const int64_t p1 = static_cast<int64_t>((ch + 1) * static_cast<int64_t>(H) / chunks) * W;
-            for (int64_t p = p0; p < p1; p++) {
+        int bands = kernel_threads();
+        if (bands > kMaxBands) bands = kMaxBands;
+        if (bands > H) bands = H;
+        if (npix < 40000) bands = 1;  // a small frame is not worth waking threads for
+        if (bands < 1) bands = 1;
+
+        // carve the bands' slices of the shared buffers (cells: the rows each band's output rows read)
+        Band band[kMaxBands];
+        int band_y0[kMaxBands + 1], band_r0[kMaxBands];
+        {
+            size_t cell_at = 0;
+            for (int b = 0; b < bands; b++) {
+                const int y0 = static_cast<int>(static_cast<int64_t>(H) * b / bands);
+                const int y1 = static_cast<int>(static_cast<int64_t>(H) * (b + 1) / bands);
+                band_y0[b] = y0;
+                const int r0 = w.rows.lo[y0], r1 = w.rows.hi[y1 - 1];
+                band_r0[b] = r0;
+                const size_t bcells = static_cast<size_t>(r1 - r0 + 1) * w0;
+                const size_t p0 = static_cast<size_t>(y0) * W;
+                Band& B = band[b];
+                B.pixels = w.pixels + p0;
+                B.row_of = w.row_of + p0;
+                B.col_of = w.col_of + p0;
+                B.class_start = w.class_start + static_cast<size_t>(b) * (C + 1);
+                B.class_fill = w.class_fill + static_cast<size_t>(b) * C;
+                B.cell_mark = w.cell_mark + cell_at;
+                B.quad_mark = w.quad_mark + cell_at;
+                B.cell_list = w.cell_list + cell_at;
+                B.quad_list = w.quad_list + cell_at;
+                B.z = w.z + cell_at * d;
+                B.gram = w.gram + cell_at * 10;
+                B.vblock = w.vblock + static_cast<size_t>(b) * d * kBlock;
+                std::memset(B.cell_mark, 0, bcells);
+                std::memset(B.quad_mark, 0, bcells);
+                cell_at += bcells;
+            }
+            band_y0[bands] = H;
+        }
+
+#pragma omp parallel for num_threads(bands) schedule(static, 1) if (bands > 1)
+        for (int b = 0; b < bands; b++) {
+            Band& B = band[b];
+            const int y0 = band_y0[b], y1 = band_y0[b + 1];
+            const int32_t cell0 = band_r0[b] * w0;
+            // counting sort of the band's scored pixels by class (row-major within a class)
+            int64_t* start = B.class_start;
+            for (int c = 0; c <= C; c++) start[c] = 0;
+            for (int64_t p = static_cast<int64_t>(y0) * W; p < static_cast<int64_t>(y1) * W; p++) {
                 int32_t c = predicted[p];
-                if (c >= 0 && c < C && models->active_count[c] > 0) cnt[c]++;
+                if (c >= 0 && c < C && models->active_count[c] > 0) start[c + 1]++;
                 else if (sa_map) sa_map[p] = nan;
             }
-        }
-        w.class_start[0] = 0;
-        for (int c = 0; c < C; c++) {
-            int64_t off = w.class_start[c];
-            for (int ch = 0; ch < chunks; ch++) {
-                int64_t* cnt = w.chunk_count + static_cast<size_t>(ch) * C + c;
-                int64_t n = *cnt;
-                *cnt = off;  // from now on: where this chunk's pixels of class c go
-                off += n;
-            }
-            w.class_start[c + 1] = off;
-        }
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (par_sort)
-        for (int ch = 0; ch < chunks; ch++) {
-            int64_t* pos = w.chunk_count + static_cast<size_t>(ch) * C;
-            const int y0 = static_cast<int>(ch * static_cast<int64_t>(H) / chunks);
-            const int y1 = static_cast<int>((ch + 1) * static_cast<int64_t>(H) / chunks);
+            for (int c = 0; c < C; c++) start[c + 1] += start[c];
+            int64_t* fill = B.class_fill;
+            for (int c = 0; c < C; c++) fill[c] = start[c];
             for (int y = y0; y < y1; y++) {
                 int32_t p = y * W;
                 for (int x = 0; x < W; x++, p++) {
                     int32_t c = predicted[p];
-                    if (c >= 0 && c < C && models->active_count[c] > 0) {
-                        int64_t t = pos[c]++;
-                        w.pixels[t] = p;
-                        w.row_of[t] = y;
-                        w.col_of[t] = x;
-                    }
+                    if (!(c >= 0 && c < C && models->active_count[c] > 0)) continue;
+                    int64_t t = fill[c]++;
+                    B.pixels[t] = p;
+                    B.row_of[t] = y;
+                    B.col_of[t] = x;
                 }
+            }
+
+            for (int c = 0; c < C; c++) {
+                const int64_t begin = start[c], end = start[c + 1];
+                if (begin == end) continue;
+                const int k = models->active_count[c];
+                const int32_t* act = models->active_index + models->offset[c];
+                const double* mu = models->mean + models->offset[c];
+                const double* L = models->chol + models->chol_offset[c];
+                const double* Linv = models->chol_inv ? models->chol_inv + models->chol_offset[c] : nullptr;
+
+                // the cells and 2x2 quads this band's pixels of the class read, listed in cell order
+                int32_t lo_q = INT32_MAX, hi_q = -1;
+                for (int64_t t = begin; t < end; t++) {
+                    int y = B.row_of[t], x = B.col_of[t];
+                    int y0c = w.rows.lo[y], x0c = w.cols.lo[x];
+                    bool hy = w.rows.whi[y] != 0, hx = w.cols.whi[x] != 0;
+                    int32_t q = y0c * w0 + x0c - cell0;
+                    B.quad_mark[q] = 1;
+                    B.cell_mark[q] = 1;
+                    if (hx) B.cell_mark[q + 1] = 1;
+                    if (hy) B.cell_mark[q + w0] = 1;
+                    if (hx && hy) B.cell_mark[q + w0 + 1] = 1;
+                    if (q < lo_q) lo_q = q;
+                    int32_t qe = q + (hy ? w0 : 0) + (hx ? 1 : 0);
+                    if (qe > hi_q) hi_q = qe;
+                }
+                int32_t ncell = 0, nquad = 0;
+                for (int32_t i = lo_q; i <= hi_q; i++) {
+                    if (B.quad_mark[i]) B.quad_list[nquad++] = i + cell0;
+                    if (B.cell_mark[i]) B.cell_list[ncell++] = i + cell0;
+                }
+                for (int32_t t = 0; t < ncell; t += kBlock) {
+                    int n = ncell - t < kBlock ? ncell - t : kBlock;
+                    if (Linv) whiten_block_inv(features, plane, B.cell_list + t, n, k, act, mu, Linv, B.vblock, B.z, cell0);
+                    else whiten_block(features, plane, B.cell_list + t, n, k, act, mu, L, B.vblock, B.z, cell0);
+                }
+                const double* zero = w.zero;
+                for (int32_t t = 0; t < nquad; t++) {
+                    const int32_t q = B.quad_list[t];
+                    const int qx = q % w0, qy = q / w0;
+                    auto zp = [&](int32_t cell) -> const double* {
+                        return B.cell_mark[cell - cell0] ? B.z + static_cast<size_t>(cell - cell0) * k : zero;
+                    };
+                    const double* z01 = qx + 1 < w0 ? zp(q + 1) : zero;
+                    const double* z10 = qy + 1 < h0 ? zp(q + w0) : zero;
+                    const double* z11 = qx + 1 < w0 && qy + 1 < h0 ? zp(q + w0 + 1) : zero;
+                    quad_gram(B.z + static_cast<size_t>(q - cell0) * k, z01, z10, z11, k,
+                              B.gram + static_cast<size_t>(q - cell0) * 10);
+                }
+                for (int64_t t = begin; t < end; t++) {
+                    int32_t p = B.pixels[t];
+                    int y = B.row_of[t], x = B.col_of[t];
+                    double wy0 = w.rows.wlo[y], wy1 = w.rows.whi[y], wx0 = w.cols.wlo[x], wx1 = w.cols.whi[x];
+                    const int32_t q = w.rows.lo[y] * w0 + w.cols.lo[x] - cell0;
+                    const double* g = B.gram + static_cast<size_t>(q) * 10;
+                    double a = wy0 * wx0, bb = wy0 * wx1, cc = wy1 * wx0, e = wy1 * wx1;
+                    double diag = a * a * g[0] + bb * bb * g[1] + cc * cc * g[2] + e * e * g[3];
+                    double c01 = a * bb * g[4], c02 = a * cc * g[5], c03 = a * e * g[6], c12 = bb * cc * g[7],
+                           c13 = bb * e * g[8], c23 = cc * e * g[9];
+                    double s = diag + 2 * (c01 + c02 + c03 + c12 + c13 + c23);
+                    // w^T G w loses relative accuracy when MDSA is small next to the whitened neighbours
+                    // (cancellation, error ~ eps * magnitude / s): then sum the neighbours directly.
+                    double magnitude = diag + 2 * (std::fabs(c01) + std::fabs(c02) + std::fabs(c03) + std::fabs(c12)
+                                                   + std::fabs(c13) + std::fabs(c23));
+                    if (s < 1e-6 * magnitude) s = direct_norm2(B.z, k, q, w0, a, bb, cc, e);
+                    // clamp rounding below zero, but keep NaN: a non-finite feature is no SA, never 0
+                    double sa = s > 0 ? std::sqrt(s) : (s == s ? 0.0 : s);
+                    if (sa_map) sa_map[p] = static_cast<float>(sa);
+                    w.sa_px[p] = sa;
+                }
+                for (int32_t t = 0; t < ncell; t++) B.cell_mark[B.cell_list[t] - cell0] = 0;
+                for (int32_t t = 0; t < nquad; t++) B.quad_mark[B.quad_list[t] - cell0] = 0;
             }
         }
 
+        // class sums in one fixed order (pixel order within each class), whatever the bands
         for (int c = 0; c < C; c++) {
-            const int64_t begin = w.class_start[c], end = w.class_start[c + 1];
-            class_pixels[c] = end - begin;
+            class_pixels[c] = 0;
             class_sums[c] = 0;
-            if (begin == end) continue;
-            const int k = models->active_count[c];
-            const int32_t* act = models->active_index + models->offset[c];
-            const double* mu = models->mean + models->offset[c];
-            const double* L = models->chol + models->chol_offset[c];
-            const double* Linv = models->chol_inv ? models->chol_inv + models->chol_offset[c] : nullptr;
-
-            // cells and 2x2 quads this class touches: marked in parallel (every writer stores 1), then
-            // listed in cell order (the order does not change any value: each cell and quad is independent)
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (end - begin > 50000)
-            for (int64_t t = begin; t < end; t++) {
-                int y = w.row_of[t], x = w.col_of[t];
-                int y0 = w.rows.lo[y], x0 = w.cols.lo[x];
-                bool hy = w.rows.whi[y] != 0, hx = w.cols.whi[x] != 0;
-                int32_t q = y0 * w0 + x0;
-                __atomic_store_n(&w.quad_mark[q], 1, __ATOMIC_RELAXED);
-                __atomic_store_n(&w.cell_mark[q], 1, __ATOMIC_RELAXED);
-                if (hx) __atomic_store_n(&w.cell_mark[q + 1], 1, __ATOMIC_RELAXED);
-                if (hy) __atomic_store_n(&w.cell_mark[q + w0], 1, __ATOMIC_RELAXED);
-                if (hx && hy) __atomic_store_n(&w.cell_mark[q + w0 + 1], 1, __ATOMIC_RELAXED);
+        }
+        for (int64_t p = 0; p < npix; p++) {
+            int32_t c = predicted[p];
+            if (c >= 0 && c < C && models->active_count[c] > 0) {
+                class_pixels[c]++;
+                class_sums[c] += w.sa_px[p];
             }
-            int32_t ncell = 0, nquad = 0;
-            for (int32_t i = 0; i < static_cast<int32_t>(cells); i++) {
-                if (w.quad_mark[i]) w.quad_list[nquad++] = i;
-                if (w.cell_mark[i]) w.cell_list[ncell++] = i;
-            }
-
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(ncell) * k * k > 200000)
-            for (int32_t t = 0; t < ncell; t += kBlock) {
-                int n = ncell - t < kBlock ? ncell - t : kBlock;
-                double* vb = w.vblock + static_cast<size_t>(t / kBlock) * k * kBlock;
-                if (Linv) whiten_block_inv(features, plane, w.cell_list + t, n, k, act, mu, Linv, vb, w.z);
-                else whiten_block(features, plane, w.cell_list + t, n, k, act, mu, L, vb, w.z);
-            }
-
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (static_cast<int64_t>(nquad) * k > 100000)
-            for (int32_t t = 0; t < nquad; t++) {
-                int32_t q = w.quad_list[t];
-                int qx = q % w0, qy = q / w0;
-                auto zp = [&](int32_t cell) -> const double* {
-                    return w.cell_mark[cell] ? w.z + static_cast<size_t>(cell) * k : nullptr;
-                };
-                const double* z01 = qx + 1 < w0 ? zp(q + 1) : nullptr;
-                const double* z10 = qy + 1 < h0 ? zp(q + w0) : nullptr;
-                const double* z11 = qx + 1 < w0 && qy + 1 < h0 ? zp(q + w0 + 1) : nullptr;
-                quad_gram(w.z + static_cast<size_t>(q) * k, z01, z10, z11, k, w.gram + static_cast<size_t>(q) * 10);
-            }
-
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (end - begin > 20000)
-            for (int64_t t = begin; t < end; t++) {
-                int32_t p = w.pixels[t];
-                int y = w.row_of[t], x = w.col_of[t];
-                double wy0 = w.rows.wlo[y], wy1 = w.rows.whi[y], wx0 = w.cols.wlo[x], wx1 = w.cols.whi[x];
-                const double* g = w.gram + static_cast<size_t>(w.rows.lo[y] * w0 + w.cols.lo[x]) * 10;
-                double a = wy0 * wx0, b = wy0 * wx1, cc = wy1 * wx0, e = wy1 * wx1;
-                double diag = a * a * g[0] + b * b * g[1] + cc * cc * g[2] + e * e * g[3];
-                double c01 = a * b * g[4], c02 = a * cc * g[5], c03 = a * e * g[6], c12 = b * cc * g[7],
-                       c13 = b * e * g[8], c23 = cc * e * g[9];
-                double s = diag + 2 * (c01 + c02 + c03 + c12 + c13 + c23);
-                // w^T G w loses relative accuracy when MDSA is small next to the whitened neighbours
-                // (cancellation, error ~ eps * magnitude / s): then sum the neighbours directly.
-                double magnitude = diag + 2 * (std::fabs(c01) + std::fabs(c02) + std::fabs(c03) + std::fabs(c12)
-                                               + std::fabs(c13) + std::fabs(c23));
-                if (s < 1e-6 * magnitude) s = direct_norm2(w.z, k, w.rows.lo[y] * w0 + w.cols.lo[x], w0, a, b, cc, e);
-                // clamp rounding below zero, but keep NaN: a non-finite feature is no SA, never 0
-                double sa = s > 0 ? std::sqrt(s) : (s == s ? 0.0 : s);
-                if (sa_map) sa_map[p] = static_cast<float>(sa);
-                w.sa_px[t] = sa;
-            }
-            // one fixed order, whatever the thread count: byte-identical results for 1, 2 or 7 threads
-            double sum = 0;
-            for (int64_t t = begin; t < end; t++) sum += w.sa_px[t];
-            class_sums[c] = sum;
-
-            for (int32_t t = 0; t < ncell; t++) w.cell_mark[w.cell_list[t]] = 0;
-            for (int32_t t = 0; t < nquad; t++) w.quad_mark[w.quad_list[t]] = 0;
         }
         return SEGSA_OK;
     } catch (const std::exception& e) {

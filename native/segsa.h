@@ -222,6 +222,19 @@ SEGSA_API int segsa_logits_frame(const float* logits, int num_classes, int h, in
                                  double* uncertainty_sums, const float* features, int64_t feature_values,
                                  int64_t* non_finite_features);
 
+/*
+ * Per predicted class, over its scored pixels (sa_map not NaN): max, the 95th percentile (numpy's
+ * linear definition: at position 0.95 (n - 1), interpolated between the two order statistics
+ * around it) and, when share is not NULL, the share of values > threshold. Classes without a
+ * scored pixel are left untouched. Every predicted class must be in [0, num_classes). Exact order
+ * statistics (selection), the same at any thread count. Workspace:
+ * segsa_class_statistics_workspace_bytes.
+ */
+SEGSA_API int segsa_class_statistics_workspace_bytes(int64_t pixels, int num_classes, size_t* bytes);
+SEGSA_API int segsa_class_statistics(const float* sa_map, const int32_t* predicted, int64_t pixels, int num_classes,
+                                     double threshold, void* workspace, size_t workspace_bytes, double* max,
+                                     double* p95, double* share);
+
 /* -------------------------------------------------------------- CUDA library: libsegsa_cuda */
 
 SEGSA_API int segsa_cuda_last_error(char* buf, size_t len);

@@ -12,6 +12,7 @@
 //    for both: "map err" = max |cuda - cpu| / max(|cpu|, 1) over the float32 map (NaN where one
 //    side is NaN and the other is not = inf), "sum err" = max over classes of
 //    |cuda - cpu| / max(|cpu|, pixels) of the float64 class sums; class pixel counts must be equal;
+//  - logits_frame: segsa_cuda_logits_frame vs segsa_logits_frame (run_logits_checks);
 //  - accumulate_frame: segsa_cuda_accumulate_frame vs segsa_accumulate_frame; "map err" = the
 //    means, max |cuda - cpu| / max(|cpu|, 1); "sum err" = the comoments, per class
 //    max |cuda - cpu| / max(max |cpu|, 1); counts must be equal.
@@ -489,6 +490,103 @@ void print_row(const char* kernel, const Case& k, const Result& r) {
 
 }  // namespace
 
+// The logits pass: segsa_cuda_logits_frame vs segsa_logits_frame on seeded logits (values on a coarse
+// grid, so exact ties are common, and a few NaN/Inf in the "bad" rows): predicted classes, class
+// pixel counts and non-finite counts must be equal; the uncertainty sums within 1e-9 relative
+// (double atomics on the device). Returns the number of failures.
+int run_logits_checks(std::mt19937_64& rng, int iterations) {
+    struct LCase { int C, h, w, H, W, mode, bad; };
+    const LCase cases[] = {
+        {11, 360, 480, 360, 480, 0, 0}, {11, 90, 120, 360, 480, 0, 0}, {11, 90, 120, 360, 480, 1, 0},
+        {11, 90, 120, 360, 480, 2, 0},  {19, 270, 480, 1080, 1920, 0, 0}, {19, 1080, 1920, 1080, 1920, 0, 0},
+        {11, 90, 120, 360, 480, 0, 5},
+    };
+    int failures = 0;
+    std::printf("\n%-16s %4s %-11s %-11s %-5s %4s %10s %10s %11s %11s %9s %s\n", "kernel", "C", "logits", "out", "mode", "bad",
+                "class err", "unc err", "cpu ms", "cuda ms", "speedup", "result");
+    for (const LCase& k : cases) {
+        const size_t nl = static_cast<size_t>(k.C) * k.h * k.w, np = static_cast<size_t>(k.H) * k.W;
+        std::vector<float> logits(nl);
+        std::uniform_int_distribution<int> grid(0, 7);
+        for (auto& v : logits) v = 0.5f * grid(rng);
+        for (int b = 0; b < k.bad; b++) logits[rng() % nl] = b % 2 ? INFINITY : NAN;
+        std::vector<int32_t> pc(np), pg(np);
+        std::vector<int64_t> cc(k.C), cg(k.C);
+        std::vector<double> uc(4 * k.C), ug(4 * k.C);
+        int64_t badc = 0, badg = 0;
+        size_t wsc = 0, wsg = 0;
+        segsa_logits_workspace_bytes(k.C, k.H, k.W, &wsc);
+        segsa_cuda_logits_workspace_bytes(k.C, k.H, k.W, &wsg);
+        std::vector<unsigned char> ws(wsc);
+        auto t0 = std::chrono::steady_clock::now();
+        int st = SEGSA_OK;
+        for (int it = 0; it < iterations && st == SEGSA_OK; it++)
+            st = segsa_logits_frame(logits.data(), k.C, k.h, k.w, k.H, k.W, k.mode, ws.data(), wsc, pc.data(), cc.data(), &badc,
+                                    uc.data(), nullptr, 0, nullptr);
+        double cpu_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / iterations;
+        if (st != SEGSA_OK) {
+            std::printf("logits_frame: CPU failed: %s\n", cpu_error().c_str());
+            failures++;
+            continue;
+        }
+        float* dl;
+        int32_t* dp;
+        int64_t *dc, *dbad;
+        double* du;
+        void* dws;
+        CHECK_CUDA(cudaMalloc(&dl, nl * sizeof(float)));
+        CHECK_CUDA(cudaMalloc(&dp, np * sizeof(int32_t)));
+        CHECK_CUDA(cudaMalloc(&dc, k.C * sizeof(int64_t)));
+        CHECK_CUDA(cudaMalloc(&dbad, sizeof(int64_t)));
+        CHECK_CUDA(cudaMalloc(&du, 4 * k.C * sizeof(double)));
+        CHECK_CUDA(cudaMalloc(&dws, wsg));
+        CHECK_CUDA(cudaMemcpy(dl, logits.data(), nl * sizeof(float), cudaMemcpyHostToDevice));
+        st = segsa_cuda_logits_frame(dl, k.C, k.h, k.w, k.H, k.W, k.mode, dws, wsg, dp, dc, dbad, du, nullptr, 0, nullptr, nullptr);
+        CHECK_CUDA(cudaDeviceSynchronize());
+        cudaEvent_t e0, e1;
+        CHECK_CUDA(cudaEventCreate(&e0));
+        CHECK_CUDA(cudaEventCreate(&e1));
+        CHECK_CUDA(cudaEventRecord(e0));
+        for (int it = 0; it < iterations * 10 && st == SEGSA_OK; it++)
+            st = segsa_cuda_logits_frame(dl, k.C, k.h, k.w, k.H, k.W, k.mode, dws, wsg, dp, dc, dbad, du, nullptr, 0, nullptr, nullptr);
+        CHECK_CUDA(cudaEventRecord(e1));
+        CHECK_CUDA(cudaEventSynchronize(e1));
+        float cuda_ms = 0;
+        CHECK_CUDA(cudaEventElapsedTime(&cuda_ms, e0, e1));
+        cuda_ms /= iterations * 10;
+        bool ok = st == SEGSA_OK;
+        if (!ok) std::printf("logits_frame: CUDA failed: %s\n", cuda_error().c_str());
+        CHECK_CUDA(cudaMemcpy(pg.data(), dp, np * sizeof(int32_t), cudaMemcpyDeviceToHost));
+        CHECK_CUDA(cudaMemcpy(cg.data(), dc, k.C * sizeof(int64_t), cudaMemcpyDeviceToHost));
+        CHECK_CUDA(cudaMemcpy(&badg, dbad, sizeof(int64_t), cudaMemcpyDeviceToHost));
+        CHECK_CUDA(cudaMemcpy(ug.data(), du, 4 * k.C * sizeof(double), cudaMemcpyDeviceToHost));
+        size_t differ = 0;
+        for (size_t i = 0; i < np; i++) differ += pc[i] != pg[i];
+        for (int c = 0; c < k.C; c++) differ += cc[c] != cg[c];
+        double uerr = 0;
+        if (k.bad == 0)
+            for (int i = 0; i < 4 * k.C; i++) uerr = std::max(uerr, std::fabs(uc[i] - ug[i]) / std::max(std::fabs(uc[i]), 1.0));
+        ok = ok && differ == 0 && badc == badg && uerr <= kThresholdF64;
+        char lo[32], out[32];
+        std::snprintf(lo, sizeof lo, "%dx%d", k.h, k.w);
+        std::snprintf(out, sizeof out, "%dx%d", k.H, k.W);
+        std::printf("%-16s %4d %-11s %-11s %-5d %4d %10zu %10.2e %11.3f %11.4f %8.1fx %s\n", "logits_frame", k.C, lo, out, k.mode,
+                    k.bad, differ, uerr, cpu_ms, cuda_ms, cpu_ms / cuda_ms, ok ? "ok" : "FAIL");
+        failures += !ok;
+        cudaFree(dl);
+        cudaFree(dp);
+        cudaFree(dc);
+        cudaFree(dbad);
+        cudaFree(du);
+        cudaFree(dws);
+        cudaEventDestroy(e0);
+        cudaEventDestroy(e1);
+    }
+    std::printf("logits_frame: class err = pixels whose class differs + classes whose count differs (must be 0); "
+                "unc err = uncertainty sums, max |cuda - cpu| / max(|cpu|, 1)\n");
+    return failures;
+}
+
 int main(int argc, char** argv) {
     int iterations = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
     int devices = 0;
@@ -532,6 +630,7 @@ int main(int argc, char** argv) {
         print_row("accumulate_frame", k, r);
         failures += !r.ok;
     }
+    if (!small) failures += run_logits_checks(rng, iterations);
     std::printf("\nmdsa_frame, lsa_frame: map err = max |cuda - cpu| / max(|cpu|, 1) over the float32 map, sum err over "
                 "the float64 class sums (/ max(|cpu|, pixels)); pixel counts exact\n");
     std::printf("accumulate_frame: map err = means (/ max(|cpu|, 1)), sum err = comoments (per class / max(max |cpu|, "

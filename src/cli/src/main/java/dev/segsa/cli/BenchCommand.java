@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures segsa on your model and machine: frames/s through the front door, per-stage latency "
                 + "(p50 / p99 / p99.9 of decode, forward, post-forward, SA), the bare forward (module.forward alone, nothing "
-                + "after it) timed in the same run on the same frames, segsa's overhead = (frame time - decode - bare forward) / "
+                + "after it) timed in the same run on the same frames (the two alternate every 4 frames), segsa's overhead = (frame time - decode - bare forward) / "
                 + "bare forward, pixels/s of the MDSA kernel and of the "
                 + "PaDiM-style LibTorch peer on the same frames in the same run, and the machine. One row per --threads count. "
                 + "Without --sa a throwaway SA model is fitted on the frames first (labelled by the model's own predictions).",
@@ -157,55 +157,55 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Row measure(Segsa engine, SaModel sa, List<BufferedImage> images, int threads) {
-        long warmEnd = System.nanoTime() + 2_000_000_000L;
-        int i = 0;
-        while (System.nanoTime() < warmEnd || i < 3) engine.score(images.get(i++ % images.size()), "warm-up");
-        engine.resetLatency();
-        long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
-        long n = 0;
-        while (System.nanoTime() < end || n < 3) {
-            engine.score(images.get((int) (n % images.size())), "frame");
-            n++;
-        }
-        double wall = (System.nanoTime() - t0) / 1e9;
-        StageLatency lat = engine.latency();
-        StageLatency bare = bareForward(sa, images, threads);
-        double frameMs = stage(lat, StageLatency.FRAME).meanMs(), decodeMs = stage(lat, StageLatency.DECODE).meanMs();
-        double bareMs = stage(bare, BARE_FORWARD).meanMs();
-        double[] kernelAndPeer = kernelAndPeer(sa, images);
-        int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
-        double pixels = (double) size[0] * size[1];
-        return new Row(threads, n, n / wall, lat, bare, frameMs, decodeMs, bareMs, (frameMs - decodeMs - bareMs) / bareMs,
-                pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
-    }
-
-    /**
-     * The bare-forward reference: the same model file on the same frames at the same thread count,
-     * {@code module.forward} alone (the input is filled before the clock starts; nothing runs after
-     * the forward), for as long as the engine was measured.
-     */
-    private StageLatency bareForward(SaModel sa, List<BufferedImage> images, int threads) {
         SaModel.FitSettings s = sa.settings();
         FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
-        StageLatency lat = new StageLatency();
-        LibTorch.setThreads(threads);
-        try (SegmentationModel m = SegmentationModel.load(model, s.upsample(), trustModel)) {
-            long warmEnd = System.nanoTime() + 1_000_000_000L, end = 0;
-            for (long k = 0; ; k++) {
-                BufferedImage img = images.get((int) (k % images.size()));
-                int w = norm.outputWidth(img.getWidth()), h = norm.outputHeight(img.getHeight());
-                norm.fromImage(img, m.input(h, w), "frame");
-                try (PointerScope scope = new PointerScope()) {
-                    long a = System.nanoTime();
-                    m.forwardOnly(h, w);
-                    long b = System.nanoTime();
-                    if (end != 0) lat.record(BARE_FORWARD, b - a);
-                }
-                if (end == 0 && System.nanoTime() > warmEnd && k >= 2) end = System.nanoTime() + (long) (seconds * 1e9);
-                else if (end != 0 && System.nanoTime() > end && k >= 5) break;
+        StageLatency bare = new StageLatency();
+        try (SegmentationModel bareModel = SegmentationModel.load(model, s.upsample(), trustModel)) {
+            long warmEnd = System.nanoTime() + 2_000_000_000L;
+            int i = 0;
+            while (System.nanoTime() < warmEnd || i < 3) {
+                engine.score(images.get(i % images.size()), "warm-up");
+                bareForward(bareModel, norm, images.get(i % images.size()), null);
+                i++;
             }
+            engine.resetLatency();
+            // the engine and the bare forward alternate in rounds of ROUND frames, so that both see the
+            // same machine (these VMs' speed drifts by tens of percent within a minute)
+            long end = System.nanoTime() + (long) (seconds * 1e9), engineNanos = 0, n = 0, k = 0;
+            while (System.nanoTime() < end || n < 3) {
+                long a = System.nanoTime();
+                for (int r = 0; r < ROUND; r++) engine.score(images.get((int) (n++ % images.size())), "frame");
+                engineNanos += System.nanoTime() - a;
+                for (int r = 0; r < ROUND; r++) bareForward(bareModel, norm, images.get((int) (k++ % images.size())), bare);
+            }
+            StageLatency lat = engine.latency();
+            double frameMs = stage(lat, StageLatency.FRAME).meanMs(), decodeMs = stage(lat, StageLatency.DECODE).meanMs();
+            double bareMs = stage(bare, BARE_FORWARD).meanMs();
+            double[] kernelAndPeer = kernelAndPeer(sa, images);
+            int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
+            double pixels = (double) size[0] * size[1];
+            return new Row(threads, n, n / (engineNanos / 1e9), lat, bare, frameMs, decodeMs, bareMs, (frameMs - decodeMs - bareMs) / bareMs,
+                    pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
         }
-        return lat;
+    }
+
+    /** Frames per round of the alternation between the engine and the bare forward. */
+    private static final int ROUND = 4;
+
+    /**
+     * The bare-forward reference on one frame: the same model file at the same thread count,
+     * {@code module.forward} alone (the input is filled before the clock starts; nothing runs after
+     * the forward), recorded into {@code into} (null: a warm-up).
+     */
+    private static void bareForward(SegmentationModel m, FrameNormalizer norm, BufferedImage img, StageLatency into) {
+        int w = norm.outputWidth(img.getWidth()), h = norm.outputHeight(img.getHeight());
+        norm.fromImage(img, m.input(h, w), "frame");
+        try (PointerScope scope = new PointerScope()) {
+            long a = System.nanoTime();
+            m.forwardOnly(h, w);
+            long b = System.nanoTime();
+            if (into != null) into.record(BARE_FORWARD, b - a);
+        }
     }
 
     /** ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps. */

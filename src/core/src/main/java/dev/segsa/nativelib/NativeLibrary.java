@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -370,6 +371,16 @@ public final class NativeLibrary {
         public static final MethodHandle LOGITS_FRAME = handle(LIB, "segsa_logits_frame",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+
+        public static final MethodHandle CLASS_STATISTICS_WORKSPACE_BYTES = handle(LIB, "segsa_class_statistics_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS), CRITICAL);
+        /**
+         * int segsa_class_statistics(map, predicted, pixels, C, threshold, ws, wsBytes, max, p95, share); a critical
+         * call that may read the map from the Java heap.
+         */
+        public static final MethodHandle CLASS_STATISTICS = handle(LIB, "segsa_class_statistics",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_DOUBLE, ADDRESS, JAVA_LONG, ADDRESS,
+                        ADDRESS, ADDRESS), Linker.Option.critical(true));
 
         /** The calling thread's last error message of the CPU library. */
         public static String lastError() {

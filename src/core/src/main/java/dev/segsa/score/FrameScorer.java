@@ -42,7 +42,8 @@ public final class FrameScorer implements AutoCloseable {
     private final FrameScores mdsaScores;
     private final FrameScores lsaScores;
     private final FrameNormalizer normalizer;
-    private final ClassPixelStatistics pixelStatistics = new ClassPixelStatistics();
+    /** Per-class max / p95 / share of the MDSA map, in native code (ClassPixelStatistics is its Java reference). */
+    private final NativeClassStatistics pixelStatistics = new NativeClassStatistics();
     private final List<String> classNames;
     private final StageLatency latency = new StageLatency();
     private float[] viewedMap;
@@ -297,6 +298,7 @@ public final class FrameScorer implements AutoCloseable {
         try {
             model.close();
         } finally {
+            pixelStatistics.close();
             backend.close();
         }
     }
