@@ -32,14 +32,15 @@ class ArchitectureTest {
             Map.entry("dev.segsa.kernel", 6),
             Map.entry("dev.segsa.fit", 7),
             Map.entry("dev.segsa.score", 7),
-            Map.entry("dev.segsa", 8),          // the front door: Segsa, SegsaFit, FrameFiles
-            Map.entry("dev.segsa.scores", 9),
-            Map.entry("dev.segsa.evaluate", 10),
-            Map.entry("dev.segsa.report", 11),
-            Map.entry("dev.segsa.synth", 12),
-            Map.entry("dev.segsa.train", 12),
-            Map.entry("dev.segsa.demo", 13),
-            Map.entry("dev.segsa.cli", 14));
+            Map.entry("dev.segsa.stream", 8),   // online keep/drop over scored frames
+            Map.entry("dev.segsa", 9),          // the front door: Segsa, SegsaFit, FrameFiles
+            Map.entry("dev.segsa.scores", 10),
+            Map.entry("dev.segsa.evaluate", 11),
+            Map.entry("dev.segsa.report", 12),
+            Map.entry("dev.segsa.synth", 13),
+            Map.entry("dev.segsa.train", 13),
+            Map.entry("dev.segsa.demo", 14),
+            Map.entry("dev.segsa.cli", 15));
 
     static final JavaClasses CLASSES = new ClassFileImporter()
             // main classes only: not the modules' test-classes folders, nor core's test jar
