@@ -428,6 +428,25 @@ public final class Segsa implements AutoCloseable {
         return options;
     }
 
+    /**
+     * A {@link dev.segsa.stream.StreamSelector} for this engine's frames: feed it each
+     * {@link #score} result with the frame's time, and it decides at once whether to keep the frame
+     * (README, "On the vehicle"). Its class triggers are checked against the SA model's classes
+     * here, before the first frame. The selector is not thread-safe: one per stream.
+     *
+     * @throws SegsaException when a trigger names a class the SA model does not have
+     */
+    public dev.segsa.stream.StreamSelector selector(dev.segsa.stream.SelectorConfig config) {
+        List<String> classes = sa.settings().classNames();
+        for (dev.segsa.stream.Trigger t : config.triggers()) {
+            if (t.className() != null && !classes.contains(t.className())) {
+                throw new SegsaException("trigger '" + t.name() + "': class '" + t.className() + "' is not one of the SA model's classes "
+                        + classes);
+            }
+        }
+        return new dev.segsa.stream.StreamSelector(config);
+    }
+
     /** Notes from deriving the per-class models (dropped features, ridges, classes without a model). */
     public List<String> notes() {
         return notes;

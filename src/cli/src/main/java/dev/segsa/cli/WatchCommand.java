@@ -184,7 +184,7 @@ final class WatchCommand implements Callable<Integer> {
         List<Runnable> restore = Signals.onStop(stop);
         Path logTemp = null;
         try (Segsa engine = b.open()) {
-            StreamSelector selector = new StreamSelector(cfg);
+            StreamSelector selector = engine.selector(cfg);
             ClipBuffer<Frame> clips = new ClipBuffer<>(cfg.preSeconds(), cfg.postSeconds(), ringFrames, (long) ringMb << 20);
             if (out != null) Files.createDirectories(out);
             Path log = out == null ? null : out.resolve("decisions.jsonl");
