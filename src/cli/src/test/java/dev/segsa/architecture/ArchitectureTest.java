@@ -28,6 +28,7 @@ class ArchitectureTest {
             Map.entry("dev.segsa.features", 3),
             Map.entry("dev.segsa.model", 4),
             Map.entry("dev.segsa.video", 4),
+            Map.entry("dev.segsa.mcap", 4),     // MCAP logs in and out
             Map.entry("dev.segsa.samodel", 5),
             Map.entry("dev.segsa.kernel", 6),
             Map.entry("dev.segsa.fit", 7),

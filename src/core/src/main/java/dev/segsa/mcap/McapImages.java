@@ -1,0 +1,190 @@
+package dev.segsa.mcap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.segsa.error.SegsaException;
+import dev.segsa.features.FrameReader;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Set;
+
+/**
+ * Camera messages of an MCAP log as images: ROS 2 {@code sensor_msgs/msg/Image} and
+ * {@code sensor_msgs/msg/CompressedImage} in CDR, and {@code foxglove.RawImage} /
+ * {@code foxglove.CompressedImage} in JSON. Raw encodings rgb8, bgr8, rgba8, bgra8 and mono8
+ * (others are refused naming the encoding); compressed formats JPEG and PNG. Errors name the file
+ * and the message's record offset. (Foxglove's protobuf encoding is not read yet.)
+ */
+public final class McapImages {
+    private McapImages() {}
+
+    static final Set<String> RAW = Set.of("sensor_msgs/msg/Image", "foxglove.RawImage");
+    static final Set<String> COMPRESSED = Set.of("sensor_msgs/msg/CompressedImage", "foxglove.CompressedImage");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Whether messages of this channel are camera images segsa reads. */
+    public static boolean isImageChannel(McapReader.Channel c, McapReader.Schema s) {
+        if (s == null) return false;
+        boolean cdr = c.messageEncoding().equals("cdr") && s.name().startsWith("sensor_msgs/msg/");
+        boolean json = c.messageEncoding().equals("json") && s.name().startsWith("foxglove.");
+        return (cdr || json) && (RAW.contains(s.name()) || COMPRESSED.contains(s.name()));
+    }
+
+    /** A decoded image message: the image and its raw encoding (or compressed format). */
+    public record Decoded(BufferedImage image, String encoding) {}
+
+    public static Decoded decode(McapReader.Message m, McapReader.Schema s, String file) {
+        String where = file + ": message at offset " + m.offset() + " on " + m.channel().topic();
+        if (m.channel().messageEncoding().equals("cdr")) return cdr(m.data(), s.name(), where);
+        if (m.channel().messageEncoding().equals("json")) return json(m.data(), s.name(), where);
+        throw new SegsaException(where + ": message encoding '" + m.channel().messageEncoding() + "' is not read (cdr, json)");
+    }
+
+    private static Decoded cdr(byte[] data, String schema, String where) {
+        if (data.length < 4) throw new SegsaException(where + ": CDR message shorter than its 4-byte header");
+        ByteOrder order = switch (data[1]) {
+            case 0x00, 0x02 -> ByteOrder.BIG_ENDIAN;
+            case 0x01, 0x03 -> ByteOrder.LITTLE_ENDIAN;
+            default -> throw new SegsaException(where + ": unknown CDR encapsulation " + data[1]);
+        };
+        Cdr c = new Cdr(ByteBuffer.wrap(data, 4, data.length - 4).slice().order(order), where);
+        c.u32("header.stamp.sec");
+        c.u32("header.stamp.nanosec");
+        c.string("header.frame_id");
+        if (schema.equals("sensor_msgs/msg/CompressedImage")) {
+            String format = c.string("format");
+            byte[] bytes = c.bytes("data");
+            return new Decoded(compressed(bytes, format, where), format);
+        }
+        long height = c.u32("height"), width = c.u32("width");
+        String encoding = c.string("encoding");
+        c.u8("is_bigendian");
+        long step = c.u32("step");
+        byte[] bytes = c.bytes("data");
+        return new Decoded(raw(bytes, (int) Math.min(width, Integer.MAX_VALUE), (int) Math.min(height, Integer.MAX_VALUE), step,
+                encoding, where), encoding);
+    }
+
+    private static Decoded json(byte[] data, String schema, String where) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(new String(data, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new SegsaException(where + ": not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(n.path("data").asText(""));
+        } catch (IllegalArgumentException e) {
+            throw new SegsaException(where + ": data is not base64", e);
+        }
+        if (schema.equals("foxglove.CompressedImage")) {
+            String format = n.path("format").asText("");
+            return new Decoded(compressed(bytes, format, where), format);
+        }
+        String encoding = n.path("encoding").asText("");
+        return new Decoded(raw(bytes, n.path("width").asInt(-1), n.path("height").asInt(-1), n.path("step").asLong(-1), encoding, where),
+                encoding);
+    }
+
+    private static BufferedImage compressed(byte[] bytes, String format, String where) {
+        String f = format.toLowerCase(java.util.Locale.ROOT);
+        if (!(f.contains("jpeg") || f.contains("jpg") || f.contains("png"))) {
+            throw new SegsaException(where + ": compressed format '" + format + "' is not read (jpeg, png)");
+        }
+        return FrameReader.readImage(bytes, where);
+    }
+
+    static BufferedImage raw(byte[] data, int width, int height, long step, String encoding, String where) {
+        int channels = switch (encoding) {
+            case "rgb8", "bgr8" -> 3;
+            case "rgba8", "bgra8" -> 4;
+            case "mono8", "8UC1" -> 1;
+            default -> throw new SegsaException(where + ": image encoding '" + encoding + "' is not read (rgb8, bgr8, rgba8, bgra8, mono8)");
+        };
+        if (width <= 0 || height <= 0) throw new SegsaException(where + ": image size " + width + "x" + height + " must be positive");
+        long pixels = (long) width * height;
+        if (pixels > FrameReader.maxPixels()) {
+            throw new SegsaException(where + ": image is " + width + "x" + height + " = " + pixels + " pixels, above the limit of "
+                    + FrameReader.maxPixels() + " (raise it with --max-pixels)");
+        }
+        if (step < (long) width * channels) {
+            throw new SegsaException(where + ": step " + step + " is shorter than a row of " + width + " " + encoding + " pixels");
+        }
+        if (step * height != data.length) {
+            throw new SegsaException(where + ": step x height = " + step + " x " + height + " = " + step * height
+                    + " bytes, but the message holds " + data.length);
+        }
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int[] row = new int[width];
+        for (int y = 0; y < height; y++) {
+            int at = (int) (y * step);
+            for (int x = 0; x < width; x++, at += channels) {
+                int r, g, b;
+                switch (encoding) {
+                    case "rgb8", "rgba8" -> { r = data[at] & 255; g = data[at + 1] & 255; b = data[at + 2] & 255; }
+                    case "bgr8", "bgra8" -> { b = data[at] & 255; g = data[at + 1] & 255; r = data[at + 2] & 255; }
+                    default -> { r = g = b = data[at] & 255; }
+                }
+                row[x] = (r << 16) | (g << 8) | b;
+            }
+            img.setRGB(0, y, width, 1, row, 0, width);
+        }
+        return img;
+    }
+
+    /** Plain CDR reading (XCDR1): primitives aligned to their size relative to the start after the header. */
+    private static final class Cdr {
+        private final ByteBuffer b;
+        private final String where;
+
+        Cdr(ByteBuffer b, String where) {
+            this.b = b;
+            this.where = where;
+        }
+
+        private void align(int n) {
+            int p = b.position();
+            int pad = (n - p % n) % n;
+            if (pad > b.remaining()) throw new SegsaException(where + ": message ends inside padding");
+            b.position(p + pad);
+        }
+
+        private void need(long n, String field) {
+            if (n < 0 || n > b.remaining()) throw new SegsaException(where + ": field " + field + " runs past the end of the message");
+        }
+
+        int u8(String field) {
+            need(1, field);
+            return b.get() & 255;
+        }
+
+        long u32(String field) {
+            align(4);
+            need(4, field);
+            return b.getInt() & 0xffffffffL;
+        }
+
+        String string(String field) {
+            long n = u32(field + " length");
+            need(n, field);
+            byte[] s = new byte[(int) n];
+            b.get(s);
+            int len = n > 0 && s[(int) n - 1] == 0 ? (int) n - 1 : (int) n;
+            return new String(s, 0, len, StandardCharsets.UTF_8);
+        }
+
+        byte[] bytes(String field) {
+            long n = u32(field + " length");
+            need(n, field);
+            byte[] out = new byte[(int) n];
+            b.get(out);
+            return out;
+        }
+    }
+}
