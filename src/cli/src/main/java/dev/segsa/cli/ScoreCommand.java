@@ -7,6 +7,7 @@ import dev.segsa.model.ModelMetadata;
 import dev.segsa.io.OutputFiles;
 
 import dev.segsa.Segsa;
+import dev.segsa.mcap.McapSource;
 import dev.segsa.video.VideoSource;
 import dev.segsa.score.FrameResult;
 import dev.segsa.score.StageLatency;
@@ -41,11 +42,27 @@ import java.util.concurrent.Callable;
                 "Example: segsa score --model model.pt --sa model.sa --images val/ --labels valannot/ --out scores.csv",
                 "         segsa score --model model.pt --sa model.sa --video drive.mp4 --every 5 --out scores.csv"})
 final class ScoreCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with.")
+    @Option(names = "--model", paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with (required but with --list).")
     Path model;
 
-    @Option(names = "--sa", required = true, paramLabel = "FILE", description = "SA model file written by segsa fit.")
+    @Option(names = "--sa", paramLabel = "FILE", description = "SA model file written by segsa fit (required but with --list).")
     Path saFile;
+
+    @Option(names = "--mcap", paramLabel = "FILE", description = "A ROS 2 / Foxglove MCAP log instead of --images: the camera "
+            + "messages of one topic (sensor_msgs/msg/Image or CompressedImage in CDR, foxglove.RawImage or CompressedImage in JSON), "
+            + "with their log times; rows as with --video (video = file:topic, frame = index on the topic, pts = log time in s).")
+    Path mcap;
+
+    @Option(names = "--topic", paramLabel = "NAME", description = "With --mcap: the camera topic (default: the log's only image topic).")
+    String topic;
+
+    @Option(names = "--list", description = "With --mcap: print the log's channels (topic, schema, encoding, messages, resolution) and stop.")
+    boolean list;
+
+    @Option(names = "--mcap-out", paramLabel = "FILE", description = "With --mcap: also write an MCAP file with, at each scored "
+            + "frame's log time, /segsa/scores (JSON: image MDSA and per class pixels, mean / p95 / max MDSA, LSA and uncertainty "
+            + "when asked; Foxglove's Plot panel graphs them) and /segsa/heatmap (foxglove.RawImage, rgb8, the MDSA map colour-mapped).")
+    Path mcapOut;
 
     @Option(names = "--images", paramLabel = "DIR", description = "Frames to score (PNG, JPEG, BMP).")
     Path images;
@@ -63,7 +80,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "S", description = "With --video: last presentation time scored, in seconds (default: the end).")
     Double toSeconds;
 
-    @Option(names = "--out", required = true, paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")
+    @Option(names = "--out", paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")
     Path out;
 
     @Option(names = "--labels", paramLabel = "DIR", description = "Label masks: adds per-class IoU.")
@@ -105,7 +122,18 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR or --video FILE|DIR");
+        if (list) {
+            if (mcap == null) throw new IllegalArgumentException("--list is for --mcap FILE");
+            System.out.println(McapOutput.listTable(mcap));
+            return 0;
+        }
+        if (model == null || saFile == null || out == null) {
+            throw new IllegalArgumentException("--model, --sa and --out are required (all but --mcap with --list)");
+        }
+        if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
+        if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
+        if (mcap != null) return scoreMcap();
+        if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR or --mcap FILE");
         if (video != null && labels != null) throw new IllegalArgumentException("--labels is for --images (video frames have no masks)");
         VideoSource.Options videoOptions = video == null ? null
                 : new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, decodeAhead);
@@ -172,6 +200,71 @@ final class ScoreCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %d rows, %.1f s, backend %s)%n", out, frames, rows.size(),
                     progress.elapsedSeconds(), engine.backend());
             return SkippedFrames.report("score", skipped, frames, run.allowSkipped);
+        }
+    }
+
+    /** --mcap: the frames of one topic, scored in log order; rows as for a video; optionally an MCAP of the scores. */
+    private Integer scoreMcap() {
+        if (images != null || video != null) throw new IllegalArgumentException("give one of --images, --video and --mcap");
+        if (labels != null) throw new IllegalArgumentException("--labels is for --images");
+        if (every != 1) throw new IllegalArgumentException("--every is for --video");
+        OutputFiles.protect(model);
+        OutputFiles.protect(ModelMetadata.sidecarOf(model));
+        OutputFiles.protect(saFile);
+        OutputFiles.protect(mcap);
+        OutputFiles.checkWritableFile(out, "--out");
+        if (mcapOut != null) {
+            OutputFiles.checkWritableFile(mcapOut, "--mcap-out");
+            if (mcapOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("--out and --mcap-out are the same file: " + out);
+            }
+        }
+        SaModel sa = SaModelFile.read(saFile);
+        ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
+        Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
+                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads);
+        double to = toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds;
+        McapOutput mout = null;
+        try (Segsa engine = builder.saSource(saFile).open();
+             McapSource source = new McapSource(mcap, topic, fromSeconds, to)) {
+            if (mcapOut != null) mout = new McapOutput(mcapOut, sa);
+            for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
+            List<String> warnings = new ArrayList<>();
+            ScoringJob job = new ScoringJob(sa, g);
+            Map<String, ScoresCsv.VideoFrameRef> positions = new HashMap<>();
+            long t0 = System.nanoTime();
+            int n = 0;
+            String recording = null;
+            for (McapSource.Frame f : source) {
+                recording = mcap.getFileName() + ":" + f.topic();
+                String name = recording + "#" + f.index();
+                FrameResult r = engine.score(f.image(), name);
+                positions.put(name, new ScoresCsv.VideoFrameRef(recording, (int) Math.min(Integer.MAX_VALUE, f.index()), f.seconds()));
+                job.add(r, null, null, warnings);
+                if (mout != null) mout.add(f, r);
+                n++;
+            }
+            if (source.reader().truncatedAt() >= 0) {
+                warnings.add(mcap + ": the file ends inside the record at offset " + source.reader().truncatedAt()
+                        + " (a recorder stopped mid-write?): scored the " + n + " frames before it");
+            }
+            for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            if (job.scoredFrames() == 0) {
+                throw new SegsaException(mcap + ": no frame could be scored (" + (n == 0 ? "no camera frame in "
+                        + (source.topic() == null ? "the log" : "topic " + source.topic()) + (fromSeconds > 0 || toSeconds != null
+                        ? " within --from/--to" : "") : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
+            }
+            List<ScoresCsv.Row> rows = job.rows();
+            ScoresCsv.writeVideo(out, rows, uncertainty, positions);
+            if (mout != null) mout.close();  // after the CSV: a run that fails leaves no new MCAP
+            System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
+            System.out.println(ScoreSummary.stages(engine.latency(), false));
+            System.out.printf(Locale.ROOT, "wrote %s%s (%d frames of %s, %d rows, %.1f s, backend %s)%n", out,
+                    mcapOut == null ? "" : " and " + mcapOut, n, recording, rows.size(), (System.nanoTime() - t0) / 1e9, engine.backend());
+            return 0;
+        } catch (RuntimeException | Error e) {
+            if (mout != null) mout.abort();
+            throw e;
         }
     }
 }

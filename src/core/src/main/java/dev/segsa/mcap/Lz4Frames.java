@@ -19,7 +19,7 @@ final class Lz4Frames {
     private Lz4Frames() {}
 
     private static final int MAGIC = 0x184D2204;
-    private static final XXHash32 XXH = XXHashFactory.fastestJavaInstance().hash32();
+    private static final XXHash32 XXH = XXHashFactory.safeInstance().hash32();
 
     static byte[] decode(byte[] src, int expected) {
         ByteBuffer b = ByteBuffer.wrap(src).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,144 @@
+package dev.segsa.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.segsa.mcap.McapReader;
+import dev.segsa.model.TestModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code segsa score --mcap} on ROS 2 logs written by the official MCAP TypeScript library
+ * (src/testdata/mcap): the channel list, scores as rows, and the MCAP it writes read back by
+ * segsa's reader and, where node is present, by the official reader (tools/mcap/check.mjs,
+ * McapStreamReader with CRCs validated).
+ */
+class McapCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model, sa;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Path fixture = Path.of(McapCommandTest.class.getResource("/e2e").toURI());
+        JsonNode m = EndToEndTest.JSON.readTree(fixture.resolve("model.json").toFile());
+        model = dir.resolve("fixture.pt");
+        TestModels.saveFixtureModel(model, EndToEndTest.floats(m.get("w1")), EndToEndTest.floats(m.get("b1")),
+                EndToEndTest.floats(m.get("w2")), EndToEndTest.floats(m.get("b2")), m.get("classes").asInt());
+        Files.writeString(dir.resolve("fixture.segsa.json"), "{\"mean\": " + m.get("mean") + ", \"std\": " + m.get("std") + "}");
+        sa = dir.resolve("fixture.sa");
+        assertEquals(0, EndToEndTest.run("fit", "--model", model.toString(), "--images", fixture.resolve("train/images").toString(),
+                "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString()));
+    }
+
+    static Path fixture(String name) throws Exception {
+        return Path.of(McapCommandTest.class.getResource("/mcap/" + name).toURI());
+    }
+
+    static String stdout(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            assertEquals(0, EndToEndTest.run(args));
+        } finally {
+            System.setOut(old);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void listsTheChannels() throws Exception {
+        String table = stdout("score", "--mcap", fixture("ros2-compressed-zstd.mcap").toString(), "--list");
+        assertTrue(table.contains("/camera/image_raw/compressed") && table.contains("sensor_msgs/msg/CompressedImage")
+                && table.contains("96x72") && table.contains("camera"), table);
+        assertTrue(table.contains("/rosout_text") && table.contains("std_msgs/msg/String"), table);
+    }
+
+    @Test
+    void scoresEveryFixtureAndWritesAnMcapTheOfficialReaderReads() throws Exception {
+        for (String f : List.of("ros2-image-zstd.mcap", "ros2-image-lz4.mcap", "ros2-image-none.mcap", "ros2-mono8-none.mcap",
+                "ros2-compressed-zstd.mcap")) {
+            Path csv = dir.resolve(f + ".csv"), out = dir.resolve(f + ".out.mcap");
+            assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap", fixture(f).toString(),
+                    "--out", csv.toString(), "--mcap-out", out.toString()), f);
+            List<String> lines = Files.readAllLines(csv);
+            assertEquals("video,frame,pts,class,pixels,mdsa,lsa,iou", lines.get(0));
+            assertEquals(8, lines.subList(1, lines.size()).stream().map(l -> l.split(",")[1]).distinct().count(), f);
+            try (McapReader r = new McapReader(out)) {
+                int scores = 0, heat = 0;
+                for (McapReader.Message m; (m = r.next()) != null; ) {
+                    if (m.channel().topic().equals("/segsa/scores")) scores++;
+                    if (m.channel().topic().equals("/segsa/heatmap")) heat++;
+                    assertEquals(1_700_000_000_000_000_000L + (m.channel().topic().equals("/segsa/scores") ? scores - 1 : heat - 1)
+                            * 66_666_667L, m.logTime(), "at the camera message's log time");
+                }
+                assertEquals(8, scores);
+                assertEquals(8, heat);
+                assertTrue(r.complete());
+            }
+        }
+        Path out = dir.resolve("ros2-image-zstd.mcap.out.mcap");
+        JsonNode check = officialReader(out);
+        assertEquals(2, check.get("channels").size(), check.toString());
+        JsonNode scores = check.get("channels").get(0);
+        assertEquals("/segsa/scores", scores.get("topic").asText());
+        assertEquals("jsonschema", scores.get("schemaEncoding").asText());
+        assertEquals(8, scores.get("messages").asInt());
+        assertTrue(scores.get("first").get("imageMdsa").asDouble() > 0, scores.toString());
+        JsonNode heat = check.get("channels").get(1);
+        assertEquals("foxglove.RawImage", heat.get("schema").asText());
+        assertEquals(8, heat.get("messages").asInt());
+        assertTrue(check.get("footer").asBoolean() && check.get("chunkIndexes").asInt() >= 1, check.toString());
+    }
+
+    @Test
+    void aRunThatScoresNothingLeavesTheOutputsAsTheyWere() throws Exception {
+        Path csv = dir.resolve("keep.csv"), out = dir.resolve("keep.mcap");
+        Files.writeString(csv, "earlier");
+        Files.writeString(out, "earlier");
+        assertEquals(1, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap",
+                fixture("ros2-image-zstd.mcap").toString(), "--topic", "/rosout_text", "--out", csv.toString(), "--mcap-out", out.toString()));
+        assertEquals("earlier", Files.readString(csv));
+        assertEquals("earlier", Files.readString(out));
+        try (var s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".segsa-tmp-")), "no temporary left");
+        }
+    }
+
+    /** tools/mcap/check.mjs on a file; skipped where node (or the npm packages, installed on first use) is missing. */
+    static JsonNode officialReader(Path file) throws Exception {
+        Path tool = Path.of("tools/mcap");
+        assumeTrue(run(tool, 20, "node", "--version"), "node is not installed: the official-reader check is skipped");
+        if (!Files.isDirectory(tool.resolve("node_modules/@mcap/core"))) {
+            assumeTrue(run(tool, 180, "npm", "ci", "--no-audit", "--no-fund"), "npm ci failed (no registry?): the official-reader check is skipped");
+        }
+        Process p = new ProcessBuilder("node", "check.mjs", file.toAbsolutePath().toString()).directory(tool.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "the official reader refused " + file + ": " + out);
+        return EndToEndTest.JSON.readTree(out);
+    }
+
+    private static boolean run(Path dir, int seconds, String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(seconds, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
