@@ -10,7 +10,7 @@ import { MessageWriter } from "@foxglove/rosmsg2-serialization";
 import * as zstd from "@foxglove/wasm-zstd";
 import lz4 from "lz4js";
 import { PNG } from "pngjs";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 
 const W = 96, H = 72;
@@ -41,6 +41,13 @@ MSG: builtin_interfaces/Time
 int32 sec
 uint32 nanosec`;
 
+class FileSink {
+  constructor(file) { this.fd = openSync(file, "w"); this.size = 0n; }
+  async write(b) { writeSync(this.fd, b); this.size += BigInt(b.byteLength); }
+  position() { return this.size; }
+  close() { closeSync(this.fd); }
+}
+
 class Sink {
   constructor() { this.parts = []; this.size = 0n; }
   async write(b) { this.parts.push(Buffer.from(b)); this.size += BigInt(b.byteLength); }
@@ -64,8 +71,8 @@ function compressor(kind) {
   return undefined;
 }
 
-async function write(file, kind, frames, what) {
-  const sink = new Sink();
+async function write(file, kind, frames, what, full = false) {
+  const sink = full ? new FileSink(file) : new Sink();
   const writer = new McapWriter({ writable: sink, compressChunk: compressor(kind), chunkSize: 64 * 1024 });
   await writer.start({ profile: "ros2", library: "segsa tools/mcap/generate.mjs (@mcap/core 2.2.2)" });
   const compressed = what === "compressed";
@@ -84,32 +91,44 @@ async function write(file, kind, frames, what) {
     const png = frames[i];
     const t = t0 + BigInt(i) * 66_666_667n;
     const stamp = { sec: Number(t / 1_000_000_000n), nanosec: Number(t % 1_000_000_000n) };
+    const w = png.width, h = png.height;
     let msg;
     if (compressed) {
       msg = { header: { stamp, frame_id: "camera" }, format: "png", data: PNG.sync.write(png) };
     } else {
       const enc = what;  // rgb8, bgr8, mono8
       const ch = enc === "mono8" ? 1 : 3;
-      const data = new Uint8Array(W * H * ch);
-      for (let p = 0; p < W * H; p++) {
+      const data = new Uint8Array(w * h * ch);
+      for (let p = 0; p < w * h; p++) {
         const r = png.data[p * 4], g = png.data[p * 4 + 1], b = png.data[p * 4 + 2];
         if (enc === "rgb8") { data[p * 3] = r; data[p * 3 + 1] = g; data[p * 3 + 2] = b; }
         else if (enc === "bgr8") { data[p * 3] = b; data[p * 3 + 1] = g; data[p * 3 + 2] = r; }
         else data[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
       }
-      msg = { header: { stamp, frame_id: "camera" }, height: H, width: W, encoding: enc, is_bigendian: 0, step: W * ch, data };
+      msg = { header: { stamp, frame_id: "camera" }, height: h, width: w, encoding: enc, is_bigendian: 0, step: w * ch, data };
     }
     await writer.addMessage({ channelId, sequence: i, logTime: t, publishTime: t, data: mw.writeMessage(msg) });
     await writer.addMessage({ channelId: otherChannel, sequence: i, logTime: t + 1n, publishTime: t + 1n, data: sw.writeMessage({ data: "frame " + i }) });
   }
   await writer.end();
-  writeFileSync(file, sink.bytes());
-  console.log(`wrote ${file} (${sink.bytes().length} bytes, ${frames.length} ${name} on ${topic}, ${kind})`);
+  if (full) sink.close();
+  else writeFileSync(file, sink.bytes());
+  console.log(`wrote ${file} (${sink.position()} bytes, ${frames.length} ${name} on ${topic}, ${kind})`);
 }
 
+await zstd.isLoaded;
+// node generate.mjs --full OUT.mcap KIND(zstd|lz4|none) WHAT(rgb8|bgr8|mono8|compressed) REPEAT FRAME.png ...
+//   one file at the frames' own size, the frames repeated REPEAT times (for the throughput and memory measurements)
+if (process.argv[2] === "--full") {
+  const [, , , file, kind, what, repeat, ...files] = process.argv;
+  const src = files.map((p) => PNG.sync.read(readFileSync(p)));
+  const all = [];
+  for (let r = 0; r < Number(repeat); r++) all.push(...src);
+  await write(file, kind, all, what, true);
+  process.exit(0);
+}
 const [out, ...pngs] = process.argv.slice(2);
 if (!out || pngs.length === 0) { console.error("usage: node generate.mjs OUT_DIR FRAME.png ..."); process.exit(2); }
-await zstd.isLoaded;
 mkdirSync(out, { recursive: true });
 const frames = pngs.map((p) => resize(PNG.sync.read(readFileSync(p))));
 await write(join(out, "ros2-image-zstd.mcap"), "zstd", frames, "rgb8");
