@@ -130,22 +130,45 @@ public final class SegsaFit implements AutoCloseable {
      * @param labels true class ids, row-major at the image's size; the ignore label counts nowhere
      */
     public void add(String frame, BufferedImage image, int[] labels) {
+        checkNew(frame);
         accumulator.add(frame, image, labels, frame);
+        frameNames.add(frame);
     }
 
     /** As {@link #add(String, BufferedImage, int[])}; {@code labelsName} names the labels in error messages. */
     public void add(String frame, BufferedImage image, int[] labels, String labelsName) {
+        checkNew(frame);
         accumulator.add(frame, image, labels, labelsName);
+        frameNames.add(frame);
     }
 
     /** Adds a frame labelled with the model's own predicted classes: a throwaway SA model for benchmarks, not a real fit. */
     public void addSelfLabelled(String frame, BufferedImage image) {
+        checkNew(frame);
         accumulator.addSelfLabelled(frame, image);
+        frameNames.add(frame);
     }
 
     /** Adds a frame of packed 8-bit pixels (HWC, rows {@code rowStride} bytes apart), read in place. */
     public void add(String frame, MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, int[] labels) {
+        checkNew(frame);
         accumulator.add(frame, pixels, width, height, rowStride, format, labels, frame);
+        frameNames.add(frame);
+    }
+
+    /** Frame names added so far: a frame added twice would count its pixels twice (and key the LSA sample twice). */
+    private final java.util.Set<String> frameNames = new java.util.HashSet<>();
+
+    /**
+     * Refuses a frame name added before, with a SegsaException naming it (the choice stated in the
+     * README: counting a frame twice silently would weigh it double in every class's statistics).
+     */
+    private void checkNew(String frame) {
+        if (frame == null) throw new SegsaException("a frame needs a name");
+        if (frameNames.contains(frame)) {
+            throw new SegsaException("frame '" + frame + "' was added to this fit before: frame names must be unique "
+                    + "(a frame added twice would count twice)");
+        }
     }
 
     /**

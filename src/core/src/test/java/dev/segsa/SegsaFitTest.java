@@ -62,6 +62,21 @@ class SegsaFitTest {
         return Math.max(0, Math.min(255, v));
     }
 
+    @org.junit.jupiter.api.Test
+    void aFrameNameAddedTwiceIsRefusedAndNotCounted() {
+        try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(0).backend("native-cpu").open()) {
+            fit.add(names.get(0), images.get(0), labels.get(0));
+            org.junit.jupiter.api.Assertions.assertEquals(1, fit.partial().frames());
+            dev.segsa.error.SegsaException e = org.junit.jupiter.api.Assertions.assertThrows(dev.segsa.error.SegsaException.class,
+                    () -> fit.add(names.get(0), images.get(1), labels.get(1)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'" + names.get(0) + "' was added to this fit before"),
+                    e.getMessage());
+            org.junit.jupiter.api.Assertions.assertEquals(1, fit.partial().frames(), "the refused frame counts nowhere");
+            fit.add(names.get(1), images.get(1), labels.get(1));
+            org.junit.jupiter.api.Assertions.assertEquals(2, fit.partial().frames());
+        }
+    }
+
     private static PartialFit partial(int refs, long seed, List<Integer> frames) {
         try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(refs).seed(seed).backend("native-cpu").open()) {
             for (int i : frames) fit.add(names.get(i), images.get(i), labels.get(i));

@@ -62,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "10", description = "Measured seconds per thread count (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--threads", paramLabel = "N,N,...", split = ",", description = "Thread counts to measure (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N,N,...", split = ",", converter = ThreadCount.class, description = "Thread counts to measure (default: all cores).")
     List<Integer> threads;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
@@ -133,7 +133,6 @@ final class BenchCommand implements Callable<Integer> {
             List<Row> rows = new ArrayList<>();
             String backendName = null, isa = "-";
             for (int t : counts) {
-                if (t < 1) throw new IllegalArgumentException("--threads values must be >= 1, got " + t);
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
                         .lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).open()) {
                     backendName = engine.backend();

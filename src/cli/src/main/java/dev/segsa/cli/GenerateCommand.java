@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Frames per sequence of consecutive frames from a camera moving forward at 10 frames/s (default ${DEFAULT-VALUE}: independent frames).")
     int sequenceLength;
 
-    @Option(names = "--threads", paramLabel = "T", description = "Frames generated in parallel (default: the number of processors). The output does not depend on it.")
+    @Option(names = "--threads", paramLabel = "T", converter = ThreadCount.class, description = "Frames generated in parallel (default: the number of processors). The output does not depend on it.")
     Integer threads;
 
     @Option(names = "--overwrite", description = "Replace the PNGs and manifest of an earlier run in DIR (otherwise such a DIR is refused).")

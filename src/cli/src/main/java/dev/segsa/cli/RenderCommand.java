@@ -97,7 +97,7 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")
     boolean trustModel;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+    @Option(names = "--threads", paramLabel = "N", converter = ThreadCount.class,
             description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
     int threads;
 
@@ -109,6 +109,10 @@ final class RenderCommand implements Callable<Integer> {
         if (!(skipFraction >= 0 && skipFraction <= 1)) throw new IllegalArgumentException("--skip-fraction must be in [0, 1]");
         if (panelWidth < 64 || panelWidth > 1920) throw new IllegalArgumentException("--panel-width must be 64..1920");
         if (!(fps > 0)) throw new IllegalArgumentException("--fps must be positive");
+        if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
+            throw new IllegalArgumentException("--every, --from and --to apply to --video, not to --images (a folder of frames has no "
+                    + "times): remove them");
+        }
         for (Path p : new Path[] {model, ModelMetadata.sidecarOf(model), saFile, video, images, labels}) OutputFiles.protect(p);
         OutputFiles.checkWritableFile(out, "--out");
         if (stillOut != null) OutputFiles.checkWritableFile(stillOut, "--still-out");

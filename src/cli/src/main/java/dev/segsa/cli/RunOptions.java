@@ -23,7 +23,7 @@ final class RunOptions {
                     + "naming the difference). Off by default: it can change the model's numerics (see bench/RESULTS.md).")
     boolean optimizeModel;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+    @Option(names = "--threads", paramLabel = "N", converter = ThreadCount.class,
             description = "Threads of inference and of the SA kernels (default: all cores); the output does not depend on it.")
     int threads;
 }

@@ -134,6 +134,10 @@ final class ScoreCommand implements Callable<Integer> {
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
         if (mcap != null) return scoreMcap();
         if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR or --mcap FILE");
+        if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
+            throw new IllegalArgumentException("--every, --from and --to apply to --video and --mcap, not to --images (a folder of "
+                    + "frames has no times): remove them");
+        }
         if (video != null && labels != null) throw new IllegalArgumentException("--labels is for --images (video frames have no masks)");
         VideoSource.Options videoOptions = video == null ? null
                 : new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, decodeAhead);

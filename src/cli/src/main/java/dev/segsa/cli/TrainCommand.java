@@ -76,7 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of initialisation and batches (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "T", description = "LibTorch threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "T", converter = ThreadCount.class, description = "LibTorch threads (default: all cores).")
     Integer threads;
 
     @Option(names = "--mean", paramLabel = "R,G,B", split = ",", defaultValue = "0.5,0.5,0.5", description = "Input mean (default ${DEFAULT-VALUE}).")
@@ -122,7 +122,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (validateEvery < 0) throw new IllegalArgumentException("--validate-every must be >= 0, got " + validateEvery);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        if (features < 1) throw new IllegalArgumentException("--features must be at least 1, got " + features);
+        if (features < 1 || features > dev.segsa.model.SegmentationModel.MAX_FEATURES) {
+            throw new IllegalArgumentException("--features must be 1 .. " + dev.segsa.model.SegmentationModel.MAX_FEATURES
+                    + " (the model contract's limit: the per-class covariance is d x d), got " + features);
+        }
+        if (classes > 65535) throw new IllegalArgumentException("--classes must be at most 65535, got " + classes);
         if (classes < 1) throw new IllegalArgumentException("--classes must be at least 1");
         if ((valImages == null) != (valLabels == null)) throw new IllegalArgumentException("--val-images and --val-labels go together");
         if (mean.length != 3 || std.length != 3) throw new IllegalArgumentException("--mean and --std need 3 values each");
@@ -135,6 +139,17 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--crop must look like 384x288, got '" + crop + "'");
         }
         if (cw % 8 != 0 || ch % 8 != 0 || cw <= 0 || ch <= 0) throw new IllegalArgumentException("--crop sides must be positive multiples of 8");
+        // sizes and products in long, against the limits the scoring side uses, before anything is allocated
+        long cropPixels = (long) cw * ch;
+        if (cropPixels > dev.segsa.features.FrameReader.maxPixels()) {
+            throw new IllegalArgumentException("--crop " + cw + "x" + ch + " = " + cropPixels + " pixels, above the limit of "
+                    + dev.segsa.features.FrameReader.maxPixels() + " (--max-pixels)");
+        }
+        long batchFloats = (long) batch * 3 * cropPixels;
+        if (batchFloats > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("--batch " + batch + " x 3 x --crop " + cw + "x" + ch + " = " + batchFloats
+                    + " input values per step, above the " + (Integer.MAX_VALUE - 16) + " a Java array holds: lower --batch or --crop");
+        }
         List<String> names = new ArrayList<>();
         for (int c = 0; c < classes; c++) names.add(classNames != null && c < classNames.size() ? classNames.get(c) : Integer.toString(c));
         Path ck = checkpoints != null ? checkpoints : out.resolveSibling(out.getFileName() + ".checkpoints");

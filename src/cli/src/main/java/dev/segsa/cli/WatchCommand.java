@@ -123,7 +123,7 @@ final class WatchCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}; the frames are held decoded).")
     int ringMb;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Threads of inference and of the SA kernels.")
+    @Option(names = "--threads", paramLabel = "N", converter = ThreadCount.class, description = "Threads of inference and of the SA kernels (default: all cores).")
     int threads;
 
     @Option(names = "--trust-model", description = "Run the model without inspecting its TorchScript code first.")

@@ -488,6 +488,22 @@ class HostileInputCatalogueTest {
         c.add(new Case("train: a crop larger than the frames fails and leaves no checkpoint folder", 1, false, w -> new String[] {
                 "train", "--images", w.s(w.images()), "--labels", w.s(w.labels()), "--classes", "4", "--epochs", "1", "--crop", "64x64",
                 "--out", w.s(w.out())}, "smaller than the crop 64x64"));
+        // ---- argument bounds (round 3): one thread option type, sizes in long before allocating, video-only options
+        c.add(new Case("score: --threads 10000 is refused at once", 2, false, w -> score(w, "--threads", "10000"), "threads must be 1 .. "));
+        c.add(new Case("bench: --threads 0", 2, false, w -> new String[] {"bench", "--model", w.s(w.model()), "--synthetic", "32x32",
+                "--threads", "1,0"}, "threads must be 1 .. "));
+        c.add(new Case("train: --threads -1", 2, false, w -> new String[] {"train", "--images", w.s(w.images()), "--labels",
+                w.s(w.labels()), "--classes", "4", "--threads", "-1", "--out", w.s(w.out())}, "threads must be 1 .. "));
+        c.add(new Case("train: --crop 100000x100000 overflows no int", 1, false, w -> new String[] {"train", "--images",
+                w.s(w.images()), "--labels", w.s(w.labels()), "--classes", "4", "--crop", "100000x100000", "--out", w.s(w.out())},
+                "--crop 100000x100000 = 10000000000 pixels, above the limit"));
+        c.add(new Case("train: --features 5000 is above the contract's 4096", 1, false, w -> new String[] {"train", "--images",
+                w.s(w.images()), "--labels", w.s(w.labels()), "--classes", "4", "--features", "5000", "--out", w.s(w.out())},
+                "--features must be 1 .. 4096"));
+        c.add(new Case("score: --every with --images is refused, not ignored", 1, false, w -> score(w, "--every", "2"),
+                "apply to --video and --mcap, not to --images"));
+        c.add(new Case("score: --from with --images is refused, not ignored", 1, false, w -> score(w, "--from", "3"),
+                "apply to --video and --mcap, not to --images"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;
