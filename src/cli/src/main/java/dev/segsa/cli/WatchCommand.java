@@ -62,8 +62,13 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--sa", required = true, paramLabel = "FILE", description = "SA model file written by segsa fit.")
     Path saFile;
 
-    @Option(names = "--video", paramLabel = "FILE", description = "A video file to watch (all its frames, or paced with --realtime).")
-    Path video;
+    @Option(names = "--video", paramLabel = "SOURCE", description = "What FFmpeg opens: a video file (all its frames, or paced with "
+            + "--realtime), a URL (rtsp://, http://, udp://, ...), a V4L2 camera (/dev/video0) or - for a stream on standard input "
+            + "(live: frames that arrive while one is scored are skipped, unless --score-all).")
+    String videoSource;
+
+    /** The --video source when it is a file; null for a URL, a camera or standard input. */
+    private Path video;
 
     @Option(names = "--folder", paramLabel = "DIR", description = "A folder being filled with frames (PNG, JPEG, BMP), taken in name order.")
     Path folder;
@@ -94,9 +99,12 @@ final class WatchCommand implements Callable<Integer> {
             + "(frames arriving while one is scored are skipped, counted and still kept in clips), as a live camera would.")
     boolean realtime;
 
-    @Option(names = "--score-all", description = "With --folder: score every frame, the folder's reader waiting for the scorer "
-            + "(replays, tuning); by default a live folder's frames that arrive while one is scored are skipped.")
+    @Option(names = "--score-all", description = "With --folder or a stream: score every frame, the source waiting for the scorer "
+            + "(replays, tuning); by default a live source's frames that arrive while one is scored are skipped.")
     boolean scoreAll;
+
+    /** Whether --video is a stream (URL, camera, standard input) rather than a file. */
+    private boolean liveStream;
 
     @Option(names = "--fps", paramLabel = "F", description = "With --folder: frame i's time is i / F seconds (default: the time it "
             + "was picked up).")
@@ -140,12 +148,18 @@ final class WatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((video == null) == (folder == null)) throw new IllegalArgumentException("give either --video FILE or --folder DIR");
+        if ((videoSource == null) == (folder == null)) throw new IllegalArgumentException("give either --video SOURCE or --folder DIR");
+        boolean stream = videoSource != null && (videoSource.equals("-") || videoSource.equals("/dev/stdin")
+                || videoSource.contains("://") || videoSource.startsWith("/dev/video"));
+        if (videoSource != null && !stream) video = Path.of(videoSource);
+        liveStream = stream;
         if ((config == null) == (share == null)) throw new IllegalArgumentException("give either --config FILE or --share S");
         if (!dryRun && out == null) throw new IllegalArgumentException("--out DIR is needed (or --dry-run)");
         if (!logMode.equals("all") && !logMode.equals("kept")) throw new IllegalArgumentException("--log must be all or kept, got " + logMode);
-        if (realtime && video == null) throw new IllegalArgumentException("--realtime is for --video (a folder is always watched live)");
-        if (scoreAll && folder == null) throw new IllegalArgumentException("--score-all is for --folder (a --video file is scored whole unless --realtime)");
+        if (realtime && video == null) throw new IllegalArgumentException("--realtime is for a --video file (a folder or a stream is live)");
+        if (scoreAll && folder == null && !stream) {
+            throw new IllegalArgumentException("--score-all is for --folder and streams (a --video file is scored whole unless --realtime)");
+        }
         if (fps != null && folder == null) throw new IllegalArgumentException("--fps is for --folder (a video has its own times)");
         if (fps != null && !(fps > 0)) throw new IllegalArgumentException("--fps must be > 0");
         if (idleSeconds != null && folder == null) throw new IllegalArgumentException("--idle-seconds is for --folder");
@@ -183,15 +197,25 @@ final class WatchCommand implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         List<Runnable> restore = Signals.onStop(stop);
         Path logTemp = null;
+        boolean createdOut = false;
         try (Segsa engine = b.open()) {
             StreamSelector selector = engine.selector(cfg);
             ClipBuffer<Frame> clips = new ClipBuffer<>(cfg.preSeconds(), cfg.postSeconds(), ringFrames, (long) ringMb << 20);
-            if (out != null) Files.createDirectories(out);
+            if (out != null && !Files.isDirectory(out)) {
+                Files.createDirectories(out);
+                createdOut = true;
+            }
             Path log = out == null ? null : out.resolve("decisions.jsonl");
             logTemp = log == null ? null : out.resolve("decisions.jsonl" + AtomicOutput.TEMP_MARK + "partial");
             try (BufferedWriter logWriter = logTemp == null ? null : Files.newBufferedWriter(logTemp, StandardCharsets.UTF_8)) {
                 Run run = new Run(engine, selector, clips, logWriter, stop);
                 run.loop();
+                if (selector.stats().seen() + run.dropped.get() == 0) {
+                    throw new SegsaException((videoSource != null ? videoSource.equals("-") ? "standard input" : videoSource
+                            : folder.toString()) + ": no frame was read" + (videoSource != null && videoSource.equals("-")
+                            ? " (an MP4 cannot be read from a pipe: its index is at its end; pipe MPEG-TS or Matroska)" : "")
+                            + "; nothing written");
+                }
                 if (logWriter != null) logWriter.flush();
                 if (log != null) Files.move(logTemp, log, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 logTemp = null;
@@ -202,6 +226,11 @@ final class WatchCommand implements Callable<Integer> {
         } finally {
             restore.forEach(Runnable::run);
             if (logTemp != null) Files.deleteIfExists(logTemp);
+            if (logTemp != null && createdOut) {
+                try (var left = Files.list(out)) {
+                    if (left.findAny().isEmpty()) Files.deleteIfExists(out);  // a failed run leaves no folder it made
+                }
+            }
         }
     }
 
@@ -239,7 +268,7 @@ final class WatchCommand implements Callable<Integer> {
 
         /** Live sources never wait for the scorer: a full queue loses its oldest frame (counted). */
         private boolean live() {
-            return (folder != null && !scoreAll) || realtime;
+            return ((folder != null || liveStream) && !scoreAll) || realtime;
         }
 
         void loop() throws Exception {
@@ -331,7 +360,7 @@ final class WatchCommand implements Callable<Integer> {
 
         private void produce() {
             try {
-                if (video != null) produceVideo();
+                if (videoSource != null) produceVideo();
                 else produceFolder();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -359,7 +388,7 @@ final class WatchCommand implements Callable<Integer> {
         }
 
         private void produceVideo() throws InterruptedException {
-            try (VideoSource src = VideoSource.open(video, VideoSource.Options.ALL)) {
+            try (VideoSource src = VideoSource.openSource(videoSource, VideoSource.Options.ALL)) {
                 long t0 = System.nanoTime();
                 double firstPts = Double.NaN;
                 for (VideoSource.VideoFrame v : src) {

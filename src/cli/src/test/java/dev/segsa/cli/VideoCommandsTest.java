@@ -212,6 +212,57 @@ class VideoCommandsTest {
         assertEquals(n, st.get("framesScored").asInt());
     }
 
+    @Test
+    void watchAStreamOnStandardInput() throws Exception {
+        Path out = dir.resolve("watch-stdin");
+        java.io.InputStream old = System.in;
+        int st;
+        // a stream on a pipe: MPEG-TS (an MP4 keeps its index at the end, which a pipe cannot seek to)
+        Path mkv = dir.resolve("stream.ts");
+        try (org.bytedeco.javacv.FFmpegFrameRecorder r = new org.bytedeco.javacv.FFmpegFrameRecorder(mkv.toFile(), 32, 24, 0);
+             org.bytedeco.javacv.Java2DFrameConverter conv = new org.bytedeco.javacv.Java2DFrameConverter()) {
+            r.setFormat("mpegts");
+            r.setVideoCodecName("libopenh264");
+            r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
+            r.setFrameRate(15);
+            r.setVideoBitrate(2_000_000);
+            r.start();
+            for (int i = 0; i < N; i++) {
+                BufferedImage img = ImageIO.read(frames.resolve(String.format("s%03d.png", i)).toFile());
+                BufferedImage bgr = new BufferedImage(32, 24, BufferedImage.TYPE_3BYTE_BGR);
+                bgr.getGraphics().drawImage(img, 0, 0, 32, 24, null);
+                r.record(conv.convert(bgr));
+            }
+        }
+        try (java.io.InputStream in = Files.newInputStream(mkv)) {
+            System.setIn(in);
+            st = EndToEndTest.run("watch", "--model", model.toString(), "--sa", sa.toString(), "--video", "-", "--score-all",
+                    "--share", "0.2", "--out", out.toString());
+        } finally {
+            System.setIn(old);
+        }
+        assertEquals(0, st);
+        List<String> d = Files.readAllLines(out.resolve("decisions.jsonl"));
+        assertEquals(N, d.size(), "every frame of the piped stream, in order");
+        assertTrue(d.get(0).contains("\"name\":\"stdin#0\"") || d.get(0).contains("stdin"), d.get(0));
+    }
+
+    @Test
+    void aScorerSlowerThanTheCameraSkipsFramesAndSaysSo() throws Exception {
+        // the same 30 frames at 1000 frames/s, delivered at their times: scoring cannot keep up
+        Path fast = dir.resolve("fast.mp4");
+        assertEquals(0, EndToEndTest.run("encode", "--images", frames.toString(), "--fps", "1000", "--out", fast.toString()));
+        Path out = dir.resolve("watch-fast");
+        assertEquals(0, EndToEndTest.run("watch", "--model", model.toString(), "--sa", sa.toString(), "--video", fast.toString(),
+                "--realtime", "--share", "0.5", "--out", out.toString()));
+        JsonNode st = EndToEndTest.JSON.readTree(out.resolve("status.json").toFile());
+        long scored = st.get("framesScored").asLong(), skipped = st.get("framesSkipped").asLong(),
+                lost = st.get("framesDroppedBeforeScoring").asLong();
+        assertTrue(skipped + lost > 0, "frames were skipped: " + st);
+        assertEquals(N, scored + skipped + lost, "every frame is scored, skipped or lost, and counted: " + st);
+        assertEquals(scored, Files.readAllLines(out.resolve("decisions.jsonl")).size(), "a decision per scored frame");
+    }
+
     static void checkVideo(Path file, int frames, int width, int height, double fps) {
         long last = -1;
         int n = 0;

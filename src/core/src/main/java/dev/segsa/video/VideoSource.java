@@ -88,23 +88,45 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     public static VideoSource open(Path file, Options options) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": video file not found");
         quietFfmpeg();
-        FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        return start(new FFmpegFrameGrabber(file.toFile()), file, file.toString(), options);
+    }
+
+    /**
+     * Opens what FFmpeg opens: a file path, a URL ({@code rtsp://}, {@code http://}, {@code udp://},
+     * ... anything with {@code ://}), a V4L2 camera ({@code /dev/video0}), or {@code -} for a stream
+     * on standard input. Frames of a stream are named after a file-system-safe form of the source.
+     */
+    public static VideoSource openSource(String source, Options options) {
+        if (source == null || source.isBlank()) throw new SegsaException("no video source given");
+        boolean stdin = source.equals("-") || source.equals("/dev/stdin");
+        boolean url = source.contains("://");
+        boolean camera = source.startsWith("/dev/video");
+        if (!stdin && !url && !camera) return open(Path.of(source), options);
+        quietFfmpeg();
+        FFmpegFrameGrabber g = stdin ? new FFmpegFrameGrabber(System.in, 0) : new FFmpegFrameGrabber(source);
+        if (camera) g.setFormat("video4linux2");
+        String name = stdin ? "stdin" : source.replaceAll("[^A-Za-z0-9._-]+", "_");
+        return start(g, Path.of(name), stdin ? "standard input" : source, options);
+    }
+
+    private static VideoSource start(FFmpegFrameGrabber g, Path file, String what, Options options) {
         g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
         try {
             g.start();
         } catch (FrameGrabber.Exception | RuntimeException e) {
             closeQuietly(g);
-            throw new SegsaException(file + ": cannot open video (corrupt, truncated or unsupported): " + firstLine(e.getMessage()), e);
+            throw new SegsaException(what + ": cannot open video (corrupt, truncated, unsupported or unreachable): "
+                    + firstLine(e.getMessage()), e);
         }
         if (!g.hasVideo() || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
             closeQuietly(g);
-            throw new SegsaException(file + ": no video stream in the file");
+            throw new SegsaException(what + ": no video stream in it");
         }
         try {
-            FrameNormalizer.checkSize(g.getImageWidth(), g.getImageHeight(), file.toString());
+            FrameNormalizer.checkSize(g.getImageWidth(), g.getImageHeight(), what);
             long pixels = (long) g.getImageWidth() * g.getImageHeight();
             if (pixels > dev.segsa.features.FrameReader.maxPixels()) {
-                throw new SegsaException(file + ": video frames are " + g.getImageWidth() + "x" + g.getImageHeight() + " = " + pixels
+                throw new SegsaException(what + ": video frames are " + g.getImageWidth() + "x" + g.getImageHeight() + " = " + pixels
                         + " pixels, above the limit of " + dev.segsa.features.FrameReader.maxPixels() + " (raise it with --max-pixels)");
             }
         } catch (SegsaException e) {
