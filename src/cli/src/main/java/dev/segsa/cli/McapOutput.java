@@ -45,8 +45,10 @@ final class McapOutput implements AutoCloseable {
     private final McapWriter writer;
     private final int scores, heatmap;
     private final double hi;
+    private final boolean copyInput;
 
-    McapOutput(Path file, SaModel sa) {
+    McapOutput(Path file, SaModel sa, boolean copyInput) {
+        this.copyInput = copyInput;
         this.writer = new McapWriter(file, "", "segsa score --mcap-out");
         this.scores = writer.jsonChannel(SCORES_TOPIC, "segsa.FrameScores", SCORES_SCHEMA);
         this.heatmap = writer.jsonChannel(HEATMAP_TOPIC, "foxglove.RawImage", RAW_IMAGE_SCHEMA);
@@ -54,6 +56,12 @@ final class McapOutput implements AutoCloseable {
     }
 
     void add(McapSource.Frame f, FrameResult r) {
+        if (copyInput) {
+            McapSource.Frame x = f;
+            int camera = writer.channel(x.topic(), x.message().channel().messageEncoding(), x.schema().name(), x.schema().encoding(),
+                    x.schema().data());
+            writer.message(camera, x.logTime(), x.message().data());
+        }
         ObjectNode o = JSON.createObjectNode();
         o.put("frame", r.frame());
         o.put("scored", r.scored());

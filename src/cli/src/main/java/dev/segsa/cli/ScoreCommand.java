@@ -53,6 +53,10 @@ final class ScoreCommand implements Callable<Integer> {
             + "with their log times; rows as with --video (video = file:topic, frame = index on the topic, pts = log time in s).")
     Path mcap;
 
+    @Option(names = "--mcap-copy-input", description = "With --mcap-out: also copy the scored camera messages (as logged, same "
+            + "topic, schema and log time) into it, so that one file opens in Foxglove with the camera and its scores.")
+    boolean mcapCopyInput;
+
     @Option(names = "--topic", paramLabel = "NAME", description = "With --mcap: the camera topic (default: the log's only image topic).")
     String topic;
 
@@ -132,6 +136,7 @@ final class ScoreCommand implements Callable<Integer> {
         }
         if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
+        if (mcapCopyInput && mcapOut == null) throw new IllegalArgumentException("--mcap-copy-input goes with --mcap-out");
         if (mcap != null) return scoreMcap();
         if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR or --mcap FILE");
         if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
@@ -231,7 +236,7 @@ final class ScoreCommand implements Callable<Integer> {
         McapOutput mout = null;
         try (Segsa engine = builder.saSource(saFile).open();
              McapSource source = new McapSource(mcap, topic, fromSeconds, to)) {
-            if (mcapOut != null) mout = new McapOutput(mcapOut, sa);
+            if (mcapOut != null) mout = new McapOutput(mcapOut, sa, mcapCopyInput);
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             List<String> warnings = new ArrayList<>();
             ScoringJob job = new ScoringJob(sa, g);

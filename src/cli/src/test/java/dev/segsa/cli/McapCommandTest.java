@@ -104,6 +104,28 @@ class McapCommandTest {
     }
 
     @Test
+    void theCameraCanBeCopiedThroughIntoOneFile() throws Exception {
+        Path csv = dir.resolve("copy.csv"), out = dir.resolve("copy.mcap");
+        assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap",
+                fixture("ros2-image-lz4.mcap").toString(), "--out", csv.toString(), "--mcap-out", out.toString(), "--mcap-copy-input"));
+        JsonNode check = officialReader(out);
+        assertEquals(3, check.get("channels").size(), check.toString());
+        JsonNode cam = null;
+        for (JsonNode c : check.get("channels")) if (c.get("topic").asText().equals("/camera/image_raw")) cam = c;
+        assertNotNull(cam, check.toString());
+        assertEquals("sensor_msgs/msg/Image", cam.get("schema").asText());
+        assertEquals("ros2msg", cam.get("schemaEncoding").asText());
+        assertEquals("cdr", cam.get("messageEncoding").asText());
+        assertEquals(8, cam.get("messages").asInt());
+        // and segsa reads the copied camera back as the same frames
+        List<dev.segsa.mcap.McapSource.Frame> a = new java.util.ArrayList<>(), b = new java.util.ArrayList<>();
+        try (var s = new dev.segsa.mcap.McapSource(fixture("ros2-image-lz4.mcap"), null, 0, Double.POSITIVE_INFINITY)) { s.forEach(a::add); }
+        try (var s = new dev.segsa.mcap.McapSource(out, "/camera/image_raw", 0, Double.POSITIVE_INFINITY)) { s.forEach(b::add); }
+        assertEquals(8, b.size());
+        for (int i = 0; i < 8; i++) assertEquals(a.get(i).logTime(), b.get(i).logTime());
+    }
+
+    @Test
     void aRunThatScoresNothingLeavesTheOutputsAsTheyWere() throws Exception {
         Path csv = dir.resolve("keep.csv"), out = dir.resolve("keep.mcap");
         Files.writeString(csv, "earlier");

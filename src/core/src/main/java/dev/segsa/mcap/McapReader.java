@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 
@@ -339,6 +341,104 @@ public final class McapReader implements AutoCloseable {
         byte[] out = new byte[(int) n];
         b.get(out);
         return out;
+    }
+
+    /**
+     * The summary section: schemas, channels, per-channel message counts, the log's first message
+     * time, and the chunk indexes as {start offset, message start time, message end time}.
+     */
+    record Summary(Map<Integer, Schema> schemas, Map<Integer, Channel> channels, Map<Integer, Long> counts, long messageStart,
+                   List<long[]> chunks) {}
+
+    /** Schemas, channels and per-channel message counts of the summary section; null when there is none or it cannot be read. */
+    static Summary readSummary(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long footerAt = size - 8 - 29;
+            if (footerAt < 8) return null;
+            ByteBuffer f = ByteBuffer.allocate(29 + 8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(f, footerAt);
+            if ((f.get(0) & 0xff) != OP_FOOTER || f.getLong(1) != 20) return null;
+            for (int i = 0; i < 8; i++) if (f.get(29 + i) != MAGIC[i]) return null;
+            long summaryStart = f.getLong(9);
+            if (summaryStart <= 8 || summaryStart >= footerAt || footerAt - summaryStart > MAX_CHUNK_BYTES) return null;
+            ByteBuffer b = ByteBuffer.allocate((int) (footerAt - summaryStart)).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(b, summaryStart);
+            b.flip();
+            Map<Integer, Schema> schemas = new LinkedHashMap<>();
+            Map<Integer, Channel> channels = new LinkedHashMap<>();
+            Map<Integer, Long> counts = new LinkedHashMap<>();
+            List<long[]> chunks = new ArrayList<>();
+            long messageStart = Long.MIN_VALUE;
+            while (b.remaining() >= 9) {
+                int op = b.get() & 0xff;
+                long len = b.getLong();
+                if (len < 0 || len > b.remaining()) return null;
+                ByteBuffer r = b.slice(b.position(), (int) len).order(ByteOrder.LITTLE_ENDIAN);
+                b.position(b.position() + (int) len);
+                if (op == OP_SCHEMA) {
+                    int id = r.getShort() & 0xffff;
+                    String name = str(r), enc = str(r);
+                    byte[] data = new byte[r.getInt()];
+                    r.get(data);
+                    schemas.put(id, new Schema(id, name, enc, data));
+                } else if (op == OP_CHANNEL) {
+                    int id = r.getShort() & 0xffff, schemaId = r.getShort() & 0xffff;
+                    String topic = str(r), enc = str(r);
+                    channels.put(id, new Channel(id, schemaId, topic, enc, Map.of()));
+                } else if (op == OP_CHUNK_INDEX) {
+                    long start = r.getLong(), end = r.getLong(), offset = r.getLong();
+                    chunks.add(new long[] {offset, start, end});
+                } else if (op == OP_STATISTICS) {
+                    long count = r.getLong();
+                    r.getShort();
+                    r.getInt();
+                    r.getInt();
+                    r.getInt();
+                    r.getInt();
+                    long start = r.getLong();
+                    r.getLong();
+                    if (count > 0) messageStart = start;
+                    int mapLen = r.getInt();
+                    int end = r.position() + mapLen;
+                    while (r.position() < end) counts.put(r.getShort() & 0xffff, r.getLong());
+                }
+            }
+            chunks.sort(java.util.Comparator.comparingLong(c -> c[0]));
+            return channels.isEmpty() ? null : new Summary(schemas, channels, counts, messageStart, chunks);
+        } catch (IOException | RuntimeException e) {
+            return null;  // no usable summary: the caller streams the file instead
+        }
+    }
+
+    private static String str(ByteBuffer r) {
+        int n = r.getInt();
+        byte[] s = new byte[n];
+        r.get(s);
+        return new String(s, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Before the first {@link #next()}: with a summary section, takes its schemas and channels, and
+     * when {@code fromSeconds} is past the log's start, moves to the first chunk whose messages
+     * reach that time. Returns the log's first message time (ns), or Long.MIN_VALUE without a
+     * summary (nothing changed: the file streams from its start).
+     */
+    public long seekStart(double fromSeconds) {
+        Summary s = readSummary(file);
+        if (s == null || s.messageStart() == Long.MIN_VALUE) return Long.MIN_VALUE;
+        schemas.putAll(s.schemas());
+        for (Channel c : s.channels().values()) channels.putIfAbsent(c.id(), c);
+        if (fromSeconds > 0 && !s.chunks().isEmpty()) {
+            long target = s.messageStart() + (long) (fromSeconds * 1e9);
+            for (long[] c : s.chunks()) {
+                if (c[2] >= target) {
+                    if (c[0] > position && c[0] < size) position = c[0];
+                    break;
+                }
+            }
+        }
+        return s.messageStart();
     }
 
     @Override

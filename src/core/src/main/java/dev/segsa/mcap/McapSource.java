@@ -21,12 +21,19 @@ import java.util.NoSuchElementException;
  * The camera frames of one topic of an MCAP log, in file order, with their log times: what
  * {@code segsa score --mcap} scores. The topic is given, or the log's only image channel (found
  * in the summary section when the file has one, else the first image channel met). Frames
- * outside [{@code from}, {@code to}] seconds of log time (from the first message of the topic)
- * are passed over while streaming.
+ * outside [{@code from}, {@code to}] seconds of log time (from the log's first message) are
+ * passed over; with a summary section, reading starts at the first chunk that can hold
+ * {@code from} (its chunk indexes), else it streams from the start. The index of a frame counts
+ * the topic's messages from where reading started.
  */
 public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseable {
-    /** One frame: its topic, index among the topic's messages, log time (ns), image and encoding. */
-    public record Frame(String topic, long index, long logTime, BufferedImage image, String encoding) {
+    /**
+     * One frame: its topic, index among the topic's messages, log time (ns), image and encoding, and
+     * the message as it was logged (its channel, schema and bytes: what {@code --mcap-copy-input}
+     * copies through).
+     */
+    public record Frame(String topic, long index, long logTime, BufferedImage image, String encoding, McapReader.Message message,
+                        McapReader.Schema schema) {
         public double seconds() {
             return logTime / 1e9;
         }
@@ -79,12 +86,20 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
             private String chosen = topic;
             private long index;
             private long first = Long.MIN_VALUE;
+            private boolean started;
 
             @Override
             public boolean hasNext() {
+                if (!started) {
+                    started = true;
+                    // with a summary: the log starts at its statistics' first message time, and --from seeks by the chunk indexes
+                    long logStart = reader.seekStart(from);
+                    if (logStart != Long.MIN_VALUE) first = logStart;
+                }
                 while (next == null) {
                     McapReader.Message m = reader.next();
                     if (m == null) return false;
+                    if (first == Long.MIN_VALUE) first = m.logTime();
                     McapReader.Schema s = reader.schemas().get(m.channel().schemaId());
                     if (chosen == null && McapImages.isImageChannel(m.channel(), s)) chosen = m.channel().topic();
                     if (chosen == null || !m.channel().topic().equals(chosen)) continue;
@@ -93,12 +108,11 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
                                 + m.channel().messageEncoding() + ", not camera images (sensor_msgs/msg/Image or CompressedImage in "
                                 + "CDR, foxglove.RawImage or CompressedImage in JSON)");
                     }
-                    if (first == Long.MIN_VALUE) first = m.logTime();
                     double t = (m.logTime() - first) / 1e9;
                     long i = index++;
                     if (t < from || t > to) continue;
                     McapImages.Decoded d = McapImages.decode(m, s, file.toString());
-                    next = new Frame(chosen, i, m.logTime(), d.image(), d.encoding());
+                    next = new Frame(chosen, i, m.logTime(), d.image(), d.encoding(), m, s);
                 }
                 return true;
             }
@@ -123,10 +137,10 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
         Map<Integer, String> resolution = new LinkedHashMap<>();
         Map<Integer, McapReader.Channel> channels = new LinkedHashMap<>();
         Map<Integer, McapReader.Schema> schemas = new LinkedHashMap<>();
-        Summary summary = readSummary(file);
+        McapReader.Summary summary = McapReader.readSummary(file);
         try (McapReader r = new McapReader(file)) {
-            int imageChannels = summary == null ? -1 : (int) summary.channels.values().stream()
-                    .filter(c -> McapImages.isImageChannel(c, summary.schemas.get(c.schemaId()))).count();
+            int imageChannels = summary == null ? -1 : (int) summary.channels().values().stream()
+                    .filter(c -> McapImages.isImageChannel(c, summary.schemas().get(c.schemaId()))).count();
             for (McapReader.Message m; (m = r.next()) != null; ) {
                 int id = m.channel().id();
                 counts.computeIfAbsent(id, k -> new long[1])[0]++;
@@ -141,13 +155,13 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
             schemas.putAll(r.schemas());
         }
         if (summary != null) {
-            channels.putAll(summary.channels);
-            schemas.putAll(summary.schemas);
+            channels.putAll(summary.channels());
+            schemas.putAll(summary.schemas());
         }
         List<ChannelInfo> out = new ArrayList<>();
         for (McapReader.Channel c : channels.values()) {
             McapReader.Schema s = schemas.get(c.schemaId());
-            long n = summary != null && summary.counts.containsKey(c.id()) ? summary.counts.get(c.id())
+            long n = summary != null && summary.counts().containsKey(c.id()) ? summary.counts().get(c.id())
                     : counts.getOrDefault(c.id(), new long[1])[0];
             out.add(new ChannelInfo(c.id(), c.topic(), s == null ? "" : s.name(), c.messageEncoding(), n,
                     resolution.getOrDefault(c.id(), "-"), McapImages.isImageChannel(c, s)));
@@ -157,78 +171,15 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
 
     /** The channels of the summary section (empty when the file has none). */
     static List<ChannelInfo> summaryChannels(Path file) {
-        Summary s = readSummary(file);
+        McapReader.Summary s = McapReader.readSummary(file);
         List<ChannelInfo> out = new ArrayList<>();
         if (s == null) return out;
-        for (McapReader.Channel c : s.channels.values()) {
-            McapReader.Schema sc = s.schemas.get(c.schemaId());
+        for (McapReader.Channel c : s.channels().values()) {
+            McapReader.Schema sc = s.schemas().get(c.schemaId());
             out.add(new ChannelInfo(c.id(), c.topic(), sc == null ? "" : sc.name(), c.messageEncoding(),
-                    s.counts.getOrDefault(c.id(), 0L), "-", McapImages.isImageChannel(c, sc)));
+                    s.counts().getOrDefault(c.id(), 0L), "-", McapImages.isImageChannel(c, sc)));
         }
         return out;
-    }
-
-    private record Summary(Map<Integer, McapReader.Schema> schemas, Map<Integer, McapReader.Channel> channels, Map<Integer, Long> counts) {}
-
-    /** Schemas, channels and per-channel message counts of the summary section; null when there is none or it cannot be read. */
-    private static Summary readSummary(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            long footerAt = size - 8 - 29;
-            if (footerAt < 8) return null;
-            ByteBuffer f = ByteBuffer.allocate(29 + 8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(f, footerAt);
-            if ((f.get(0) & 0xff) != McapReader.OP_FOOTER || f.getLong(1) != 20) return null;
-            for (int i = 0; i < 8; i++) if (f.get(29 + i) != McapReader.MAGIC[i]) return null;
-            long summaryStart = f.getLong(9);
-            if (summaryStart <= 8 || summaryStart >= footerAt || footerAt - summaryStart > McapReader.MAX_CHUNK_BYTES) return null;
-            ByteBuffer b = ByteBuffer.allocate((int) (footerAt - summaryStart)).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(b, summaryStart);
-            b.flip();
-            Map<Integer, McapReader.Schema> schemas = new LinkedHashMap<>();
-            Map<Integer, McapReader.Channel> channels = new LinkedHashMap<>();
-            Map<Integer, Long> counts = new LinkedHashMap<>();
-            while (b.remaining() >= 9) {
-                int op = b.get() & 0xff;
-                long len = b.getLong();
-                if (len < 0 || len > b.remaining()) return null;
-                ByteBuffer r = b.slice(b.position(), (int) len).order(ByteOrder.LITTLE_ENDIAN);
-                b.position(b.position() + (int) len);
-                if (op == McapReader.OP_SCHEMA) {
-                    int id = r.getShort() & 0xffff;
-                    String name = str(r), enc = str(r);
-                    byte[] data = new byte[r.getInt()];
-                    r.get(data);
-                    schemas.put(id, new McapReader.Schema(id, name, enc, data));
-                } else if (op == McapReader.OP_CHANNEL) {
-                    int id = r.getShort() & 0xffff, schemaId = r.getShort() & 0xffff;
-                    String topic = str(r), enc = str(r);
-                    channels.put(id, new McapReader.Channel(id, schemaId, topic, enc, Map.of()));
-                } else if (op == McapReader.OP_STATISTICS) {
-                    r.getLong();
-                    r.getShort();
-                    r.getInt();
-                    r.getInt();
-                    r.getInt();
-                    r.getInt();
-                    r.getLong();
-                    r.getLong();
-                    int mapLen = r.getInt();
-                    int end = r.position() + mapLen;
-                    while (r.position() < end) counts.put(r.getShort() & 0xffff, r.getLong());
-                }
-            }
-            return channels.isEmpty() ? null : new Summary(schemas, channels, counts);
-        } catch (IOException | RuntimeException e) {
-            return null;  // no usable summary: the caller streams the file instead
-        }
-    }
-
-    private static String str(ByteBuffer r) {
-        int n = r.getInt();
-        byte[] s = new byte[n];
-        r.get(s);
-        return new String(s, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -68,17 +68,26 @@ public final class McapWriter implements AutoCloseable {
 
     /** A channel of JSON messages with a JSON schema (registered once per topic). Returns its id. */
     public int jsonChannel(String topic, String schemaName, String jsonSchema) {
+        return channel(topic, "json", schemaName, "jsonschema", jsonSchema.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A channel of any message encoding with its schema (e.g. a camera channel copied through:
+     * "cdr" with a "ros2msg" schema), registered once per topic. Returns its id.
+     */
+    public int channel(String topic, String messageEncoding, String schemaName, String schemaEncoding, byte[] schemaData) {
         Integer id = channelIds.get(topic);
         if (id != null) return id;
-        Integer schemaId = schemaIds.get(schemaName);
+        String schemaKey = schemaName + "\u0000" + schemaEncoding;
+        Integer schemaId = schemaIds.get(schemaKey);
         if (schemaId == null) {
             schemaId = schemaIds.size() + 1;
-            schemaIds.put(schemaName, schemaId);
+            schemaIds.put(schemaKey, schemaId);
             Rec s = new Rec(McapReader.OP_SCHEMA);
             s.u16(schemaId);
             s.string(schemaName);
-            s.string("jsonschema");
-            s.bytes32(jsonSchema.getBytes(StandardCharsets.UTF_8));
+            s.string(schemaEncoding);
+            s.bytes32(schemaData);
             schemaRecords.add(s.bytes());
             chunkNewSchemas.add(schemaRecords.size() - 1);
         }
@@ -88,7 +97,7 @@ public final class McapWriter implements AutoCloseable {
         c.u16(id);
         c.u16(schemaId);
         c.string(topic);
-        c.string("json");
+        c.string(messageEncoding);
         c.u32(0);  // no metadata
         channelRecords.add(c.bytes());
         chunkNewChannels.add(channelRecords.size() - 1);

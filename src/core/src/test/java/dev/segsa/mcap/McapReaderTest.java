@@ -78,6 +78,22 @@ class McapReaderTest {
     }
 
     @Test
+    void fromSeeksByTheChunkIndexes() throws Exception {
+        Path f = fixture("ros2-image-zstd.mcap");  // 3 chunks of the official writer's 64 KiB
+        List<McapSource.Frame> all = frames(f);
+        try (McapSource s = new McapSource(f, null, 0.3, Double.POSITIVE_INFINITY)) {
+            List<McapSource.Frame> late = new ArrayList<>();
+            for (McapSource.Frame x : s) late.add(x);
+            assertEquals(3, late.size(), "frames 5, 6, 7 are at 0.333 s and after");
+            for (int k = 0; k < 3; k++) {
+                assertEquals(all.get(5 + k).logTime(), late.get(k).logTime());
+                McapReaderTest.assertSameImage(all.get(5 + k).image(), late.get(k).image(), "frame " + (5 + k));
+            }
+            assertTrue(late.get(0).index() < 5, "reading started at a later chunk, not at the first (index " + late.get(0).index() + ")");
+        }
+    }
+
+    @Test
     void listShowsChannelsCountsAndResolution() throws Exception {
         List<McapSource.ChannelInfo> list = McapSource.list(fixture("ros2-image-zstd.mcap"));
         assertEquals(2, list.size());
