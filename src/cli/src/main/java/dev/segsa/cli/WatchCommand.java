@@ -54,6 +54,7 @@ import java.util.concurrent.atomic.AtomicLong;
                 + "Runs until the source ends (--idle-seconds for a folder) or SIGINT/SIGTERM, then flushes and exits 0.",
                 "",
                 "Example: segsa watch --model m.pt --sa m.sa --video drive.mp4 --config keep.json --out kept/",
+                "         segsa watch --model m.pt --sa m.sa --mcap drive.mcap --topic /camera/image_raw --share 0.05 --out kept/",
                 "         segsa watch --model m.pt --sa m.sa --folder /data/cam0 --share 0.02 --out kept/ --idle-seconds 30"})
 final class WatchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with.")
@@ -69,6 +70,13 @@ final class WatchCommand implements Callable<Integer> {
 
     /** The --video source when it is a file; null for a URL, a camera or standard input. */
     private Path video;
+
+    @Option(names = "--mcap", paramLabel = "FILE", description = "A ROS 2 / Foxglove MCAP log: the camera frames of --topic (or of "
+            + "its only image topic) at their log times, every frame scored (or paced with --realtime).")
+    Path mcap;
+
+    @Option(names = "--topic", paramLabel = "NAME", description = "With --mcap: the camera topic.")
+    String topic;
 
     @Option(names = "--folder", paramLabel = "DIR", description = "A folder being filled with frames (PNG, JPEG, BMP), taken in name order.")
     Path folder;
@@ -148,7 +156,9 @@ final class WatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((videoSource == null) == (folder == null)) throw new IllegalArgumentException("give either --video SOURCE or --folder DIR");
+        int sources = (videoSource != null ? 1 : 0) + (folder != null ? 1 : 0) + (mcap != null ? 1 : 0);
+        if (sources != 1) throw new IllegalArgumentException("give one of --video SOURCE, --mcap FILE and --folder DIR");
+        if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
         boolean stream = videoSource != null && (videoSource.equals("-") || videoSource.equals("/dev/stdin")
                 || videoSource.contains("://") || videoSource.startsWith("/dev/video"));
         if (videoSource != null && !stream) video = Path.of(videoSource);
@@ -156,7 +166,9 @@ final class WatchCommand implements Callable<Integer> {
         if ((config == null) == (share == null)) throw new IllegalArgumentException("give either --config FILE or --share S");
         if (!dryRun && out == null) throw new IllegalArgumentException("--out DIR is needed (or --dry-run)");
         if (!logMode.equals("all") && !logMode.equals("kept")) throw new IllegalArgumentException("--log must be all or kept, got " + logMode);
-        if (realtime && video == null) throw new IllegalArgumentException("--realtime is for a --video file (a folder or a stream is live)");
+        if (realtime && video == null && mcap == null) {
+            throw new IllegalArgumentException("--realtime is for a --video file or --mcap (a folder or a stream is live)");
+        }
         if (scoreAll && folder == null && !stream) {
             throw new IllegalArgumentException("--score-all is for --folder and streams (a --video file is scored whole unless --realtime)");
         }
@@ -171,6 +183,7 @@ final class WatchCommand implements Callable<Integer> {
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
         OutputFiles.protect(saFile);
         OutputFiles.protect(video);
+        OutputFiles.protect(mcap);
         OutputFiles.protect(folder);
         OutputFiles.protect(config);
         if (video != null && !Files.isRegularFile(video)) throw new SegsaException(video + ": video file not found");
@@ -212,7 +225,7 @@ final class WatchCommand implements Callable<Integer> {
                 run.loop();
                 if (selector.stats().seen() + run.dropped.get() == 0) {
                     throw new SegsaException((videoSource != null ? videoSource.equals("-") ? "standard input" : videoSource
-                            : folder.toString()) + ": no frame was read" + (videoSource != null && videoSource.equals("-")
+                            : mcap != null ? mcap.toString() : folder.toString()) + ": no frame was read" + (videoSource != null && videoSource.equals("-")
                             ? " (an MP4 cannot be read from a pipe: its index is at its end; pipe MPEG-TS or Matroska)" : "")
                             + "; nothing written");
                 }
@@ -361,6 +374,7 @@ final class WatchCommand implements Callable<Integer> {
         private void produce() {
             try {
                 if (videoSource != null) produceVideo();
+                else if (mcap != null) produceMcap();
                 else produceFolder();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -406,6 +420,26 @@ final class WatchCommand implements Callable<Integer> {
 
         /** A file seen in the folder and not taken yet: its size and time, and since when they have not changed. */
         private record Pending(long size, long mtime, long since) {}
+
+        private void produceMcap() throws InterruptedException {
+            try (dev.segsa.mcap.McapSource src = new dev.segsa.mcap.McapSource(mcap, topic, 0, Double.POSITIVE_INFINITY)) {
+                long t0 = System.nanoTime();
+                long first = Long.MIN_VALUE;
+                for (dev.segsa.mcap.McapSource.Frame f : src) {
+                    if (stop.get()) return;
+                    if (first == Long.MIN_VALUE) first = f.logTime();
+                    if (realtime) {
+                        long wait = t0 + (f.logTime() - first) - System.nanoTime();
+                        if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    deliver(new Frame(f.image(), f.topic() + "#" + f.index(), f.index(), f.seconds(), f.message().data().length));
+                }
+                if (src.reader().truncatedAt() >= 0) {
+                    System.err.println("segsa watch: warning: " + mcap + " ends inside the record at offset " + src.reader().truncatedAt()
+                            + " (a recorder stopped mid-write?): watched the frames before it");
+                }
+            }
+        }
 
         private void produceFolder() throws InterruptedException, IOException {
             Map<Path, Pending> pending = new HashMap<>();

@@ -126,6 +126,16 @@ class McapCommandTest {
     }
 
     @Test
+    void watchAnMcapLog() throws Exception {
+        Path out = dir.resolve("watch-mcap");
+        assertEquals(0, EndToEndTest.run("watch", "--model", model.toString(), "--sa", sa.toString(), "--mcap",
+                fixture("ros2-compressed-zstd.mcap").toString(), "--share", "0.5", "--out", out.toString()));
+        List<String> d = Files.readAllLines(out.resolve("decisions.jsonl"));
+        assertEquals(8, d.size());
+        assertTrue(d.get(0).contains("\"name\":\"/camera/image_raw/compressed#0\"") && d.get(0).contains("\"seconds\":1.7E9"), d.get(0));
+    }
+
+    @Test
     void aRunThatScoresNothingLeavesTheOutputsAsTheyWere() throws Exception {
         Path csv = dir.resolve("keep.csv"), out = dir.resolve("keep.mcap");
         Files.writeString(csv, "earlier");
