@@ -2,13 +2,17 @@
 // serializer, from PNG frames: sensor_msgs/msg/Image (rgb8, bgr8, mono8) and sensor_msgs/msg/CompressedImage
 // (png), in chunks compressed with zstd, lz4 (frame format) or not at all.
 // Usage: node generate.mjs OUT_DIR FRAME.png [FRAME.png ...]
-//   writes OUT_DIR/ros2-image-{zstd,lz4,none}.mcap, OUT_DIR/ros2-compressed-zstd.mcap, OUT_DIR/ros2-mono8-none.mcap
+//   writes OUT_DIR/ros2-image-{zstd,lz4,none}.mcap, OUT_DIR/ros2-compressed-zstd.mcap, OUT_DIR/ros2-mono8-none.mcap,
+//   and foxglove-{raw,compressed}-{protobuf,json}.mcap (foxglove.RawImage rgb8 / foxglove.CompressedImage png)
 // Frames are resized (nearest) to 96x72 to keep the fixtures small; times are 1/15 s apart from 1.7e18 ns.
 import { McapWriter } from "@mcap/core";
 import { parse } from "@foxglove/rosmsg";
 import { MessageWriter } from "@foxglove/rosmsg2-serialization";
 import * as zstd from "@foxglove/wasm-zstd";
 import lz4 from "lz4js";
+import protobuf from "protobufjs";
+import descriptor from "protobufjs/ext/descriptor/index.js";
+import { foxgloveMessageSchemas, generateProto } from "@foxglove/schemas/internal.js";
 import { PNG } from "pngjs";
 import { readFileSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
@@ -127,6 +131,57 @@ if (process.argv[2] === "--full") {
   await write(file, kind, all, what, true);
   process.exit(0);
 }
+// Foxglove's own image schemas (foxglove.RawImage rgb8 / foxglove.CompressedImage png), in protobuf (the schema a
+// FileDescriptorSet made by protobufjs from the .proto that @foxglove/schemas generates, as Foxglove's docs do) or
+// in JSON (the schema Foxglove's JSON schema, data in base64)
+async function writeFoxglove(file, kind, frames, which, encoding) {
+  const sink = new Sink();
+  const writer = new McapWriter({ writable: sink, compressChunk: compressor(kind), chunkSize: 64 * 1024 });
+  await writer.start({ profile: "", library: "segsa tools/mcap/generate.mjs (@mcap/core 2.2.2)" });
+  const name = "foxglove." + which;
+  let schemaId, type;
+  if (encoding === "protobuf") {
+    const root = new protobuf.Root();
+    root.addJSON(protobuf.common.get("google/protobuf/timestamp.proto").nested);
+    protobuf.parse(generateProto(foxgloveMessageSchemas[which], []), root, { keepCase: true });
+    root.resolveAll();
+    type = root.lookupType(name);
+    const fds = descriptor.FileDescriptorSet.encode(root.toDescriptor("proto3")).finish();
+    schemaId = await writer.registerSchema({ name, encoding: "protobuf", data: fds });
+  } else {
+    const { foxgloveJsonSchemas } = await import("@foxglove/schemas/jsonschema.js").catch(() => ({}));
+    const js = foxgloveJsonSchemas?.[which] ?? { title: name, type: "object" };
+    schemaId = await writer.registerSchema({ name, encoding: "jsonschema", data: new TextEncoder().encode(JSON.stringify(js)) });
+  }
+  const topic = which === "RawImage" ? "/cam/raw" : "/cam/compressed";
+  const channelId = await writer.registerChannel({ topic, schemaId, messageEncoding: encoding, metadata: new Map() });
+  const t0 = 1_700_000_000_000_000_000n;
+  for (let i = 0; i < frames.length; i++) {
+    const png = frames[i];
+    const t = t0 + BigInt(i) * 66_666_667n;
+    const timestamp = { sec: Number(t / 1_000_000_000n), nsec: Number(t % 1_000_000_000n) };
+    let msg;
+    if (which === "RawImage") {
+      const data = new Uint8Array(png.width * png.height * 3);
+      for (let p = 0; p < png.width * png.height; p++) for (let c = 0; c < 3; c++) data[p * 3 + c] = png.data[p * 4 + c];
+      msg = { timestamp, frame_id: "camera", width: png.width, height: png.height, encoding: "rgb8", step: png.width * 3, data };
+    } else {
+      msg = { timestamp, frame_id: "camera", data: PNG.sync.write(png), format: "png" };
+    }
+    let bytes;
+    if (encoding === "protobuf") {
+      const pm = { ...msg, timestamp: { seconds: timestamp.sec, nanos: timestamp.nsec } };
+      bytes = type.encode(type.fromObject(pm)).finish();
+    } else {
+      bytes = new TextEncoder().encode(JSON.stringify({ ...msg, data: Buffer.from(msg.data).toString("base64") }));
+    }
+    await writer.addMessage({ channelId, sequence: i, logTime: t, publishTime: t, data: bytes });
+  }
+  await writer.end();
+  writeFileSync(file, sink.bytes());
+  console.log(`wrote ${file} (${sink.bytes().length} bytes, ${frames.length} ${name} in ${encoding} on ${topic}, ${kind})`);
+}
+
 const [out, ...pngs] = process.argv.slice(2);
 if (!out || pngs.length === 0) { console.error("usage: node generate.mjs OUT_DIR FRAME.png ..."); process.exit(2); }
 mkdirSync(out, { recursive: true });
@@ -136,3 +191,7 @@ await write(join(out, "ros2-image-lz4.mcap"), "lz4", frames, "bgr8");
 await write(join(out, "ros2-image-none.mcap"), "none", frames, "rgb8");
 await write(join(out, "ros2-mono8-none.mcap"), "none", frames, "mono8");
 await write(join(out, "ros2-compressed-zstd.mcap"), "zstd", frames, "compressed");
+await writeFoxglove(join(out, "foxglove-raw-protobuf.mcap"), "zstd", frames, "RawImage", "protobuf");
+await writeFoxglove(join(out, "foxglove-compressed-protobuf.mcap"), "lz4", frames, "CompressedImage", "protobuf");
+await writeFoxglove(join(out, "foxglove-raw-json.mcap"), "none", frames, "RawImage", "json");
+await writeFoxglove(join(out, "foxglove-compressed-json.mcap"), "zstd", frames, "CompressedImage", "json");

@@ -16,9 +16,9 @@ import java.util.Set;
 /**
  * Camera messages of an MCAP log as images: ROS 2 {@code sensor_msgs/msg/Image} and
  * {@code sensor_msgs/msg/CompressedImage} in CDR, and {@code foxglove.RawImage} /
- * {@code foxglove.CompressedImage} in JSON. Raw encodings rgb8, bgr8, rgba8, bgra8 and mono8
- * (others are refused naming the encoding); compressed formats JPEG and PNG. Errors name the file
- * and the message's record offset. (Foxglove's protobuf encoding is not read yet.)
+ * {@code foxglove.CompressedImage} in JSON or protobuf. Raw encodings rgb8, bgr8, rgba8, bgra8 and
+ * mono8 (others are refused naming the encoding); compressed formats JPEG and PNG. Errors name the
+ * file and the message's record offset.
  */
 public final class McapImages {
     private McapImages() {}
@@ -31,8 +31,8 @@ public final class McapImages {
     public static boolean isImageChannel(McapReader.Channel c, McapReader.Schema s) {
         if (s == null) return false;
         boolean cdr = c.messageEncoding().equals("cdr") && s.name().startsWith("sensor_msgs/msg/");
-        boolean json = c.messageEncoding().equals("json") && s.name().startsWith("foxglove.");
-        return (cdr || json) && (RAW.contains(s.name()) || COMPRESSED.contains(s.name()));
+        boolean foxglove = (c.messageEncoding().equals("json") || c.messageEncoding().equals("protobuf")) && s.name().startsWith("foxglove.");
+        return (cdr || foxglove) && (RAW.contains(s.name()) || COMPRESSED.contains(s.name()));
     }
 
     /** A decoded image message: the image and its raw encoding (or compressed format). */
@@ -42,7 +42,8 @@ public final class McapImages {
         String where = file + ": message at offset " + m.offset() + " on " + m.channel().topic();
         if (m.channel().messageEncoding().equals("cdr")) return cdr(m.data(), s.name(), where);
         if (m.channel().messageEncoding().equals("json")) return json(m.data(), s.name(), where);
-        throw new SegsaException(where + ": message encoding '" + m.channel().messageEncoding() + "' is not read (cdr, json)");
+        if (m.channel().messageEncoding().equals("protobuf")) return protobuf(m.data(), s.name(), where);
+        throw new SegsaException(where + ": message encoding '" + m.channel().messageEncoding() + "' is not read (cdr, json, protobuf)");
     }
 
     private static Decoded cdr(byte[] data, String schema, String where) {
@@ -90,6 +91,69 @@ public final class McapImages {
         String encoding = n.path("encoding").asText("");
         return new Decoded(raw(bytes, n.path("width").asInt(-1), n.path("height").asInt(-1), n.path("step").asLong(-1), encoding, where),
                 encoding);
+    }
+
+    /**
+     * foxglove.RawImage / foxglove.CompressedImage in protobuf, by their field numbers (Foxglove's
+     * published schemas: RawImage width 2, height 3, encoding 4, step 5, data 6; CompressedImage
+     * data 2, format 3); the wire format is read directly, integers as fixed32 or varint.
+     */
+    private static Decoded protobuf(byte[] data, String schema, String where) {
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        long width = -1, height = -1, step = -1;
+        String encoding = "", format = "";
+        byte[] bytes = new byte[0];
+        boolean raw = schema.equals("foxglove.RawImage");
+        while (b.hasRemaining()) {
+            long key = varint(b, where);
+            int field = (int) (key >>> 3), wire = (int) (key & 7);
+            switch (wire) {
+                case 0 -> {
+                    long v = varint(b, where);
+                    if (raw && field == 2) width = v;
+                    if (raw && field == 3) height = v;
+                    if (raw && field == 5) step = v;
+                }
+                case 1 -> skip(b, 8, where);
+                case 5 -> {
+                    if (b.remaining() < 4) throw new SegsaException(where + ": protobuf field " + field + " runs past the message");
+                    long v = b.getInt() & 0xffffffffL;
+                    if (raw && field == 2) width = v;
+                    if (raw && field == 3) height = v;
+                    if (raw && field == 5) step = v;
+                }
+                case 2 -> {
+                    long n = varint(b, where);
+                    if (n < 0 || n > b.remaining()) throw new SegsaException(where + ": protobuf field " + field + " runs past the message");
+                    byte[] v = new byte[(int) n];
+                    b.get(v);
+                    if (raw && field == 4) encoding = new String(v, StandardCharsets.UTF_8);
+                    if (raw && field == 6) bytes = v;
+                    if (!raw && field == 2) bytes = v;
+                    if (!raw && field == 3) format = new String(v, StandardCharsets.UTF_8);
+                }
+                default -> throw new SegsaException(where + ": protobuf wire type " + wire + " (field " + field + ") is not valid here");
+            }
+        }
+        if (!raw) return new Decoded(compressed(bytes, format, where), format);
+        return new Decoded(raw(bytes, (int) Math.min(width, Integer.MAX_VALUE), (int) Math.min(height, Integer.MAX_VALUE), step, encoding,
+                where), encoding);
+    }
+
+    private static long varint(ByteBuffer b, String where) {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (!b.hasRemaining()) throw new SegsaException(where + ": protobuf varint runs past the message");
+            int x = b.get() & 255;
+            v |= (long) (x & 127) << shift;
+            if (x < 128) return v;
+        }
+        throw new SegsaException(where + ": protobuf varint longer than 10 bytes");
+    }
+
+    private static void skip(ByteBuffer b, int n, String where) {
+        if (b.remaining() < n) throw new SegsaException(where + ": protobuf field runs past the message");
+        b.position(b.position() + n);
     }
 
     private static BufferedImage compressed(byte[] bytes, String format, String where) {

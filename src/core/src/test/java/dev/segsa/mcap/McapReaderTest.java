@@ -55,6 +55,16 @@ class McapReaderTest {
         List<McapSource.Frame> none = frames(fixture("ros2-image-none.mcap"));
         List<McapSource.Frame> png = frames(fixture("ros2-compressed-zstd.mcap"));
         List<McapSource.Frame> mono = frames(fixture("ros2-mono8-none.mcap"));
+        List<List<McapSource.Frame>> foxglove = List.of(frames(fixture("foxglove-raw-protobuf.mcap")),
+                frames(fixture("foxglove-compressed-protobuf.mcap")), frames(fixture("foxglove-raw-json.mcap")),
+                frames(fixture("foxglove-compressed-json.mcap")));
+        for (List<McapSource.Frame> fx : foxglove) {
+            assertEquals(8, fx.size());
+            for (int i = 0; i < 8; i++) {
+                assertEquals(rgb.get(i).logTime(), fx.get(i).logTime());
+                assertSameImage(rgb.get(i).image(), fx.get(i).image(), "foxglove " + fx.get(i).topic() + " frame " + i);
+            }
+        }
         assertEquals("bgr8", bgr.get(0).encoding());
         assertEquals("png", png.get(0).encoding());
         assertEquals("/camera/image_raw/compressed", png.get(0).topic());
