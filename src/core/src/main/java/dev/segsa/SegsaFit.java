@@ -156,7 +156,10 @@ public final class SegsaFit implements AutoCloseable {
         frameNames.add(frame);
     }
 
-    /** Frame names added so far: a frame added twice would count its pixels twice (and key the LSA sample twice). */
+    /**
+     * Frame names added since the fit (or its last {@link #takePartial()}) began: a frame added twice
+     * would count its pixels twice (and key the LSA sample twice).
+     */
     private final java.util.Set<String> frameNames = new java.util.HashSet<>();
 
     /**
@@ -214,6 +217,7 @@ public final class SegsaFit implements AutoCloseable {
      * one partial fit per batch of frames (e.g. per Spark partition) from one engine.
      */
     public PartialFit takePartial() {
+        frameNames.clear();  // the next partial fit starts afresh: its frames are new to it
         return accumulator.takePartial();
     }
 
