@@ -504,6 +504,9 @@ class HostileInputCatalogueTest {
                 "apply to --video and --mcap, not to --images"));
         c.add(new Case("score: --from with --images is refused, not ignored", 1, false, w -> score(w, "--from", "3"),
                 "apply to --video and --mcap, not to --images"));
+        c.add(new Case("render: --still past the last frame writes nothing and says so", 1, false, w -> new String[] {"render",
+                "--model", w.s(w.model()), "--sa", w.s(w.sa()), "--images", w.s(w.images()), "--out", w.s(w.out()), "--still", "99",
+                "--still-out", w.s(w.dir().resolve("still.png"))}, "--still 99: the run rendered 4 frames (0..3); nothing written"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;

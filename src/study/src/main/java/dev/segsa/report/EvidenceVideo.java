@@ -59,6 +59,7 @@ public final class EvidenceVideo {
         float[][] map = {new float[0]};
         int[][] predicted = {new int[0]};
         int[] n = {0};
+        BufferedImage[] still = {null};
         VideoWriter w = VideoWriter.open(s.out(), ef.width(), ef.height(), fps, s.bitsPerSecond());
         try {
             engine.scoreVideo(video, options, false, (f, r) -> {
@@ -70,14 +71,16 @@ public final class EvidenceVideo {
                     }
                     input.setRGB(0, y, f.width(), 1, row, 0, f.width());
                 }
-                frame(ef, w, s, r, input, null, engine, f.seconds(), f.index(), n[0]++, map, predicted, points);
+                frame(ef, w, s, r, input, null, engine, f.seconds(), f.index(), n[0]++, map, predicted, points, still);
                 onFrame.run();
             });
+            checkStill(s, n[0], still[0]);
             w.close();
         } catch (RuntimeException e) {
             w.abort();
             throw e;
         }
+        writeStill(s, still[0]);
         finish(s, points, video.getFileName().toString());
         return new Summary(n[0], fps, ef.width(), ef.height(), points);
     }
@@ -94,6 +97,7 @@ public final class EvidenceVideo {
         float[][] map = {new float[0]};
         int[][] predicted = {new int[0]};
         int[] n = {0};
+        BufferedImage[] still = {null};
         VideoWriter w = VideoWriter.open(s.out(), ef.width(), ef.height(), s.fps(), s.bitsPerSecond());
         try {
             engine.scoreFolder(images, labels, 2, false, (FrameFiles.Decoded f, FrameResult r) -> {
@@ -104,21 +108,23 @@ public final class EvidenceVideo {
                 int[] lab = f.labels() == null ? null
                         : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
                 int i = n[0]++;
-                frame(ef, w, s, r, f.image(), lab, engine, i / s.fps(), i, i, map, predicted, points);
+                frame(ef, w, s, r, f.image(), lab, engine, i / s.fps(), i, i, map, predicted, points, still);
                 onFrame.run();
             });
+            checkStill(s, n[0], still[0]);
             w.close();
         } catch (RuntimeException e) {
             w.abort();
             throw e;
         }
+        writeStill(s, still[0]);
         finish(s, points, images.getFileName().toString());
         return new Summary(n[0], s.fps(), ef.width(), ef.height(), points);
     }
 
     private static void frame(EvidenceFrame ef, VideoWriter w, Settings s, FrameResult r, BufferedImage input, int[] labels,
                               Segsa engine, double seconds, int index, int rendered, float[][] map, int[][] predicted,
-                              List<SaTimeline.Point> points) {
+                              List<SaTimeline.Point> points, BufferedImage[] still) {
         int n = r.width() * r.height();
         if (map[0].length != n) {
             map[0] = new float[n];
@@ -129,7 +135,24 @@ public final class EvidenceVideo {
         BufferedImage img = ef.draw(input, r, map[0], predicted[0], labels, engine.saModel().settings().ignoreLabel(), seconds, index);
         w.write(img);
         points.add(new SaTimeline.Point(seconds, r.imageMdsa()));
-        if (rendered == s.stillFrame() && s.still() != null) HeatmapImage.write(img, s.still());
+        // the still joins the run's outputs: held until the video is complete, then written
+        if (rendered == s.stillFrame() && s.still() != null) {
+            BufferedImage copy = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
+            copy.getGraphics().drawImage(img, 0, 0, null);  // the frame's canvas is drawn over by the next one
+            still[0] = copy;
+        }
+    }
+
+    /** A --still past the last rendered frame fails the run before the video is put in place. */
+    private static void checkStill(Settings s, int rendered, BufferedImage still) {
+        if (s.still() != null && still == null) {
+            throw new SegsaException("--still " + s.stillFrame() + ": the run rendered " + rendered + " frame" + (rendered == 1 ? "" : "s")
+                    + " (0.." + (rendered - 1) + "); nothing written");
+        }
+    }
+
+    private static void writeStill(Settings s, BufferedImage still) {
+        if (s.still() != null && still != null) HeatmapImage.write(still, s.still());
     }
 
     private static void finish(Settings s, List<SaTimeline.Point> points, String name) {
