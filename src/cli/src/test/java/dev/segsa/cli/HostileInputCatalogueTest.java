@@ -507,6 +507,13 @@ class HostileInputCatalogueTest {
         c.add(new Case("render: --still past the last frame writes nothing and says so", 1, false, w -> new String[] {"render",
                 "--model", w.s(w.model()), "--sa", w.s(w.sa()), "--images", w.s(w.images()), "--out", w.s(w.out()), "--still", "99",
                 "--still-out", w.s(w.dir().resolve("still.png"))}, "--still 99: the run rendered 4 frames (0..3); nothing written"));
+        c.add(new Case("timeline: two recordings with one file name collide and are refused", 1, false, w -> {
+            Path csv = w.dir().resolve("merged.csv");
+            Files.writeString(csv, "video,frame,pts,class,pixels,mdsa,lsa,iou\n"
+                    + "drive.mp4,0,0.0,road,10,1.5,,\ndrive.mp4,1,0.1,road,10,1.7,,\n"
+                    + "drive.mp4,0,0.0,road,12,2.5,,\ndrive.mp4,1,0.1,road,12,2.9,,\n");
+            return new String[] {"timeline", "--scores", w.s(csv), "--out", w.s(w.out())};
+        }, "frame drive.mp4#0 has two rows for class road", "two recordings with the same file name"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;

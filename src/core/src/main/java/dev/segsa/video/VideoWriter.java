@@ -123,13 +123,34 @@ public final class VideoWriter implements AutoCloseable {
         record();
     }
 
+    /** javacv's "...() error -N" with FFmpeg's own words for the code added (av_strerror). */
+    static String ffmpegMessage(String message) {
+        if (message == null) return "(no message)";
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("error (-?\\d+)").matcher(message);
+        if (!m.find()) return message;
+        try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(256)) {
+            int code = Integer.parseInt(m.group(1));
+            buf.fill(0);
+            if (avutil.av_strerror(code, buf, 256) == 0) {
+                String words = buf.getString();
+                int nul = words.indexOf('\0');
+                return "FFmpeg: " + (nul >= 0 ? words.substring(0, nul) : words).trim() + " (" + message.trim() + ")";
+            }
+        } catch (RuntimeException ignored) {
+            // the plain message below
+        }
+        return message;
+    }
+
     private void record() {
         try {
             recorder.record(frame, avutil.AV_PIX_FMT_RGB24);
             frames++;
         } catch (FrameRecorder.Exception | RuntimeException e) {
             abort();
-            throw new SegsaException(target + ": encoding frame " + frames + " failed: " + e.getMessage(), e);
+            throw new SegsaException(target + ": encoding frame " + frames + " (" + recorder.getImageWidth() + "x"
+                    + recorder.getImageHeight() + ", " + recorder.getVideoBitrate() + " bit/s) failed: " + ffmpegMessage(e.getMessage())
+                    + "; the H.264 encoder refuses some very small or very noisy frames: try a larger frame or a higher --bitrate", e);
         }
     }
 

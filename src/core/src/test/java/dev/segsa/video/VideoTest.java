@@ -170,4 +170,11 @@ class VideoTest {
             assertTrue(l.noneMatch(p -> p.getFileName().toString().contains(".segsa-tmp-")), "no temporary left");
         }
     }
+
+    @Test
+    void encoderErrorsCarryFfmpegsOwnWords() {
+        String m = VideoWriter.ffmpegMessage("avcodec_send_frame() error -1313558101: Could not send frame.");
+        assertTrue(m.startsWith("FFmpeg: Unknown error occurred (avcodec_send_frame() error -1313558101"), m);
+        assertEquals("no code here", VideoWriter.ffmpegMessage("no code here"));
+    }
 }
