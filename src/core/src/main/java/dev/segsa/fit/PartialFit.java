@@ -164,47 +164,108 @@ public final class PartialFit {
         return buf.toByteArray();
     }
 
-    /** The partial fit {@link #toBytes} wrote; a corrupt or foreign array is a {@link SegsaException}. */
+    /**
+     * The partial fit {@link #toBytes} wrote. A corrupt, crafted or foreign array is one
+     * {@link SegsaException} naming the field: every declared count and size is checked against the
+     * bytes that remain (and the model contract's limits: 65535 classes, 4096 features) before
+     * anything is allocated.
+     */
     public static PartialFit fromBytes(byte[] bytes) {
+        String[] field = {"magic"};
         try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
             if (in.readInt() != MAGIC) throw new SegsaException("not a segsa partial fit (bad magic)");
+            field[0] = "version";
             int version = in.readInt();
             if (version != VERSION) throw new SegsaException("partial fit of version " + version + ", this segsa reads " + VERSION);
-            String modelFile = readString(in), sha = readString(in);
+            field[0] = "model file";
+            String modelFile = readString(in);
+            field[0] = "model SHA-256";
+            String sha = readString(in);
+            field[0] = "upsample mode";
             UpsampleMode up = UpsampleMode.valueOf(in.readUTF());
-            double[] mean = readDoubles(in), std = readDoubles(in);
+            field[0] = "mean";
+            double[] mean = readDoubles(in);
+            field[0] = "std";
+            double[] std = readDoubles(in);
             int[] resize = null;
-            if (in.readBoolean()) {
-                resize = new int[in.readInt()];
-                for (int i = 0; i < resize.length; i++) resize[i] = in.readInt();
-            }
-            int ignore = in.readInt();
-            List<String> names = null;
+            field[0] = "resize";
             if (in.readBoolean()) {
                 int n = in.readInt();
+                if (n != 2) throw new SegsaException("declares " + n + " values, a resize is WxH");
+                resize = new int[] {in.readInt(), in.readInt()};
+            }
+            field[0] = "ignore label";
+            int ignore = in.readInt();
+            List<String> names = null;
+            field[0] = "class names";
+            if (in.readBoolean()) {
+                int n = in.readInt();
+                count(n, 1, in, "class names");
                 names = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) names.add(readString(in));
             }
+            field[0] = "LSA references";
             int lsa = in.readInt();
+            if (lsa < 0) throw new SegsaException("is " + lsa);
+            field[0] = "seed";
             long seed = in.readLong();
             PartialFit p = new PartialFit(new Settings(modelFile, sha, up, mean, std, resize, ignore, names, lsa, seed));
+            field[0] = "frames";
             p.frames = in.readInt();
+            if (p.frames < 0) throw new SegsaException("is " + p.frames);
+            field[0] = "notes";
             int nn = in.readInt();
+            count(nn, 1, in, "notes");
             for (int i = 0; i < nn; i++) p.notes.add(readString(in));
+            field[0] = "classes and features";
             int classes = in.readInt(), d = in.readInt();
             if (classes >= 0) {
+                if (classes > 65535 || d < 1 || d > dev.segsa.model.SegmentationModel.MAX_FEATURES) {
+                    throw new SegsaException(classes + " classes and " + d + " features, outside 0..65535 and 1.."
+                            + dev.segsa.model.SegmentationModel.MAX_FEATURES);
+                }
+                // every class stores at least its count, its mean and its co-moment: all present, or the bytes are short
+                long perClass = 8 + 5 + 8L * d + 5 + 8L * d * d + 12;
+                if ((long) classes * perClass > in.available()) {
+                    throw new SegsaException(classes + " classes of " + d + " features need at least " + (long) classes * perClass
+                            + " bytes, " + in.available() + " remain");
+                }
+                if ((long) lsa * d > (1L << 28)) throw new SegsaException(lsa + " LSA references of " + d + " features is above the limit");
                 p.shape(classes, d, "partial fit");
                 for (int c = 0; c < classes; c++) {
+                    field[0] = "class " + c + " count";
                     long count = in.readLong();
-                    double[] m = readDoubles(in), cm = readDoubles(in);
-                    if (count > 0) p.statistics[c] = ClassStatistics.of(d, count, m, cm);
-                    p.samples[c] = ReferenceSample.read(in);
+                    if (count < 0) throw new SegsaException("is " + count);
+                    field[0] = "class " + c + " mean";
+                    double[] m = readDoubles(in);
+                    field[0] = "class " + c + " co-moment";
+                    double[] cm = readDoubles(in);
+                    if (count > 0) {
+                        if (m == null || m.length != d || cm == null || cm.length != (long) d * d) {
+                            throw new SegsaException("mean of " + (m == null ? "none" : m.length) + " and co-moment of "
+                                    + (cm == null ? "none" : cm.length) + " values for " + d + " features");
+                        }
+                        p.statistics[c] = ClassStatistics.of(d, count, m, cm);
+                    }
+                    field[0] = "class " + c + " reference sample";
+                    p.samples[c] = ReferenceSample.read(in, lsa, d, in.available());
                 }
             }
-            if (in.read() != -1) throw new SegsaException("corrupt partial fit: trailing bytes");
+            field[0] = "end";
+            if (in.read() != -1) throw new SegsaException("trailing bytes");
             return p;
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new SegsaException("corrupt partial fit: " + e.getMessage(), e);
+        } catch (SegsaException e) {
+            throw new SegsaException("corrupt partial fit: " + field[0] + ": " + e.getMessage(), e);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new SegsaException("corrupt partial fit: " + field[0] + ": " + (e instanceof java.io.EOFException ? "the bytes end here"
+                    : e.getMessage()), e);
+        }
+    }
+
+    /** A declared count of items of at least {@code minBytes} each, against the bytes that remain. */
+    private static void count(int n, int minBytes, java.io.DataInputStream in, String what) throws java.io.IOException {
+        if (n < 0 || (long) n * minBytes > in.available()) {
+            throw new SegsaException(what + ": " + n + " declared, " + in.available() + " bytes remain");
         }
     }
 
@@ -220,7 +281,7 @@ public final class PartialFit {
     private static String readString(java.io.DataInputStream in) throws java.io.IOException {
         if (!in.readBoolean()) return null;
         int n = in.readInt();
-        if (n < 0 || n > (1 << 24)) throw new java.io.IOException("string of " + n + " bytes");
+        if (n < 0 || n > (1 << 24) || n > in.available()) throw new java.io.IOException("string of " + n + " bytes, " + in.available() + " remain");
         return new String(in.readNBytes(n), java.nio.charset.StandardCharsets.UTF_8);
     }
 
@@ -234,7 +295,9 @@ public final class PartialFit {
     private static double[] readDoubles(java.io.DataInputStream in) throws java.io.IOException {
         if (!in.readBoolean()) return null;
         int n = in.readInt();
-        if (n < 0 || n > (1 << 28)) throw new java.io.IOException("array of " + n + " doubles");
+        if (n < 0 || n > (1 << 28) || 8L * n > in.available()) {
+            throw new java.io.IOException("array of " + n + " doubles, " + in.available() + " bytes remain");
+        }
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = in.readDouble();
         return v;

@@ -164,9 +164,20 @@ public final class ReferenceSample {
 
     /** The sample {@link #write} wrote. */
     public static ReferenceSample read(java.io.DataInput in) throws java.io.IOException {
+        return read(in, Integer.MAX_VALUE, -1, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #read(java.io.DataInput)}, checked before allocating: the capacity at most
+     * {@code maxCapacity}, the dimension {@code d} (when >= 0), and the declared traces within the
+     * {@code remaining} bytes.
+     */
+    public static ReferenceSample read(java.io.DataInput in, int maxCapacity, int expectedD, long remaining) throws java.io.IOException {
         int capacity = in.readInt(), d = in.readInt(), size = in.readInt();
-        if (capacity < 0 || d < 0 || size < 0 || size > capacity || (long) size * d > Integer.MAX_VALUE) {
-            throw new java.io.IOException("corrupt reference sample: capacity " + capacity + ", d " + d + ", size " + size);
+        if (capacity < 0 || d < 0 || size < 0 || size > capacity || (long) size * d > Integer.MAX_VALUE || capacity > maxCapacity
+                || (expectedD >= 0 && d != expectedD) || (long) size * (20 + 8L * d) > remaining - 12) {
+            throw new java.io.IOException("corrupt reference sample: capacity " + capacity + " (at most " + maxCapacity + "), d " + d
+                    + (expectedD >= 0 ? " (expected " + expectedD + ")" : "") + ", size " + size + " with " + (remaining - 12) + " bytes left");
         }
         ReferenceSample s = new ReferenceSample(capacity, d);
         double[] v = new double[d];
