@@ -83,22 +83,34 @@ public final class ScoresParquet {
             boolean withPath = columns.contains("path");
             int unc = ScoresCsv.UNCERTAINTY_COLUMNS.size();
             List<ScoresCsv.Row> rows = new ArrayList<>();
+            long row = 0;
+            String[] column = {""};
             while (rs.next()) {
+                row++;
+                try {
+                column[0] = withPath ? "path" : "image";
                 String image = withPath ? rs.getString("path") : rs.getString("image");
                 String cls = rs.getString("class");
                 if (image == null || cls == null) throw new SegsaException(p + ": a row without image or class");
-                double mdsa = value(rs, columns, "mdsa"), lsa = value(rs, columns, "lsa");
+                double mdsa = value(rs, columns, "mdsa", column), lsa = value(rs, columns, "lsa", column);
                 double[] u = null;
                 if (columns.contains(ScoresCsv.UNCERTAINTY_COLUMNS.get(0))) {
                     u = new double[unc];
-                    for (int i = 0; i < unc; i++) u[i] = value(rs, columns, ScoresCsv.UNCERTAINTY_COLUMNS.get(i));
+                    for (int i = 0; i < unc; i++) u[i] = value(rs, columns, ScoresCsv.UNCERTAINTY_COLUMNS.get(i), column);
                 }
                 double[] all = new double[ScoresCsv.SCORE_COLUMNS.size()];
                 all[0] = mdsa;
                 all[1] = lsa;
                 for (int i = 0; i < unc; i++) all[2 + i] = u == null ? Double.NaN : u[i];
                 for (int i = 0; i < all.length; i++) hasValue[i] |= !Double.isNaN(all[i]);
-                rows.add(new ScoresCsv.Row(image, cls, rs.getLong("pixels"), mdsa, lsa, value(rs, columns, "iou"), u));
+                column[0] = "pixels";
+                long pixels = rs.getLong("pixels");
+                if (rs.wasNull() || pixels < 0) throw new SegsaException("is " + (rs.wasNull() ? "empty" : pixels));
+                rows.add(new ScoresCsv.Row(image, cls, pixels, mdsa, lsa, value(rs, columns, "iou", column), u));
+                } catch (SQLException | RuntimeException e) {
+                    // one line: the file, the row and the column (bad typed values, non-finite scores)
+                    throw new SegsaException(p + ": row " + row + ", column " + column[0] + ": " + firstLine(e.getMessage()), e);
+                }
             }
             if (rows.isEmpty()) throw new SegsaException(p + ": Parquet scores have no rows");
             List<String> present = new ArrayList<>();
@@ -110,10 +122,13 @@ public final class ScoresParquet {
         }
     }
 
-    private static double value(ResultSet rs, Set<String> columns, String name) throws SQLException {
+    private static double value(ResultSet rs, Set<String> columns, String name, String[] column) throws SQLException {
         if (!columns.contains(name)) return Double.NaN;
+        column[0] = name;
         double v = rs.getDouble(name);
-        return rs.wasNull() ? Double.NaN : v;
+        if (rs.wasNull()) return Double.NaN;
+        if (!Double.isFinite(v)) throw new SegsaException("value " + v + " is not finite");
+        return v;
     }
 
     private static String firstLine(String s) {

@@ -1,0 +1,51 @@
+package dev.segsa.scores;
+
+import dev.segsa.error.SegsaException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Parquet scores with badly typed or non-finite values: one line naming the file, the row and the column. */
+class ScoresParquetTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String select) throws Exception {
+        Path p = dir.resolve(name);
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement st = c.createStatement()) {
+            st.execute("COPY (" + select + ") TO '" + p.toString().replace("'", "''") + "' (FORMAT PARQUET)");
+        }
+        return p;
+    }
+
+    @Test
+    void goodScoresRead() throws Exception {
+        Path p = write("good.parquet", "SELECT 'a.png' AS image, 'road' AS class, 10::BIGINT AS pixels, 1.5::DOUBLE AS mdsa, "
+                + "NULL::DOUBLE AS lsa, 0.9::DOUBLE AS iou");
+        ScoresCsv.Contents c = ScoresParquet.read(p);
+        assertEquals(1, c.rows().size());
+        assertEquals(10, c.rows().get(0).pixels());
+    }
+
+    @Test
+    void pixelsAsTextNameTheRowAndColumn() throws Exception {
+        Path p = write("text.parquet", "SELECT * FROM (VALUES ('a.png', 'road', '10', 1.5::DOUBLE, 0.9::DOUBLE), "
+                + "('b.png', 'road', 'ten', 1.5::DOUBLE, 0.9::DOUBLE)) t(image, class, pixels, mdsa, iou)");
+        SegsaException e = assertThrows(SegsaException.class, () -> ScoresParquet.read(p));
+        assertTrue(e.getMessage().contains("text.parquet: row 2, column pixels"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteScoresNameTheRowAndColumn() throws Exception {
+        Path p = write("inf.parquet", "SELECT * FROM (VALUES ('a.png', 'road', 10::BIGINT, 1.5::DOUBLE, 0.9::DOUBLE), "
+                + "('b.png', 'road', 10::BIGINT, 'inf'::DOUBLE, 0.9::DOUBLE)) t(image, class, pixels, mdsa, iou)");
+        SegsaException e = assertThrows(SegsaException.class, () -> ScoresParquet.read(p));
+        assertTrue(e.getMessage().contains("inf.parquet: row 2, column mdsa") && e.getMessage().contains("not finite"), e.getMessage());
+    }
+}
