@@ -61,6 +61,23 @@ class EndToEndTest {
         return SegsaCommand.commandLine().execute(args);
     }
 
+    /**
+     * The e2e fixture's model saved in {@code dir} (fixture.pt with its sidecar metadata) and an SA
+     * model fitted on the fixture's train frames (fixture.sa): {model, sa}.
+     */
+    static Path[] fittedFixture(Path dir) throws Exception {
+        Path fixture = Path.of(EndToEndTest.class.getResource("/e2e").toURI());
+        JsonNode m = JSON.readTree(fixture.resolve("model.json").toFile());
+        Path model = dir.resolve("fixture.pt");
+        TestModels.saveFixtureModel(model, floats(m.get("w1")), floats(m.get("b1")), floats(m.get("w2")), floats(m.get("b2")),
+                m.get("classes").asInt());
+        Files.writeString(dir.resolve("fixture.segsa.json"), "{\"mean\": " + m.get("mean") + ", \"std\": " + m.get("std") + "}");
+        Path sa = dir.resolve("fixture.sa");
+        org.junit.jupiter.api.Assertions.assertEquals(0, run("fit", "--model", model.toString(), "--images",
+                fixture.resolve("train/images").toString(), "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString()));
+        return new Path[] {model, sa};
+    }
+
     static void close(double expected, double actual, String what) {
         double tol = 1e-4 * Math.max(1.0, Math.abs(expected));
         assertTrue(Math.abs(expected - actual) <= tol, what + ": expected " + expected + " got " + actual);

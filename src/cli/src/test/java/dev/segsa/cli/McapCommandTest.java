@@ -2,7 +2,6 @@ package dev.segsa.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.segsa.mcap.McapReader;
-import dev.segsa.model.TestModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,15 +30,9 @@ class McapCommandTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path fixture = Path.of(McapCommandTest.class.getResource("/e2e").toURI());
-        JsonNode m = EndToEndTest.JSON.readTree(fixture.resolve("model.json").toFile());
-        model = dir.resolve("fixture.pt");
-        TestModels.saveFixtureModel(model, EndToEndTest.floats(m.get("w1")), EndToEndTest.floats(m.get("b1")),
-                EndToEndTest.floats(m.get("w2")), EndToEndTest.floats(m.get("b2")), m.get("classes").asInt());
-        Files.writeString(dir.resolve("fixture.segsa.json"), "{\"mean\": " + m.get("mean") + ", \"std\": " + m.get("std") + "}");
-        sa = dir.resolve("fixture.sa");
-        assertEquals(0, EndToEndTest.run("fit", "--model", model.toString(), "--images", fixture.resolve("train/images").toString(),
-                "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString()));
+        Path[] f = EndToEndTest.fittedFixture(dir);
+        model = f[0];
+        sa = f[1];
     }
 
     static Path fixture(String name) throws Exception {

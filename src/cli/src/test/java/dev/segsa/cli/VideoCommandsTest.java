@@ -1,7 +1,6 @@
 package dev.segsa.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.segsa.model.TestModels;
 import dev.segsa.video.VideoSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,14 +29,9 @@ class VideoCommandsTest {
     @BeforeAll
     static void setUp() throws Exception {
         Path fixture = Path.of(VideoCommandsTest.class.getResource("/e2e").toURI());
-        JsonNode m = EndToEndTest.JSON.readTree(fixture.resolve("model.json").toFile());
-        model = dir.resolve("fixture.pt");
-        TestModels.saveFixtureModel(model, EndToEndTest.floats(m.get("w1")), EndToEndTest.floats(m.get("b1")),
-                EndToEndTest.floats(m.get("w2")), EndToEndTest.floats(m.get("b2")), m.get("classes").asInt());
-        Files.writeString(dir.resolve("fixture.segsa.json"), "{\"mean\": " + m.get("mean") + ", \"std\": " + m.get("std") + "}");
-        sa = dir.resolve("fixture.sa");
-        assertEquals(0, EndToEndTest.run("fit", "--model", model.toString(), "--images", fixture.resolve("train/images").toString(),
-                "--labels", fixture.resolve("train/labels").toString(), "--out", sa.toString()));
+        Path[] fitted = EndToEndTest.fittedFixture(dir);
+        model = fitted[0];
+        sa = fitted[1];
         // a 30-frame sequence: the fixture's 7 frames, shifted a pixel a frame
         frames = Files.createDirectories(dir.resolve("seq"));
         labels = Files.createDirectories(dir.resolve("seqannot"));

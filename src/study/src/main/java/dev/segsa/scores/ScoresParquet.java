@@ -127,7 +127,8 @@ public final class ScoresParquet {
         column[0] = name;
         double v = rs.getDouble(name);
         if (rs.wasNull()) return Double.NaN;
-        if (!Double.isFinite(v)) throw new SegsaException("value " + v + " is not finite");
+        // NaN stands for no score (Spark writes it so); an infinity is a corrupt value
+        if (Double.isInfinite(v)) throw new SegsaException("value " + v + " is not finite");
         return v;
     }
 
