@@ -89,11 +89,66 @@ public final class SegsaCommand implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
+    /**
+     * {@code segsa --version}: the project's version (from the build) and, when segsa runs from a
+     * git checkout ({@code -Dsegsa.home}, as the launcher sets it), the commit and whether the tree
+     * has changes; then the JDK, LibTorch's version as packaged and the kernels' ISA.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = SegsaCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"segsa " + (v != null ? v : "(development build)")};
+            String v = "unknown";
+            try (java.io.InputStream in = SegsaCommand.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    java.util.Properties p = new java.util.Properties();
+                    p.load(in);
+                    v = p.getProperty("version", v);
+                }
+            } catch (java.io.IOException ignored) {
+                // unknown
+            }
+            String commit = commit();
+            String isa;
+            try {
+                isa = dev.segsa.nativelib.NativeLibrary.Cpu.isa();
+            } catch (RuntimeException | LinkageError e) {
+                isa = "native library not loaded";
+            }
+            return new String[] {"segsa " + v + (commit == null ? "" : " (commit " + commit + ")"),
+                    "JDK " + Runtime.version() + ", LibTorch (JavaCPP presets) " + pytorchVersion() + ", kernels " + isa};
+        }
+
+        /** The checkout's commit ("abc1234", "+ changes" when the tree differs), or null outside a git checkout. */
+        static String commit() {
+            String home = System.getProperty("segsa.home");
+            if (home == null || !java.nio.file.Files.isDirectory(java.nio.file.Path.of(home, ".git"))) return null;
+            try {
+                String head = run(home, "git", "rev-parse", "--short=12", "HEAD");
+                if (head == null || head.isBlank()) return null;
+                String status = run(home, "git", "status", "--porcelain", "--untracked-files=no");
+                return head.strip() + (status != null && !status.isBlank() ? " + changes" : "");
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
+
+        private static String run(String dir, String... cmd) {
+            try {
+                Process p = new ProcessBuilder(cmd).directory(new java.io.File(dir)).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                return p.waitFor() == 0 ? out : null;
+            } catch (java.io.IOException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        private static String pytorchVersion() {
+            Package p = org.bytedeco.pytorch.Tensor.class.getPackage();
+            String v = p == null ? null : p.getImplementationVersion();
+            return v != null ? v : "2.10.0-1.5.13";
         }
     }
 }
