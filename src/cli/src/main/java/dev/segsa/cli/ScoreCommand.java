@@ -22,6 +22,7 @@ import dev.segsa.scores.ScoringJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -154,6 +155,25 @@ final class ScoreCommand implements Callable<Integer> {
         OutputFiles.protect(labels);
         OutputFiles.checkWritableFile(out, "--out");
         List<Path> videos = video == null ? List.of() : VideoFiles.list(video);
+        if (images != null && labels != null && !run.skipBadFrames) {
+            // every frame paired with its mask before the first frame is scored, not a minute into the run
+            if (!Files.isDirectory(labels)) throw new SegsaException(labels + ": labels directory not found");
+            List<String> unpaired = new ArrayList<>();
+            int total = 0;
+            for (Path f : FrameReader.listFrames(images)) {
+                total++;
+                try {
+                    FrameReader.labelFor(f, labels);
+                } catch (SegsaException e) {
+                    unpaired.add(f.getFileName().toString());
+                }
+            }
+            if (!unpaired.isEmpty()) {
+                throw new SegsaException(labels + ": " + unpaired.size() + " of " + total + " frames have no mask (same name, or .png): "
+                        + String.join(", ", unpaired.subList(0, Math.min(10, unpaired.size()))) + (unpaired.size() > 10 ? ", ..." : "")
+                        + "; nothing scored (--skip-bad-frames scores the others)");
+            }
+        }
         SaModel sa = SaModelFile.read(saFile);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);

@@ -64,6 +64,9 @@ final class ScoreSummary {
     }
 
     private static String fmt(double sum, int n) {
-        return n == 0 ? "-" : String.format(Locale.ROOT, "%.4f", sum / n);
+        if (n == 0) return "-";
+        double v = sum / n;
+        if (Math.abs(v) < 0.00005) v = 0;  // a z-scored mean of about zero prints 0.0000, not -0.0000
+        return String.format(Locale.ROOT, "%.4f", v);
     }
 }

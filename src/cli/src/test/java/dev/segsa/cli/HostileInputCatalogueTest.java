@@ -514,6 +514,11 @@ class HostileInputCatalogueTest {
                     + "drive.mp4,0,0.0,road,12,2.5,,\ndrive.mp4,1,0.1,road,12,2.9,,\n");
             return new String[] {"timeline", "--scores", w.s(csv), "--out", w.s(w.out())};
         }, "frame drive.mp4#0 has two rows for class road", "two recordings with the same file name"));
+        c.add(new Case("score --labels: frames without masks fail before the first frame, listed", 1, false, w -> {
+            Files.delete(w.labels().resolve("f001.png"));
+            Files.delete(w.labels().resolve("f003.png"));
+            return score(w, "--labels", w.s(w.labels()));
+        }, "2 of 4 frames have no mask", "f001.png, f003.png", "nothing scored"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;

@@ -4,8 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * One progress line (done/total, frames/s, ETA) redrawn in place on a terminal; silent when
- * standard error is not a terminal (logs, CI), so logs stay quiet.
+ * One progress line (done/total, frames/s, ETA) redrawn in place on a terminal; in a redirected
+ * log, one such line every {@link #LOG_INTERVAL_NANOS} (30 s), so that a long run says how far it
+ * is without filling the log (a short run writes nothing).
  */
 public final class Progress {
     private final String what;
@@ -16,9 +17,15 @@ public final class Progress {
     private long lastDraw;
     private int done;
 
+    /** Seconds between the lines of a redirected log. */
+    public static final long LOG_INTERVAL_NANOS = 30_000_000_000L;
+
     public Progress(String what, int total) {
         this(what, total, System.err, System.console() != null && System.console().isTerminal());
+        this.logLines = !enabled;
     }
+
+    private boolean logLines;
 
     public Progress(String what, int total, PrintStream out, boolean enabled) {
         this.what = what;
@@ -29,6 +36,14 @@ public final class Progress {
 
     public void step() {
         done++;
+        if (logLines) {
+            long now = System.nanoTime();
+            if (now - start >= LOG_INTERVAL_NANOS && now - lastDraw >= LOG_INTERVAL_NANOS) {
+                lastDraw = now;
+                out.println(line(now).stripTrailing());
+            }
+            return;
+        }
         if (!enabled) return;
         long now = System.nanoTime();
         if (done < total && now - lastDraw < 200_000_000L) return;
