@@ -103,6 +103,12 @@ final class BenchCommand implements Callable<Integer> {
 
     static final String BARE_FORWARD = "bare-forward";
 
+    /** Version of the --json layout (2: the bare forward, the stage split and the overhead of 2026-12-04). */
+    static final int JSON_SCHEMA_VERSION = 2;
+
+    /** Below this many frames a percentile rests on too few to mean much: the JSON and the table say so. */
+    static final int FEW_FRAMES = 100;
+
     @Override
     public Integer call() throws Exception {
         if (frames != null && synthetic != null) throw new IllegalArgumentException("give --frames or --synthetic, not both");
@@ -312,6 +318,12 @@ final class BenchCommand implements Callable<Integer> {
                     saSt.p50Ms(), dec.p50Ms(), fr.p99Ms(), 100 * r.overhead(), r.kernelPixelsPerSecond() / 1e6,
                     r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs()));
         }
+        for (Row r : rows) {
+            if (r.frames() < FEW_FRAMES) {
+                b.append(String.format(Locale.ROOT, "note: %d threads: p99 rests on %d frames (fewer than %d): raise --seconds%n",
+                        r.threads(), r.frames(), FEW_FRAMES));
+            }
+        }
         b.append("latency in ms. bare = module.forward alone on the same frames in the same run; fwd = the engine's forward; "
                 + "post = segsa's pass over the model's outputs (argmax, non-finite checks, uncertainty); dec = conversion to the model input.\n"
                 + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
@@ -328,6 +340,13 @@ final class BenchCommand implements Callable<Integer> {
     private void writeJson(Path out, List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
+        // the JSON's schema: README, "bench"; its version changes when a field changes meaning or goes
+        root.put("schemaVersion", JSON_SCHEMA_VERSION);
+        root.put("timestamp", java.time.Instant.now().toString());
+        String[] version = new SegsaCommand.Version().getVersion();
+        root.put("segsa", version[0]);
+        root.put("jdk", Runtime.version().toString());
+        root.put("libtorch", "2.10.0-1.5.13 (JavaCPP presets)");
         ObjectNode machine = root.putObject("machine");
         machine.put("cpu", cpuModel());
         machine.put("cores", Runtime.getRuntime().availableProcessors());
@@ -356,6 +375,9 @@ final class BenchCommand implements Callable<Integer> {
             o.put("peerMsPerFrame", r.peerMs());
             o.put("kernelPixelsPerSecond", r.kernelPixelsPerSecond());
             o.put("peerPixelsPerSecond", r.peerPixelsPerSecond());
+            if (r.frames() < FEW_FRAMES) {
+                o.put("warning", "p99 and p99.9 rest on " + r.frames() + " frames (fewer than " + FEW_FRAMES + "): raise --seconds");
+            }
             ObjectNode st = o.putObject("latencyMs");
             List<StageLatency.Stage> stages = new ArrayList<>(r.latency().stages());
             stages.addAll(r.bare().stages());

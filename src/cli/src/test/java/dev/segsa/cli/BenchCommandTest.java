@@ -53,5 +53,11 @@ class BenchCommandTest {
         }
         assertEquals(1, j.get("runs").get(0).get("threads").asInt());
         assertEquals(96, j.get("frameWidth").asInt());
+        assertEquals(BenchCommand.JSON_SCHEMA_VERSION, j.get("schemaVersion").asInt());
+        assertTrue(j.get("segsa").asText().startsWith("segsa ") && j.get("jdk").asText().startsWith("25")
+                && !j.get("timestamp").asText().isEmpty(), j.toString());
+        if (j.get("runs").get(0).get("frames").asInt() < BenchCommand.FEW_FRAMES) {
+            assertTrue(j.get("runs").get(0).get("warning").asText().contains("raise --seconds"), j.toString());
+        }
     }
 }
