@@ -363,8 +363,17 @@ public final class Segsa implements AutoCloseable {
      * @return the frames skipped (empty unless {@code skipBadFrames}); latency in {@link #latency()}
      */
     public List<SkippedFrame> scoreVideo(Path video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
+        return scoreVideo(video.toString(), options, skipBadFrames, sink);
+    }
+
+    /**
+     * As {@link #scoreVideo(Path, VideoSource.Options, boolean, VideoSink)} on what FFmpeg opens: a
+     * file, a URL ({@code rtsp://}, {@code http://}, ...), a V4L2 camera ({@code /dev/video0}) or
+     * {@code -} for standard input ({@link VideoSource#openSource}).
+     */
+    public List<SkippedFrame> scoreVideo(String video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
         List<SkippedFrame> skipped = new ArrayList<>();
-        try (VideoSource source = VideoSource.open(video, options)) {
+        try (VideoSource source = VideoSource.openSource(video, options)) {
             Iterator<VideoSource.VideoFrame> frames = source.iterator();
             while (true) {
                 VideoSource.VideoFrame f;
@@ -373,7 +382,7 @@ public final class Segsa implements AutoCloseable {
                     f = frames.next();
                 } catch (SegsaException e) {
                     if (!skipBadFrames) throw e;
-                    skipped.add(new SkippedFrame(video.getFileName() + " (rest of the stream)", e.getMessage()));
+                    skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
                     break;
                 }
                 try {

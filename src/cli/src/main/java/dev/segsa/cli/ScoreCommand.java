@@ -72,9 +72,15 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "DIR", description = "Frames to score (PNG, JPEG, BMP).")
     Path images;
 
-    @Option(names = "--video", paramLabel = "FILE|DIR",
-            description = "A video file (any container and codec FFmpeg's LGPL build decodes), or a folder of them (" + VideoFiles.EXTENSIONS_TEXT + "), instead of --images.")
-    Path video;
+    @Option(names = "--video", paramLabel = "FILE|DIR|URL",
+            description = "A video file (any container and codec FFmpeg's LGPL build decodes), a folder of them (" + VideoFiles.EXTENSIONS_TEXT
+                    + "), or a stream FFmpeg opens: a URL (rtsp://, http://, ...), a V4L2 camera (/dev/video0) or - for standard "
+                    + "input (MPEG-TS or Matroska), instead of --images.")
+    String videoArg;
+
+    /** --video as a file or folder; null for a stream (URL, camera, standard input: {@link #stream}). */
+    private Path video;
+    private String stream;
 
     @Option(names = "--every", paramLabel = "K", defaultValue = "1", description = "With --video: score every K-th frame (default ${DEFAULT-VALUE}).")
     int every;
@@ -127,6 +133,12 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (videoArg != null) {
+            boolean isStream = videoArg.equals("-") || videoArg.equals("/dev/stdin") || videoArg.contains("://")
+                    || videoArg.startsWith("/dev/video");
+            if (isStream) stream = videoArg;
+            else video = Path.of(videoArg);
+        }
         if (list) {
             if (mcap == null) throw new IllegalArgumentException("--list is for --mcap FILE");
             System.out.println(McapOutput.listTable(mcap));
@@ -139,13 +151,13 @@ final class ScoreCommand implements Callable<Integer> {
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
         if (mcapCopyInput && mcapOut == null) throw new IllegalArgumentException("--mcap-copy-input goes with --mcap-out");
         if (mcap != null) return scoreMcap();
-        if ((images == null) == (video == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR or --mcap FILE");
+        if ((images == null) == (videoArg == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR|URL or --mcap FILE");
         if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
             throw new IllegalArgumentException("--every, --from and --to apply to --video and --mcap, not to --images (a folder of "
                     + "frames has no times): remove them");
         }
-        if (video != null && labels != null) throw new IllegalArgumentException("--labels is for --images (video frames have no masks)");
-        VideoSource.Options videoOptions = video == null ? null
+        if (videoArg != null && labels != null) throw new IllegalArgumentException("--labels is for --images (video frames have no masks)");
+        VideoSource.Options videoOptions = videoArg == null ? null
                 : new VideoSource.Options(every, fromSeconds, toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds, decodeAhead);
         OutputFiles.protect(model);
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
@@ -206,12 +218,20 @@ final class ScoreCommand implements Callable<Integer> {
                         progress.step();
                     }));
                 }
+                if (stream != null) {
+                    skipped.addAll(engine.scoreVideo(stream, videoOptions, run.skipBadFrames, (f, r) -> {
+                        positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds()));
+                        job.add(r, null, null, warnings);
+                        if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
+                        progress.step();
+                    }));
+                }
                 frames = job.frames();
             }
             List<ScoresCsv.Row> rows = job.rows();
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
             if (engine.optimizationReport() != null) System.err.println("segsa score: note: " + engine.optimizationReport());
-            Object source = images != null ? images : video;
+            Object source = images != null ? images : video != null ? video : stream;
             if (job.scoredFrames() == 0) {
                 throw new SegsaException(source + ": no frame could be scored (" + (job.frames() == 0 ? "no frame was read"
                         : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
@@ -234,7 +254,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** --mcap: the frames of one topic, scored in log order; rows as for a video; optionally an MCAP of the scores. */
     private Integer scoreMcap() {
-        if (images != null || video != null) throw new IllegalArgumentException("give one of --images, --video and --mcap");
+        if (images != null || videoArg != null) throw new IllegalArgumentException("give one of --images, --video and --mcap");
         if (labels != null) throw new IllegalArgumentException("--labels is for --images");
         if (every != 1) throw new IllegalArgumentException("--every is for --video");
         OutputFiles.protect(model);

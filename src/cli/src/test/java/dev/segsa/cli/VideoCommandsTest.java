@@ -206,14 +206,11 @@ class VideoCommandsTest {
         assertEquals(n, st.get("framesScored").asInt());
     }
 
-    @Test
-    void watchAStreamOnStandardInput() throws Exception {
-        Path out = dir.resolve("watch-stdin");
-        java.io.InputStream old = System.in;
-        int st;
-        // a stream on a pipe: MPEG-TS (an MP4 keeps its index at the end, which a pipe cannot seek to)
-        Path mkv = dir.resolve("stream.ts");
-        try (org.bytedeco.javacv.FFmpegFrameRecorder r = new org.bytedeco.javacv.FFmpegFrameRecorder(mkv.toFile(), 32, 24, 0);
+    /** The 30 frames as an MPEG-TS stream (an MP4 keeps its index at the end, which a pipe cannot seek to). */
+    static Path transportStream() throws Exception {
+        Path ts = dir.resolve("stream.ts");
+        if (Files.exists(ts)) return ts;
+        try (org.bytedeco.javacv.FFmpegFrameRecorder r = new org.bytedeco.javacv.FFmpegFrameRecorder(ts.toFile(), 32, 24, 0);
              org.bytedeco.javacv.Java2DFrameConverter conv = new org.bytedeco.javacv.Java2DFrameConverter()) {
             r.setFormat("mpegts");
             r.setVideoCodecName("libopenh264");
@@ -228,6 +225,43 @@ class VideoCommandsTest {
                 r.record(conv.convert(bgr));
             }
         }
+        return ts;
+    }
+
+    @Test
+    void scoreAStreamOnStandardInputAndRefuseAnUnreachableUrlByItsName() throws Exception {
+        Path csv = dir.resolve("stdin-scores.csv");
+        java.io.InputStream old = System.in;
+        int st;
+        try (java.io.InputStream in = Files.newInputStream(transportStream())) {
+            System.setIn(in);
+            st = EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--video", "-", "--out", csv.toString());
+        } finally {
+            System.setIn(old);
+        }
+        assertEquals(0, st);
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(N, lines.subList(1, lines.size()).stream().map(l -> l.split(",")[1]).distinct().count());
+        assertTrue(lines.get(1).startsWith("stdin,"), lines.get(1));
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldErr = System.err;
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--video",
+                    "http://127.0.0.1:9/drive.mp4", "--out", dir.resolve("url.csv").toString()));
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertTrue(err.toString().contains("http://127.0.0.1:9/drive.mp4: cannot open video"), err.toString());
+        assertFalse(Files.exists(dir.resolve("url.csv")));
+    }
+
+    @Test
+    void watchAStreamOnStandardInput() throws Exception {
+        Path out = dir.resolve("watch-stdin");
+        java.io.InputStream old = System.in;
+        int st;
+        Path mkv = transportStream();
         try (java.io.InputStream in = Files.newInputStream(mkv)) {
             System.setIn(in);
             st = EndToEndTest.run("watch", "--model", model.toString(), "--sa", sa.toString(), "--video", "-", "--score-all",
