@@ -121,6 +121,7 @@ final class SelectCommand implements Callable<Integer> {
         OutputFiles.protect(seen);
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
+        contents.requireUniqueKeys();
         String column = scoreColumn(contents);
         String k = target(contents);
         boolean seenList = seen != null && seen.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt");

@@ -49,15 +49,9 @@ final class TimelineCommand implements Callable<Integer> {
         Set<String> groupNames = new java.util.HashSet<>();
         if (groups != null) for (String part : groups.split(";")) if (part.contains("=")) groupNames.add(part.substring(0, part.indexOf('=')).trim());
         Map<String, double[]> acc = new LinkedHashMap<>();
-        Set<String> seen = new java.util.HashSet<>();
+        c.requireUniqueKeys();
         for (ScoresCsv.Row r : c.rows()) {
             if (groupNames.contains(r.className())) continue;
-            // a frame's class twice: two recordings with one file name (from two folders) or two runs concatenated
-            if (!seen.add(r.image() + "\u0000" + r.className())) {
-                throw new SegsaException(scores + ": frame " + r.image() + " has two rows for class " + r.className()
-                        + " (two recordings with the same file name, or two runs in one file?): give each recording its own "
-                        + "scores file or a unique name; nothing written");
-            }
             double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
             if (Double.isFinite(r.mdsa())) { a[0] += r.mdsa() * r.pixels(); a[1] += r.pixels(); }
         }

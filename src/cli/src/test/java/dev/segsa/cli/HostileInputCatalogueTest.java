@@ -519,6 +519,12 @@ class HostileInputCatalogueTest {
             Files.delete(w.labels().resolve("f003.png"));
             return score(w, "--labels", w.s(w.labels()));
         }, "2 of 4 frames have no mask", "f001.png, f003.png", "nothing scored"));
+        c.add(new Case("select: two runs concatenated (duplicated frame keys) are refused", 1, false, w -> {
+            Path csv = w.dir().resolve("twice.csv");
+            Files.writeString(csv, "image,class,pixels,mdsa,lsa,iou\na.png,road,10,1.5,,0.9\nb.png,road,10,1.7,,0.8\n"
+                    + "a.png,road,10,1.5,,0.9\n");
+            return new String[] {"select", "--scores", w.s(csv), "--skip-fraction", "0.5", "--out", w.s(w.out())};
+        }, "frame a.png has two rows for class road"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;

@@ -59,6 +59,21 @@ public final class ScoresCsv {
         public Contents(Path file, List<Row> rows, List<String> scoreColumns) {
             this(file, rows, scoreColumns, java.util.Map.of());
         }
+
+        /**
+         * Refuses a frame with two rows for one class (two recordings with one file name, or two runs
+         * concatenated), naming the first: the one check of every command that keys rows by frame.
+         */
+        public void requireUniqueKeys() {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (Row r : rows) {
+                if (!seen.add(r.image() + "\u0000" + r.className())) {
+                    throw new SegsaException(file + ": frame " + r.image() + " has two rows for class " + r.className()
+                            + " (two recordings with the same file name, or two runs in one file?): give each recording its own "
+                            + "scores file or a unique name; nothing written");
+                }
+            }
+        }
     }
 
     /** Every column that can carry a score, in canonical order. */
