@@ -102,34 +102,6 @@ struct Pass {
 
 inline bool not_finite(float v) { return !(std::fabs(v) <= FLT_MAX); }
 
-// exp(d) for d <= 0 (NaN stays NaN), written so that the compiler vectorises it: d = k ln2 + r with
-// |r| <= ln2 / 2, exp(r) by its Taylor series to degree 11 (relative error below 4e-15, far under
-// the float32 rounding of the measures it feeds), times 2^k built in the exponent bits. Results
-// below e^-708 are 0. The same operations in every clone (no contraction in this file).
-inline double exp_nonpositive(double d) {
-    const double log2e = 1.4426950408889634, ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
-    const double x = d < -708.0 ? -708.0 : d;
-    const double kf = std::rint(x * log2e);  // nearest integer (rint vectorises; floor does not without -ffast-math)
-    const double r = (x - kf * ln2hi) - kf * ln2lo;
-    double p = 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // kf + 1023 is an integer in [1, 1023]: adding 2^52 puts it in the low mantissa bits
-    const double shifted = (kf + 1023.0) + 4503599627370496.0;
-    const uint64_t bits = (__builtin_bit_cast(uint64_t, shifted) & 0x7ffull) << 52;
-    const double scale = __builtin_bit_cast(double, bits);
-    return d < -708.0 ? 0.0 : p * scale;
-}
-
 // The logits of class c for the n pixels of one tile, into v: a view of the full-resolution
 // plane, or interpolated (ATen's generic kernel: t0 * w0 + t1 * w1 per axis, the row axis
 // outermost) from the low-resolution plane.
@@ -164,7 +136,7 @@ inline const float* tile_values(const Pass& P, int c, int64_t p0, int y, int x0,
     return v;
 }
 
-// e[i] = exp(d[i]) for d[i] <= 0, vectorised (exp_nonpositive)
+// e[i] = exp(d[i]) for d[i] <= 0, vectorised (exp_nonpositive, segsa_internal.hpp)
 inline void exp_block(const double* __restrict d, double* __restrict e, int n) {
 #pragma omp simd
     for (int i = 0; i < n; i++) e[i] = exp_nonpositive(d[i]);

@@ -66,34 +66,6 @@ inline int32_t group_key(int32_t cell, double u, double v) {
 std::atomic<int> g_pruning{SEGSA_LSA_PRUNE};
 std::atomic<int64_t> g_evaluated{0}, g_pruned{0}, g_violations{0};
 
-// exp(x) for x <= 0, accurate to a few ulp; 0 below -708. Branch-free so that it vectorises.
-inline double exp_nonpositive(double x) {
-    x = x < -708.0 ? -708.0 : x;
-    const double log2e = 1.4426950408889634;
-    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    const double magic = 6755399441055744.0;  // 1.5 * 2^52
-    double kd = x * log2e + magic;
-    int64_t bits = __builtin_bit_cast(int64_t, kd);
-    kd -= magic;
-    double r = x - kd * ln2_hi;
-    r = r - kd * ln2_lo;  // |r| <= 0.3466
-    double p = 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    uint64_t sbits = (static_cast<uint64_t>(bits) + 1023u) << 52;
-    return p * __builtin_bit_cast(double, sbits);
-}
-
 // D[m][j] = <Z[m], Yt[:, j]> for m in [m0, m1), j in [0, nc); Z row-major [.. x k], Yt [k x ldy].
 SEGSA_CLONES
 void gemm_rows(const double* Z, int k, int m0, int m1, const double* Yt, size_t ldy, int nc, double* D, size_t ldd) {

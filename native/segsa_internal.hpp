@@ -86,6 +86,35 @@ inline int check_frame_shape(FailFunction fail, const char* fn, const float* fea
 int check_frame_args(const char* fn, const float* features, int d, int h0, int w0, int H, int W, int mode,
                      const int32_t* per_pixel, int num_classes);
 
+// exp(x) for x <= 0, accurate to a few ulp; e^-708 below -708. Branch-free so that it vectorises
+// (the LSA kernel's log-sum-exp and the logits pass's softmax).
+inline double exp_nonpositive(double x) {
+    x = x < -708.0 ? -708.0 : x;
+    const double log2e = 1.4426950408889634;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double magic = 6755399441055744.0;  // 1.5 * 2^52
+    double kd = x * log2e + magic;
+    int64_t bits = __builtin_bit_cast(int64_t, kd);
+    kd -= magic;
+    double r = x - kd * ln2_hi;
+    r = r - kd * ln2_lo;  // |r| <= 0.3466
+    double p = 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t sbits = (static_cast<uint64_t>(bits) + 1023u) << 52;
+    return p * __builtin_bit_cast(double, sbits);
+}
+
 size_t mdsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes);
 size_t accumulate_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes);
 

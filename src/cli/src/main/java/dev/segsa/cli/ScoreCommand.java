@@ -210,22 +210,14 @@ final class ScoreCommand implements Callable<Integer> {
                 read = folder.read();
                 skipped.addAll(folder.skipped());
             } else {
-                for (Path v : videos) {
-                    skipped.addAll(engine.scoreVideo(v, videoOptions, run.skipBadFrames, (f, r) -> {
-                        positions.put(r.frame(), new ScoresCsv.VideoFrameRef(v.getFileName().toString(), f.index(), f.seconds()));
-                        job.add(r, null, null, warnings);
-                        if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
-                        progress.step();
-                    }));
-                }
-                if (stream != null) {
-                    skipped.addAll(engine.scoreVideo(stream, videoOptions, run.skipBadFrames, (f, r) -> {
-                        positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds()));
-                        job.add(r, null, null, warnings);
-                        if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
-                        progress.step();
-                    }));
-                }
+                Segsa.VideoSink sink = (f, r) -> {
+                    positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds()));
+                    job.add(r, null, null, warnings);
+                    if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
+                    progress.step();
+                };
+                for (Path v : videos) skipped.addAll(engine.scoreVideo(v, videoOptions, run.skipBadFrames, sink));
+                if (stream != null) skipped.addAll(engine.scoreVideo(stream, videoOptions, run.skipBadFrames, sink));
                 frames = job.frames();
             }
             List<ScoresCsv.Row> rows = job.rows();

@@ -332,8 +332,8 @@ final class WatchCommand implements Callable<Integer> {
             }
             FrameResult r = engine.score(f.image(), f.name());
             scoredFrames++;
-            long hash = DHash.of(f.image());
-            StreamSelector.Decision d = selector.offer(r, f.seconds(), hash, true, f.bytes());
+            boolean gate = selector.config().maxHamming() >= 0;  // the dHash only feeds the diversity gate
+            StreamSelector.Decision d = selector.offer(r, f.seconds(), gate ? DHash.of(f.image()) : 0, gate, f.bytes());
             if (d.keep()) {
                 keptFrames++;
                 for (ClipBuffer.Timed<Frame> w : clips.keep(f.index(), f.seconds())) write(w.frame(), w.index() == f.index() ? r : null);

@@ -418,6 +418,18 @@ public final class McapReader implements AutoCloseable {
         return new String(s, StandardCharsets.UTF_8);
     }
 
+    private Summary summary;
+    private boolean summaryRead;
+
+    /** The file's summary section, read once (null when it has none or it cannot be read). */
+    Summary summary() {
+        if (!summaryRead) {
+            summaryRead = true;
+            summary = readSummary(file);
+        }
+        return summary;
+    }
+
     /**
      * Before the first {@link #next()}: with a summary section, takes its schemas and channels, and
      * when {@code fromSeconds} is past the log's start, moves to the first chunk whose messages
@@ -425,7 +437,7 @@ public final class McapReader implements AutoCloseable {
      * summary (nothing changed: the file streams from its start).
      */
     public long seekStart(double fromSeconds) {
-        Summary s = readSummary(file);
+        Summary s = summary();
         if (s == null || s.messageStart() == Long.MIN_VALUE) return Long.MIN_VALUE;
         schemas.putAll(s.schemas());
         for (Channel c : s.channels().values()) channels.putIfAbsent(c.id(), c);

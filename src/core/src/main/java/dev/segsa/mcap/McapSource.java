@@ -53,19 +53,21 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
         this.file = file;
         this.from = fromSeconds;
         this.to = toSeconds;
+        this.reader = new McapReader(file);
         String t = topic;
-        if (t == null) {
-            List<ChannelInfo> images = new ArrayList<>();
-            for (ChannelInfo c : summaryChannels(file)) if (c.image()) images.add(c);
-            if (images.size() > 1) {
-                StringBuilder b = new StringBuilder();
-                for (ChannelInfo c : images) b.append(b.isEmpty() ? "" : ", ").append(c.topic());
-                throw new SegsaException(file + ": several image channels (" + b + "): choose one with --topic");
+        McapReader.Summary summary = t == null ? reader.summary() : null;
+        if (summary != null) {
+            List<String> images = new ArrayList<>();
+            for (McapReader.Channel c : summary.channels().values()) {
+                if (McapImages.isImageChannel(c, summary.schemas().get(c.schemaId()))) images.add(c.topic());
             }
-            if (images.size() == 1) t = images.get(0).topic();
+            if (images.size() > 1) {
+                reader.close();
+                throw new SegsaException(file + ": several image channels (" + String.join(", ", images) + "): choose one with --topic");
+            }
+            if (images.size() == 1) t = images.get(0);
         }
         this.topic = t;
-        this.reader = new McapReader(file);
     }
 
     /** The topic read (null until the first image channel is met when the file had no summary). */
@@ -165,19 +167,6 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
                     : counts.getOrDefault(c.id(), new long[1])[0];
             out.add(new ChannelInfo(c.id(), c.topic(), s == null ? "" : s.name(), c.messageEncoding(), n,
                     resolution.getOrDefault(c.id(), "-"), McapImages.isImageChannel(c, s)));
-        }
-        return out;
-    }
-
-    /** The channels of the summary section (empty when the file has none). */
-    static List<ChannelInfo> summaryChannels(Path file) {
-        McapReader.Summary s = McapReader.readSummary(file);
-        List<ChannelInfo> out = new ArrayList<>();
-        if (s == null) return out;
-        for (McapReader.Channel c : s.channels().values()) {
-            McapReader.Schema sc = s.schemas().get(c.schemaId());
-            out.add(new ChannelInfo(c.id(), c.topic(), sc == null ? "" : sc.name(), c.messageEncoding(),
-                    s.counts().getOrDefault(c.id(), 0L), "-", McapImages.isImageChannel(c, sc)));
         }
         return out;
     }
