@@ -160,38 +160,67 @@ public final class ScoresCsv {
     }
 
     /**
+     * Heap a read row takes, in bytes, for the memory bound of {@link #read}: the row (about 64),
+     * its uncertainty array (48), its share of the frame's name and the list slot, rounded up.
+     */
+    public static final long BYTES_PER_ROW = 200;
+
+    /**
      * Reads a scores file written by {@code segsa score}. Columns are found by header name;
      * {@code image}, {@code class}, {@code pixels}, {@code iou} and at least one score column are
      * required; other columns are ignored. Errors name the file, line and problem.
+     *
+     * <p>The file is read as a stream (never whole into memory), but its rows are kept: before
+     * reading, the row count is estimated from the file's size and its first lines, and a file
+     * whose rows would need more than 80% of the heap the JVM can still take (at
+     * {@link #BYTES_PER_ROW} a row) is refused with the numbers and the remedy, instead of ending
+     * in an OutOfMemoryError: about 25 million rows per 6 GB of heap.
      */
-    /** The largest scores file read (a fleet's million frames x 12 rows is about 700 MB). */
-    public static final long MAX_BYTES = 2_000_000_000L;
-
     public static Contents read(Path file) {
         if (ScoresParquet.isParquet(file)) return ScoresParquet.read(file); // the Spark job's output
-        List<String> lines;
-        try {
-            if (!Files.isRegularFile(file)) throw new SegsaException(file + ": scores file not found");
-            if (Files.size(file) > MAX_BYTES) {
-                throw new SegsaException(file + ": scores file is " + Files.size(file) + " bytes, the limit is " + MAX_BYTES);
+        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": scores file not found");
+        try (java.io.InputStream raw = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            raw.mark(1 << 20);
+            byte[] head = raw.readNBytes(1 << 20);
+            raw.reset();
+            for (int i = 0; i < Math.min(head.length, 1 << 16); i++) {
+                if (head[i] == 0) throw new SegsaException(file + ": not a text CSV (a NUL byte at offset " + i + ")");
             }
-            byte[] bytes = Files.readAllBytes(file);
-            for (int i = 0; i < Math.min(bytes.length, 1 << 16); i++) {
-                if (bytes[i] == 0) throw new SegsaException(file + ": not a text CSV (a NUL byte at offset " + i + ")");
-            }
-            String text;
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new SegsaException(file + ": not a UTF-8 text CSV (invalid UTF-8 bytes)", e);
-            }
-            if (text.startsWith("\uFEFF")) text = text.substring(1); // a UTF-8 byte-order mark
-            lines = text.lines().toList();
-        } catch (IOException e) {
+            requireHeapFor(file, Files.size(file), head);
+            java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(raw,
+                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)), 1 << 16);
+            return read(file, reader);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new SegsaException(file + ": not a UTF-8 text CSV (invalid UTF-8 bytes)", e);
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new SegsaException(file + ": cannot read scores: " + e.getMessage(), e);
         }
-        if (lines.isEmpty() || lines.get(0).isBlank()) throw new SegsaException(file + ": empty file, expected a header " + HEADER);
-        List<String> header = parseLine(lines.get(0), file, 1);
+    }
+
+    /** Refuses a file whose rows would not fit in the heap (see {@link #read}). */
+    static void requireHeapFor(Path file, long size, byte[] head) {
+        int newlines = 0;
+        for (byte b : head) if (b == '\n') newlines++;
+        if (newlines < 2 || size <= head.length) return;
+        long rows = (long) ((double) size * newlines / head.length);
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long need = rows * BYTES_PER_ROW;
+        if (need > 0.8 * available) {
+            throw new SegsaException(String.format(java.util.Locale.ROOT, "%s: about %,d rows (%,d MB of text) would need about %,d MB of heap "
+                    + "and this JVM can take %,d MB more; give it more (SEGSA_JAVA_OPTS=-Xmx%dg bin/segsa ...) or write the scores "
+                    + "as Parquet partitions (segsa-spark) and read a part of them", file, rows, size >> 20, need >> 20, available >> 20,
+                    Math.max(2, (long) Math.ceil(need / 0.8 / (1L << 30)) + 1)));
+        }
+    }
+
+    private static Contents read(Path file, java.io.BufferedReader reader) throws IOException {
+        String first = reader.readLine();
+        if (first != null && first.startsWith("\uFEFF")) first = first.substring(1); // a UTF-8 byte-order mark
+        if (first == null || first.isBlank()) throw new SegsaException(file + ": empty file, expected a header " + HEADER);
+        String headerLine = first;
+        List<String> header = parseLine(headerLine, file, 1);
         int image = header.indexOf("image"), cls = header.indexOf("class"), pixels = header.indexOf("pixels"),
                 iou = header.indexOf("iou");
         // a video's scores: image = <video>#<frame>
@@ -201,7 +230,7 @@ public final class ScoresCsv {
         java.util.Map<String, Double> pts = new java.util.HashMap<>();
         if ((image < 0 && !videoRows) || cls < 0 || pixels < 0 || iou < 0) {
             throw new SegsaException(file + ": header must have the columns image (or video,frame),class,pixels,iou and scores "
-                    + "(as written by segsa score), got: " + lines.get(0));
+                    + "(as written by segsa score), got: " + headerLine);
         }
         int[] scoreIndex = new int[SCORE_COLUMNS.size()];
         boolean anyScore = false;
@@ -209,11 +238,14 @@ public final class ScoresCsv {
             scoreIndex[s] = header.indexOf(SCORE_COLUMNS.get(s));
             anyScore |= scoreIndex[s] >= 0;
         }
-        if (!anyScore) throw new SegsaException(file + ": no score column (" + String.join(", ", SCORE_COLUMNS) + ") in the header: " + lines.get(0));
+        if (!anyScore) throw new SegsaException(file + ": no score column (" + String.join(", ", SCORE_COLUMNS) + ") in the header: " + headerLine);
         boolean[] hasValue = new boolean[scoreIndex.length];
         List<Row> rows = new ArrayList<>();
-        for (int ln = 1; ln < lines.size(); ln++) {
-            String line = lines.get(ln);
+        java.util.Map<String, String> classNames = new java.util.HashMap<>();
+        String previousKey = null;
+        int ln = 0;
+        for (String line; (line = reader.readLine()) != null; ) {
+            ln++;
             if (line.isEmpty()) continue;
             List<String> f = parseLine(line, file, ln + 1);
             if (f.size() != header.size()) {
@@ -236,7 +268,10 @@ public final class ScoresCsv {
             }
             String key = videoRows ? videoFrameName(f.get(video), parseFrame(f.get(frame), file, ln + 1)) : f.get(image);
             if (videoRows && ptsColumn >= 0) pts.putIfAbsent(key, parseNumber(f.get(ptsColumn), file, ln + 1, "pts"));
-            rows.add(new Row(key, f.get(cls), px, scores[0], scores[1], iouValue,
+            if (key.equals(previousKey)) key = previousKey; // one String per frame, not per row
+            previousKey = key;
+            String className = classNames.computeIfAbsent(f.get(cls), c -> c);
+            rows.add(new Row(key, className, px, scores[0], scores[1], iouValue,
                     Arrays.copyOfRange(scores, 2, scores.length)));
         }
         List<String> present = new ArrayList<>();

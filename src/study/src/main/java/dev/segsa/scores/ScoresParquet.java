@@ -61,7 +61,49 @@ public final class ScoresParquet {
 
     public static ScoresCsv.Contents read(Path p) {
         if (!Files.exists(p)) throw new SegsaException(p + ": scores not found");
-        String source = Files.isDirectory(p) ? p.toAbsolutePath() + "/**/*.parquet" : p.toAbsolutePath().toString();
+        // DuckDB reads a path with glob characters as a pattern ("scores[1]" would match "scores1"): such a path is
+        // read through a link of a plain name in a fresh temporary folder, removed afterwards
+        Path literal = p.toAbsolutePath().normalize();
+        Path linkDir = null;
+        if (hasGlob(literal.toString())) {
+            try {
+                linkDir = Files.createTempDirectory("segsa-scores-");
+                if (hasGlob(linkDir.toString())) {
+                    throw new SegsaException(p + ": the path has glob characters and so does the temporary folder " + linkDir
+                            + "; move the scores to a path without [ ] * ? { }");
+                }
+                literal = Files.createSymbolicLink(linkDir.resolve(Files.isDirectory(p) ? "scores" : "scores.parquet"), literal);
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                deleteLink(linkDir);
+                throw new SegsaException(p + ": the path has glob characters ([ ] * ? { }) and no link of a plain name could be made to "
+                        + "read it literally (" + e.getMessage() + "); move or rename it", e);
+            }
+        }
+        try {
+            return read(p, literal);
+        } finally {
+            deleteLink(linkDir);
+        }
+    }
+
+    /** Whether DuckDB would read a path as a glob pattern. */
+    static boolean hasGlob(String path) {
+        for (char ch : path.toCharArray()) if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '{' || ch == '}') return true;
+        return false;
+    }
+
+    private static void deleteLink(Path linkDir) {
+        if (linkDir == null) return;
+        try (var s = Files.list(linkDir)) {
+            for (Path q : s.toList()) Files.deleteIfExists(q); // the link, never what it points to
+            Files.deleteIfExists(linkDir);
+        } catch (java.io.IOException ignored) {
+            // a temporary folder left behind holds only a link
+        }
+    }
+
+    private static ScoresCsv.Contents read(Path p, Path literal) {
+        String source = Files.isDirectory(p) ? literal + "/**/*.parquet" : literal.toString();
         String sql = "SELECT * FROM read_parquet('" + source.replace("'", "''") + "', hive_partitioning = true, union_by_name = true)";
         try {
             Class.forName("org.duckdb.DuckDBDriver");

@@ -48,4 +48,31 @@ class ScoresParquetTest {
         SegsaException e = assertThrows(SegsaException.class, () -> ScoresParquet.read(p));
         assertTrue(e.getMessage().contains("inf.parquet: row 2, column mdsa") && e.getMessage().contains("not finite"), e.getMessage());
     }
+
+    /** A folder whose name has glob characters is read literally, never as a pattern that matches a sibling. */
+    @Test
+    void globCharactersInTheFolderNameAreLiteral() throws Exception {
+        for (String name : new String[]{"scores[1]", "run*", "a?b", "x{1,2}"}) {
+            java.nio.file.Files.createDirectories(dir.resolve(name));
+            write(name + "/part-0.parquet", "SELECT 'mine.png' AS image, 'road' AS class, 10::BIGINT AS pixels, 1.5::DOUBLE AS mdsa, "
+                    + "NULL::DOUBLE AS lsa, 0.9::DOUBLE AS iou");
+        }
+        for (String decoy : new String[]{"scores1", "runner", "axb", "x1"}) {
+            java.nio.file.Files.createDirectories(dir.resolve(decoy));
+            write(decoy + "/part-0.parquet", "SELECT 'decoy.png' AS image, 'road' AS class, 10::BIGINT AS pixels, 1.5::DOUBLE AS mdsa, "
+                    + "NULL::DOUBLE AS lsa, 0.9::DOUBLE AS iou");
+        }
+        for (String name : new String[]{"scores[1]", "run*", "a?b", "x{1,2}"}) {
+            ScoresCsv.Contents c = ScoresParquet.read(dir.resolve(name));
+            assertEquals(1, c.rows().size(), name);
+            assertTrue(c.rows().get(0).image().endsWith("mine.png"), name + ": " + c.rows().get(0).image());
+            // a single file with glob characters in its path, too
+            ScoresCsv.Contents f = ScoresParquet.read(dir.resolve(name).resolve("part-0.parquet"));
+            assertEquals("mine.png", f.rows().get(0).image());
+        }
+        // no temporary link folder is left behind
+        try (var s = java.nio.file.Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertEquals(0, s.filter(q -> q.getFileName().toString().startsWith("segsa-scores-")).count());
+        }
+    }
 }
