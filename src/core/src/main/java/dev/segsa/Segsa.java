@@ -44,12 +44,22 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * normalised float CHW.
  *
  * <p><b>Threads.</b> An engine is safe to share: any number of threads may score at once. Each
- * thread gets its own scorer (model runner, backend and buffers), made on its first frame and
- * kept until {@link #close()}, so results do not depend on how many threads score (tested
- * byte for byte). A result's per-pixel views ({@link FrameResult#mdsaMap()}) stay valid until the
- * same thread scores its next frame. Use a fixed set of threads: every thread that ever scored
- * keeps a scorer until the engine closes. Closing while another thread is scoring is the caller's
- * error.
+ * thread scores with a scorer (model runner, backend and buffers) of its own while it lives,
+ * so results do not depend on how many threads score (tested byte for byte). A result's
+ * per-pixel views ({@link FrameResult#mdsaMap()}) stay valid until the same thread scores its
+ * next frame, and until {@link #close()}. Scorers are pooled: when a thread that scored has
+ * ended (an executor replacing threads, virtual threads, a thread per request), its scorer goes
+ * to the next new thread, and at most {@value #SPARE_SCORERS} unused ones are kept: the engine
+ * holds at most one scorer per live thread that has scored, plus {@value #SPARE_SCORERS}.
+ *
+ * <p><b>Failures.</b> A frame that fails validation ({@link SegsaException},
+ * {@link IllegalArgumentException}) leaves its scorer as it was. Any other failure while scoring
+ * (an {@link OutOfMemoryError}, an unexpected exception) discards that thread's scorer: the next
+ * frame gets a fresh one and scores exactly as before.
+ *
+ * <p><b>Closing.</b> {@link #close()} waits for the frames being scored on other threads to
+ * finish, then frees every scorer; a frame started after it throws
+ * {@link IllegalStateException}. It may not be called from inside a scoring call.
  */
 public final class Segsa implements AutoCloseable {
     private final Path modelPath;
@@ -58,8 +68,19 @@ public final class Segsa implements AutoCloseable {
     private final ScoringOptions options;
     private final boolean trustModel;
     private final boolean optimizeModel;
+    /** Unused scorers kept for new threads; more are closed. */
+    public static final int SPARE_SCORERS = 2;
+
     private final ThreadLocal<FrameScorer> scorers = new ThreadLocal<>();
     private final ConcurrentLinkedQueue<FrameScorer> allScorers = new ConcurrentLinkedQueue<>();
+    /** Which live thread holds which scorer (guarded by this). */
+    private final java.util.Map<FrameScorer, java.lang.ref.WeakReference<Thread>> owners = new java.util.IdentityHashMap<>();
+    /** Scorers of threads that ended, for the next new thread (guarded by this). */
+    private final java.util.ArrayDeque<FrameScorer> spare = new java.util.ArrayDeque<>();
+    /** Latency of scorers already closed. */
+    private final StageLatency retiredLatency = new StageLatency();
+    /** Scoring holds it shared; close() exclusively, so it waits for frames in flight. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private final List<String> notes;
     private final String backendInUse;
     private final String deviceInUse;
@@ -80,6 +101,7 @@ public final class Segsa implements AutoCloseable {
         this.backendInUse = first.backendName();
         this.deviceInUse = first.device();
         scorers.set(first);
+        owners.put(first, new java.lang.ref.WeakReference<>(Thread.currentThread()));
     }
 
     /** An engine for {@code model} with the SA model in {@code saFile} (written by {@code segsa fit}). */
@@ -248,23 +270,77 @@ public final class Segsa implements AutoCloseable {
         return s;
     }
 
-    /** The calling thread's scorer, made on first use. */
+    /** The calling thread's scorer: its own, a spare one of a thread that ended, or a new one. Called under the read lock. */
     private FrameScorer scorer() {
         if (closed) throw new IllegalStateException("the segsa engine is closed");
         FrameScorer s = scorers.get();
         if (s == null) {
             synchronized (this) {
                 if (closed) throw new IllegalStateException("the segsa engine is closed");
-                s = newScorer(new ArrayList<>());
+                reclaimEndedThreads();
+                s = spare.poll();
+                if (s == null) s = newScorer(new ArrayList<>());
+                owners.put(s, new java.lang.ref.WeakReference<>(Thread.currentThread()));
             }
             scorers.set(s);
         }
         return s;
     }
 
+    /** Moves the scorers of threads that have ended to the spares, closing spares beyond {@link #SPARE_SCORERS}. */
+    private void reclaimEndedThreads() {
+        for (var it = owners.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            FrameScorer scorer = e.getKey();
+            Thread t = e.getValue().get();
+            if (t == null || !t.isAlive()) {
+                it.remove();
+                spare.add(scorer);
+            }
+        }
+        while (spare.size() > SPARE_SCORERS) retire(spare.poll());
+    }
+
+    /** Closes a scorer no thread holds, keeping its latency. */
+    private void retire(FrameScorer s) {
+        allScorers.remove(s);
+        owners.remove(s);
+        synchronized (retiredLatency) {
+            retiredLatency.add(s.latency());
+        }
+        try {
+            s.close();
+        } catch (RuntimeException ignored) {
+            // a scorer that fails to close frees what it can; the engine goes on with fresh ones
+        }
+    }
+
+    /** Runs one scoring call with the calling thread's scorer (see the class comment: Failures, Closing). */
+    private <T> T withScorer(java.util.function.Function<FrameScorer, T> call) {
+        var lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            FrameScorer s = scorer();
+            try {
+                return call.apply(s);
+            } catch (SegsaException | IllegalArgumentException | IllegalStateException e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                // the scorer's state is unknown after an OutOfMemoryError or an unexpected failure: the next frame gets a fresh one
+                scorers.remove();
+                synchronized (this) {
+                    retire(s);
+                }
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Scores a decoded image (any BufferedImage type; its pixels are read once). */
     public FrameResult score(BufferedImage image, String frameName) {
-        return scorer().score(image, frameName);
+        return withScorer(s -> s.score(image, frameName));
     }
 
     public FrameResult score(BufferedImage image) {
@@ -276,7 +352,7 @@ public final class Segsa implements AutoCloseable {
      * {@code format}, rows {@code rowStride} bytes apart (at least width * bytes per pixel).
      */
     public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String frameName) {
-        return scorer().score(pixels, width, height, rowStride, format, frameName);
+        return withScorer(s -> s.score(pixels, width, height, rowStride, format, frameName));
     }
 
     /** As {@link #score(MemorySegment, int, int, long, PixelFormat, String)}, from the buffer's position to its limit. */
@@ -289,7 +365,7 @@ public final class Segsa implements AutoCloseable {
      * {@code (x - mean) / std}, at the SA model's resize when it has one.
      */
     public FrameResult scoreNormalized(MemorySegment chw, int width, int height, String frameName) {
-        return scorer().scoreNormalized(chw, width, height, frameName);
+        return withScorer(s -> s.scoreNormalized(chw, width, height, frameName));
     }
 
     public FrameResult scoreNormalized(float[] chw, int width, int height, String frameName) {
@@ -399,12 +475,12 @@ public final class Segsa implements AutoCloseable {
 
     /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */
     public int[] outputSize(int width, int height) {
-        return scorer().outputSize(width, height);
+        return withScorer(s -> s.outputSize(width, height));
     }
 
     /** Label ids at the frame's size, resized (nearest) to the output size: what IoU is computed on. */
     public int[] labelsAtOutputSize(int[] labels, int width, int height) {
-        return scorer().labelsAtOutputSize(labels, width, height);
+        return withScorer(s -> s.labelsAtOutputSize(labels, width, height));
     }
 
     /** The fitted SA model (its settings: classes, names, normalisation, resize, ...). */
@@ -474,29 +550,58 @@ public final class Segsa implements AutoCloseable {
 
     public StageLatency latency() {
         StageLatency all = new StageLatency();
+        synchronized (retiredLatency) {
+            all.add(retiredLatency);
+        }
         for (FrameScorer s : allScorers) all.add(s.latency());
         return all;
     }
 
     /** Forgets the latency recorded so far (e.g. after a warm-up). */
     public void resetLatency() {
+        synchronized (retiredLatency) {
+            retiredLatency.reset();
+        }
         for (FrameScorer s : allScorers) s.latency().reset();
     }
 
-    /** Closes every thread's scorer (model runners, backends, native buffers). Idempotent. */
+    /**
+     * Closes every scorer (model runners, backends, native buffers), after the frames being scored
+     * on other threads have finished. Idempotent.
+     *
+     * @throws IllegalStateException when called from inside a scoring call of this engine
+     */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        RuntimeException first = null;
-        for (FrameScorer s : allScorers) {
-            try {
-                s.close();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-            }
+    public void close() {
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() called from inside a scoring call of this engine");
         }
-        allScorers.clear();
-        if (first != null) throw first;
+        var lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            synchronized (this) {
+                if (closed) return;
+                closed = true;
+                RuntimeException first = null;
+                for (FrameScorer s : allScorers) {
+                    try {
+                        s.close();
+                    } catch (RuntimeException e) {
+                        if (first == null) first = e;
+                    }
+                }
+                allScorers.clear();
+                owners.clear();
+                spare.clear();
+                if (first != null) throw first;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many scorers the engine holds now (for tests and monitoring): at most the live threads that scored, plus the spares. */
+    public synchronized int scorerCount() {
+        return allScorers.size();
     }
 }

@@ -525,6 +525,20 @@ class HostileInputCatalogueTest {
                     + "a.png,road,10,1.5,,0.9\n");
             return new String[] {"select", "--scores", w.s(csv), "--skip-fraction", "0.5", "--out", w.s(w.out())};
         }, "frame a.png has two rows for class road"));
+        c.add(new Case("select: a Parquet scores folder named with glob characters is read literally, not as a pattern", 1, false, w -> {
+            // "fleet[1]" as a DuckDB glob would match the sibling "fleet1" (good scores); read literally it holds duplicated keys
+            Path literal = w.dir().resolve("fleet[1]"), decoy = w.dir().resolve("fleet1");
+            Files.createDirectories(literal);
+            Files.createDirectories(decoy);
+            try (var conn = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = conn.createStatement()) {
+                st.execute("COPY (SELECT * FROM (VALUES ('a.png', 'road', 10::BIGINT, 1.5::DOUBLE, 0.9::DOUBLE), ('a.png', 'road', "
+                        + "10::BIGINT, 1.5::DOUBLE, 0.9::DOUBLE)) t(image, class, pixels, mdsa, iou)) TO '"
+                        + literal.resolve("part-0.parquet").toString().replace("'", "''") + "' (FORMAT PARQUET)");
+                st.execute("COPY (SELECT * FROM (VALUES ('b.png', 'road', 10::BIGINT, 1.5::DOUBLE, 0.9::DOUBLE)) t(image, class, pixels, "
+                        + "mdsa, iou)) TO '" + decoy.resolve("part-0.parquet").toString().replace("'", "''") + "' (FORMAT PARQUET)");
+            }
+            return new String[] {"select", "--scores", w.s(literal), "--skip-fraction", "0.5", "--out", w.s(w.out())};
+        }, "frame a.png has two rows for class road"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;
