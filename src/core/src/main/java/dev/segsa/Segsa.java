@@ -317,6 +317,7 @@ public final class Segsa implements AutoCloseable {
 
     /** Runs one scoring call with the calling thread's scorer (see the class comment: Failures, Closing). */
     private <T> T withScorer(java.util.function.Function<FrameScorer, T> call) {
+        dev.segsa.io.StopRequest.check();
         var lock = lifecycle.readLock();
         lock.lock();
         try {
@@ -411,7 +412,7 @@ public final class Segsa implements AutoCloseable {
                 try {
                     sink.accept(f, score(f.image(), f.name()));
                 } catch (SegsaException e) {
-                    if (!skipBadFrames) throw e;
+                    if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
                     skipped.add(new SkippedFrame(f.name(), e.getMessage()));
                 }
             }
@@ -457,7 +458,7 @@ public final class Segsa implements AutoCloseable {
                     if (!frames.hasNext()) break;
                     f = frames.next();
                 } catch (SegsaException e) {
-                    if (!skipBadFrames) throw e;
+                    if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
                     skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
                     break;
                 }
@@ -465,7 +466,7 @@ public final class Segsa implements AutoCloseable {
                     sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
                             f.name()));
                 } catch (SegsaException e) {
-                    if (!skipBadFrames) throw e;
+                    if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
                     skipped.add(new SkippedFrame(f.name(), e.getMessage()));
                 }
             }

@@ -167,6 +167,7 @@ public final class SegsaFit implements AutoCloseable {
      * README: counting a frame twice silently would weigh it double in every class's statistics).
      */
     private void checkNew(String frame) {
+        dev.segsa.io.StopRequest.check();
         if (frame == null) throw new SegsaException("a frame needs a name");
         if (frameNames.contains(frame)) {
             throw new SegsaException("frame '" + frame + "' was added to this fit before: frame names must be unique "
@@ -192,7 +193,7 @@ public final class SegsaFit implements AutoCloseable {
                     try {
                         add(f.name(), f.image(), f.labels(), f.labelFile().toString());
                     } catch (SegsaException e) {
-                        if (!skipBadFrames) throw e;
+                        if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
                         skipped.add(new Segsa.SkippedFrame(f.name(), e.getMessage()));
                     }
                 }

@@ -62,6 +62,10 @@ public final class SegsaCommand implements Runnable {
             }
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof dev.segsa.io.StopRequest.Stopped stopped) {
+                cmd.getErr().println(prefix(cmd) + stopped.getMessage());
+                return stopped.exitStatus();
+            }
             boolean user = ex instanceof SegsaException || ex instanceof IllegalArgumentException;
             String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
             if (user) {
@@ -86,7 +90,33 @@ public final class SegsaCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        stopOnSignals();
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * SIGINT and SIGTERM ask the run to stop before its next frame ({@link dev.segsa.io.StopRequest}):
+     * the frame in hand finishes, temporaries are removed, outputs stay as they were, and the exit
+     * status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once (the JVM's default).
+     * {@code watch} installs its own handlers (stop and flush, exit 0) for its run.
+     */
+    static void stopOnSignals() {
+        for (String name : new String[] {"INT", "TERM"}) {
+            try {
+                sun.misc.Signal signal = new sun.misc.Signal(name);
+                sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
+                previous[0] = sun.misc.Signal.handle(signal, sig -> {
+                    if (dev.segsa.io.StopRequest.requested() != null) {
+                        previous[0].handle(sig); // a second signal: the default, at once
+                    } else {
+                        dev.segsa.io.StopRequest.request("SIG" + name);
+                        System.err.println("\nsegsa: SIG" + name + ": stopping after the frame in hand (again to stop at once)");
+                    }
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // the signal is not available here (or the VM uses it): the default stays
+            }
+        }
     }
 
     /**

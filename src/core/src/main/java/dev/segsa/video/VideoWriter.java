@@ -143,6 +143,7 @@ public final class VideoWriter implements AutoCloseable {
     }
 
     private void record() {
+        dev.segsa.io.StopRequest.check();
         try {
             recorder.record(frame, avutil.AV_PIX_FMT_RGB24);
             frames++;

@@ -189,6 +189,7 @@ public final class Trainer {
             int[] order = permutation(train.size(), r);
             double lossSum = 0;
             for (int step = 0; step < steps; step++) {
+                dev.segsa.io.StopRequest.check(); // SIGINT / SIGTERM: stop between steps (the last checkpoint stays)
                 long globalStep = (long) epoch * steps + step;
                 double lr = s.learningRate() * Math.pow(1.0 - (double) globalStep / totalSteps, 0.9);
                 adam.param_groups().get(0).options().set_lr(lr);
