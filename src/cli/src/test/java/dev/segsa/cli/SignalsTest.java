@@ -21,9 +21,9 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * SIGINT and SIGTERM while frames are being scored, in a separate JVM: the run stops after the
+ * In a separate JVM: SIGINT and SIGTERM while frames are being scored (the run stops after the
  * frame in hand with 130 / 143 and one line, no JVM crash file, the earlier output untouched and
- * no temporary left.
+ * no temporary left), and a file size limit hit while a video is finished (as a full disk).
  */
 class SignalsTest {
     @TempDir
@@ -85,6 +85,43 @@ class SignalsTest {
             List<String> names = s.map(q -> q.getFileName().toString()).toList();
             assertTrue(names.stream().noneMatch(n -> n.startsWith("hs_err") || n.startsWith("core")), "a JVM crash file: " + names);
             assertTrue(names.stream().noneMatch(n -> n.contains(".segsa-tmp-")), "a temporary was left: " + names);
+        }
+    }
+
+    /** A file size limit (ulimit -f, as a full disk) hit while render finishes its video: exit 1, the earlier file intact, no temporary. */
+    @Test
+    void aFullDiskWhileTheVideoIsFinishedLosesNothing() throws Exception {
+        Path fixture = Path.of(SignalsTest.class.getResource("/e2e").toURI());
+        Path work = Files.createDirectories(dir.resolve("disk-full"));
+        Path video = work.resolve("in.mp4");
+        assertEquals(0, EndToEndTest.run("encode", "--images", fixture.resolve("train/images").toString(), "--fps", "15", "--out",
+                video.toString()));
+        Path full = dir.resolve("full.mp4");
+        assertEquals(0, EndToEndTest.run("render", "--model", model.toString(), "--sa", sa.toString(), "--video", video.toString(),
+                "--out", full.toString()));
+        long size = Files.size(full);
+        Path out = work.resolve("evidence.mp4");
+        Files.writeString(out, "an earlier video\n");
+        Path nativeDir = Path.of(System.getProperty("segsa.home", "../.."), "target", "segsa-core", "classes", "native", "linux-x86_64")
+                .normalize();
+        assertTrue(Files.isDirectory(nativeDir), nativeDir.toString());
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the limit leaves the video's last 2-3 KB (the MP4 index) unwritten
+        long limitKb = (size - 2500) / 1024;
+        String cmd = "ulimit -f " + limitKb + " && exec '" + java + "' -XX:-UsePerfData --enable-native-access=ALL-UNNAMED -Dsegsa.native.path='"
+                + nativeDir + "' -cp '" + System.getProperty("java.class.path") + "' dev.segsa.cli.SegsaCommand render --model '" + model
+                + "' --sa '" + sa + "' --video '" + video + "' --out '" + out + "'";
+        Process p = new ProcessBuilder("bash", "-c", cmd).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("disk-full.log").toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String log = Files.readString(dir.resolve("disk-full.log"));
+        assertEquals(1, p.exitValue(), log);
+        assertTrue(log.contains("cannot finish the video") || log.contains("File too large"), log);
+        assertFalse(log.contains("\tat "), log);
+        assertEquals("an earlier video\n", Files.readString(out));
+        try (Stream<Path> s = Files.list(work)) {
+            List<String> names = s.map(q -> q.getFileName().toString()).toList();
+            assertTrue(names.stream().noneMatch(n -> n.startsWith("hs_err") || n.contains(".segsa-tmp-")), names.toString());
         }
     }
 }

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class OutputFiles {
     private static final Set<Path> PROTECTED_FILES = ConcurrentHashMap.newKeySet();
     private static final Set<Path> PROTECTED_DIRS = ConcurrentHashMap.newKeySet();
+    /** The outputs of this run by real path, and the option that named each. */
+    private static final java.util.Map<Path, String> CLAIMED = new ConcurrentHashMap<>();
 
     private OutputFiles() {}
 
@@ -30,9 +32,11 @@ public final class OutputFiles {
     public static Scope scope() {
         PROTECTED_FILES.clear();
         PROTECTED_DIRS.clear();
+        CLAIMED.clear();
         return () -> {
             PROTECTED_FILES.clear();
             PROTECTED_DIRS.clear();
+            CLAIMED.clear();
         };
     }
 
@@ -69,8 +73,18 @@ public final class OutputFiles {
         }
         Path real = real(out);
         if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs; refusing to overwrite it");
+        claim(real, option, what);
         for (Path d : PROTECTED_DIRS) {
             if (real.startsWith(d)) throw new SegsaException(what + ": is inside the input folder " + d + "; write it elsewhere");
+        }
+    }
+
+    /** Two outputs of one run on one path: refused when the second is checked, before any work. */
+    private static void claim(Path real, String option, String what) {
+        if (option == null) return; // the re-check at write time
+        String before = CLAIMED.putIfAbsent(real, option);
+        if (before != null && !before.equals(option)) {
+            throw new SegsaException(what + ": is also " + before + " of this run; give each output its own path (nothing written)");
         }
     }
 
@@ -87,6 +101,7 @@ public final class OutputFiles {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(what + ": exists and is not a directory");
         Path real = real(out);
         if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs");
+        claim(real, option, what);
         for (Path d : PROTECTED_DIRS) {
             if (real.startsWith(d)) {
                 throw new SegsaException(what + ": is, or is inside, the input folder " + d + "; write it elsewhere");

@@ -175,6 +175,7 @@ public final class VideoWriter implements AutoCloseable {
         try {
             recorder.stop();
             recorder.release();
+            verifyComplete();
             OutputFiles.checkFile(target, null);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -185,6 +186,30 @@ public final class VideoWriter implements AutoCloseable {
             deleteQuietly(tmp);
             if (e instanceof SegsaException s) throw s;
             throw new SegsaException(target + ": cannot finish the video: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * FFmpeg writes the MP4 index (moov) at the end and does not always report a failed write of it
+     * (a full disk, a file size limit): the finished temporary is opened again and must hold every
+     * frame written, or the video is not put in place.
+     */
+    private void verifyComplete() {
+        int found;
+        try (org.bytedeco.javacv.FFmpegFrameGrabber g = new org.bytedeco.javacv.FFmpegFrameGrabber(tmp.toFile())) {
+            g.start();
+            found = g.getLengthInFrames();
+            g.stop();
+        } catch (Exception e) {
+            String why = String.valueOf(ffmpegMessage(e.getMessage()));
+            int cut = why.indexOf(" (avformat_open_input");
+            throw new SegsaException(target + ": cannot finish the video: the file written does not read back ("
+                    + (cut > 0 ? why.substring(0, cut) : why) + "): its end is missing; is the disk full? The earlier file, if any, "
+                    + "is left as it was", e);
+        }
+        if (found < frames) {
+            throw new SegsaException(target + ": cannot finish the video: " + frames + " frames were encoded but the written file holds "
+                    + found + "; is the disk full? The earlier file, if any, is left as it was");
         }
     }
 

@@ -74,6 +74,10 @@ public final class EvidenceVideo {
                 frame(ef, w, s, r, input, null, engine, f.seconds(), f.index(), n[0]++, map, predicted, points, still);
                 onFrame.run();
             });
+            if (n[0] == 0) {
+                throw new SegsaException(video + ": no frame to render (the stream has none from " + options.fromSeconds() + " s"
+                        + (Double.isInfinite(options.toSeconds()) ? "" : " to " + options.toSeconds() + " s") + "); nothing written");
+            }
             checkStill(s, n[0], still[0]);
             w.close();
         } catch (RuntimeException e) {
