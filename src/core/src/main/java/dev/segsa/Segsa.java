@@ -450,8 +450,19 @@ public final class Segsa implements AutoCloseable {
      */
     public List<SkippedFrame> scoreVideo(String video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
         List<SkippedFrame> skipped = new ArrayList<>();
-        try (VideoSource source = VideoSource.openSource(video, options)) {
+        VideoSource opened;
+        try {
+            opened = VideoSource.openSource(video, options);
+        } catch (SegsaException e) {
+            // a video that cannot be opened at all (zero bytes, not a video, audio only): listed, the run goes on
+            if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
+            String why = e.getMessage().startsWith(video + ": ") ? e.getMessage().substring(video.length() + 2) : e.getMessage();
+            skipped.add(new SkippedFrame(video, why));
+            return List.copyOf(skipped);
+        }
+        try (VideoSource source = opened) {
             Iterator<VideoSource.VideoFrame> frames = source.iterator();
+            DamagedRange range = new DamagedRange(source.file().getFileName().toString());
             while (true) {
                 VideoSource.VideoFrame f;
                 try {
@@ -459,9 +470,20 @@ public final class Segsa implements AutoCloseable {
                     f = frames.next();
                 } catch (SegsaException e) {
                     if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
+                    range.flush(skipped);
                     skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
                     break;
                 }
+                String damage = source.damageOf(f.index());
+                if (damage != null) {
+                    if (!skipBadFrames) {
+                        throw new SegsaException(source.file() + ": frame " + f.index() + " is damaged (FFmpeg: " + damage + "); the "
+                                + "stream has decoding errors: --skip-bad-frames scores the rest and lists the damaged frames");
+                    }
+                    range.add(f.index(), damage);
+                    continue;
+                }
+                range.flush(skipped);
                 try {
                     sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
                             f.name()));
@@ -470,8 +492,43 @@ public final class Segsa implements AutoCloseable {
                     skipped.add(new SkippedFrame(f.name(), e.getMessage()));
                 }
             }
+            range.flush(skipped);
+            String end = source.endDamage();
+            if (end != null) {
+                if (!skipBadFrames) {
+                    throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + "): "
+                            + "--skip-bad-frames scores what decodes and lists the damage");
+                }
+                skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
+            }
         }
         return List.copyOf(skipped);
+    }
+
+    /** Consecutive damaged frames of a video, listed as one skipped range. */
+    private static final class DamagedRange {
+        private final String video;
+        private int first = -1, last = -1;
+        private String reason;
+
+        DamagedRange(String video) {
+            this.video = video;
+        }
+
+        void add(int index, String why) {
+            if (first < 0) {
+                first = index;
+                reason = why;
+            }
+            last = index;
+        }
+
+        void flush(List<SkippedFrame> out) {
+            if (first < 0) return;
+            String frames = first == last ? "#" + first : "#" + first + "..#" + last;
+            out.add(new SkippedFrame(video + frames, "damaged (FFmpeg: " + reason + ")"));
+            first = last = -1;
+        }
     }
 
     /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */

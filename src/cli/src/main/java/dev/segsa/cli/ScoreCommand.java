@@ -188,7 +188,7 @@ final class ScoreCommand implements Callable<Integer> {
         }
         SaModel sa = SaModelFile.read(saFile);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
-        int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions);
+        int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions, run.skipBadFrames);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
                 .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
         try (Segsa engine = builder.saSource(saFile).open()) {

@@ -33,11 +33,17 @@ final class VideoFiles {
     }
 
     /** Frames the options keep, from the containers' stated lengths (for progress; 0 when unknown). */
-    static int estimatedFrames(List<Path> videos, VideoSource.Options options) {
+    /**
+     * Frames the options keep in the videos, from their containers. A video that cannot be opened
+     * fails here, before any work, unless {@code skipBadFrames}: then it counts 0 and the run lists it.
+     */
+    static int estimatedFrames(List<Path> videos, VideoSource.Options options, boolean skipBadFrames) {
         int n = 0;
         for (Path v : videos) {
             try (VideoSource s = VideoSource.open(v, options)) {
                 n += s.estimatedFrames();
+            } catch (dev.segsa.error.SegsaException e) {
+                if (!skipBadFrames) throw e;
             }
         }
         return n;

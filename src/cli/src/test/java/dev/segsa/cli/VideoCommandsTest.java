@@ -122,6 +122,69 @@ class VideoCommandsTest {
         assertFalse(Files.exists(out));
     }
 
+    /** Corrupted stream bytes: refused naming the damaged frame; with --skip-bad-frames the damaged range is listed and the exit is 5. */
+    @Test
+    void damagedStreamBytesAreNamedNotHidden() throws Exception {
+        byte[] bytes = Files.readAllBytes(video);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+        for (int i = (int) (bytes.length * 0.45); i < (int) (bytes.length * 0.45) + 1500; i++) bytes[i] = (byte) r.nextInt(256);
+        Path damaged = Files.write(dir.resolve("damaged.mp4"), bytes);
+        Path out = dir.resolve("damaged-scores.csv");
+        var err = new java.io.StringWriter();
+        var cl = SegsaCommand.commandLine();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        assertEquals(1, cl.execute("score", "--model", model.toString(), "--sa", sa.toString(), "--video", damaged.toString(), "--out",
+                out.toString()), err.toString());
+        assertTrue(err.toString().contains("is damaged (FFmpeg: h264: ") && err.toString().contains("--skip-bad-frames"), err.toString());
+        assertFalse(Files.exists(out));
+        var skipErr = new java.io.StringWriter();
+        var cl2 = SegsaCommand.commandLine();
+        cl2.setErr(new java.io.PrintWriter(skipErr, true));
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(stdout, true));
+        int code;
+        try {
+            code = cl2.execute("score", "--model", model.toString(), "--sa", sa.toString(), "--video", damaged.toString(), "--out",
+                    out.toString(), "--skip-bad-frames");
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(5, code, skipErr + stdout.toString());
+        assertTrue(stdout.toString().contains("damaged.mp4#") && stdout.toString().contains("damaged (FFmpeg:"), stdout.toString());
+        assertTrue(Files.exists(out));
+        long rows = Files.readAllLines(out).stream().skip(1).map(l -> l.split(",")[1]).distinct().count();
+        assertTrue(rows > 0 && rows < N, rows + " frames scored of " + N);
+    }
+
+    /** A folder of videos with --skip-bad-frames goes on past files that cannot be opened at all, lists them and exits 5. */
+    @Test
+    void aFolderOfVideosGoesOnPastFilesThatCannotBeOpened() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("fleet"));
+        Files.copy(video, folder.resolve("a-good.mp4"));
+        Files.write(folder.resolve("b-empty.mp4"), new byte[0]);
+        Files.writeString(folder.resolve("c-text.mp4"), "not a video");
+        Path out = dir.resolve("fleet.csv");
+        java.io.ByteArrayOutputStream errs = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(errs, true));
+        int code;
+        try {
+            code = EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--video", folder.toString(), "--out",
+                    out.toString(), "--skip-bad-frames");
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(5, code, errs.toString());
+        assertTrue(errs.toString().contains("b-empty.mp4: cannot open video") && errs.toString().contains("c-text.mp4: cannot open video"),
+                errs.toString());
+        assertEquals(N, Files.readAllLines(out).stream().skip(1).map(l -> l.split(",")[1]).distinct().count());
+        // without --skip-bad-frames the first one that cannot be opened ends the run before any work
+        assertEquals(1, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--video", folder.toString(), "--out",
+                dir.resolve("fleet2.csv").toString()));
+        assertFalse(Files.exists(dir.resolve("fleet2.csv")));
+    }
+
     /** The selector configuration of the README's "On the vehicle" section, as it is printed there. */
     static String readmeConfig() throws Exception {
         String readme = Files.readString(Path.of("README.md"));

@@ -63,6 +63,33 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
 
     private static volatile boolean logging;
 
+    /** Where FFmpeg's error messages go while this thread decodes (null: dropped). */
+    private static final ThreadLocal<java.util.List<String>> ERRORS = new ThreadLocal<>();
+
+    /**
+     * FFmpeg's log, captured instead of printed: messages at level error or worse logged while a
+     * source decodes on this thread (its decoder runs single-threaded, on the calling thread) are
+     * that source's decoding errors; everything else is dropped.
+     */
+    private static final class ErrorCapture extends org.bytedeco.ffmpeg.avutil.LogCallback {
+        @Override
+        public void call(int level, org.bytedeco.javacpp.BytePointer message) {
+            if (level > avutil.AV_LOG_ERROR) return;
+            java.util.List<String> sink = ERRORS.get();
+            if (sink == null || sink.size() >= 64) return;
+            // "[h264 @ 0x55d0c0a0] error while decoding MB 3 5" -> "h264: error while decoding MB 3 5"
+            String m = message.getString().strip().replaceFirst("^\\[(\\S+) @ 0x[0-9a-fA-F]+\\] ", "$1: ");
+            if (!sink.contains(m)) sink.add(m);
+        }
+    }
+
+    private static final ErrorCapture ERROR_CAPTURE = new ErrorCapture();
+
+    /** Decoding errors by frame index (FFmpeg's first message for the frame); key -1: at the end of the stream. */
+    private final java.util.Map<Integer, String> damage = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.List<String> errors = new java.util.ArrayList<>();
+    private volatile int decodedFrames;
+
     private final Path file;
     private final Options options;
     private final FFmpegFrameGrabber grabber;
@@ -111,12 +138,20 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
 
     private static VideoSource start(FFmpegFrameGrabber g, Path file, String what, Options options) {
         g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
+        // one decoder thread, the caller's: FFmpeg's error messages are then logged on the thread that asked for the frame
+        g.setVideoOption("threads", "1");
+        java.util.List<String> openErrors = new java.util.ArrayList<>();
+        ERRORS.set(openErrors);
         try {
             g.start();
         } catch (FrameGrabber.Exception | RuntimeException e) {
             closeQuietly(g);
-            throw new SegsaException(what + ": cannot open video (corrupt, truncated, unsupported or unreachable): "
-                    + firstLine(e.getMessage()), e);
+            String why = !openErrors.isEmpty() ? "FFmpeg: " + String.join("; ", openErrors.subList(0, Math.min(2, openErrors.size())))
+                    : firstLine(e.getMessage()).replace(" (Has setFormat() been called?)", "")
+                    .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
+            throw new SegsaException(what + ": cannot open video (corrupt, truncated, unsupported or unreachable): " + why, e);
+        } finally {
+            ERRORS.remove();
         }
         if (!g.hasVideo() || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
             closeQuietly(g);
@@ -140,8 +175,10 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
         if (logging) return;
         synchronized (VideoSource.class) {
             if (logging) return;
-            // FFmpeg prints nothing itself: what went wrong comes back as the exception's message, naming the file
-            avutil.av_log_set_level(avutil.AV_LOG_QUIET);
+            // FFmpeg prints nothing itself: what went wrong comes back as the exception's message, naming the file, or
+            // as the decoding errors captured per source (ErrorCapture)
+            avutil.av_log_set_level(avutil.AV_LOG_ERROR);
+            avutil.setLogCallback(ERROR_CAPTURE);
             logging = true;
         }
     }
@@ -182,14 +219,27 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     private Frame grabKept(int[] index) {
         while (true) {
             Frame f;
+            errors.clear();
+            ERRORS.set(errors);
             try {
                 f = grabber.grabImage();
             } catch (FrameGrabber.Exception | RuntimeException e) {
                 throw new SegsaException(file + ": decoding failed after frame " + (index[0] - 1) + " (corrupt or truncated stream): "
                         + firstLine(e.getMessage()), e);
+            } finally {
+                ERRORS.remove();
             }
-            if (f == null) return null;
+            if (f == null) {
+                if (!errors.isEmpty()) damage.put(-1, errors.get(0));
+                else if (truncated(index[0])) {
+                    damage.put(-1, "the stream ends after " + index[0] + " frames; the container declares " + lengthInFrames
+                            + " (a truncated file?)");
+                }
+                return null;
+            }
             int i = index[0]++;
+            decodedFrames = index[0];
+            if (!errors.isEmpty()) damage.put(i, errors.get(0));
             double t = f.timestamp / 1e6;
             if (t > options.toSeconds()) return null;
             if (t < options.fromSeconds()) continue;
@@ -206,6 +256,28 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
 
     private int keptCount;
     private int lastIndex;
+
+    /** Whether a stream that ended after {@code decoded} frames is shorter than its container declares (beyond rounding). */
+    private boolean truncated(int decoded) {
+        if (lengthInFrames <= 0 || !Double.isInfinite(options.toSeconds())) return false;
+        return lengthInFrames - decoded > Math.max(2, lengthInFrames / 50);
+    }
+
+    /**
+     * FFmpeg's first decoding error for frame {@code index} (a damaged frame, e.g. corrupt bytes
+     * concealed by the decoder), or null when it decoded cleanly. Known once the frame is decoded.
+     */
+    public String damageOf(int index) {
+        return damage.get(index);
+    }
+
+    /**
+     * What went wrong at the end of the stream (an error while reading past the last frame, or a
+     * stream shorter than its container declares), or null. Known once iteration has ended.
+     */
+    public String endDamage() {
+        return damage.get(-1);
+    }
 
     @Override
     public synchronized Iterator<VideoFrame> iterator() {
