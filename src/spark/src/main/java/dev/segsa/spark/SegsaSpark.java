@@ -40,7 +40,8 @@ public final class SegsaSpark {
         } catch (SegsaException e) {
             System.err.println("segsa-spark: error: " + e.getMessage());
             status = 1;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Spark's SparkException is checked in Java's eyes and wraps the task's error: one line, the file and the problem
             System.err.println("segsa-spark: error: " + rootMessage(e));
             status = 1;
         }
@@ -123,12 +124,22 @@ public final class SegsaSpark {
         return v;
     }
 
-    private static String rootMessage(Throwable t) {
+    /**
+     * The one line to print for a failed job: the message of the first {@link SegsaException} in
+     * the cause chain; else, when Spark only kept the task's error as text ("... most recent
+     * failure: Lost task ...: dev.segsa.error.SegsaException: FILE: problem"), that line; else the
+     * first line of the innermost message.
+     */
+    static String rootMessage(Throwable t) {
         Throwable c = t;
-        while (c.getCause() != null && c.getCause() != c) {
-            if (c instanceof SegsaException) break;
-            c = c.getCause();
+        for (int depth = 0; c != null && depth < 32; depth++, c = c.getCause()) {
+            if (c instanceof SegsaException) return SparkFit.firstLine(c.getMessage());
         }
-        return SparkFit.firstLine(c.getMessage());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("dev\\.segsa\\.error\\.SegsaException: ([^\\n]*)")
+                .matcher(String.valueOf(t.getMessage()));
+        if (m.find()) return m.group(1);
+        c = t;
+        while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+        return SparkFit.firstLine(c.getMessage() == null ? c.toString() : c.getMessage());
     }
 }

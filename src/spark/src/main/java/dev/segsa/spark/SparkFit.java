@@ -108,17 +108,41 @@ public final class SparkFit {
         }
     }
 
-    /** The files a path, directory or glob names, through Spark's binaryFile source (paths only, no contents). */
+    /**
+     * The files a path, directory or glob names, through Spark's binaryFile source (paths only, no
+     * contents), plus the empty files it drops (Spark's file sources skip zero-length files): listed
+     * through Hadoop's file system so that a zero-byte frame or video fails the job or is listed as
+     * skipped, never silently left out.
+     */
     static List<String> list(SparkSession spark, String glob, String option) {
         List<String> out = new ArrayList<>();
         try {
             for (Row r : spark.read().format("binaryFile").load(glob).select("path").collectAsList()) out.add(r.getString(0));
-        } catch (RuntimeException e) {
+            org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(glob);
+            org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(pattern);
+            java.util.Set<String> known = new java.util.HashSet<>(out);
+            for (org.apache.hadoop.fs.FileStatus st : matched == null ? new org.apache.hadoop.fs.FileStatus[0] : matched) {
+                if (st.isFile()) {
+                    addEmpty(st, known, out);
+                } else if (st.isDirectory()) {
+                    var files = fs.listFiles(st.getPath(), true);
+                    while (files.hasNext()) addEmpty(files.next(), known, out);
+                }
+            }
+        } catch (RuntimeException | java.io.IOException e) {
             throw new SegsaException(option + " " + glob + ": cannot list: " + firstLine(e.getMessage()), e);
         }
         if (out.isEmpty()) throw new SegsaException(option + " " + glob + ": no files");
         out.sort(null);
         return out;
+    }
+
+    private static void addEmpty(org.apache.hadoop.fs.FileStatus st, java.util.Set<String> known, List<String> out) {
+        String name = st.getPath().getName();
+        if (st.getLen() != 0 || name.startsWith("_") || name.startsWith(".")) return; // Spark's hidden files stay hidden
+        String path = st.getPath().toString();
+        if (known.add(path)) out.add(path);
     }
 
     private static Part fitPartition(JobSettings.Fit job, Iterator<Tuple2<String, String>> it) {

@@ -218,6 +218,39 @@ class SparkJobsTest {
         assertTrue(want.size() > 6, "rows of 6 video frames: " + want.size());
         assertEquals(want, got);
         assertEquals(6, r.frames());
+        // read back as evaluate and select read it: one key per video frame (<path>#<frame>), not one per video file
+        ScoresCsv.Contents back = dev.segsa.scores.ScoresParquet.read(Path.of(java.net.URI.create(out)));
+        back.requireUniqueKeys();
+        assertEquals(6, back.rows().stream().map(ScoresCsv.Row::image).distinct().count());
+        assertTrue(back.rows().stream().allMatch(x -> x.image().matches(".*clip[01]\\.mp4#[0-2]")), back.rows().get(0).image());
+        assertEquals(6, back.ptsSeconds().size());
+
+        // a zero-byte video and one that is not a video: listed as skipped with --skip-bad-frames, never silently left out
+        Files.write(videos.resolve("empty.mp4"), new byte[0]);
+        Files.writeString(videos.resolve("words.mp4"), "not a video");
+        String out2 = dir.resolve("video-scores-2").toUri().toString();
+        SparkScore.Result r2 = SparkScore.run(spark, model.toString(), sa.toString(), videos.getParent().toUri() + "*/*.mp4", null, out2, 2,
+                false, false, false, 1, true, null, -1, options);
+        assertEquals(6, r2.frames());
+        assertEquals(2, r2.skipped().size(), r2.skipped().toString());
+        assertTrue(r2.skipped().stream().anyMatch(x -> x.contains("empty.mp4")) && r2.skipped().stream().anyMatch(x -> x.contains("words.mp4")),
+                r2.skipped().toString());
+        Files.delete(videos.resolve("empty.mp4"));
+        Files.delete(videos.resolve("words.mp4"));
+    }
+
+    /** A failed job is one line naming the file, whether Spark kept the task's exception or only its text. */
+    @Test
+    void aFailedJobIsOneLineNamingTheFile() {
+        SegsaException task = new SegsaException("file:/fleet/rec-c/broken.png: not a PNG image (bad header)");
+        Exception wrapped = new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage 1.0 failed 4 times, most "
+                + "recent failure: Lost task 0.3 in stage 1.0 (TID 7) (host executor 1): " + task + "\n\tat dev.segsa.spark.SparkScore.x(SparkScore.java:1)",
+                task);
+        assertEquals(task.getMessage(), SegsaSpark.rootMessage(wrapped));
+        Exception textOnly = new org.apache.spark.SparkException("Job aborted due to stage failure: Lost task 0.3 (TID 7): " + task
+                + "\n\tat dev.segsa.spark.SparkScore.x(SparkScore.java:1)");
+        assertEquals(task.getMessage(), SegsaSpark.rootMessage(textOnly));
+        assertEquals("boom", SegsaSpark.rootMessage(new RuntimeException("outer", new IllegalStateException("boom\nmore"))));
     }
 
     @Test

@@ -123,6 +123,8 @@ public final class ScoresParquet {
             if (scoreColumns.isEmpty()) throw new SegsaException(p + ": no score column (" + String.join(", ", ScoresCsv.SCORE_COLUMNS) + ")");
             boolean[] hasValue = new boolean[ScoresCsv.SCORE_COLUMNS.size()];
             boolean withPath = columns.contains("path");
+            boolean videoRows = columns.contains("frame");
+            java.util.Map<String, Double> pts = new java.util.HashMap<>();
             int unc = ScoresCsv.UNCERTAINTY_COLUMNS.size();
             List<ScoresCsv.Row> rows = new ArrayList<>();
             long row = 0;
@@ -132,6 +134,19 @@ public final class ScoresParquet {
                 try {
                 column[0] = withPath ? "path" : "image";
                 String image = withPath ? rs.getString("path") : rs.getString("image");
+                if (videoRows && image != null) {
+                    // a video frame: keyed <video>#<frame> like the CLI's video scores, so frames rank, not whole files
+                    column[0] = "frame";
+                    int frame = rs.getInt("frame");
+                    if (!rs.wasNull() && frame >= 0) {
+                        image = ScoresCsv.videoFrameName(image, frame);
+                        if (columns.contains("pts")) {
+                            column[0] = "pts";
+                            double t = rs.getDouble("pts");
+                            if (!rs.wasNull() && Double.isFinite(t)) pts.putIfAbsent(image, t);
+                        }
+                    }
+                }
                 String cls = rs.getString("class");
                 if (image == null || cls == null) throw new SegsaException(p + ": a row without image or class");
                 double mdsa = value(rs, columns, "mdsa", column), lsa = value(rs, columns, "lsa", column);
@@ -158,7 +173,7 @@ public final class ScoresParquet {
             List<String> present = new ArrayList<>();
             for (int i = 0; i < hasValue.length; i++) if (hasValue[i]) present.add(ScoresCsv.SCORE_COLUMNS.get(i));
             if (present.isEmpty()) throw new SegsaException(p + ": every score is NaN");
-            return new ScoresCsv.Contents(p, rows, present);
+            return new ScoresCsv.Contents(p, rows, present, java.util.Map.copyOf(pts));
         } catch (SQLException e) {
             throw new SegsaException(p + ": cannot read Parquet scores: " + firstLine(e.getMessage()), e);
         }
