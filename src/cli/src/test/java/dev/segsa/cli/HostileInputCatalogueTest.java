@@ -539,6 +539,25 @@ class HostileInputCatalogueTest {
             }
             return new String[] {"select", "--scores", w.s(literal), "--skip-fraction", "0.5", "--out", w.s(w.out())};
         }, "frame a.png has two rows for class road"));
+        c.add(new Case("render: a window with no frame (--from past the end) fails; the earlier output stays", 1, false, w -> {
+            Path video = w.dir().resolve("drive.mp4");
+            assertEquals(0, EndToEndTest.run("encode", "--images", w.s(w.images()), "--fps", "10", "--out", w.s(video)));
+            Files.writeString(w.out(), "an earlier video");
+            return new String[] {"render", "--model", w.s(w.model()), "--sa", w.s(w.sa()), "--video", w.s(video), "--from", "999",
+                    "--out", w.s(w.out())};
+        }, "no frame to render", "nothing written"));
+        c.add(new Case("render: --timeline on the same path as --out is refused before any work", 1, false, w ->
+                new String[] {"render", "--model", w.s(w.model()), "--sa", w.s(w.sa()), "--images", w.s(w.images()), "--out", w.s(w.out()),
+                        "--timeline", w.s(w.out())}, "is also --out of this run"));
+        c.add(new Case("score --skip-bad-frames: a folder of videos with a zero-byte one and a text file goes on, lists them, exits 5", 5, true,
+                w -> {
+                    Path videos = Files.createDirectories(w.dir().resolve("videos"));
+                    assertEquals(0, EndToEndTest.run("encode", "--images", w.s(w.images()), "--fps", "10", "--out", w.s(videos.resolve("a.mp4"))));
+                    Files.write(videos.resolve("b-empty.mp4"), new byte[0]);
+                    Files.writeString(videos.resolve("c-words.mp4"), "not a video");
+                    return new String[] {"score", "--model", w.s(w.model()), "--sa", w.s(w.sa()), "--video", w.s(videos), "--out",
+                            w.s(w.out()), "--skip-bad-frames"};
+                }, "b-empty.mp4: cannot open video", "c-words.mp4: cannot open video"));
         c.add(new Case("generate: unknown condition", 1, false, w -> new String[] {"generate", "--out", w.s(w.out()), "--frames", "2",
                 "--conditions", "weather=snow"}, "weather"));
         return c;
@@ -613,7 +632,7 @@ class HostileInputCatalogueTest {
     /** Every command's help formats (no picocli "Could not format" warning). */
     @TestFactory
     Stream<DynamicTest> helpFormats() {
-        return Stream.of("fit", "score", "bench", "render", "timeline", "encode", "evaluate", "select", "train", "generate", "demo").map(cmd -> DynamicTest.dynamicTest(cmd, () -> {
+        return Stream.of("fit", "score", "bench", "render", "timeline", "encode", "evaluate", "select", "decide", "watch", "train", "generate", "demo").map(cmd -> DynamicTest.dynamicTest(cmd, () -> {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             java.io.PrintStream old = System.err;
             StringWriter out = new StringWriter();
