@@ -99,8 +99,18 @@ final class EvaluateCommand implements Callable<Integer> {
         Evaluation.Result result = Evaluation.run(contents, new Evaluation.Settings(thresholds, randomRepeats, seed, g,
                 fuse == null ? List.of() : fuse));
         List<EvaluationReport.Chart> heatmaps = model == null ? List.of() : heatmaps(contents, g);
-        List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps);
+        List<String> warnings = new ArrayList<>();
+        if (saFile != null) {
+            for (String note : dev.segsa.samodel.SaModelFile.read(saFile).settings().notes()) {
+                if (note.startsWith(ACTIVATION_TRACE_NOTE)) warnings.add(saFile.getFileName() + ": " + note);
+            }
+        }
+        List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps,
+                warnings);
         System.out.println(EvaluationReport.rq1Table(result));
+        System.out.println();
+        for (String w : warnings) System.out.println("warning: " + w);
+        System.out.println(EvaluationReport.adviceTable(result));
         System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
         return 0;
     }
@@ -157,6 +167,9 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         return ClassGroups.parse(spec, new ArrayList<>(classNames));
     }
+
+    /** How segsa fit records a failed activation-trace check in the SA file's notes. */
+    static final String ACTIVATION_TRACE_NOTE = "activation-trace check:";
 
     private String commandLine() {
         StringBuilder b = new StringBuilder("segsa");

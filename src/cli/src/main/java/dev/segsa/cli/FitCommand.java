@@ -89,7 +89,6 @@ final class FitCommand implements Callable<Integer> {
             } catch (SegsaException e) {
                 throw new SegsaException(images + ": " + e.getMessage(), e);
             }
-            SaModelFile.write(sa, out);
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             if (atCheckFrames > 0) {
                 List<java.nio.file.Path> first = FrameReader.listFrames(images);
@@ -107,8 +106,18 @@ final class FitCommand implements Callable<Integer> {
                 if (!imgs.isEmpty()) {
                     var check = fit.checkActivationTraces(imgs, names, 4000, seed);
                     (check.looksBroken() ? System.err : System.out).println("segsa fit: " + check.line());
+                    if (check.looksBroken()) {
+                        // recorded in the SA file, so that segsa evaluate's report carries the warning
+                        var st = sa.settings();
+                        List<String> notes = new java.util.ArrayList<>(st.notes());
+                        notes.add(EvaluateCommand.ACTIVATION_TRACE_NOTE + " " + check.line());
+                        sa = new SaModel(new SaModel.FitSettings(st.modelFile(), st.modelSha256(), st.upsample(), st.mean(), st.std(),
+                                st.resize(), st.ignoreLabel(), st.classNames(), st.featureDimension(), st.lsaReferences(), st.seed(),
+                                st.frames(), List.copyOf(notes)), sa.statistics(), sa.references());
+                    }
                 }
             }
+            SaModelFile.write(sa, out);
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
             return SkippedFrames.report("fit", skipped, frames, run.allowSkipped);

@@ -117,7 +117,28 @@ class EvaluateCommandTest {
         }
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("segsa evaluate --scores " + scores), "command in the report");
-        assertTrue(html.contains("<img src=\"rq2_mdsa_classification_t0.5.png\""));
+        // self-contained: every picture is embedded (a data URI that decodes to an image), none is a link to a sibling file
+        java.util.regex.Matcher img = java.util.regex.Pattern.compile("<img src=\"([^\"]*)\"").matcher(html);
+        int pictures = 0;
+        while (img.find()) {
+            String src = img.group(1);
+            assertTrue(src.startsWith("data:image/png;base64,") || src.startsWith("data:image/jpeg;base64,"), "a linked picture: " + src);
+            byte[] bytes = java.util.Base64.getDecoder().decode(src.substring(src.indexOf(',') + 1));
+            assertNotNull(ImageIO.read(new java.io.ByteArrayInputStream(bytes)), "a broken embedded picture");
+            pictures++;
+        }
+        assertTrue(pictures >= 20, pictures + " pictures");
+        assertTrue(html.contains("title=\"rq2_mdsa_classification_t0.5.png\""));
+        // the first section says what to do, with the select command; every contents link has its anchor
+        assertTrue(html.indexOf("id=\"what-to-do\"") < html.indexOf("id=\"rq1-glance\""));
+        assertTrue(html.contains("segsa select --scores "), "the select command");
+        java.util.regex.Matcher toc = java.util.regex.Pattern.compile("href=\"#([^\"]+)\"").matcher(html);
+        int links = 0;
+        while (toc.find()) {
+            assertTrue(html.contains("id=\"" + toc.group(1) + "\""), "no anchor for #" + toc.group(1));
+            links++;
+        }
+        assertTrue(links >= 8);
         assertTrue(html.contains("No heatmaps: run segsa evaluate with --model, --sa and --images"));
         assertTrue(html.contains("skipped: no IoU"));
         assertFalse(html.contains("http://") || html.contains("https://"), "self-contained");

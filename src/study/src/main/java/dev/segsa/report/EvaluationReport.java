@@ -16,8 +16,9 @@ import java.util.Locale;
 /**
  * Everything {@code segsa evaluate} writes into its output directory: the CSVs of
  * {@link EvaluationCsv}, the PNG charts of {@link SavingsCharts} and {@code index.html}, a
- * self-contained report (charts referenced relatively, no scripts, no network) that opens from
- * disk. Every file is written atomically; index.html last, so a report that exists is complete.
+ * self-contained report (every picture embedded as a data URI, no scripts, no network) that opens
+ * from disk, mailed or copied alone; it begins with what to do (per class, the best order and the
+ * {@code segsa select} command). Every file is written atomically; index.html last, so a report that exists is complete.
  */
 public final class EvaluationReport {
     public static final String RQ1_CSV = "rq1.csv";
@@ -46,6 +47,15 @@ public final class EvaluationReport {
      * written into {@code dir} (file names relative to it) shown in the Figure 8 section.
      */
     public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps) {
+        return write(dir, r, command, scoresSha256, heatmaps, List.of());
+    }
+
+    /**
+     * As {@link #write(Path, Evaluation.Result, String, String, List)}, with warnings to carry into
+     * the report's first section (e.g. the SA file's activation-trace note from {@code segsa fit}).
+     */
+    public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps,
+                                     List<String> warnings) {
         List<String> files = new ArrayList<>();
         heatmaps.forEach(h -> files.add(h.file()));
         EvaluationCsv.writeRq1(dir.resolve(RQ1_CSV), r);
@@ -67,12 +77,16 @@ public final class EvaluationReport {
             }
         }
         List<Chart> perTarget = new ArrayList<>();
+        List<String> flat = new ArrayList<>();
         int index = 0;
         for (Evaluation.Target target : r.targets()) {
             index++;
             if (target.images() == 0) continue;
             List<SavingsCharts.Line> lines = SavingsCharts.perTarget(r, target);
+            boolean noneBelow = belowThreshold(r, target) == 0;
+            if (noneBelow) flat.add(target.name());
             for (int t : new int[] {0, -1}) {
+                if (t == 0 && noneBelow) continue; // a flat zero for every order: said in one line instead
                 String name = String.format(Locale.ROOT, "rq2_compare_%02d_%s_%s.png", index, SavingsCharts.slug(target.name()),
                         t < 0 ? "iou" : "classification_t" + EvaluationCsv.threshold(th[t]));
                 String title = SavingsCharts.title(t, th, target.name());
@@ -82,7 +96,7 @@ public final class EvaluationReport {
             }
         }
         List<Chart> scatters = new ArrayList<>();
-        String primary = r.primaryScore();
+        String primary = glanceScore(r);
         index = 0;
         for (Evaluation.Target target : r.targets()) {
             index++;
@@ -92,7 +106,7 @@ public final class EvaluationReport {
             scatters.add(new Chart(name, title));
             files.add(name);
         }
-        String html = html(r, command, scoresSha256, scatters, perScore, perTarget, heatmaps, files);
+        String html = html(dir, r, command, scoresSha256, scatters, perScore, perTarget, heatmaps, files, flat, warnings, primary);
         AtomicOutput.write(dir.resolve(INDEX), html.getBytes(StandardCharsets.UTF_8));
         files.add(INDEX);
         removeStale(dir, files);
@@ -163,8 +177,9 @@ public final class EvaluationReport {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    private static String html(Evaluation.Result r, String command, String sha, List<Chart> scatters, List<Chart> perScore,
-                               List<Chart> perTarget, List<Chart> heatmaps, List<String> files) {
+    private static String html(Path dir, Evaluation.Result r, String command, String sha, List<Chart> scatters, List<Chart> perScore,
+                               List<Chart> perTarget, List<Chart> heatmaps, List<String> files, List<String> flat,
+                               List<String> warnings, String glance) {
         double[] th = r.settings().thresholds();
         List<String> cols = r.columns();
         StringBuilder h = new StringBuilder();
@@ -177,19 +192,49 @@ public final class EvaluationReport {
                 .append(".note{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{width:380px}")
                 .append(".grid2 img{width:560px}</style></head><body>\n");
         h.append("<h1>Surprise Adequacy vs IoU: labelling-cost study</h1>\n");
-        // the pictures first: RQ1 as scatters, RQ2 as each target's savings-vs-inaccuracy chart
-        h.append("<h2>RQ1 at a glance: ").append(esc(r.primaryScore())).append(" against IoU, per class</h2>\n")
-                .append("<p class=\"note\">One point per image: the class's mean ").append(esc(r.primaryScore()))
+        h.append("<nav><b>Contents</b>: <a href=\"#what-to-do\">What to do</a> &middot; <a href=\"#rq1-glance\">RQ1 at a glance</a> ")
+                .append("&middot; <a href=\"#rq2-glance\">RQ2 at a glance</a> &middot; <a href=\"#rows\">Rows used</a> &middot; ")
+                .append("<a href=\"#rq1\">RQ1 table</a> &middot; <a href=\"#rq2\">RQ2 summary</a> &middot; <a href=\"#per-score\">Per score</a> ")
+                .append("&middot; <a href=\"#extremes\">Highest and lowest frames</a> &middot; <a href=\"#files\">Files</a></nav>\n");
+        // first what to do: per class, the score that saves most, and the command that writes the label list
+        h.append("<h2 id=\"what-to-do\">What to do</h2>\n<p>Per class, the order that skips the most labelling while at most ")
+                .append(EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE)).append(" of the skipped frames are below IoU ")
+                .append(EvaluationCsv.threshold(th[0])).append(" (at every smaller saving too), beside the oracle (the best any score ")
+                .append("could do) and random, and the <code>segsa select</code> command that writes the label list with it.</p>\n");
+        for (String w : warnings) h.append("<p><b>Warning</b>: ").append(esc(w)).append("</p>\n");
+        h.append("<table><tr><th>class</th><th>best order</th><th>skip</th><th>oracle</th><th>random</th><th>command</th></tr>\n");
+        for (Advice a : advice(r)) {
+            String cmd = selectCommand(r, a);
+            h.append("<tr><td>").append(esc(a.target().name())).append(a.target().group() ? " (group)" : "").append("</td><td>")
+                    .append(a.best() == null ? "-" : esc(a.best())).append("</td><td>").append(a.saving()).append("%</td><td>")
+                    .append(a.oracle()).append("%</td><td>").append(a.random()).append("%</td><td style=\"text-align:left\">")
+                    .append(cmd == null ? "nothing can be skipped within the tolerance: label every frame" : "<code>" + esc(cmd) + "</code>"
+                            + (a.best() != null && !a.best().equals(a.selectable()) ? " (the fused order " + esc(a.best())
+                            + " saves " + a.saving() + "%; select ranks by one column)" : ""))
+                    .append("</td></tr>\n");
+        }
+        h.append("</table>\n");
+        for (Advice a : advice(r)) {
+            for (String f : a.flags()) h.append("<p class=\"note\">").append(esc(a.target().name())).append(": ").append(esc(f)).append("</p>\n");
+        }
+        // then the pictures: RQ1 as scatters, RQ2 as each target's savings-vs-inaccuracy chart
+        h.append("<h2 id=\"rq1-glance\">RQ1 at a glance: ").append(esc(glance)).append(" against IoU, per class</h2>\n")
+                .append("<p class=\"note\">One point per image: the class's mean ").append(esc(glance))
                 .append(" over its predicted pixels against the class IoU. A good score falls to the right as IoU falls ")
                 .append("(negative rho). Details and every score: the RQ1 table below.</p>\n<div class=\"grid\">\n");
-        for (Chart c : scatters) h.append("<img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\">\n");
-        h.append("</div>\n<h2>RQ2 at a glance: labelling saved against inaccuracy, per class</h2>\n")
+        for (Chart c : scatters) h.append(img(dir, c)).append('\n');
+        h.append("</div>\n<h2 id=\"rq2-glance\">RQ2 at a glance: labelling saved against inaccuracy, per class</h2>\n")
                 .append("<p class=\"note\">Skipping the frames with the lowest score first: the share of skipped frames ")
                 .append("that were in fact poor (IoU below ").append(EvaluationCsv.threshold(th[0])).append(") and their mean ")
                 .append("1&minus;IoU, for every score against the oracle and random (dashed). Lower is better; the oracle is ")
                 .append("the best any score could do.</p>\n<div class=\"grid grid2\">\n");
-        for (Chart c : perTarget) h.append("<img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\">\n");
+        for (Chart c : perTarget) h.append(img(dir, c)).append('\n');
         h.append("</div>\n");
+        for (String f : flat) {
+            h.append("<p class=\"note\">").append(esc(f)).append(": no frame is below IoU ").append(EvaluationCsv.threshold(th[0]))
+                    .append(", so every order skips 100% without a miss (its classification chart would be a flat zero; the IoU ")
+                    .append("chart is drawn).</p>\n");
+        }
         h.append("<p>Produced by:</p><pre>").append(esc(command)).append("</pre>\n");
         h.append("<p>Scores: <code>").append(esc(r.scores().file().toAbsolutePath().normalize().toString()))
                 .append("</code> (").append(r.scores().rows().size()).append(" rows, SHA-256 <code>").append(sha)
@@ -203,7 +248,7 @@ public final class EvaluationReport {
             h.append(String.join(", ", g)).append(" (group rows as written by <code>segsa score --groups</code>: ")
                     .append("mean of the members' z-scored class scores; IoU of the merged group).</p>\n");
         }
-        h.append("<h2>Rows used</h2>\n<p>Each class and group is evaluated on its rows that have an IoU and a value in every ")
+        h.append("<h2 id=\"rows\">Rows used</h2>\n<p>Each class and group is evaluated on its rows that have an IoU and a value in every ")
                 .append("score column present, so every score and baseline of a target sees the same images. Rows with an empty ")
                 .append("IoU (no label) or an empty score (class not predicted in the image, or no SA model for it) are skipped ")
                 .append("and counted here.</p>\n<table><tr><th>target</th><th>kind</th><th>rows</th><th>skipped: no IoU</th>")
@@ -215,7 +260,7 @@ public final class EvaluationReport {
         }
         h.append("</table>\n");
 
-        h.append("<h2>RQ1: Spearman rank correlation between score and IoU (paper Table 3)</h2>\n")
+        h.append("<h2 id=\"rq1\">RQ1: Spearman rank correlation between score and IoU (paper Table 3)</h2>\n")
                 .append("<p>Per image, class (or group) score vs class IoU; ties get the average rank; two-sided p-value from ")
                 .append("Student's t with n&minus;2 degrees of freedom (as scipy.stats.spearmanr). A negative rho means higher score, ")
                 .append("lower IoU. The uncertainty baselines come from the same forward pass and are oriented so that higher = ")
@@ -233,7 +278,7 @@ public final class EvaluationReport {
         }
         h.append("</table>\n");
 
-        h.append("<h2>RQ2: labelling savings vs inaccuracy (paper Figure 9)</h2>\n")
+        h.append("<h2 id=\"rq2\">RQ2: labelling savings vs inaccuracy (paper Figure 9)</h2>\n")
                 .append("<p>At savings x % the first floor(n&middot;x/100) images of an order are not labelled. Classification ")
                 .append("inaccuracy = share of those skipped images whose IoU is below the threshold; IoU inaccuracy = their mean ")
                 .append("1&minus;IoU; both 0 when nothing is skipped. Orders: each score ascending (skip the least surprising or ")
@@ -262,11 +307,11 @@ public final class EvaluationReport {
             h.append("<td>").append(c.maxSavingsWithin(0, EvaluationCsv.SUMMARY_TOLERANCE)).append("</td></tr>\n");
         }
         h.append("</table>\n");
-        h.append("<h3>Per score: one line per class and group</h3>\n");
-        for (Chart c : perScore) h.append("<p><img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\"></p>\n");
+        h.append("<h3 id=\"per-score\">Per score: one line per class and group</h3>\n");
+        for (Chart c : perScore) h.append("<p>").append(img(dir, c)).append("</p>\n");
         h.append("<p>Per class and group, every score against the oracle and random baselines: the charts at the top.</p>\n");
 
-        h.append("<h2>Highest and lowest ").append(esc(r.primaryScore())).append(" frames (paper Figure 8)</h2>\n")
+        h.append("<h2 id=\"extremes\">Highest and lowest ").append(esc(r.primaryScore())).append(" frames (paper Figure 8)</h2>\n")
                 .append("<p>Per class and group, the ").append(Evaluation.EXTREMES).append(" images with the highest and lowest ")
                 .append(esc(r.primaryScore())).append(" among the rows used. <a href=\"").append(EXTREMES_CSV).append("\">")
                 .append(EXTREMES_CSV).append("</a></p>\n");
@@ -276,7 +321,7 @@ public final class EvaluationReport {
         } else {
             h.append("<p>Per-pixel MDSA of the frames with the highest and lowest image SA (pixel-weighted mean MDSA over the frame), ")
                     .append("on one colour scale.</p>\n");
-            for (Chart c : heatmaps) h.append("<p><img src=\"").append(esc(c.file())).append("\" alt=\"").append(esc(c.title())).append("\"></p>\n");
+            for (Chart c : heatmaps) h.append("<p>").append(img(dir, c)).append("</p>\n");
         }
         for (Evaluation.Target t : r.targets()) {
             if (t.images() == 0) continue;
@@ -290,10 +335,155 @@ public final class EvaluationReport {
             }
             h.append("</table>\n");
         }
-        h.append("<h2>Files</h2>\n<ul>\n");
+        h.append("<h2 id=\"files\">Files</h2>\n<p class=\"note\">The pictures above are embedded in this page; the CSVs and ")
+                .append("the PNG files are beside it in the report's folder.</p>\n<ul>\n");
         for (String f : files) h.append("<li><a href=\"").append(esc(f)).append("\">").append(esc(f)).append("</a></li>\n");
         h.append("</ul>\n</body></html>\n");
         return h.toString();
+    }
+
+
+    /** How many of the target's images are below the first IoU threshold (the oracle's curve is flat zero when none). */
+    static int belowThreshold(Evaluation.Result r, Evaluation.Target t) {
+        for (Evaluation.Rq2Series s : r.rq2()) {
+            if (s.target() == t && s.order().equals(Evaluation.ORACLE)) {
+                SavingsCurve c = s.curve();
+                int last = c.savingsPercent().length - 1;
+                return (int) Math.round(c.classificationInaccuracy()[0][last] * c.skipped()[last]);
+            }
+        }
+        return 0;
+    }
+
+    /** The score drawn "at a glance": the score column with the largest total saving within the tolerance over the classes. */
+    static String glanceScore(Evaluation.Result r) {
+        String best = r.primaryScore();
+        int bestTotal = -1;
+        for (String c : r.scores().scoreColumns()) {
+            int total = 0;
+            for (Evaluation.Rq2Series s : r.rq2()) {
+                if (s.order().equals(c) && !s.target().group()) total += s.curve().maxSavingsWithin(0, EvaluationCsv.SUMMARY_TOLERANCE);
+            }
+            if (total > bestTotal) {
+                bestTotal = total;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** One class's advice: its best order, the saving, the oracle's and random's, and what to flag. */
+    public record Advice(Evaluation.Target target, String best, int saving, int oracle, int random, String selectable,
+                         int selectableSaving, List<String> flags) {}
+
+    /** Per class (groups too), the order that saves most within the tolerance, and the warnings about the others. */
+    public static List<Advice> advice(Evaluation.Result r) {
+        List<Advice> out = new ArrayList<>();
+        for (Evaluation.Target t : r.targets()) {
+            if (t.images() == 0) continue;
+            int oracle = 0, random = 0;
+            String best = null, selectable = null;
+            int bestSaving = -1, selectableSaving = -1;
+            List<String> flags = new ArrayList<>();
+            for (Evaluation.Rq2Series s : r.rq2()) {
+                if (s.target() != t) continue;
+                int v = s.curve().maxSavingsWithin(0, EvaluationCsv.SUMMARY_TOLERANCE);
+                if (s.order().equals(Evaluation.ORACLE)) oracle = v;
+                else if (s.order().equals(Evaluation.RANDOM)) random = v;
+                else {
+                    if (v > bestSaving) {
+                        bestSaving = v;
+                        best = s.order();
+                    }
+                    if (r.scores().scoreColumns().contains(s.order()) && v > selectableSaving) {
+                        selectableSaving = v;
+                        selectable = s.order();
+                    }
+                }
+            }
+            for (String c : r.columns()) {
+                SpearmanCorrelation rho = find(r, t, c);
+                if (rho.rho() > 0 && rho.pValue() < 0.05) {
+                    flags.add(c + " has the wrong sign (rho " + fmt(rho.rho(), "%+.2f") + ", p " + fmtP(rho.pValue())
+                            + "): a higher " + c + " goes with a higher IoU here, so skipping its lowest frames skips the poor ones");
+                }
+                for (Evaluation.Rq2Series s : r.rq2()) {
+                    if (s.target() == t && s.order().equals(c)
+                            && SavingsCurve.meanOverSavings(s.curve().classificationInaccuracy()[0]) > randomMean(r, t) + 1e-9) {
+                        flags.add(c + " does worse than random (mean classification inaccuracy above the random order's)");
+                    }
+                }
+            }
+            out.add(new Advice(t, best, Math.max(0, bestSaving), oracle, random, selectable, Math.max(0, selectableSaving), flags));
+        }
+        return out;
+    }
+
+    private static double randomMean(Evaluation.Result r, Evaluation.Target t) {
+        for (Evaluation.Rq2Series s : r.rq2()) {
+            if (s.target() == t && s.order().equals(Evaluation.RANDOM)) return SavingsCurve.meanOverSavings(s.curve().classificationInaccuracy()[0]);
+        }
+        return Double.NaN;
+    }
+
+    /** The exact select command that writes the label list of an advice (null when nothing can be skipped). */
+    public static String selectCommand(Evaluation.Result r, Advice a) {
+        if (a.selectable() == null || a.selectableSaving() == 0) return null;
+        String scores = r.scores().file().toString();
+        return "segsa select --scores " + shellQuote(scores) + " --class " + shellQuote(a.target().name()) + " --score " + a.selectable()
+                + " --skip-fraction " + EvaluationCsv.threshold(a.selectableSaving() / 100.0) + " --out "
+                + shellQuote("to-label-" + SavingsCharts.slug(a.target().name()) + ".csv");
+    }
+
+    private static String shellQuote(String s) {
+        return s.matches("[A-Za-z0-9._/:@%+=,-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** The "what to do" table as text, for the terminal. */
+    public static String adviceTable(Evaluation.Result r) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "What to do (skip within %s classification inaccuracy at IoU %s):%n",
+                EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE), EvaluationCsv.threshold(r.settings().thresholds()[0])));
+        for (Advice a : advice(r)) {
+            b.append(String.format(Locale.ROOT, "  %-14s best %-22s skips %3d%% (oracle %3d%%, random %3d%%)%n", a.target().name(),
+                    a.best() == null ? "-" : a.best(), a.saving(), a.oracle(), a.random()));
+            String cmd = selectCommand(r, a);
+            if (cmd != null) b.append("      ").append(cmd).append('\n');
+            for (String f : a.flags()) b.append("      note: ").append(f).append('\n');
+        }
+        return b.toString().stripTrailing();
+    }
+
+    /** An embedded picture: the PNG written into the folder, as a data URI, so the page survives being mailed or copied alone. */
+    private static String img(Path dir, Chart c) {
+        byte[] bytes;
+        String type = "png";
+        try {
+            bytes = java.nio.file.Files.readAllBytes(dir.resolve(c.file()));
+            if (c.file().startsWith("heatmap_")) {
+                // a photo-like frame: embedded as JPEG (a tenth of the PNG's size); the PNG stays beside the page
+                java.awt.image.BufferedImage im = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+                java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(im.getWidth(), im.getHeight(),
+                        java.awt.image.BufferedImage.TYPE_INT_RGB);
+                rgb.getGraphics().drawImage(im, 0, 0, null);
+                java.io.ByteArrayOutputStream jpeg = new java.io.ByteArrayOutputStream();
+                javax.imageio.ImageWriter w = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+                javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+                p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+                p.setCompressionQuality(0.85f);
+                try (var out = javax.imageio.ImageIO.createImageOutputStream(jpeg)) {
+                    w.setOutput(out);
+                    w.write(null, new javax.imageio.IIOImage(rgb, null, null), p);
+                } finally {
+                    w.dispose();
+                }
+                bytes = jpeg.toByteArray();
+                type = "jpeg";
+            }
+        } catch (java.io.IOException e) {
+            throw new dev.segsa.error.SegsaException(dir.resolve(c.file()) + ": cannot embed the chart: " + e.getMessage(), e);
+        }
+        return "<img src=\"data:image/" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(bytes) + "\" alt=\"" + esc(c.title())
+                + "\" title=\"" + esc(c.file()) + "\">";
     }
 
     private static String joinThresholds(double[] th) {
