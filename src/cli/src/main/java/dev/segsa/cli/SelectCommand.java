@@ -40,12 +40,21 @@ final class SelectCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--score", paramLabel = "COLUMN",
-            description = "Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini (default: mdsa if present, "
-                    + "else the first score column with values).")
+            description = {"Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini (default: mdsa if present, "
+                    + "else the first score column with values); or best with --report DIR: the column that segsa evaluate found to "
+                    + "save most for the class (its rq2_summary.csv)."})
     String score;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "With --score best: the segsa evaluate report of these scores.")
+    Path report;
+
+    @Option(names = "--groups", paramLabel = "SPEC",
+            description = "Without --class: which rows are class groups (as in segsa evaluate), left out of the frame's score.")
+    String groups;
+
     @Option(names = "--class", paramLabel = "K",
-            description = "Class or group (as in the class column) whose score ranks the frames; needed when there are several.")
+            description = {"Class or group (as in the class column) whose score ranks the frames. Without it (and with several classes) "
+                    + "whole frames are ranked by the frame's score: the pixel-weighted mean of the column over the frame's class rows."})
     String target;
 
     @Option(names = "--skip-fraction", paramLabel = "X", description = "Skip the lowest-scored fraction X (0..1) of the frames.")
@@ -122,8 +131,13 @@ final class SelectCommand implements Callable<Integer> {
         ScoresCsv.Contents contents = ScoresCsv.read(scores);
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
         contents.requireUniqueKeys();
-        String column = scoreColumn(contents);
         String k = target(contents);
+        String column = "best".equals(score) ? bestColumn(contents, k) : scoreColumn(contents);
+        boolean wholeFrames = k == null;
+        if (wholeFrames && (tolerance != null || retrainSubsets)) {
+            throw new IllegalArgumentException((retrainSubsets ? "--retrain-subsets" : "--tolerance with a pilot") + " works on one class: "
+                    + "give --class K");
+        }
         boolean seenList = seen != null && seen.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt");
         ScoresCsv.Contents seenContents = seen == null || seenList ? null : ScoresCsv.read(seen);
         Set<String> seenImages = new LinkedHashSet<>();
@@ -136,11 +150,14 @@ final class SelectCommand implements Callable<Integer> {
             }
         }
         List<FrameSelection.Candidate> candidates = new java.util.ArrayList<>();
-        for (FrameSelection.Candidate c : FrameSelection.candidates(contents, k, column)) {
+        for (FrameSelection.Candidate c : wholeFrames ? frameCandidates(contents, column) : FrameSelection.candidates(contents, k, column)) {
             if (!seenImages.contains(c.image())) candidates.add(c);
         }
         long scored = candidates.stream().filter(c -> !Double.isNaN(c.score())).count();
-        if (scored == 0) throw new SegsaException(scores + ": no frame has a " + column + " score for '" + k + "'");
+        if (scored == 0) {
+            throw new SegsaException(scores + ": no frame has a " + column + " score" + (wholeFrames ? "" : " for '" + k + "'"));
+        }
+        String what = wholeFrames ? "whole frames" : "'" + k + "'";
         Set<String> images = new LinkedHashSet<>();
         contents.rows().forEach(r -> images.add(r.image()));
 
@@ -193,11 +210,16 @@ final class SelectCommand implements Callable<Integer> {
         }
         SelectionCsv.writeLabelling(out, decisions);
         long skipped = decisions.stream().filter(FrameSelection.Decision::skip).count();
-        System.out.printf(Locale.ROOT, "'%s' by %s: %d frames ranked, %d to label, %d skipped", k, column, decisions.size(),
-                decisions.size() - skipped, skipped);
+        System.out.printf(Locale.ROOT, "%s by %s%s: %d frames ranked, %d to label, %d skipped", what, column,
+                wholeFrames ? " (the frame's pixel-weighted mean over its classes)" : "", decisions.size(), decisions.size() - skipped, skipped);
         if (scored < decisions.size()) System.out.printf(Locale.ROOT, " (%d without a score are always labelled)", decisions.size() - scored);
         System.out.println();
-        if (images.size() > decisions.size()) {
+        double cut = decisions.stream().filter(FrameSelection.Decision::skip).mapToDouble(d -> d.candidate().score()).max().orElse(Double.NaN);
+        if (!Double.isNaN(cut)) {
+            System.out.printf(Locale.ROOT, "threshold: %s %s <= %s is skipped, above it labelled (reusable online, e.g. as a segsa watch "
+                    + "trigger threshold)%n", wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut));
+        }
+        if (!wholeFrames && images.size() > decisions.size()) {
             System.out.printf(Locale.ROOT, "%d of the %d frames in %s have no row for '%s' and are not listed%n",
                     images.size() - decisions.size(), images.size(), scores, k);
         }
@@ -217,16 +239,77 @@ final class SelectCommand implements Callable<Integer> {
         return score;
     }
 
+    /** The class, or null: whole frames (no --class and several classes). */
     private String target(ScoresCsv.Contents contents) {
         Set<String> names = new LinkedHashSet<>();
         contents.rows().forEach(r -> names.add(r.className()));
         if (target == null) {
             if (names.size() == 1) return names.iterator().next();
-            throw new IllegalArgumentException("--class is needed: " + scores + " has rows for " + String.join(", ", names));
+            return null;
         }
         if (!names.contains(target)) {
             throw new SegsaException(scores + ": no rows for class '" + target + "' (classes and groups: " + String.join(", ", names) + ")");
         }
         return target;
+    }
+
+    /** Whole frames as candidates: per frame the pixel-weighted mean of the column over its class rows (groups left out). */
+    private List<FrameSelection.Candidate> frameCandidates(ScoresCsv.Contents contents, String column) {
+        Set<String> groupNames = new LinkedHashSet<>();
+        if (groups != null) {
+            for (String part : groups.split(";")) {
+                int eq = part.indexOf('=');
+                if (eq <= 0) throw new IllegalArgumentException("--groups: '" + part + "' is not NAME=CLASS,CLASS");
+                groupNames.add(part.substring(0, eq).trim());
+            }
+        }
+        java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+        for (ScoresCsv.Row r : contents.rows()) {
+            if (r.className() == null || groupNames.contains(r.className())) continue;
+            double[] a = acc.computeIfAbsent(r.image(), x -> new double[3]);
+            a[2] += r.pixels();
+            double v = r.score(column);
+            if (Double.isFinite(v) && r.pixels() > 0) {
+                a[0] += v * r.pixels();
+                a[1] += r.pixels();
+            }
+        }
+        List<FrameSelection.Candidate> out = new java.util.ArrayList<>();
+        acc.forEach((image, a) -> out.add(new FrameSelection.Candidate(image, a[1] > 0 ? a[0] / a[1] : Double.NaN, Double.NaN, (long) a[2])));
+        return out;
+    }
+
+    /** --score best: the score column with the largest saving for the class in the evaluate report's rq2_summary.csv. */
+    private String bestColumn(ScoresCsv.Contents contents, String k) {
+        if (report == null) throw new IllegalArgumentException("--score best needs --report DIR (a segsa evaluate report of these scores)");
+        if (k == null) throw new IllegalArgumentException("--score best picks the best score of one class: give --class K");
+        Path summary = report.resolve(dev.segsa.report.EvaluationReport.RQ2_SUMMARY_CSV);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(summary);
+        } catch (java.io.IOException e) {
+            throw new SegsaException(summary + ": cannot read the report's summary (is " + report + " a segsa evaluate report?): "
+                    + e.getMessage(), e);
+        }
+        if (lines.isEmpty()) throw new SegsaException(summary + ": empty");
+        List<String> header = List.of(lines.get(0).split(",", -1));
+        int target = header.indexOf("target"), order = header.indexOf("order"), saving = header.size() - 1;
+        if (target < 0 || order < 0 || !header.get(saving).startsWith("max_savings_percent")) {
+            throw new SegsaException(summary + ": not an rq2_summary.csv of segsa evaluate (header " + lines.get(0) + ")");
+        }
+        String best = null;
+        int bestSaving = -1;
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            if (f.length != header.size() || !f[target].equals(k) || !contents.scoreColumns().contains(f[order]) || f[saving].isEmpty()) continue;
+            int v = Integer.parseInt(f[saving]);
+            if (v > bestSaving) {
+                bestSaving = v;
+                best = f[order];
+            }
+        }
+        if (best == null) throw new SegsaException(summary + ": no row for class '" + k + "' with a score column of " + scores);
+        System.out.printf(Locale.ROOT, "--score best: %s (saves %d%% within the report's tolerance for '%s')%n", best, bestSaving, k);
+        return best;
     }
 }

@@ -56,6 +56,53 @@ class SelectCommandTest {
         assertEquals("10,f10.png,1.0,3000,skip", Files.readAllLines(out).get(10));
     }
 
+    /** Without --class, whole frames rank by the pixel-weighted mean of their class rows; the threshold is printed. */
+    @Test
+    void withoutAClassWholeFramesRankAndTheThresholdIsPrinted() throws Exception {
+        Path out = work.resolve("frames.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream(), stdout = new ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(stdout, true));
+        int code;
+        try {
+            code = run(err, "select", "--scores", scores().toString(), "--skip-fraction", "0.5", "--out", out.toString());
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, code, err.toString());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(12, lines.size(), "11 frames ranked");
+        // f10: car 3000 px at 10, road 500 px at 1 -> (30000 + 500) / 3500
+        assertEquals("1,f10.png," + (30500.0 / 3500) + ",3500,label", lines.get(1));
+        assertEquals(5, lines.stream().filter(l -> l.endsWith(",skip")).count());
+        // f05's frame score (car 1500 px at 5, road 500 px at 1) is the highest skipped one
+        assertTrue(stdout.toString().contains("threshold: a frame with mdsa <= " + (8000.0 / 2000) + " is skipped"), stdout.toString());
+        assertTrue(stdout.toString().contains("whole frames by mdsa"), stdout.toString());
+        // a pilot bound needs a class
+        assertEquals(1, run(err, "select", "--scores", scores().toString(), "--tolerance", "0.1", "--pilot", scores().toString(), "--out",
+                out.toString()));
+        assertTrue(err.toString().contains("works on one class: give --class K"), err.toString());
+    }
+
+    /** --score best takes the column the evaluate report found to save most for the class. */
+    @Test
+    void bestScoreComesFromTheReport() throws Exception {
+        Path report = Files.createDirectories(work.resolve("report"));
+        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
+                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
+                + "car,class,mdsa,10,0.1,0.1,20\ncar,class,entropy,10,0.1,0.1,45\ncar,class,oracle,10,0.1,0.1,90\n"
+                + "road,class,mdsa,10,0.1,0.1,95\n");
+        Path out = work.resolve("best.csv");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
+                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), err.toString());
+        // by entropy the order reverses: f01 (entropy 10) first
+        assertEquals("1,f01.png,10.0,300,label", Files.readAllLines(out).get(1));
+        assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--skip-fraction", "0.1",
+                "--out", out.toString()), "best needs --report");
+        assertTrue(err.toString().contains("--score best needs --report"), err.toString());
+    }
+
     @Test
     void pilotToleranceUsesTheClopperPearsonBound() throws Exception {
         // the hand-worked pilot of FrameSelectionTest: 12 frames, the 10 lowest above IoU 0.5 -> skip 10/12
@@ -159,8 +206,7 @@ class SelectCommandTest {
         assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "car", "--out", out.toString()));
         assertTrue(err.toString().contains("choose exactly one of"), err.toString());
         err.reset();
-        assertEquals(1, run(err, "select", "--scores", s.toString(), "--skip-fraction", "0.2", "--out", out.toString()));
-        assertTrue(err.toString().contains("--class is needed: " + s + " has rows for car, road"), err.toString());
+        assertEquals(1, run(err, "select", "--scores", s.toString(), "--skip-fraction", "0.2", "--retrain-subsets", "--out", out.toString()));
         err.reset();
         assertEquals(1, run(err, "select", "--scores", s.toString(), "--class", "bus", "--skip-fraction", "0.2", "--out", out.toString()));
         assertTrue(err.toString().contains("no rows for class 'bus'"), err.toString());
