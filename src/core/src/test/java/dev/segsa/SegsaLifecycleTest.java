@@ -133,4 +133,23 @@ class SegsaLifecycleTest {
             assertEquals(1 + 60 + 40, counted, "the latency of retired scorers is kept");
         }
     }
+
+    /** Errors a caller handles differently are told apart by kind (bad frame, bad model, bad SA file) or type (closed engine). */
+    @Test
+    void errorsSayWhatKindOfInputWasAtFault() throws Exception {
+        Segsa s = Segsa.open(model, saFile);
+        byte[] rgb = SegsaTest.frameRgb(1, W, H);
+        SegsaException frame = assertThrows(SegsaException.class,
+                () -> s.score(MemorySegment.ofArray(Arrays.copyOf(rgb, 10)), W, H, 3L * W, PixelFormat.RGB, "short"));
+        assertEquals(SegsaException.Kind.FRAME, frame.kind());
+        s.close();
+        assertThrows(IllegalStateException.class, () -> score(s, 1));
+        java.nio.file.Path notSa = dir.resolve("not.sa");
+        java.nio.file.Files.writeString(notSa, "not an SA model");
+        assertEquals(SegsaException.Kind.SA_FILE, assertThrows(SegsaException.class, () -> Segsa.open(model, notSa)).kind());
+        java.nio.file.Path notModel = dir.resolve("not.pt");
+        java.nio.file.Files.writeString(notModel, "not a model");
+        assertEquals(SegsaException.Kind.MODEL, assertThrows(SegsaException.class,
+                () -> Segsa.builder(notModel, saFile).allowModelMismatch(true).open()).kind());
+    }
 }

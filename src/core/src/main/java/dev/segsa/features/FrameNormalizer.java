@@ -49,7 +49,7 @@ public final class FrameNormalizer {
     /** Checks a frame's size before anything is read or allocated for it. */
     public static void checkSize(int width, int height, String what) {
         if (width <= 0 || height <= 0 || width > MAX_SIDE || height > MAX_SIDE) {
-            throw new SegsaException(what + ": frame size " + width + "x" + height + " is outside 1.." + MAX_SIDE + " per side");
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": frame size " + width + "x" + height + " is outside 1.." + MAX_SIDE + " per side");
         }
     }
 
@@ -59,12 +59,12 @@ public final class FrameNormalizer {
         checkSize(width, height, what);
         int bpp = format.bytesPerPixel();
         if (rowStride < (long) width * bpp) {
-            throw new SegsaException(what + ": row stride " + rowStride + " bytes is shorter than a row of " + width + " "
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": row stride " + rowStride + " bytes is shorter than a row of " + width + " "
                     + format + " pixels (" + (long) width * bpp + " bytes)");
         }
         long need = rowStride * (height - 1) + (long) width * bpp;
         if (src.byteSize() < need) {
-            throw new SegsaException(what + ": pixel buffer holds " + src.byteSize() + " bytes, a " + width + "x" + height + " "
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": pixel buffer holds " + src.byteSize() + " bytes, a " + width + "x" + height + " "
                     + format + " frame with row stride " + rowStride + " needs " + need);
         }
         int ro = format.offset(0), go = format.offset(1), bo = format.offset(2);
@@ -154,12 +154,12 @@ public final class FrameNormalizer {
     public void fromNormalized(MemorySegment chw, int width, int height, MemorySegment dst, String what) {
         checkSize(width, height, what);
         if (outputWidth(width) != width || outputHeight(height) != height) {
-            throw new SegsaException(what + ": a normalised frame must already have the model input size " + resize[0] + "x"
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": a normalised frame must already have the model input size " + resize[0] + "x"
                     + resize[1] + ", got " + width + "x" + height);
         }
         long bytes = 3L * width * height * Float.BYTES;
         if (chw.byteSize() < bytes) {
-            throw new SegsaException(what + ": normalised frame holds " + chw.byteSize() + " bytes, [3," + height + "," + width
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": normalised frame holds " + chw.byteSize() + " bytes, [3," + height + "," + width
                     + "] float32 needs " + bytes);
         }
         MemorySegment.copy(chw, 0, dst, 0, bytes);

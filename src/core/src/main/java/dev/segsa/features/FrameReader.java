@@ -44,14 +44,14 @@ public final class FrameReader {
             }).sorted().toList();
             for (Path f : frames) {
                 if (f.getFileName().toString().indexOf('\uFFFD') >= 0) {
-                    throw new SegsaException(f + ": the file name cannot be decoded in this process's charset (sun.jnu.encoding="
+                    throw new SegsaException(SegsaException.Kind.FRAME, f + ": the file name cannot be decoded in this process's charset (sun.jnu.encoding="
                             + System.getProperty("sun.jnu.encoding") + "); run with a UTF-8 locale, e.g. LC_ALL=C.UTF-8");
                 }
             }
             if (frames.isEmpty()) throw new SegsaException(dir + ": no image files (.png, .jpg, .jpeg, .bmp)");
             return frames;
         } catch (IOException e) {
-            throw new SegsaException(dir + ": cannot list images: " + e.getMessage(), e);
+            throw new SegsaException(SegsaException.Kind.FRAME, dir + ": cannot list images: " + e.getMessage(), e);
         }
     }
 
@@ -63,7 +63,7 @@ public final class FrameReader {
         int dot = name.lastIndexOf('.');
         Path png = labelDir.resolve((dot > 0 ? name.substring(0, dot) : name) + ".png");
         if (Files.isRegularFile(png)) return png;
-        throw new SegsaException(frame + ": no label file " + same + " for this frame");
+        throw new SegsaException(SegsaException.Kind.FRAME, frame + ": no label file " + same + " for this frame");
     }
 
     /** Decodes a frame file (PNG, JPEG, BMP) with a message naming the file when it cannot. */
@@ -91,7 +91,7 @@ public final class FrameReader {
      * JPEGs are refused (ImageIO would decode them with wrong colours).
      */
     private static BufferedImage decode(Path file, String what) {
-        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": " + what + " not found");
+        if (!Files.isRegularFile(file)) throw new SegsaException(SegsaException.Kind.FRAME, file + ": " + what + " not found");
         return decode(file.toFile(), file.toString(), what);
     }
 
@@ -111,7 +111,7 @@ public final class FrameReader {
         try (ImageInputStream in = ImageIO.createImageInputStream(source)) {
             Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) {
-                throw new SegsaException(file + ": cannot decode " + what + ": not a PNG, JPEG or BMP image");
+                throw new SegsaException(SegsaException.Kind.FRAME, file + ": cannot decode " + what + ": not a PNG, JPEG or BMP image");
             }
             ImageReader reader = readers.next();
             try {
@@ -119,22 +119,22 @@ public final class FrameReader {
                 int w = reader.getWidth(0), h = reader.getHeight(0);
                 long pixels = (long) w * h;
                 if (w <= 0 || h <= 0 || pixels > maxPixels) {
-                    throw new SegsaException(file + ": " + what + " declares " + w + "x" + h + " = " + pixels
+                    throw new SegsaException(SegsaException.Kind.FRAME, file + ": " + what + " declares " + w + "x" + h + " = " + pixels
                             + " pixels, above the limit of " + maxPixels + " (raise it with --max-pixels)");
                 }
                 if (jpegComponents(reader) == 4) {
-                    throw new SegsaException(file + ": " + what + " is a CMYK (4-component) JPEG, which is not supported: "
+                    throw new SegsaException(SegsaException.Kind.FRAME, file + ": " + what + " is a CMYK (4-component) JPEG, which is not supported: "
                             + "convert it to RGB");
                 }
                 BufferedImage img = reader.read(0);
-                if (img == null) throw new SegsaException(file + ": cannot decode " + what + ": no image in the file");
+                if (img == null) throw new SegsaException(SegsaException.Kind.FRAME, file + ": cannot decode " + what + ": no image in the file");
                 return img;
             } finally {
                 reader.dispose();
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof SegsaException se) throw se;
-            throw new SegsaException(file + ": cannot decode " + what + " (corrupt or unsupported image): " + e.getMessage(), e);
+            throw new SegsaException(SegsaException.Kind.FRAME, file + ": cannot decode " + what + " (corrupt or unsupported image): " + e.getMessage(), e);
         }
     }
 
@@ -187,11 +187,11 @@ public final class FrameReader {
                                 int height) {
         Raster r = img.getRaster();
         if (r.getNumBands() != 1 || r.getSampleModel().getSampleSize(0) > 8) {
-            throw new SegsaException(file + ": label mask must be an 8-bit single-channel (grayscale or palette) PNG of class ids, got "
+            throw new SegsaException(SegsaException.Kind.FRAME, file + ": label mask must be an 8-bit single-channel (grayscale or palette) PNG of class ids, got "
                     + r.getNumBands() + " band(s) of " + r.getSampleModel().getSampleSize(0) + " bits");
         }
         if (img.getWidth() != sourceWidth || img.getHeight() != sourceHeight) {
-            throw new SegsaException(file + ": label mask is " + img.getWidth() + "x" + img.getHeight() + " but frame "
+            throw new SegsaException(SegsaException.Kind.FRAME, file + ": label mask is " + img.getWidth() + "x" + img.getHeight() + " but frame "
                     + frame + " is " + sourceWidth + "x" + sourceHeight);
         }
         int[] src = r.getSamples(0, 0, sourceWidth, sourceHeight, 0, (int[]) null);
@@ -224,8 +224,8 @@ public final class FrameReader {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new SegsaException(file + ": cannot read image header (corrupt or unsupported image): " + e.getMessage(), e);
+            throw new SegsaException(SegsaException.Kind.FRAME, file + ": cannot read image header (corrupt or unsupported image): " + e.getMessage(), e);
         }
-        throw new SegsaException(file + ": cannot decode image: not a PNG, JPEG or BMP image");
+        throw new SegsaException(SegsaException.Kind.FRAME, file + ": cannot decode image: not a PNG, JPEG or BMP image");
     }
 }

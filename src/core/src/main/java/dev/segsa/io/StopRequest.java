@@ -38,7 +38,7 @@ public final class StopRequest {
         private final String why;
 
         Stopped(String why) {
-            super("stopped by " + why + " before the run finished; outputs left as they were, temporaries removed");
+            super(Kind.STOPPED, "stopped by " + why + " before the run finished; outputs left as they were, temporaries removed");
             this.why = why;
         }
 

@@ -65,6 +65,14 @@ public final class SegmentationModel implements AutoCloseable {
      * @param trusted skip {@link ModelInspection} (the caller vouches for the model's code)
      */
     public static SegmentationModel load(Path path, UpsampleMode upsample, boolean trusted) {
+        try {
+            return loadModel(path, upsample, trusted);
+        } catch (SegsaException e) {
+            throw e.withKind(SegsaException.Kind.MODEL);
+        }
+    }
+
+    private static SegmentationModel loadModel(Path path, UpsampleMode upsample, boolean trusted) {
         if (!Files.isRegularFile(path)) throw new SegsaException(path + ": model file not found");
         LibTorch.ensureLoaded();
         JitModule m;

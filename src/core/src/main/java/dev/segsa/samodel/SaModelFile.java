@@ -111,7 +111,16 @@ public final class SaModelFile {
         for (double x : v) a.add(x);
     }
 
+    /** @throws SegsaException of kind {@link SegsaException.Kind#SA_FILE} naming the file and the problem */
     public static SaModel read(Path file) {
+        try {
+            return readFile(file);
+        } catch (SegsaException e) {
+            throw e.withKind(SegsaException.Kind.SA_FILE);
+        }
+    }
+
+    private static SaModel readFile(Path file) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": SA model file not found");
         ByteBuffer b;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
