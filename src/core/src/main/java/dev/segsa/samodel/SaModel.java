@@ -9,7 +9,7 @@ import java.util.List;
  * Everything {@code segsa fit} learned, and the settings it learned it under: per class, the
  * exact statistics of the activation traces of all its training pixels and the sampled LSA
  * reference traces. The Gaussian models are derived from the statistics deterministically
- * ({@link #mahalanobisModels()}, {@link #kdeModels()}), so statistics from several fits merge.
+ * ({@link #mahalanobisModels(List)}, {@link #kdeModels(List)}), so statistics from several fits merge.
  *
  * @param references per class, [n x d] row-major, or null when LSA was skipped
  */

@@ -4,7 +4,7 @@ import org.apache.commons.math3.distribution.BetaDistribution;
 
 /**
  * One-sided Clopper-Pearson (exact binomial) upper confidence bound of a rate: with x events in
- * n trials, the bound u such that P(X <= x | n, u) = 1 - confidence, i.e. the
+ * n trials, the bound u such that P(X &lt;= x | n, u) = 1 - confidence, i.e. the
  * {@code confidence} quantile of Beta(x + 1, n - x); 1 when x = n. Quantiles from commons-math3.
  */
 public final class ClopperPearson {

@@ -29,7 +29,7 @@ public final class TrainingSet {
         this.heights = heights;
     }
 
-    /** Loads every frame of {@code images} with its label mask; label ids must be < classes or the ignore label. */
+    /** Loads every frame of {@code images} with its label mask; label ids must be &lt; classes or the ignore label. */
     public static TrainingSet load(Path images, Path labelDir, int classes, int ignoreLabel) {
         List<Path> files = FrameReader.listFrames(images);
         int n = files.size();
