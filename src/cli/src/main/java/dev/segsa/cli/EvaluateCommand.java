@@ -129,12 +129,22 @@ final class EvaluateCommand implements Callable<Integer> {
         List<java.util.Map.Entry<String, Double>> ranked = new ArrayList<>();
         acc.forEach((img, a) -> { if (a[1] > 0) ranked.add(java.util.Map.entry(img, a[0] / a[1])); });
         ranked.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
+        // near-duplicates skipped: a frame within NEAR positions of an already chosen frame of its sequence is passed over
+        dev.segsa.evaluate.FrameGroups seq = new dev.segsa.evaluate.FrameGroups(ranked.stream().map(java.util.Map.Entry::getKey).toList(), 1, 0);
+        java.util.Map<String, Integer> at = new java.util.HashMap<>();
+        for (int i = 0; i < ranked.size(); i++) at.put(ranked.get(i).getKey(), i);
         int k = Math.min(heatmapCount, ranked.size() / 2);
+        List<java.util.Map.Entry<String, Double>> high = distinct(ranked, k, seq, at, java.util.Set.of());
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        high.forEach(e -> taken.add(e.getKey()));
+        List<java.util.Map.Entry<String, Double>> low = distinct(ranked.reversed(), k, seq, at, taken).reversed();
+        List<java.util.Map.Entry<String, Double>> chosen = new ArrayList<>(high);
+        chosen.addAll(low);
         List<FrameHeatmaps.Request> requests = new ArrayList<>();
         List<EvaluationReport.Chart> charts = new ArrayList<>();
-        for (int i = 0; i < 2 * k; i++) {
-            var e = i < k ? ranked.get(i) : ranked.get(ranked.size() - 2 * k + i);
-            String rank = i < k ? "highest-" + (i + 1) : "lowest-" + (2 * k - i);
+        for (int i = 0; i < chosen.size(); i++) {
+            var e = chosen.get(i);
+            String rank = i < high.size() ? "highest-" + (i + 1) : "lowest-" + (chosen.size() - i);
             String name = "heatmap_" + rank + "_" + e.getKey().replaceAll("[^A-Za-z0-9._-]", "_") + (e.getKey().endsWith(".png") ? "" : ".png");
             String title = String.format(java.util.Locale.ROOT, "%s  %s  image MDSA %.3f", rank, e.getKey(), e.getValue());
             requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
@@ -144,6 +154,28 @@ final class EvaluateCommand implements Callable<Integer> {
             FrameHeatmaps.write(requests, images, engine, out);
         }
         return charts;
+    }
+
+    /** Frames within this many positions of a chosen one (same sequence) are near-duplicates, not drawn twice. */
+    static final int NEAR = 5;
+
+    /** Up to k frames of {@code order}, skipping near-duplicates of those already taken. */
+    private static List<java.util.Map.Entry<String, Double>> distinct(List<java.util.Map.Entry<String, Double>> order, int k,
+                                                                     dev.segsa.evaluate.FrameGroups seq, java.util.Map<String, Integer> at,
+                                                                     java.util.Set<String> excluded) {
+        List<java.util.Map.Entry<String, Double>> out = new ArrayList<>();
+        for (var e : order) {
+            if (out.size() == k) break;
+            if (excluded.contains(e.getKey())) continue;
+            int i = at.get(e.getKey());
+            boolean near = false;
+            for (var o : out) {
+                int j = at.get(o.getKey());
+                near |= seq.sequence(i).equals(seq.sequence(j)) && Math.abs(seq.position(i) - seq.position(j)) <= NEAR;
+            }
+            if (!near) out.add(e);
+        }
+        return out;
     }
 
     /** Groups named in the spec must have rows in the scores file; members are class names as in its class column. */

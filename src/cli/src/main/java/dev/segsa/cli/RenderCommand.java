@@ -59,10 +59,12 @@ final class RenderCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--sa-range", paramLabel = "LO,HI", split = ",",
-            description = "Fixed MDSA colour scale of the heatmap (default 0 to 3 sqrt(d): for Gaussian features MDSA is about sqrt(d)).")
+            description = {"Fixed MDSA colour scale of the heatmap (default: 0 to the 99.5th percentile of the fit's reference pixels' "
+                    + "MDSA, from the SA file; without references 0 to 3 sqrt(d))."})
     double[] saRange;
 
-    @Option(names = "--sa-threshold", paramLabel = "T", description = "MDSA threshold of the 'above' panel (default 2 sqrt(d)).")
+    @Option(names = "--sa-threshold", paramLabel = "T", description = {"MDSA threshold of the 'above' panel (default: the 95th "
+            + "percentile of the fit's reference pixels' MDSA; without references 2 sqrt(d))."})
     Double saThreshold;
 
     @Option(names = "--caption-classes", paramLabel = "NAMES", split = ",",
@@ -119,9 +121,18 @@ final class RenderCommand implements Callable<Integer> {
         if (timeline != null) OutputFiles.checkWritableFile(timeline, "--timeline");
         SaModel sa = SaModelFile.read(saFile);
         double root = Math.sqrt(sa.settings().featureDimension());
-        double lo = saRange != null ? saRange[0] : 0, hi = saRange != null ? saRange[1] : 3 * root;
+        // the default scale comes from the fitted distribution: the MDSA of the fit's reference pixels under their own
+        // class's model (a typical frame then spans the scale); sqrt(d) multiples only when the SA file has no references
+        double[] q = referenceQuantiles(sa, 0.95, 0.995);
+        double lo = saRange != null ? saRange[0] : 0;
+        double hi = saRange != null ? saRange[1] : q != null ? q[1] : 3 * root;
         if (saRange != null && (saRange.length != 2 || !(hi > lo))) throw new IllegalArgumentException("--sa-range needs LO,HI with HI > LO");
-        double threshold = saThreshold != null ? saThreshold : 2 * root;
+        double threshold = saThreshold != null ? saThreshold : q != null ? q[0] : 2 * root;
+        if (saRange == null || saThreshold == null) {
+            System.out.printf(Locale.ROOT, "colour scale %s: %.1f..%.1f, threshold %.1f%n", q != null
+                    ? "from the fit (MDSA of its reference pixels: threshold at their 95th percentile, top at the 99.5th)"
+                    : "from the feature dimension (the SA file has no reference pixels: 3 and 2 x sqrt(d))", lo, hi, threshold);
+        }
         List<Integer> caption = captionClasses(sa);
         EvidenceVideo.Settings s = new EvidenceVideo.Settings(out, panelWidth, lo, hi, threshold, caption, fps, still, stillOut,
                 timeline, skipFraction, bitrate);
@@ -143,6 +154,29 @@ final class RenderCommand implements Callable<Integer> {
             if (stillOut != null) System.out.println("wrote " + stillOut);
         }
         return 0;
+    }
+
+    /** Quantiles of the MDSA of the SA file's reference traces under their own class's model; null without references. */
+    static double[] referenceQuantiles(SaModel sa, double... quantiles) {
+        if (sa.references() == null) return null;
+        var models = sa.mahalanobisModels(new ArrayList<>());
+        int d = sa.settings().featureDimension();
+        List<Double> values = new ArrayList<>();
+        double[] x = new double[d], scratch = new double[d];
+        for (int c = 0; c < models.length; c++) {
+            if (models[c] == null || sa.references()[c] == null) continue;
+            double[] ref = sa.references()[c];
+            for (int i = 0; i + d <= ref.length; i += d) {
+                System.arraycopy(ref, i, x, 0, d);
+                double v = models[c].mdsa(x, scratch);
+                if (Double.isFinite(v)) values.add(v);
+            }
+        }
+        if (values.size() < 20) return null;
+        values.sort(null);
+        double[] out = new double[quantiles.length];
+        for (int k = 0; k < quantiles.length; k++) out[k] = values.get((int) Math.min(values.size() - 1, Math.floor(quantiles[k] * values.size())));
+        return out;
     }
 
     private List<Integer> captionClasses(SaModel sa) {

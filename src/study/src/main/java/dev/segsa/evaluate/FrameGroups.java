@@ -74,7 +74,7 @@ public final class FrameGroups {
     }
 
     /** The frame number: the last run of digits after the sequence part (-1 when none). */
-    static long frameNumber(String frame) {
+    public static long frameNumber(String frame) {
         String rest = frame.substring(Math.min(frame.length(), sequenceOf(frame).length()));
         Matcher m = NUMBER.matcher(rest);
         long last = -1;

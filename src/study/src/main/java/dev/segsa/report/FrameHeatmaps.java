@@ -12,8 +12,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Scores chosen frames again with per-pixel maps and writes one {@link HeatmapImage} per frame,
- * all on one colour scale (the 1st to 99th percentile of their pixels' MDSA) so they compare.
+ * Scores chosen frames again with per-pixel maps and writes one {@link HeatmapImage} per frame
+ * (the frame with its MDSA overlaid beside the predicted classes), all on one colour scale (the
+ * 1st to 99th percentile of their pixels' MDSA) so they compare.
  */
 public final class FrameHeatmaps {
     private FrameHeatmaps() {}
@@ -25,6 +26,7 @@ public final class FrameHeatmaps {
         List<float[]> maps = new ArrayList<>();
         List<int[]> sizes = new ArrayList<>();
         List<BufferedImage> images = new ArrayList<>();
+        List<int[]> predicted = new ArrayList<>();
         int total = 0;
         for (Request r : requests) {
             Path file = imageDir.resolve(r.image());
@@ -33,6 +35,7 @@ public final class FrameHeatmaps {
             if (!res.scored()) throw new SegsaException(file + ": no SA map (NaN/Inf features or logits)");
             float[] map = res.copyMdsaMap();
             maps.add(map);
+            predicted.add(res.copyPredictedMap());
             sizes.add(new int[] {res.width(), res.height()});
             images.add(img);
             total += map.length;
@@ -46,7 +49,8 @@ public final class FrameHeatmaps {
         for (int i = 0; i < requests.size(); i++) {
             Request r = requests.get(i);
             int[] size = sizes.get(i);
-            HeatmapImage.write(HeatmapImage.render(images.get(i), maps.get(i), size[0], size[1], lo, hi, r.title()),
+            HeatmapImage.write(HeatmapImage.render(images.get(i), maps.get(i), predicted.get(i), engine.classNames(), size[0], size[1], lo,
+                    hi, r.title()),
                     outDir.resolve(r.outputName()));
         }
     }

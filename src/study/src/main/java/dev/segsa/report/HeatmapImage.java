@@ -46,6 +46,81 @@ public final class HeatmapImage {
      * @param title caption drawn above, e.g. "f012.png  road MDSA 4.21"
      */
     public static BufferedImage render(BufferedImage frame, float[] sa, int width, int height, double lo, double hi, String title) {
+        return render(frame, sa, null, null, width, height, lo, hi, title);
+    }
+
+    /**
+     * The frame with its SA blended over it (55% heatmap) beside the predicted classes (one colour
+     * per class, the legend naming those present), and the colour bar labelled with the score.
+     *
+     * @param predicted predicted class per pixel at the map's size (null: the plain frame | heatmap layout)
+     * @param classNames names of the classes, for the legend
+     */
+    public static BufferedImage render(BufferedImage frame, float[] sa, int[] predicted, java.util.List<String> classNames, int width,
+                                       int height, double lo, double hi, String title) {
+        if (predicted == null) return renderPlain(frame, sa, width, height, lo, hi, title);
+        int top = 22, legend = 32;
+        BufferedImage out = new BufferedImage(2 * width + BAR + 40, height + top + legend, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.drawImage(frame, 0, top, width, height, null);
+        double span = hi > lo ? hi - lo : 1;
+        boolean[] present = new boolean[EvidenceFrame.PALETTE.length * 64];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int i = y * width + x;
+                int base = out.getRGB(x, top + y), heat = colour((sa[i] - lo) / span);
+                out.setRGB(x, top + y, blend(base, heat, 0.55));
+                int c = predicted[i];
+                out.setRGB(width + x, top + y, EvidenceFrame.PALETTE[Math.floorMod(c, EvidenceFrame.PALETTE.length)]);
+                if (c >= 0 && c < present.length) present[c] = true;
+            }
+        }
+        int bx = 2 * width + 8, bw = 12;
+        for (int y = 0; y < height; y++) {
+            int c = colour(1.0 - (double) y / Math.max(1, height - 1));
+            for (int x = 0; x < bw; x++) out.setRGB(bx + x, top + y, c);
+        }
+        g.setColor(Color.BLACK);
+        g.setStroke(new BasicStroke(1f));
+        g.drawRect(bx, top, bw - 1, height - 1);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.drawString(format(hi), bx + bw + 3, top + 10);
+        g.drawString(format(lo), bx + bw + 3, top + height - 2);
+        g.drawString("MDSA", bx + bw + 3, top + height / 2 - 6);
+        g.drawString("(std. dev.)", bx + bw + 3, top + height / 2 + 7);
+        // the legend: the predicted classes present, in their colours, names in full
+        int lx = width, ly = top + height + 13;
+        for (int c = 0; c < present.length && classNames != null; c++) {
+            if (!present[c] || c >= classNames.size()) continue;
+            int need = 18 + g.getFontMetrics().stringWidth(classNames.get(c));
+            if (lx + need > out.getWidth()) { // wrap: names are never cut
+                lx = 4;
+                ly += 14;
+            }
+            g.setColor(new Color(EvidenceFrame.PALETTE[c % EvidenceFrame.PALETTE.length]));
+            g.fillRect(lx, ly - 9, 9, 9);
+            g.setColor(Color.BLACK);
+            g.drawString(classNames.get(c), lx + 12, ly);
+            lx += need;
+        }
+        g.drawString("frame with MDSA", 4, top + height + 13);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+        g.drawString(title, 4, 16);
+        g.dispose();
+        return out;
+    }
+
+    private static int blend(int a, int b, double t) {
+        int r = (int) Math.round(((a >> 16) & 0xff) * (1 - t) + ((b >> 16) & 0xff) * t);
+        int gr = (int) Math.round(((a >> 8) & 0xff) * (1 - t) + ((b >> 8) & 0xff) * t);
+        int bl = (int) Math.round((a & 0xff) * (1 - t) + (b & 0xff) * t);
+        return (r << 16) | (gr << 8) | bl;
+    }
+
+    private static BufferedImage renderPlain(BufferedImage frame, float[] sa, int width, int height, double lo, double hi, String title) {
         int top = 22;
         BufferedImage out = new BufferedImage(2 * width + BAR, height + top, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
