@@ -461,6 +461,19 @@ public final class Segsa implements AutoCloseable {
             return List.copyOf(skipped);
         }
         try (VideoSource source = opened) {
+            skipped.addAll(scoreVideo(source, skipBadFrames, sink));
+        }
+        return List.copyOf(skipped);
+    }
+
+    /**
+     * As {@link #scoreVideo(String, VideoSource.Options, boolean, VideoSink)} on a source the caller
+     * opened (e.g. to read its size and rate first: a stream on standard input opens once); the
+     * caller closes it.
+     */
+    public List<SkippedFrame> scoreVideo(VideoSource source, boolean skipBadFrames, VideoSink sink) {
+        List<SkippedFrame> skipped = new ArrayList<>();
+        {
             Iterator<VideoSource.VideoFrame> frames = source.iterator();
             DamagedRange range = new DamagedRange(source.file().getFileName().toString());
             while (true) {

@@ -34,8 +34,9 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--sa", required = true, paramLabel = "FILE", description = "SA model file written by segsa fit.")
     Path saFile;
 
-    @Option(names = "--video", paramLabel = "FILE", description = "The video to render.")
-    Path video;
+    @Option(names = "--video", paramLabel = "FILE|URL", description = {"The video to render: a file, or what FFmpeg opens (a URL "
+            + "such as rtsp://..., a camera /dev/video0, or - for a stream on standard input)."})
+    String video;
 
     @Option(names = "--images", paramLabel = "DIR", description = "A folder of frames, in file-name order.")
     Path images;
@@ -115,7 +116,10 @@ final class RenderCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--every, --from and --to apply to --video, not to --images (a folder of frames has no "
                     + "times): remove them");
         }
-        for (Path p : new Path[] {model, ModelMetadata.sidecarOf(model), saFile, video, images, labels}) OutputFiles.protect(p);
+        boolean videoFile = video != null && !video.equals("-") && !video.contains("://") && !video.startsWith("/dev/");
+        for (Path p : new Path[] {model, ModelMetadata.sidecarOf(model), saFile, videoFile ? Path.of(video) : null, images, labels}) {
+            OutputFiles.protect(p);
+        }
         OutputFiles.checkWritableFile(out, "--out");
         if (stillOut != null) OutputFiles.checkWritableFile(stillOut, "--still-out");
         if (timeline != null) OutputFiles.checkWritableFile(timeline, "--timeline");

@@ -122,6 +122,26 @@ class VideoCommandsTest {
         assertFalse(Files.exists(out));
     }
 
+    /** render takes what FFmpeg opens too: a stream on standard input, opened once. */
+    @Test
+    void renderAStreamOnStandardInput() throws Exception {
+        Path out = dir.resolve("stdin-evidence.mp4");
+        java.io.InputStream old = System.in;
+        int st;
+        try (java.io.InputStream in = Files.newInputStream(transportStream())) {
+            System.setIn(in);
+            st = EndToEndTest.run("render", "--model", model.toString(), "--sa", sa.toString(), "--video", "-", "--out", out.toString());
+        } finally {
+            System.setIn(old);
+        }
+        assertEquals(0, st);
+        try (dev.segsa.video.VideoSource v = dev.segsa.video.VideoSource.open(out, dev.segsa.video.VideoSource.Options.ALL)) {
+            int frames = 0;
+            for (var f : v) frames++;
+            assertEquals(N, frames);
+        }
+    }
+
     /** Corrupted stream bytes: refused naming the damaged frame; with --skip-bad-frames the damaged range is listed and the exit is 5. */
     @Test
     void damagedStreamBytesAreNamedNotHidden() throws Exception {

@@ -40,15 +40,22 @@ public final class EvidenceVideo {
     /** @param progressOf given the number of frames to render, what to call after each (e.g. a progress bar's step) */
     public static Summary fromVideo(Segsa engine, Path video, VideoSource.Options options, Settings s,
                                     java.util.function.IntFunction<Runnable> progressOf) {
-        int total;
-        double fps;
-        int srcW, srcH;
-        try (VideoSource probe = VideoSource.open(video, options)) {
-            total = Math.max(1, probe.estimatedFrames());
-            fps = (probe.frameRate() > 0 ? probe.frameRate() : 24) / options.every();
-            srcW = probe.width();
-            srcH = probe.height();
+        return fromVideo(engine, video.toString(), options, s, progressOf);
+    }
+
+    /** @param video what FFmpeg opens: a file, a URL, a camera, or - for standard input (opened once) */
+    public static Summary fromVideo(Segsa engine, String video, VideoSource.Options options, Settings s,
+                                    java.util.function.IntFunction<Runnable> progressOf) {
+        try (VideoSource source = VideoSource.openSource(video, options)) {
+            return fromSource(engine, source, video, options, s, progressOf);
         }
+    }
+
+    private static Summary fromSource(Segsa engine, VideoSource probe, String video, VideoSource.Options options, Settings s,
+                                      java.util.function.IntFunction<Runnable> progressOf) {
+        int total = Math.max(1, probe.estimatedFrames());
+        double fps = (probe.frameRate() > 0 ? probe.frameRate() : 24) / options.every();
+        int srcW = probe.width(), srcH = probe.height();
         Runnable onFrame = progressOf.apply(total);
         int[] out = engine.outputSize(srcW, srcH);
         EvidenceFrame ef = new EvidenceFrame(out[0], out[1], s.panelWidth(), s.lo(), s.hi(), s.threshold(), engine.classNames(),
@@ -62,7 +69,7 @@ public final class EvidenceVideo {
         BufferedImage[] still = {null};
         VideoWriter w = VideoWriter.open(s.out(), ef.width(), ef.height(), fps, s.bitsPerSecond());
         try {
-            engine.scoreVideo(video, options, false, (f, r) -> {
+            engine.scoreVideo(probe, false, (f, r) -> {
                 ByteBuffer px = f.pixels();
                 for (int y = 0; y < f.height(); y++) {
                     int o = y * f.stride();
@@ -85,7 +92,7 @@ public final class EvidenceVideo {
             throw e;
         }
         writeStill(s, still[0]);
-        finish(s, points, video.getFileName().toString());
+        finish(s, points, probe.file().getFileName().toString());
         return new Summary(n[0], fps, ef.width(), ef.height(), points);
     }
 
