@@ -218,7 +218,14 @@ public final class Segsa implements AutoCloseable {
             return this;
         }
 
-        /** Opens the engine: reads and checks the SA model, loads the model, starts the backend. */
+        /**
+         * Opens the engine: reads and checks the SA model, loads the model, starts the backend.
+         *
+         * @throws SegsaException of kind {@link SegsaException.Kind#SA_FILE} (missing, corrupt, fitted with another
+         *                        model), {@link SegsaException.Kind#MODEL} (does not load, breaks the output
+         *                        contract, touches files) or {@link SegsaException.Kind#NATIVE} (a backend that
+         *                        cannot start)
+         */
         public Segsa open() {
             SaModel sa = saModel != null ? saModel : SaModelFile.read(saFile);
             String sha = ModelFiles.sha256(model);
@@ -339,7 +346,14 @@ public final class Segsa implements AutoCloseable {
         }
     }
 
-    /** Scores a decoded image (any BufferedImage type; its pixels are read once). */
+    /**
+     * Scores a decoded image (any BufferedImage type; its pixels are read once).
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} for a frame that cannot be scored (size,
+     *                        format), {@link SegsaException.Kind#MODEL} when the model's forward raises; the
+     *                        engine stays usable (class comment, Failures)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public FrameResult score(BufferedImage image, String frameName) {
         return withScorer(s -> s.score(image, frameName));
     }
@@ -351,6 +365,10 @@ public final class Segsa implements AutoCloseable {
     /**
      * Scores packed 8-bit pixels in place: {@code height} rows of {@code width} pixels in
      * {@code format}, rows {@code rowStride} bytes apart (at least width * bytes per pixel).
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} when the buffer is shorter than the frame,
+     *                        the stride too small or the size outside 1..16384 per side
+     * @throws IllegalStateException after {@link #close()}
      */
     public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String frameName) {
         return withScorer(s -> s.score(pixels, width, height, rowStride, format, frameName));

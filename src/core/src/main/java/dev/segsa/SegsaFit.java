@@ -231,7 +231,11 @@ public final class SegsaFit implements AutoCloseable {
         return accumulator.checkActivationTraces(images, names, pixelsPerFrame, seed);
     }
 
-    /** The SA model of every frame added. */
+    /**
+     * The SA model of every frame added.
+     *
+     * @throws SegsaException when no frame was added, or a class's statistics cannot make a model
+     */
     public SaModel finish() {
         return accumulator.partial().finish();
     }
