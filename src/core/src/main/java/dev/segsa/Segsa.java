@@ -47,7 +47,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * thread scores with a scorer (model runner, backend and buffers) of its own while it lives,
  * so results do not depend on how many threads score (tested byte for byte). A result's
  * per-pixel views ({@link FrameResult#mdsaMap()}) stay valid until the same thread scores its
- * next frame, and until {@link #close()}. Scorers are pooled: when a thread that scored has
+ * next frame or ends, and until {@link #close()}: a task that hands a result to another thread
+ * (a Future, a queue) hands {@link FrameResult#copyMdsaMap()} if the maps are wanted after the
+ * task's thread has ended (its scorer then serves the next thread; the per-class values are
+ * copies and always stay valid). Scorers are pooled: when a thread that scored has
  * ended (an executor replacing threads, virtual threads, a thread per request), its scorer goes
  * to the next new thread, and at most {@value #SPARE_SCORERS} unused ones are kept: the engine
  * holds at most one scorer per live thread that has scored, plus {@value #SPARE_SCORERS}.
@@ -317,8 +320,8 @@ public final class Segsa implements AutoCloseable {
         }
         try {
             s.close();
-        } catch (RuntimeException ignored) {
-            // a scorer that fails to close frees what it can; the engine goes on with fresh ones
+        } catch (RuntimeException | Error ignored) {
+            // a scorer that fails to close (even out of memory) frees what it can; the engine goes on with fresh ones
         }
     }
 
@@ -331,8 +334,8 @@ public final class Segsa implements AutoCloseable {
             FrameScorer s = scorer();
             try {
                 return call.apply(s);
-            } catch (SegsaException | IllegalArgumentException | IllegalStateException e) {
-                throw e;
+            } catch (SegsaException | IllegalArgumentException | IllegalStateException | NullPointerException | WrongThreadException e) {
+                throw e; // the caller's input (or thread) was wrong; the scorer is as it was
             } catch (RuntimeException | Error e) {
                 // the scorer's state is unknown after an OutOfMemoryError or an unexpected failure: the next frame gets a fresh one
                 scorers.remove();
@@ -509,7 +512,8 @@ public final class Segsa implements AutoCloseable {
                 if (damage != null) {
                     if (!skipBadFrames) {
                         throw new SegsaException(source.file() + ": frame " + f.index() + " is damaged (FFmpeg: " + damage + "); the "
-                                + "stream has decoding errors: --skip-bad-frames scores the rest and lists the damaged frames");
+                                + "stream has decoding errors (score and watch: --skip-bad-frames scores the rest and lists the damaged "
+                                + "frames)");
                     }
                     range.add(f.index(), damage);
                     continue;
@@ -527,8 +531,8 @@ public final class Segsa implements AutoCloseable {
             String end = source.endDamage();
             if (end != null) {
                 if (!skipBadFrames) {
-                    throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + "): "
-                            + "--skip-bad-frames scores what decodes and lists the damage");
+                    throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + ") (score and "
+                            + "watch: --skip-bad-frames scores what decodes and lists the damage)");
                 }
                 skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
             }

@@ -141,7 +141,15 @@ final class DecideCommand implements Callable<Integer> {
         DecisionFeatures table = DecisionFeatures.of(pool, target, groupNames, iou);
         pilotFrames.retainAll(table.frames());
         LabellingDecision.Outcome o = LabellingDecision.decide(table, pilotFrames, exclude, settings);
-        writeDecisions(o);
+        List<String> unranked = new ArrayList<>();
+        for (String f : DecisionFeatures.incomplete(pool, target, groupNames)) {
+            if (!iou.containsKey(f) && !exclude.contains(f) && !pilotFrames.contains(f)) unranked.add(f);
+        }
+        writeDecisions(o, unranked);
+        if (!unranked.isEmpty()) {
+            System.out.printf(Locale.ROOT, "  %d frame(s) of class %s lack a score the others have (an empty column): they cannot be ranked "
+                    + "and are listed first, to label%n", unranked.size(), target);
+        }
         LabellingDecision.Certificate c = o.certificate();
         System.out.printf(Locale.ROOT, "decide: class %s: %d frames labelled (%d in the pilot), %d decided%n", target, o.labelled(), o.pilot(),
                 o.decisions().size());
@@ -188,6 +196,9 @@ final class DecideCommand implements Callable<Integer> {
             for (int i : candidates) {
                 String f = table.frames().get(i);
                 if (!pilotNames.contains(f)) w.append("," + ScoresCsv.field(f) + ",,undecided\n");
+            }
+            for (String f : DecisionFeatures.incomplete(pool, target, groupNames)) {
+                if (!exclude.contains(f)) w.append("," + ScoresCsv.field(f) + ",,label\n"); // cannot be ranked: labelled
             }
         });
         System.out.printf(Locale.ROOT, "decide: class %s: a pilot of %d of its %d frames, stratified over %s (decision = pilot in %s)%n", target,
@@ -252,11 +263,13 @@ final class DecideCommand implements Callable<Integer> {
         return names;
     }
 
-    private void writeDecisions(LabellingDecision.Outcome o) {
+    private void writeDecisions(LabellingDecision.Outcome o, List<String> unranked) {
         writeText(out, w -> {
             w.append("rank,image,safety,decision\n");
+            int rank = 0;
+            for (String f : unranked) w.append(++rank + "," + ScoresCsv.field(f) + ",,label\n");
             for (LabellingDecision.FrameDecision d : o.decisions()) {
-                w.append(d.rank() + "," + ScoresCsv.field(d.frame()) + "," + ScoresCsv.number(d.safety()) + "," + (d.skip() ? "skip" : "label") + "\n");
+                w.append(++rank + "," + ScoresCsv.field(d.frame()) + "," + ScoresCsv.number(d.safety()) + "," + (d.skip() ? "skip" : "label") + "\n");
             }
         });
     }

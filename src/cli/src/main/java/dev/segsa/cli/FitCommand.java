@@ -89,6 +89,7 @@ final class FitCommand implements Callable<Integer> {
             } catch (SegsaException e) {
                 throw new SegsaException(images + ": " + e.getMessage(), e);
             }
+            SaModelFile.write(sa, out); // first: a check that fails (or is stopped) never costs the fit
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             if (atCheckFrames > 0) {
                 List<java.nio.file.Path> first = FrameReader.listFrames(images);
@@ -114,10 +115,10 @@ final class FitCommand implements Callable<Integer> {
                         sa = new SaModel(new SaModel.FitSettings(st.modelFile(), st.modelSha256(), st.upsample(), st.mean(), st.std(),
                                 st.resize(), st.ignoreLabel(), st.classNames(), st.featureDimension(), st.lsaReferences(), st.seed(),
                                 st.frames(), List.copyOf(notes)), sa.statistics(), sa.references());
+                        SaModelFile.write(sa, out); // again, atomically, with the note
                     }
                 }
             }
-            SaModelFile.write(sa, out);
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
             return SkippedFrames.report("fit", skipped, frames, run.allowSkipped);

@@ -97,9 +97,13 @@ public final class SegsaCommand implements Runnable {
     /**
      * SIGINT and SIGTERM ask the run to stop before its next frame ({@link dev.segsa.io.StopRequest}):
      * the frame in hand finishes, temporaries are removed, outputs stay as they were, and the exit
-     * status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once (the JVM's default).
+     * status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once (the JVM's default), and
+     * so does the first after {@link #STOP_GRACE_MS} when nothing took it.
      * {@code watch} installs its own handlers (stop and flush, exit 0) for its run.
      */
+    /** How long the first signal waits for a frame loop to take it before the default handler runs. */
+    static final long STOP_GRACE_MS = 10_000;
+
     static void stopOnSignals() {
         for (String name : new String[] {"INT", "TERM"}) {
             try {
@@ -111,6 +115,16 @@ public final class SegsaCommand implements Runnable {
                     } else {
                         dev.segsa.io.StopRequest.request("SIG" + name);
                         System.err.println("\nsegsa: SIG" + name + ": stopping after the frame in hand (again to stop at once)");
+                        // a command with no frame loop (evaluate, select, decide --study) or a stalled stream never takes the
+                        // request: after a grace period the signal takes its default course
+                        Thread.ofPlatform().daemon().name("segsa-stop-grace").start(() -> {
+                            try {
+                                Thread.sleep(STOP_GRACE_MS);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                            previous[0].handle(sig);
+                        });
                     }
                 });
             } catch (IllegalArgumentException | UnsupportedOperationException e) {

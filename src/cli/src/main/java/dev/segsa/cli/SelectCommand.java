@@ -216,8 +216,11 @@ final class SelectCommand implements Callable<Integer> {
         System.out.println();
         double cut = decisions.stream().filter(FrameSelection.Decision::skip).mapToDouble(d -> d.candidate().score()).max().orElse(Double.NaN);
         if (!Double.isNaN(cut)) {
+            long tiedLabelled = decisions.stream().filter(d -> !d.skip() && d.candidate().score() == cut).count();
             System.out.printf(Locale.ROOT, "threshold: %s %s <= %s is skipped, above it labelled (reusable online, e.g. as a segsa watch "
-                    + "trigger threshold)%n", wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut));
+                    + "trigger threshold)%s%n", wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut),
+                    tiedLabelled > 0 ? "; " + tiedLabelled + " labelled frame(s) tie at it (ties are split by name), so online the "
+                            + "threshold skips a little more" : "");
         }
         if (!wholeFrames && images.size() > decisions.size()) {
             System.out.printf(Locale.ROOT, "%d of the %d frames in %s have no row for '%s' and are not listed%n",

@@ -127,6 +127,34 @@ class DecideCommandTest {
         assertTrue(r2.out().contains("120 labelled (100 in the pilot)") || r2.out().contains("120 frames labelled (100 in the pilot)"), r2.out());
     }
 
+    /** Frames whose row lacks a score the others have (LSA skipped for its budget) cannot be ranked: listed first, to label. */
+    @Test
+    void framesWithAnEmptyScoreAreLabelledNotLost() throws Exception {
+        Path labelled = labelledScores();
+        Set<String> gaps = Set.of("s3_00057.png", "s3_00058.png", "s3_00059.png");
+        List<String> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(pool(labelled))) {
+            String[] f = line.split(",", -1);
+            if (!f[0].equals("image") && !(gaps.contains(f[0]) && f[1].equals("car"))) f[4] = "1.5";
+            lines.add(String.join(",", f));
+        }
+        Path pool = work.resolve("pool-lsa.csv");
+        Files.write(pool, lines);
+        Path round0 = work.resolve("r0.csv");
+        assertEquals(0, run("decide", "--scores", pool.toString(), "--class", "car", "--pilot-size", "60", "--out", round0.toString()).code());
+        Set<String> pilot = new HashSet<>();
+        for (String l : Files.readAllLines(round0)) if (l.endsWith(",pilot")) pilot.add(l.split(",")[1]);
+        for (String g : gaps) assertTrue(Files.readString(round0).contains("," + g + ",,label"), g);
+        Path round1 = work.resolve("r1.csv");
+        Run r = run("decide", "--scores", pool.toString(), "--class", "car", "--pilot", subset(labelled, pilot, "p.csv").toString(), "--out",
+                round1.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> decided = Files.readAllLines(round1);
+        assertEquals(1 + 240 - 60, decided.size(), "every frame not in the pilot is listed");
+        for (int i = 1; i <= 3; i++) assertTrue(decided.get(i).matches(i + ",s3_0005[789]\\.png,,label"), decided.get(i));
+        assertTrue(r.out().contains("3 frame(s) of class car lack a score"), r.out());
+    }
+
     @Test
     void studyWritesTablesAndCharts() throws Exception {
         Path labelled = labelledScores();

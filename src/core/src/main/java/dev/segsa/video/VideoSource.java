@@ -231,15 +231,13 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
             }
             if (f == null) {
                 if (!errors.isEmpty()) damage.put(-1, errors.get(0));
-                else if (truncated(index[0])) {
-                    damage.put(-1, "the stream ends after " + index[0] + " frames; the container declares " + lengthInFrames
-                            + " (a truncated file?)");
-                }
                 return null;
             }
             int i = index[0]++;
             decodedFrames = index[0];
-            if (!errors.isEmpty()) damage.put(i, errors.get(0));
+            // errors logged before the first frame came out concern packets that never made a frame (a stream joined
+            // mid-GOP: "non-existing PPS", "no frame!"): not the first frame's damage
+            if (!errors.isEmpty() && i > 0) damage.put(i, errors.get(0));
             double t = f.timestamp / 1e6;
             if (t > options.toSeconds()) return null;
             if (t < options.fromSeconds()) continue;
@@ -257,12 +255,6 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     private int keptCount;
     private int lastIndex;
 
-    /** Whether a stream that ended after {@code decoded} frames is shorter than its container declares (beyond rounding). */
-    private boolean truncated(int decoded) {
-        if (lengthInFrames <= 0 || !Double.isInfinite(options.toSeconds())) return false;
-        return lengthInFrames - decoded > Math.max(2, lengthInFrames / 50);
-    }
-
     /**
      * FFmpeg's first decoding error for frame {@code index} (a damaged frame, e.g. corrupt bytes
      * concealed by the decoder), or null when it decoded cleanly. Known once the frame is decoded.
@@ -272,8 +264,9 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     }
 
     /**
-     * What went wrong at the end of the stream (an error while reading past the last frame, or a
-     * stream shorter than its container declares), or null. Known once iteration has ended.
+     * What went wrong at the end of the stream (FFmpeg's error while reading past the last frame,
+     * e.g. a file cut short), or null. Known once iteration has ended. (A stream shorter than its
+     * container's duration is not reported: that duration counts audio and variable frame rates.)
      */
     public String endDamage() {
         return damage.get(-1);

@@ -126,8 +126,15 @@ public final class SparkFit {
                 if (st.isFile()) {
                     addEmpty(st, known, out);
                 } else if (st.isDirectory()) {
+                    String root = st.getPath().toUri().getPath();
                     var files = fs.listFiles(st.getPath(), true);
-                    while (files.hasNext()) addEmpty(files.next(), known, out);
+                    while (files.hasNext()) {
+                        var f = files.next();
+                        // under the matched folder, a path through a hidden folder (_temporary, .checkpoints) is Spark's to ignore
+                        String rel = f.getPath().toUri().getPath().substring(Math.min(root.length(), f.getPath().toUri().getPath().length()));
+                        if (rel.contains("/_") || rel.contains("/.")) continue;
+                        addEmpty(f, known, out);
+                    }
                 }
             }
         } catch (RuntimeException | java.io.IOException e) {

@@ -129,6 +129,25 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
                 List.copyOf(columns), px);
     }
 
+    /**
+     * Frames with a row for {@code target} that {@link #of} leaves out because a score column
+     * present in the file is empty in it (e.g. LSA skipped for its time budget): the decision cannot
+     * rank them, so they are labelled.
+     */
+    public static List<String> incomplete(ScoresCsv.Contents scores, String target, Set<String> groupNames) {
+        List<String> out = new ArrayList<>();
+        for (ScoresCsv.Row r : scores.rows()) {
+            if (!target.equals(r.className())) continue;
+            for (String c : scores.scoreColumns()) {
+                if (!Double.isFinite(r.score(c))) {
+                    out.add(r.image());
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
     /** The rows {@code idx} of this table. */
     public DecisionFeatures subset(int[] idx) {
         List<String> f = new ArrayList<>(idx.length);

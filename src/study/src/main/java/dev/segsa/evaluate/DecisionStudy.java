@@ -243,7 +243,9 @@ public final class DecisionStudy {
             try {
                 o = LabellingDecision.decide(view, pilotNames, Set.of(), s.decision(learner, s.seed() + r));
             } catch (SegsaException | IllegalArgumentException e) {
-                continue; // e.g. a pilot of one block: counted as a repeat that skipped nothing
+                runs++; // e.g. a pilot of one block: a repeat that certified nothing, so skipped nothing (and stayed within)
+                covered++;
+                continue;
             }
             runs++;
             Map<String, Integer> index = new LinkedHashMap<>();

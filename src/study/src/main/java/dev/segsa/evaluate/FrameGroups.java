@@ -14,16 +14,17 @@ import java.util.regex.Pattern;
  * frame's neighbours. Neighbouring frames of one recording are near-duplicates: a model fitted on
  * frame 1000 and tested on frame 1001 is tested on what it has seen.
  *
- * <p>A frame's sequence is its name up to the last {@code _} or {@code #} (CamVid
- * {@code 0016E5_08097.png} -> {@code 0016E5}; a video frame {@code drive.mp4#120} ->
- * {@code drive.mp4}); a name with neither is a sequence of its own. Within a sequence, frames are
- * ordered by the number in the rest of the name (then by name) and cut into blocks of
+ * <p>A frame's sequence is its name without the last run of digits of its file-name part
+ * ({@link #sequenceOf}: CamVid {@code 0016E5_08097.png} and {@code 0016E5_08099.png} are one
+ * sequence, a video's frames {@code drive.mp4#120} another); a name without digits is a sequence of
+ * its own. Within a sequence, frames are ordered by that number (then by name) and cut into blocks of
  * {@code blockSize} consecutive frames: the units that folds are drawn from. Folds hold whole
  * blocks; the fitting side of a fold also drops every frame within {@code purge} positions of a
  * test frame of its sequence, so no test frame has a fitted neighbour closer than that.
  */
 public final class FrameGroups {
     private static final Pattern NUMBER = Pattern.compile("(\\d+)");
+    private static final Pattern VIDEO_FRAME = Pattern.compile("#(\\d+)$");
 
     private final List<String> frames;
     private final String[] sequence;
@@ -67,22 +68,45 @@ public final class FrameGroups {
         blocks = next;
     }
 
-    /** The sequence of a frame name: up to the last '_' or '#', else the whole name. */
+    /**
+     * The sequence of a frame name: the name with the last run of digits of its file-name part
+     * (after the last '/') replaced by '*': {@code 0016E5_08097.png} -> {@code 0016E5_*.png},
+     * {@code seq01/000123.png} -> {@code seq01/*.png}, {@code drive.mp4#120} -> {@code drive.mp4#*},
+     * {@code aachen_000000_000019_leftImg8bit.png} -> {@code aachen_000000_*_leftImg8bit.png}. A name
+     * without digits is a sequence of its own.
+     */
     public static String sequenceOf(String frame) {
-        int cut = Math.max(frame.lastIndexOf('_'), frame.lastIndexOf('#'));
-        return cut > 0 ? frame.substring(0, cut) : frame;
+        int[] run = lastDigits(frame);
+        return run == null ? frame : frame.substring(0, run[0]) + "*" + frame.substring(run[1]);
     }
 
-    /** The frame number: the last run of digits after the sequence part (-1 when none). */
+    /** The frame number: the last run of digits of the file-name part (-1 when none). */
     public static long frameNumber(String frame) {
-        String rest = frame.substring(Math.min(frame.length(), sequenceOf(frame).length()));
-        Matcher m = NUMBER.matcher(rest);
-        long last = -1;
-        while (m.find()) {
-            String d = m.group(1);
-            last = d.length() > 18 ? Long.MAX_VALUE : Long.parseLong(d);
+        int[] run = lastDigits(frame);
+        if (run == null) return -1;
+        String d = frame.substring(run[0], run[1]);
+        return d.length() > 18 ? Long.MAX_VALUE : Long.parseLong(d);
+    }
+
+    /**
+     * [start, end) of the frame number in the file-name part (after the last '/'): a video frame's
+     * {@code #N} at the end; else the last run of 3 or more digits (so {@code leftImg8bit} is not a
+     * frame number); else the last run of digits; null when there is none.
+     */
+    private static int[] lastDigits(String frame) {
+        int from = frame.lastIndexOf('/') + 1;
+        Matcher video = VIDEO_FRAME.matcher(frame);
+        if (video.find(from)) return new int[] {video.start(1), video.end(1)};
+        Matcher m = NUMBER.matcher(frame);
+        int[] last = null, lastLong = null;
+        int at = from;
+        while (at <= frame.length() && m.find(at)) {
+            int[] run = {m.start(1), m.end(1)};
+            last = run;
+            if (run[1] - run[0] >= 3) lastLong = run;
+            at = run[1];
         }
-        return last;
+        return lastLong != null ? lastLong : last;
     }
 
     public int blocks() {

@@ -13,11 +13,17 @@ import static org.junit.jupiter.api.Assertions.*;
 class FrameGroupsTest {
     @Test
     void sequencesComeFromTheNamePrefix() {
-        assertEquals("0016E5", FrameGroups.sequenceOf("0016E5_08097.png"));
-        assertEquals("Seq05VD", FrameGroups.sequenceOf("Seq05VD_f00120.png"));
-        assertEquals("drive.mp4", FrameGroups.sequenceOf("drive.mp4#120"));
-        assertEquals("a_b", FrameGroups.sequenceOf("a_b_7.png"));
+        assertEquals("0016E5_*.png", FrameGroups.sequenceOf("0016E5_08097.png"));
+        assertEquals(FrameGroups.sequenceOf("0016E5_08097.png"), FrameGroups.sequenceOf("0016E5_08099.png"));
+        assertEquals("Seq05VD_f*.png", FrameGroups.sequenceOf("Seq05VD_f00120.png"));
+        assertEquals("drive.mp4#*", FrameGroups.sequenceOf("drive.mp4#120"));
+        assertEquals("seq01/*.png", FrameGroups.sequenceOf("seq01/000123.png"));
+        assertEquals("run_3/*.png", FrameGroups.sequenceOf("run_3/0001.png"), "digits in a folder name are not the frame number");
+        assertEquals("*.png", FrameGroups.sequenceOf("000123.png"));
+        assertEquals("aachen_000000_*_leftImg8bit.png", FrameGroups.sequenceOf("aachen_000000_000019_leftImg8bit.png"));
         assertEquals("single.png", FrameGroups.sequenceOf("single.png"));
+        assertEquals(19, FrameGroups.frameNumber("aachen_000000_000019_leftImg8bit.png"));
+        assertEquals(1, FrameGroups.frameNumber("run_3/0001.png"));
         assertEquals(8097, FrameGroups.frameNumber("0016E5_08097.png"));
         assertEquals(120, FrameGroups.frameNumber("Seq05VD_f00120.png"));
         assertEquals(120, FrameGroups.frameNumber("drive.mp4#120"));
