@@ -170,18 +170,24 @@ public final class EvidenceFrame {
     private void legend(Graphics2D g, FrameResult r, int x, int y) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         int line = 0;
+        // class names in full (never cut to look alike): the numbers start after the widest name shown
+        int nameWidth = g.getFontMetrics().stringWidth("class");
+        for (int c = 0; c < r.classes(); c++) {
+            if (r.predictedPixels()[c] > 0) nameWidth = Math.max(nameWidth, g.getFontMetrics().stringWidth(classNames.get(c)));
+        }
+        int numbers = x + 14 + nameWidth + 8;
         g.setColor(Color.LIGHT_GRAY);
-        g.drawString("class          pixels   mean MDSA   p95", x, y + 12);
+        g.drawString("class", x, y + 12);
+        g.drawString(" pixels   mean MDSA   p95", numbers, y + 12);
         for (int c = 0; c < r.classes() && line < (ph - 28) / 15; c++) {
             if (r.predictedPixels()[c] == 0) continue;
             int yy = y + 28 + 15 * line++;
             g.setColor(new Color(PALETTE[c % PALETTE.length]));
             g.fillRect(x, yy - 10, 10, 10);
             g.setColor(Color.WHITE);
-            String name = classNames.get(c);
-            if (name.length() > 12) name = name.substring(0, 12);
-            g.drawString(String.format(Locale.ROOT, "%-12s %7d %9s %7s", name, r.predictedPixels()[c], fmt(r.mdsaMean()[c]),
-                    fmt(r.mdsaP95()[c])), x + 14, yy);
+            g.drawString(classNames.get(c), x + 14, yy);
+            g.drawString(String.format(Locale.ROOT, "%7d %9s %7s", r.predictedPixels()[c], fmt(r.mdsaMean()[c]), fmt(r.mdsaP95()[c])),
+                    numbers, yy);
         }
     }
 
