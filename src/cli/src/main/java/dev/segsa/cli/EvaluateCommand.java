@@ -134,10 +134,12 @@ final class EvaluateCommand implements Callable<Integer> {
         java.util.Map<String, Integer> at = new java.util.HashMap<>();
         for (int i = 0; i < ranked.size(); i++) at.put(ranked.get(i).getKey(), i);
         int k = Math.min(heatmapCount, ranked.size() / 2);
-        List<java.util.Map.Entry<String, Double>> high = distinct(ranked, k, seq, at, java.util.Set.of());
+        // with few frames the window shrinks, so that K distinct highest and K lowest can always be found
+        int near = k == 0 ? 0 : Math.min(NEAR, (ranked.size() - 2 * k) / (4 * k));
+        List<java.util.Map.Entry<String, Double>> high = distinct(ranked, k, near, seq, at, java.util.Set.of());
         java.util.Set<String> taken = new java.util.HashSet<>();
         high.forEach(e -> taken.add(e.getKey()));
-        List<java.util.Map.Entry<String, Double>> low = distinct(ranked.reversed(), k, seq, at, taken).reversed();
+        List<java.util.Map.Entry<String, Double>> low = distinct(ranked.reversed(), k, near, seq, at, taken).reversed();
         List<java.util.Map.Entry<String, Double>> chosen = new ArrayList<>(high);
         chosen.addAll(low);
         List<FrameHeatmaps.Request> requests = new ArrayList<>();
@@ -156,11 +158,14 @@ final class EvaluateCommand implements Callable<Integer> {
         return charts;
     }
 
-    /** Frames within this many positions of a chosen one (same sequence) are near-duplicates, not drawn twice. */
+    /**
+     * Frames within this many positions of a chosen one (same sequence) are near-duplicates, not drawn twice (fewer
+     * when the frames are few: at most a quarter of the spare frames per chosen frame).
+     */
     static final int NEAR = 5;
 
     /** Up to k frames of {@code order}, skipping near-duplicates of those already taken. */
-    private static List<java.util.Map.Entry<String, Double>> distinct(List<java.util.Map.Entry<String, Double>> order, int k,
+    private static List<java.util.Map.Entry<String, Double>> distinct(List<java.util.Map.Entry<String, Double>> order, int k, int near,
                                                                      dev.segsa.evaluate.FrameGroups seq, java.util.Map<String, Integer> at,
                                                                      java.util.Set<String> excluded) {
         List<java.util.Map.Entry<String, Double>> out = new ArrayList<>();
@@ -168,12 +173,12 @@ final class EvaluateCommand implements Callable<Integer> {
             if (out.size() == k) break;
             if (excluded.contains(e.getKey())) continue;
             int i = at.get(e.getKey());
-            boolean near = false;
+            boolean close = false;
             for (var o : out) {
                 int j = at.get(o.getKey());
-                near |= seq.sequence(i).equals(seq.sequence(j)) && Math.abs(seq.position(i) - seq.position(j)) <= NEAR;
+                close |= seq.sequence(i).equals(seq.sequence(j)) && Math.abs(seq.position(i) - seq.position(j)) <= near;
             }
-            if (!near) out.add(e);
+            if (!close) out.add(e);
         }
         return out;
     }
