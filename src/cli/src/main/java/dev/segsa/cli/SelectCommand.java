@@ -295,17 +295,23 @@ final class SelectCommand implements Callable<Integer> {
                     + e.getMessage(), e);
         }
         if (lines.isEmpty()) throw new SegsaException(summary + ": empty");
-        List<String> header = List.of(lines.get(0).split(",", -1));
+        List<String> header = ScoresCsv.parseLine(lines.get(0), summary, 1);
         int target = header.indexOf("target"), order = header.indexOf("order"), saving = header.size() - 1;
         if (target < 0 || order < 0 || !header.get(saving).startsWith("max_savings_percent")) {
             throw new SegsaException(summary + ": not an rq2_summary.csv of segsa evaluate (header " + lines.get(0) + ")");
         }
         String best = null;
         int bestSaving = -1;
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",", -1);
+        for (int ln = 1; ln < lines.size(); ln++) {
+            if (lines.get(ln).isEmpty()) continue;
+            String[] f = ScoresCsv.parseLine(lines.get(ln), summary, ln + 1).toArray(String[]::new);
             if (f.length != header.size() || !f[target].equals(k) || !contents.scoreColumns().contains(f[order]) || f[saving].isEmpty()) continue;
-            int v = Integer.parseInt(f[saving]);
+            int v;
+            try {
+                v = Integer.parseInt(f[saving]);
+            } catch (NumberFormatException e) {
+                throw new SegsaException(summary + ": line " + (ln + 1) + ": saving '" + f[saving] + "' is not an integer");
+            }
             if (v > bestSaving) {
                 bestSaving = v;
                 best = f[order];

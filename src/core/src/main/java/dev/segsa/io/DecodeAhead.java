@@ -88,7 +88,7 @@ public final class DecodeAhead<T> implements Iterator<T>, AutoCloseable {
         if (h instanceof RuntimeException e) {
             head = END;
             // rethrown on the consumer's thread, with the producer's message (it names the file)
-            if (e instanceof SegsaException s) throw new SegsaException(s.getMessage(), s.code(), s);
+            if (e instanceof SegsaException s) throw new SegsaException(s.kind(), s.getMessage(), s.code(), s);
             throw new SegsaException(source + ": " + e, e);
         }
         return (T) h;
@@ -104,5 +104,10 @@ public final class DecodeAhead<T> implements Iterator<T>, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the decoding thread has ended (after {@link #close()}: false when it is stuck in a read that ignores interrupts). */
+    public boolean ended() {
+        return !thread.isAlive();
     }
 }

@@ -341,7 +341,9 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
         if (closed) return;
         closed = true;
         if (decoder != null) decoder.close();
-        closeQuietly(grabber);
+        // a decoding thread still inside FFmpeg (a stalled pipe or network read) would read freed memory: the
+        // grabber is then left to the process's end (a leak, not a crash)
+        if (decoder == null || decoder.ended()) closeQuietly(grabber);
     }
 
     private static void closeQuietly(FFmpegFrameGrabber g) {

@@ -302,7 +302,7 @@ public final class ScoresCsv {
     }
 
     /** Splits one CSV line (RFC 4180 quoting, no embedded newlines). */
-    static List<String> parseLine(String line, Path file, int lineNumber) {
+    public static List<String> parseLine(String line, Path file, int lineNumber) {
         List<String> out = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
         boolean quoted = false;
