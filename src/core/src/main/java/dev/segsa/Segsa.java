@@ -494,48 +494,46 @@ public final class Segsa implements AutoCloseable {
      */
     public List<SkippedFrame> scoreVideo(VideoSource source, boolean skipBadFrames, VideoSink sink) {
         List<SkippedFrame> skipped = new ArrayList<>();
-        {
-            Iterator<VideoSource.VideoFrame> frames = source.iterator();
-            DamagedRange range = new DamagedRange(source.file().getFileName().toString());
-            while (true) {
-                VideoSource.VideoFrame f;
-                try {
-                    if (!frames.hasNext()) break;
-                    f = frames.next();
-                } catch (SegsaException e) {
-                    if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
-                    range.flush(skipped);
-                    skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
-                    break;
-                }
-                String damage = source.damageOf(f.index());
-                if (damage != null) {
-                    if (!skipBadFrames) {
-                        throw new SegsaException(source.file() + ": frame " + f.index() + " is damaged (FFmpeg: " + damage + "); the "
-                                + "stream has decoding errors (score and watch: --skip-bad-frames scores the rest and lists the damaged "
-                                + "frames)");
-                    }
-                    range.add(f.index(), damage);
-                    continue;
-                }
+        Iterator<VideoSource.VideoFrame> frames = source.iterator();
+        DamagedRange range = new DamagedRange(source.file().getFileName().toString());
+        while (true) {
+            VideoSource.VideoFrame f;
+            try {
+                if (!frames.hasNext()) break;
+                f = frames.next();
+            } catch (SegsaException e) {
+                if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
                 range.flush(skipped);
-                try {
-                    sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
-                            f.name()));
-                } catch (SegsaException e) {
-                    if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
-                    skipped.add(new SkippedFrame(f.name(), e.getMessage()));
+                skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
+                break;
+            }
+            String damage = source.damageOf(f.index());
+            if (damage != null) {
+                if (!skipBadFrames) {
+                    throw new SegsaException(source.file() + ": frame " + f.index() + " is damaged (FFmpeg: " + damage + "); the "
+                            + "stream has decoding errors (score and watch: --skip-bad-frames scores the rest and lists the damaged "
+                            + "frames)");
                 }
+                range.add(f.index(), damage);
+                continue;
             }
             range.flush(skipped);
-            String end = source.endDamage();
-            if (end != null) {
-                if (!skipBadFrames) {
-                    throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + ") (score and "
-                            + "watch: --skip-bad-frames scores what decodes and lists the damage)");
-                }
-                skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
+            try {
+                sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
+                        f.name()));
+            } catch (SegsaException e) {
+                if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
+                skipped.add(new SkippedFrame(f.name(), e.getMessage()));
             }
+        }
+        range.flush(skipped);
+        String end = source.endDamage();
+        if (end != null) {
+            if (!skipBadFrames) {
+                throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + ") (score and "
+                        + "watch: --skip-bad-frames scores what decodes and lists the damage)");
+            }
+            skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
         }
         return List.copyOf(skipped);
     }

@@ -136,8 +136,10 @@ final class DecideCommand implements Callable<Integer> {
         }
         Map<String, Double> iou = new HashMap<>();
         Set<String> pilotFrames = new LinkedHashSet<>();
-        readLabelled(pilot, target, iou, pilotFrames, pool);
-        for (Path l : labelled) readLabelled(l, target, iou, null, pool);
+        Set<String> poolFrames = new java.util.HashSet<>();
+        for (ScoresCsv.Row r : pool.rows()) poolFrames.add(r.image());
+        readLabelled(pilot, target, iou, pilotFrames, poolFrames);
+        for (Path l : labelled) readLabelled(l, target, iou, null, poolFrames);
         DecisionFeatures table = DecisionFeatures.of(pool, target, groupNames, iou);
         pilotFrames.retainAll(table.frames());
         LabellingDecision.Outcome o = LabellingDecision.decide(table, pilotFrames, exclude, settings);
@@ -213,11 +215,9 @@ final class DecideCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void readLabelled(Path file, String target, Map<String, Double> iou, Set<String> frames, ScoresCsv.Contents pool) {
+    private void readLabelled(Path file, String target, Map<String, Double> iou, Set<String> frames, Set<String> poolFrames) {
         ScoresCsv.Contents c = ScoresCsv.read(file);
         c.requireUniqueKeys();
-        Set<String> poolFrames = new java.util.HashSet<>();
-        for (ScoresCsv.Row r : pool.rows()) poolFrames.add(r.image());
         boolean any = false;
         for (ScoresCsv.Row r : c.rows()) {
             if (!poolFrames.contains(r.image())) {
@@ -253,14 +253,7 @@ final class DecideCommand implements Callable<Integer> {
     }
 
     private Set<String> groupNames() {
-        Set<String> names = new LinkedHashSet<>();
-        if (groups == null) return names;
-        for (String part : groups.split(";")) {
-            int eq = part.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("--groups: '" + part + "' is not NAME=CLASS,CLASS");
-            names.add(part.substring(0, eq).trim());
-        }
-        return names;
+        return dev.segsa.scores.ClassGroups.names(groups);
     }
 
     private void writeDecisions(LabellingDecision.Outcome o, List<String> unranked) {

@@ -119,15 +119,10 @@ final class EvaluateCommand implements Callable<Integer> {
     private List<EvaluationReport.Chart> heatmaps(ScoresCsv.Contents contents, ClassGroups g) {
         Set<String> groupNames = new java.util.HashSet<>();
         g.groups().forEach(x -> groupNames.add(x.name()));
-        java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
-        for (ScoresCsv.Row r : contents.rows()) {
-            if (groupNames.contains(r.className()) || !Double.isFinite(r.mdsa())) continue;
-            double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
-            a[0] += r.mdsa() * r.pixels();
-            a[1] += r.pixels();
-        }
         List<java.util.Map.Entry<String, Double>> ranked = new ArrayList<>();
-        acc.forEach((img, a) -> { if (a[1] > 0) ranked.add(java.util.Map.entry(img, a[0] / a[1])); });
+        contents.frameScores("mdsa", groupNames).forEach((img, f) -> {
+            if (!Double.isNaN(f.score())) ranked.add(java.util.Map.entry(img, f.score()));
+        });
         ranked.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
         // near-duplicates skipped: a frame within NEAR positions of an already chosen frame of its sequence is passed over
         dev.segsa.evaluate.FrameGroups seq = new dev.segsa.evaluate.FrameGroups(ranked.stream().map(java.util.Map.Entry::getKey).toList(), 1, 0);

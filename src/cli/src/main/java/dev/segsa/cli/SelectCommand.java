@@ -258,27 +258,9 @@ final class SelectCommand implements Callable<Integer> {
 
     /** Whole frames as candidates: per frame the pixel-weighted mean of the column over its class rows (groups left out). */
     private List<FrameSelection.Candidate> frameCandidates(ScoresCsv.Contents contents, String column) {
-        Set<String> groupNames = new LinkedHashSet<>();
-        if (groups != null) {
-            for (String part : groups.split(";")) {
-                int eq = part.indexOf('=');
-                if (eq <= 0) throw new IllegalArgumentException("--groups: '" + part + "' is not NAME=CLASS,CLASS");
-                groupNames.add(part.substring(0, eq).trim());
-            }
-        }
-        java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
-        for (ScoresCsv.Row r : contents.rows()) {
-            if (r.className() == null || groupNames.contains(r.className())) continue;
-            double[] a = acc.computeIfAbsent(r.image(), x -> new double[3]);
-            a[2] += r.pixels();
-            double v = r.score(column);
-            if (Double.isFinite(v) && r.pixels() > 0) {
-                a[0] += v * r.pixels();
-                a[1] += r.pixels();
-            }
-        }
         List<FrameSelection.Candidate> out = new java.util.ArrayList<>();
-        acc.forEach((image, a) -> out.add(new FrameSelection.Candidate(image, a[1] > 0 ? a[0] / a[1] : Double.NaN, Double.NaN, (long) a[2])));
+        contents.frameScores(column, dev.segsa.scores.ClassGroups.names(groups))
+                .forEach((image, f) -> out.add(new FrameSelection.Candidate(image, f.score(), Double.NaN, f.pixels())));
         return out;
     }
 

@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,13 +47,8 @@ final class TimelineCommand implements Callable<Integer> {
         if (c.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header)");
         Set<String> groupNames = new java.util.HashSet<>();
         if (groups != null) for (String part : groups.split(";")) if (part.contains("=")) groupNames.add(part.substring(0, part.indexOf('=')).trim());
-        Map<String, double[]> acc = new LinkedHashMap<>();
         c.requireUniqueKeys();
-        for (ScoresCsv.Row r : c.rows()) {
-            if (groupNames.contains(r.className())) continue;
-            double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
-            if (Double.isFinite(r.mdsa())) { a[0] += r.mdsa() * r.pixels(); a[1] += r.pixels(); }
-        }
+        Map<String, ScoresCsv.Contents.FrameScore> acc = c.frameScores("mdsa", groupNames);
         // in file order; several videos follow one another (each starts where the previous one ended)
         List<SaTimeline.Point> points = new ArrayList<>();
         int i = 0;
@@ -72,7 +66,7 @@ final class TimelineCommand implements Callable<Integer> {
                 t = offset + pts;
             }
             last = t;
-            points.add(new SaTimeline.Point(t, e.getValue()[1] > 0 ? e.getValue()[0] / e.getValue()[1] : Double.NaN));
+            points.add(new SaTimeline.Point(t, e.getValue().score()));
             i++;
         }
         SaTimeline.write(out, "SA timeline of " + scores.getFileName(), points, skipFraction);

@@ -88,7 +88,6 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     /** Decoding errors by frame index (FFmpeg's first message for the frame); key -1: at the end of the stream. */
     private final java.util.Map<Integer, String> damage = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.List<String> errors = new java.util.ArrayList<>();
-    private volatile int decodedFrames;
 
     private final Path file;
     private final Options options;
@@ -234,7 +233,6 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
                 return null;
             }
             int i = index[0]++;
-            decodedFrames = index[0];
             // errors logged before the first frame came out concern packets that never made a frame (a stream joined
             // mid-GOP: "non-existing PPS", "no frame!"): not the first frame's damage
             if (!errors.isEmpty() && i > 0) damage.put(i, errors.get(0));

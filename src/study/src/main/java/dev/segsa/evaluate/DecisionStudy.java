@@ -229,6 +229,8 @@ public final class DecisionStudy {
         double sumSkipped = 0, sumInacc = 0, worst = 0;
         int covered = 0, runs = 0, inaccRuns = 0;
         int k0 = s.decision(learner, s.seed()).minimumCertifiable();
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) index.put(t.frames().get(i), i);
         for (int r = 0; r < s.pilotRepeats(); r++) {
             int[] pilot = LabellingDecision.drawPilot(score, size, s.seed() + 104_729L * r);
             Set<String> pilotNames = new HashSet<>();
@@ -248,8 +250,6 @@ public final class DecisionStudy {
                 continue;
             }
             runs++;
-            Map<String, Integer> index = new LinkedHashMap<>();
-            for (int i = 0; i < n; i++) index.put(t.frames().get(i), i);
             int skipped = 0, bad = 0;
             for (LabellingDecision.FrameDecision d : o.decisions()) {
                 if (!d.skip()) continue;

@@ -78,19 +78,7 @@ public final class HeatmapImage {
                 if (c >= 0 && c < present.length) present[c] = true;
             }
         }
-        int bx = 2 * width + 8, bw = 12;
-        for (int y = 0; y < height; y++) {
-            int c = colour(1.0 - (double) y / Math.max(1, height - 1));
-            for (int x = 0; x < bw; x++) out.setRGB(bx + x, top + y, c);
-        }
-        g.setColor(Color.BLACK);
-        g.setStroke(new BasicStroke(1f));
-        g.drawRect(bx, top, bw - 1, height - 1);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        g.drawString(format(hi), bx + bw + 3, top + 10);
-        g.drawString(format(lo), bx + bw + 3, top + height - 2);
-        g.drawString("MDSA", bx + bw + 3, top + height / 2 - 6);
-        g.drawString("(std. dev.)", bx + bw + 3, top + height / 2 + 7);
+        colourBar(g, out, 2 * width + 8, top, height, lo, hi, true);
         // the legend: the predicted classes present, in their colours, names in full
         int lx = width, ly = top + height + 13;
         for (int c = 0; c < present.length && classNames != null; c++) {
@@ -113,6 +101,25 @@ public final class HeatmapImage {
         return out;
     }
 
+    /** The colour bar at x = bx, from lo (bottom) to hi (top), labelled with the score when {@code named}; leaves the font at 11 pt. */
+    private static void colourBar(Graphics2D g, BufferedImage out, int bx, int top, int height, double lo, double hi, boolean named) {
+        int bw = 12;
+        for (int y = 0; y < height; y++) {
+            int c = colour(1.0 - (double) y / Math.max(1, height - 1));
+            for (int x = 0; x < bw; x++) out.setRGB(bx + x, top + y, c);
+        }
+        g.setColor(Color.BLACK);
+        g.setStroke(new BasicStroke(1f));
+        g.drawRect(bx, top, bw - 1, height - 1);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.drawString(format(hi), bx + bw + 3, top + 10);
+        g.drawString(format(lo), bx + bw + 3, top + height - 2);
+        if (named) {
+            g.drawString("MDSA", bx + bw + 3, top + height / 2 - 6);
+            g.drawString("(std. dev.)", bx + bw + 3, top + height / 2 + 7);
+        }
+    }
+
     private static int blend(int a, int b, double t) {
         int r = (int) Math.round(((a >> 16) & 0xff) * (1 - t) + ((b >> 16) & 0xff) * t);
         int gr = (int) Math.round(((a >> 8) & 0xff) * (1 - t) + ((b >> 8) & 0xff) * t);
@@ -132,17 +139,7 @@ public final class HeatmapImage {
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) out.setRGB(width + x, top + y, colour((sa[y * width + x] - lo) / span));
         }
-        int bx = 2 * width + 8, bw = 12;
-        for (int y = 0; y < height; y++) {
-            int c = colour(1.0 - (double) y / Math.max(1, height - 1));
-            for (int x = 0; x < bw; x++) out.setRGB(bx + x, top + y, c);
-        }
-        g.setColor(Color.BLACK);
-        g.setStroke(new BasicStroke(1f));
-        g.drawRect(bx, top, bw - 1, height - 1);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        g.drawString(format(hi), bx + bw + 3, top + 10);
-        g.drawString(format(lo), bx + bw + 3, top + height - 2);
+        colourBar(g, out, 2 * width + 8, top, height, lo, hi, false);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
         g.drawString(title, 4, 16);
         g.dispose();

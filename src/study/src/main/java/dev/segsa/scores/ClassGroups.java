@@ -17,6 +17,19 @@ public record ClassGroups(List<Group> groups) {
         }
     }
 
+    /** The group names of a spec ("movers=Car,Pedestrian;thin=Pole"), without checking the members. */
+    public static java.util.Set<String> names(String spec) {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        if (spec == null || spec.isBlank()) return names;
+        for (String part : spec.split(";")) {
+            if (part.isBlank()) continue;
+            int eq = part.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--groups: '" + part + "' is not NAME=CLASS,CLASS");
+            names.add(part.substring(0, eq).trim());
+        }
+        return names;
+    }
+
     public static ClassGroups none() {
         return new ClassGroups(List.of());
     }

@@ -60,6 +60,31 @@ public final class ScoresCsv {
             this(file, rows, scoreColumns, java.util.Map.of());
         }
 
+        /** A frame's score and its predicted pixels over its class rows. */
+        public record FrameScore(double score, long pixels) {}
+
+        /**
+         * Per frame, in file order: the pixel-weighted mean of {@code column} over its class rows
+         * (group rows named in {@code groupNames} left out; NaN when no row has a value) and the
+         * pixels of those rows: the frame-level score of timeline, select and the report's heatmaps.
+         */
+        public java.util.Map<String, FrameScore> frameScores(String column, java.util.Set<String> groupNames) {
+            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+            for (Row r : rows) {
+                if (groupNames.contains(r.className())) continue;
+                double[] a = acc.computeIfAbsent(r.image(), k -> new double[3]);
+                a[2] += r.pixels();
+                double v = r.score(column);
+                if (Double.isFinite(v)) {
+                    a[0] += v * r.pixels();
+                    a[1] += r.pixels();
+                }
+            }
+            java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
+            acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] > 0 ? a[0] / a[1] : Double.NaN, (long) a[2])));
+            return out;
+        }
+
         /**
          * Refuses a frame with two rows for one class (two recordings with one file name, or two runs
          * concatenated), naming the first: the one check of every command that keys rows by frame.
