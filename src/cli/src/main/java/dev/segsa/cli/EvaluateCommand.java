@@ -105,8 +105,14 @@ final class EvaluateCommand implements Callable<Integer> {
                 if (note.startsWith(ACTIVATION_TRACE_NOTE)) warnings.add(saFile.getFileName() + ": " + note);
             }
         }
+        Set<String> groupNames = new java.util.HashSet<>();
+        g.groups().forEach(x -> groupNames.add(x.name()));
+        var frameFailure = dev.segsa.evaluate.FrameFailureStudy.run(
+                dev.segsa.evaluate.FrameFailureStudy.frames(contents, groupNames, null), seed);
         List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps,
-                warnings);
+                warnings, frameFailure);
+        System.out.println("Whole frames: finding the worst 20% by frame mIoU (pooled over recordings, and the mean within each):");
+        System.out.println(dev.segsa.evaluate.FrameFailureStudy.markdown(frameFailure));
         System.out.println(EvaluationReport.rq1Table(result));
         System.out.println();
         for (String w : warnings) System.out.println("warning: " + w);
@@ -120,7 +126,8 @@ final class EvaluateCommand implements Callable<Integer> {
         Set<String> groupNames = new java.util.HashSet<>();
         g.groups().forEach(x -> groupNames.add(x.name()));
         List<java.util.Map.Entry<String, Double>> ranked = new ArrayList<>();
-        contents.frameScores("mdsa", groupNames).forEach((img, f) -> {
+        String frameScore = contents.defaultFrameScore();
+        contents.frameScores(frameScore, groupNames).forEach((img, f) -> {
             if (!Double.isNaN(f.score())) ranked.add(java.util.Map.entry(img, f.score()));
         });
         ranked.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
@@ -143,7 +150,8 @@ final class EvaluateCommand implements Callable<Integer> {
             var e = chosen.get(i);
             String rank = i < high.size() ? "highest-" + (i + 1) : "lowest-" + (chosen.size() - i);
             String name = "heatmap_" + rank + "_" + e.getKey().replaceAll("[^A-Za-z0-9._-]", "_") + (e.getKey().endsWith(".png") ? "" : ".png");
-            String title = String.format(java.util.Locale.ROOT, "%s  %s  image MDSA %.3f", rank, e.getKey(), e.getValue());
+            String title = String.format(java.util.Locale.ROOT, "%s  %s  %s %.3f", rank, e.getKey(),
+                    frameScore.equals("mdsa") ? "image MDSA" : frameScore.replace('_', '-'), e.getValue());
             requests.add(new FrameHeatmaps.Request(e.getKey(), name, title));
             charts.add(new EvaluationReport.Chart(name, title));
         }

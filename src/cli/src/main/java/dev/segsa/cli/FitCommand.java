@@ -64,8 +64,60 @@ final class FitCommand implements Callable<Integer> {
                     + "0: no check)."})
     int atCheckFrames;
 
+    @Option(names = "--class-min-share", paramLabel = "X", defaultValue = "0.0028935185185185184",
+            description = {"After fitting, score the fit frames once and record, per class, the distribution of their frame-level "
+                    + "class MDSA over the frames where the class covers at least this share of the frame (default 500 pixels of "
+                    + "480x360): the reference of the class-aware frame score (score's mdsa_pct column, select, watch). "
+                    + "A negative value skips the pass."})
+    double classMinShare;
+
+    @Option(names = "--class-weights", paramLabel = "NAME=W,...",
+            description = "Weights of the classes in the class-aware frame score (default 1 each; 0 leaves a class out), e.g. "
+                    + "Pedestrian=1,Bicyclist=1,Sky=0.")
+    String classWeights;
+
     @picocli.CommandLine.Mixin
     RunOptions run;
+
+    /** Scores the fit frames with the fitted models: the class MDSA distributions of the class-aware score. */
+    private dev.segsa.samodel.ClassFrameReference frameReference(SaModel sa, int frames) {
+        if (!(classMinShare <= 1) || !Double.isFinite(classMinShare)) {
+            throw new IllegalArgumentException("--class-min-share must be a share in [0, 1] (negative: skip), got " + classMinShare);
+        }
+        double[] weights = weights(sa.settings().classNames(), classWeights);
+        var builder = new dev.segsa.samodel.ClassFrameReference.Builder(sa.classes(), classMinShare);
+        try (Segsa engine = Segsa.builder(model, sa).backend(backend).trustModel(run.trustModel).threads(run.threads).open()) {
+            Progress progress = new Progress("fit: class reference", frames);
+            engine.scoreFolder(images, null, decodeAhead, run.skipBadFrames, (f, r) -> {
+                if (r.scored()) builder.add(r.predictedPixels(), r.mdsaMean());
+                progress.step();
+            });
+        }
+        return builder.build().withWeights(weights);
+    }
+
+    /** Parses NAME=W,... into one weight per class (1 where not named). */
+    static double[] weights(List<String> classNames, String spec) {
+        double[] w = new double[classNames.size()];
+        java.util.Arrays.fill(w, 1);
+        if (spec == null || spec.isBlank()) return w;
+        for (String part : spec.split(",")) {
+            int eq = part.lastIndexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--class-weights: '" + part + "' is not NAME=WEIGHT");
+            String name = part.substring(0, eq).trim();
+            int c = classNames.indexOf(name);
+            if (c < 0) throw new IllegalArgumentException("--class-weights: no class '" + name + "' (classes: " + String.join(", ", classNames) + ")");
+            double v;
+            try {
+                v = Double.parseDouble(part.substring(eq + 1).trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--class-weights: weight of " + name + " '" + part.substring(eq + 1) + "' is not a number");
+            }
+            if (!(v >= 0 && v <= 1e6)) throw new IllegalArgumentException("--class-weights: weight of " + name + " must be in [0, 1e6], got " + v);
+            w[c] = v;
+        }
+        return w;
+    }
 
     @Override
     public Integer call() {
@@ -114,10 +166,14 @@ final class FitCommand implements Callable<Integer> {
                         notes.add(EvaluateCommand.ACTIVATION_TRACE_NOTE + " " + check.line());
                         sa = new SaModel(new SaModel.FitSettings(st.modelFile(), st.modelSha256(), st.upsample(), st.mean(), st.std(),
                                 st.resize(), st.ignoreLabel(), st.classNames(), st.featureDimension(), st.lsaReferences(), st.seed(),
-                                st.frames(), List.copyOf(notes)), sa.statistics(), sa.references());
+                                st.frames(), List.copyOf(notes)), sa.statistics(), sa.references(), sa.frameReference());
                         SaModelFile.write(sa, out); // again, atomically, with the note
                     }
                 }
+            }
+            if (classMinShare >= 0) {
+                sa = sa.withFrameReference(frameReference(sa, frames));
+                SaModelFile.write(sa, out); // again, atomically, with the fit frames' class MDSA distributions
             }
             System.out.println(FitSummary.table(sa));
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());

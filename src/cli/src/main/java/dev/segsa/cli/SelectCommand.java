@@ -6,6 +6,7 @@ import dev.segsa.io.OutputFiles;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.evaluate.FrameSelection;
+import dev.segsa.evaluate.RecordingScale;
 import dev.segsa.scores.ScoresCsv;
 import dev.segsa.report.SelectionCsv;
 import picocli.CommandLine.Command;
@@ -40,8 +41,9 @@ final class SelectCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--score", paramLabel = "COLUMN",
-            description = {"Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini (default: mdsa if present, "
-                    + "else the first score column with values); or best with --report DIR: the column that segsa evaluate found to "
+            description = {"Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini; without --class also "
+                    + "class_aware (the frame's highest class MDSA percentile among the SA file's fit frames, the default when the scores "
+                    + "have it; else mdsa if present, else the first score column with values); or best with --report DIR: the column that segsa evaluate found to "
                     + "save most for the class (its rq2_summary.csv)."})
     String score;
 
@@ -51,6 +53,13 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--groups", paramLabel = "SPEC",
             description = "Without --class: which rows are class groups (as in segsa evaluate), left out of the frame's score.")
     String groups;
+
+    @Option(names = "--per-recording", paramLabel = "MODE", defaultValue = "none",
+            description = {"Without --class, with frames of several recordings (a recording: the frame name without its last digit "
+                    + "run): none (rank the scores as they are), rank (each frame's rank within its recording) or standardize (the "
+                    + "score less its recording's median, over its interquartile range). Recordings differ in score level for reasons "
+                    + "that are not errors (default: ${DEFAULT-VALUE})."})
+    String perRecording;
 
     @Option(names = "--class", paramLabel = "K",
             description = {"Class or group (as in the class column) whose score ranks the frames. Without it (and with several classes) "
@@ -132,8 +141,10 @@ final class SelectCommand implements Callable<Integer> {
         if (contents.rows().isEmpty()) throw new SegsaException(scores + ": no rows (only a header); nothing to select from");
         contents.requireUniqueKeys();
         String k = target(contents);
-        String column = "best".equals(score) ? bestColumn(contents, k) : scoreColumn(contents);
         boolean wholeFrames = k == null;
+        String column = "best".equals(score) ? bestColumn(contents, k) : scoreColumn(contents, wholeFrames);
+        RecordingScale scale = RecordingScale.of(perRecording);
+        if (scale != RecordingScale.NONE && !wholeFrames) throw new IllegalArgumentException("--per-recording ranks whole frames: leave out --class");
         if (wholeFrames && (tolerance != null || retrainSubsets)) {
             throw new IllegalArgumentException((retrainSubsets ? "--retrain-subsets" : "--tolerance with a pilot") + " works on one class: "
                     + "give --class K");
@@ -211,7 +222,7 @@ final class SelectCommand implements Callable<Integer> {
         SelectionCsv.writeLabelling(out, decisions);
         long skipped = decisions.stream().filter(FrameSelection.Decision::skip).count();
         System.out.printf(Locale.ROOT, "%s by %s%s: %d frames ranked, %d to label, %d skipped", what, column,
-                wholeFrames ? " (the frame's pixel-weighted mean over its classes)" : "", decisions.size(), decisions.size() - skipped, skipped);
+                wholeFrames ? frameScoreNote(column) : "", decisions.size(), decisions.size() - skipped, skipped);
         if (scored < decisions.size()) System.out.printf(Locale.ROOT, " (%d without a score are always labelled)", decisions.size() - scored);
         System.out.println();
         double cut = decisions.stream().filter(FrameSelection.Decision::skip).mapToDouble(d -> d.candidate().score()).max().orElse(Double.NaN);
@@ -230,8 +241,19 @@ final class SelectCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String scoreColumn(ScoresCsv.Contents contents) {
-        if (score == null) return contents.scoreColumns().contains("mdsa") ? "mdsa" : contents.scoreColumns().get(0);
+    private String scoreColumn(ScoresCsv.Contents contents, boolean wholeFrames) {
+        if (score == null) {
+            if (wholeFrames) return contents.defaultFrameScore();
+            return contents.scoreColumns().contains("mdsa") ? "mdsa" : contents.scoreColumns().get(0);
+        }
+        if (score.equals(ScoresCsv.CLASS_AWARE)) {
+            if (!wholeFrames) throw new IllegalArgumentException("--score class_aware ranks whole frames: leave out --class");
+            if (!contents.hasClassPercentiles()) {
+                throw new SegsaException(scores + ": no class percentiles (mdsa_pct); score with an SA file fitted by this segsa (it "
+                        + "records the class reference) to rank by the class-aware score");
+            }
+            return score;
+        }
         if (!ScoresCsv.SCORE_COLUMNS.contains(score)) {
             throw new IllegalArgumentException("--score " + score + ": expected one of " + String.join(", ", ScoresCsv.SCORE_COLUMNS));
         }
@@ -240,6 +262,14 @@ final class SelectCommand implements Callable<Integer> {
                     + String.join(", ", contents.scoreColumns()) + ")");
         }
         return score;
+    }
+
+    private String frameScoreNote(String column) {
+        String what = column.equals(ScoresCsv.CLASS_AWARE)
+                ? " (the frame's highest class MDSA percentile among the fit frames, over its classes covering enough of it)"
+                : " (the frame's pixel-weighted mean over its classes)";
+        RecordingScale scale = RecordingScale.of(perRecording);
+        return scale == RecordingScale.NONE ? what : what + ", " + scale.key() + " within each recording";
     }
 
     /** The class, or null: whole frames (no --class and several classes). */
@@ -259,8 +289,11 @@ final class SelectCommand implements Callable<Integer> {
     /** Whole frames as candidates: per frame the pixel-weighted mean of the column over its class rows (groups left out). */
     private List<FrameSelection.Candidate> frameCandidates(ScoresCsv.Contents contents, String column) {
         List<FrameSelection.Candidate> out = new java.util.ArrayList<>();
-        contents.frameScores(column, dev.segsa.scores.ClassGroups.names(groups))
-                .forEach((image, f) -> out.add(new FrameSelection.Candidate(image, f.score(), Double.NaN, f.pixels())));
+        var frames = contents.frameScores(column, dev.segsa.scores.ClassGroups.names(groups));
+        java.util.Map<String, Double> raw = new java.util.LinkedHashMap<>();
+        frames.forEach((image, f) -> raw.put(image, f.score()));
+        java.util.Map<String, Double> scaled = RecordingScale.of(perRecording).apply(raw);
+        frames.forEach((image, f) -> out.add(new FrameSelection.Candidate(image, scaled.get(image), Double.NaN, f.pixels())));
         return out;
     }
 

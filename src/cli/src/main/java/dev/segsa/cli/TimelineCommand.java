@@ -37,6 +37,11 @@ final class TimelineCommand implements Callable<Integer> {
     @Option(names = "--groups", paramLabel = "SPEC", description = "The class groups of the scores file (their rows are not classes and are left out).")
     String groups;
 
+    @Option(names = "--score", paramLabel = "NAME",
+            description = "Frame score to draw: class_aware (the default when the scores have class percentiles), or the pixel-weighted "
+                    + "mean of a score column (mdsa, lsa, entropy, margin, least_confidence, deepgini; the default otherwise: mdsa).")
+    String score;
+
     @Override
     public Integer call() {
         if (!(skipFraction >= 0 && skipFraction <= 1)) throw new IllegalArgumentException("--skip-fraction must be in [0, 1]");
@@ -48,7 +53,11 @@ final class TimelineCommand implements Callable<Integer> {
         Set<String> groupNames = new java.util.HashSet<>();
         if (groups != null) for (String part : groups.split(";")) if (part.contains("=")) groupNames.add(part.substring(0, part.indexOf('=')).trim());
         c.requireUniqueKeys();
-        Map<String, ScoresCsv.Contents.FrameScore> acc = c.frameScores("mdsa", groupNames);
+        String frameScore = score == null ? c.defaultFrameScore() : score;
+        if (!c.frameScoreNames().contains(frameScore)) {
+            throw new SegsaException(scores + ": no frame score '" + frameScore + "' (this file offers " + String.join(", ", c.frameScoreNames()) + ")");
+        }
+        Map<String, ScoresCsv.Contents.FrameScore> acc = c.frameScores(frameScore, groupNames);
         // in file order; several videos follow one another (each starts where the previous one ended)
         List<SaTimeline.Point> points = new ArrayList<>();
         int i = 0;
@@ -69,7 +78,7 @@ final class TimelineCommand implements Callable<Integer> {
             points.add(new SaTimeline.Point(t, e.getValue().score()));
             i++;
         }
-        SaTimeline.write(out, "SA timeline of " + scores.getFileName(), points, skipFraction);
+        SaTimeline.write(out, "SA timeline of " + scores.getFileName() + " (" + frameScore + ")", points, skipFraction);
         double th = SaTimeline.threshold(points, skipFraction);
         System.out.printf(Locale.ROOT, "wrote %s (%d frames, threshold %.3f, %d segments sent for labelling)%n", out, points.size(), th,
                 SaTimeline.segments(points, th).size());

@@ -84,8 +84,8 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "keep.json", description = "The selector's configuration (README, \"On the vehicle\").")
     Path config;
 
-    @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest image SA "
-            + "(budget quantile over 300 s, 30 frames of warm-up).")
+    @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest class-aware score (image SA when "
+            + "the SA file has no class reference) (budget quantile over 300 s, 30 frames of warm-up).")
     Double share;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the kept frames, decisions.jsonl and status.json go (a new or "
@@ -188,7 +188,7 @@ final class WatchCommand implements Callable<Integer> {
         OutputFiles.protect(config);
         if (video != null && !Files.isRegularFile(video)) throw new SegsaException(video + ": video file not found");
         if (folder != null && !Files.isDirectory(folder)) throw new SegsaException(folder + ": folder not found");
-        SelectorConfig cfg = config != null ? SelectorConfig.read(config) : SelectorConfig.imageSaShare(share);
+        SelectorConfig cfg = config != null ? SelectorConfig.read(config) : null;
         if (out != null) {
             OutputFiles.checkDirectory(out, "--out");
             if (Files.isDirectory(out)) {
@@ -198,6 +198,14 @@ final class WatchCommand implements Callable<Integer> {
             }
         }
         SaModel sa = SaModelFile.read(saFile);
+        if (cfg == null) {
+            cfg = SelectorConfig.bestFrameScoreShare(share, sa.frameReference() != null);
+            if (sa.frameReference() == null) {
+                System.err.println("segsa watch: note: " + saFile + " has no class reference (fitted before segsa recorded one): "
+                        + "--share ranks by image MDSA, which finds bad frames no better than chance across recordings; refit for the "
+                        + "class-aware score");
+            }
+        }
         boolean needsShare = cfg.triggers().stream().anyMatch(t -> t.score() == Trigger.Score.SHARE_ABOVE
                 || t.score() == Trigger.Score.CLASS_SHARE_ABOVE);
         boolean needsUncertainty = cfg.triggers().stream().anyMatch(t -> switch (t.score()) {

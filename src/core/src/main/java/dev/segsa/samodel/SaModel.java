@@ -11,9 +11,25 @@ import java.util.List;
  * reference traces. The Gaussian models are derived from the statistics deterministically
  * ({@link #mahalanobisModels(List)}, {@link #kdeModels(List)}), so statistics from several fits merge.
  *
- * @param references per class, [n x d] row-major, or null when LSA was skipped
+ * @param references     per class, [n x d] row-major, or null when LSA was skipped
+ * @param frameReference the fit frames' class MDSA distributions behind the class-aware frame
+ *                       score, or null (an SA file written before segsa recorded it, or a fit that
+ *                       did not score its frames)
  */
-public record SaModel(FitSettings settings, ClassStatistics[] statistics, double[][] references) {
+public record SaModel(FitSettings settings, ClassStatistics[] statistics, double[][] references,
+                      ClassFrameReference frameReference) {
+
+    public SaModel(FitSettings settings, ClassStatistics[] statistics, double[][] references) {
+        this(settings, statistics, references, null);
+    }
+
+    /** This model with the fit frames' class MDSA distributions. */
+    public SaModel withFrameReference(ClassFrameReference reference) {
+        if (reference != null && reference.classes() != statistics.length) {
+            throw new IllegalArgumentException("class frame reference has " + reference.classes() + " classes, the model " + statistics.length);
+        }
+        return new SaModel(settings, statistics, references, reference);
+    }
 
     /** The settings of a fit, stored in the SA model file's header. */
     public record FitSettings(String modelFile, String modelSha256, UpsampleMode upsample, double[] mean, double[] std,

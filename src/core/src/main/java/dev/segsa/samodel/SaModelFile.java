@@ -29,7 +29,9 @@ import java.util.zip.CRC32C;
  * 8       4  u32      format version (1)
  * 12      4  u32      header length L in bytes
  * 16      L           header: UTF-8 JSON object (fit settings, see {@link SaModel.FitSettings},
- *                     plus "classes" C, "featureDimension" d, per-class "counts" and "references")
+ *                     plus "classes" C, "featureDimension" d, per-class "counts" and "references",
+ *                     and optionally "classFrameReference" ({@link ClassFrameReference}: minShare,
+ *                     per class frames, weights and 101 quantiles or null))
  * 16+L    ...         per class c = 0..C-1:
  *                       i64 count
  *                       f64[d] mean
@@ -78,6 +80,7 @@ public final class SaModelFile {
         }
         ArrayNode notes = h.putArray("notes");
         s.notes().forEach(notes::add);
+        if (model.frameReference() != null) writeFrameReference(h.putObject("classFrameReference"), model.frameReference());
         byte[] header;
         try {
             header = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(h);
@@ -101,6 +104,56 @@ public final class SaModelFile {
         crc.update(b.array(), 0, b.position());
         b.putLong(crc.getValue());
         AtomicOutput.write(out, b.array());
+    }
+
+    private static void writeFrameReference(ObjectNode o, ClassFrameReference r) {
+        o.put("minShare", r.minShare());
+        ArrayNode frames = o.putArray("frames");
+        for (int n : r.frames()) frames.add(n);
+        doubles(o.putArray("weights"), r.weights());
+        ArrayNode q = o.putArray("quantiles");
+        for (double[] row : r.quantiles()) {
+            if (row == null) q.addNull(); else doubles(q.addArray(), row);
+        }
+    }
+
+    private static ClassFrameReference readFrameReference(JsonNode o, int classes, Path file) {
+        if (!o.isObject()) throw new SegsaException(file + ": SA model header 'classFrameReference' must be an object");
+        JsonNode frames = o.get("frames"), weights = o.get("weights"), q = o.get("quantiles"), minShare = o.get("minShare");
+        if (minShare == null || !minShare.isNumber() || frames == null || !frames.isArray() || frames.size() != classes
+                || weights == null || !weights.isArray() || weights.size() != classes || q == null || !q.isArray() || q.size() != classes) {
+            throw new SegsaException(file + ": SA model header 'classFrameReference' must hold minShare and, for each of the " + classes
+                    + " classes, frames, weights and quantiles");
+        }
+        int[] n = new int[classes];
+        double[] w = new double[classes];
+        double[][] quantiles = new double[classes][];
+        for (int c = 0; c < classes; c++) {
+            JsonNode f = frames.get(c);
+            if (!f.isIntegralNumber() || !f.canConvertToInt()) {
+                throw new SegsaException(file + ": SA model header 'classFrameReference' frames[" + c + "] must be an integer, found " + f);
+            }
+            n[c] = f.asInt();
+            if (!weights.get(c).isNumber()) {
+                throw new SegsaException(file + ": SA model header 'classFrameReference' weights[" + c + "] must be a number, found " + weights.get(c));
+            }
+            w[c] = weights.get(c).asDouble();
+            JsonNode row = q.get(c);
+            if (row.isNull()) continue;
+            if (!row.isArray()) throw new SegsaException(file + ": SA model header 'classFrameReference' quantiles[" + c + "] must be an array or null");
+            quantiles[c] = new double[row.size()];
+            for (int i = 0; i < row.size(); i++) {
+                if (!row.get(i).isNumber()) {
+                    throw new SegsaException(file + ": SA model header 'classFrameReference' quantiles[" + c + "][" + i + "] is not a number");
+                }
+                quantiles[c][i] = row.get(i).asDouble();
+            }
+        }
+        try {
+            return new ClassFrameReference(minShare.asDouble(), quantiles, n, w);
+        } catch (SegsaException e) {
+            throw new SegsaException(file + ": SA model header: " + e.getMessage(), e);
+        }
     }
 
     private static int refCount(SaModel model, int c, int d) {
@@ -216,7 +269,9 @@ public final class SaModelFile {
                 }
             }
             if (b.position() != total - 8) throw new SegsaException(file + ": SA model body length does not match its header");
-            return new SaModel(s, stats, anyRefs || s.lsaReferences() > 0 ? refs : null);
+            ClassFrameReference frameReference = h.hasNonNull("classFrameReference")
+                    ? readFrameReference(h.get("classFrameReference"), classes, file) : null;
+            return new SaModel(s, stats, anyRefs || s.lsaReferences() > 0 ? refs : null, frameReference);
         } catch (IOException | RuntimeException e) {
             if (e instanceof SegsaException se) throw se;
             throw new SegsaException(file + ": SA model file is malformed: " + e, e);

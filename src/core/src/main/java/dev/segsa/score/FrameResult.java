@@ -33,11 +33,14 @@ import java.util.List;
  * @param nonFiniteFeatures NaN or infinite values in the frame's feature map
  * @param nonFiniteLogits   NaN or infinite class scores (after upsampling); with any, the frame gets no SA
  * @param timings           where the frame's time went
+ * @param frameReference    the SA file's class MDSA distributions over its fit frames (the reference of
+ *                          {@link #classPercentile} and {@link #classAwareScore}), or null when it has none
  */
 public record FrameResult(String frame, int width, int height, List<String> classNames, long[] predictedPixels,
                           double[] mdsaMean, double[] mdsaMax, double[] mdsaP95, double saThreshold,
                           double[] shareAboveThreshold, LsaState lsa, double[] lsaMean, double[][] uncertainty,
-                          long nonFiniteFeatures, long nonFiniteLogits, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView) {
+                          long nonFiniteFeatures, long nonFiniteLogits, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView,
+                          dev.segsa.samodel.ClassFrameReference frameReference) {
 
     /** Whether LSA was computed for the frame. */
     public enum LsaState {
@@ -95,6 +98,29 @@ public record FrameResult(String frame, int width, int height, List<String> clas
         int[] out = new int[width * height];
         predictedView.get(0, out);
         return out;
+    }
+
+    /**
+     * Where the frame's class MDSA of class c sits among the fit frames' (0..1, extended past the
+     * fitted range; see {@link dev.segsa.samodel.ClassFrameReference}); NaN when the class does not
+     * cover enough of the frame, was not scored, or the SA file has no reference for it.
+     */
+    public double classPercentile(int c) {
+        if (frameReference == null || c < 0 || c >= classes()) return Double.NaN;
+        long total = (long) width * height;
+        if (!frameReference.counts(c, predictedPixels[c], total)) return Double.NaN;
+        return frameReference.percentile(c, mdsaMean[c]);
+    }
+
+    /**
+     * The class-aware frame score: the highest (weighted) class percentile among the classes that
+     * cover enough of the frame. Unlike {@link #imageMdsa()} it is not dominated by road, sky and
+     * buildings, and it compares frames of different recordings on the fit frames' scale. NaN
+     * when the SA file has no class reference (fitted before it was recorded) or no class counts.
+     * Allocates nothing.
+     */
+    public double classAwareScore() {
+        return frameReference == null ? Double.NaN : frameReference.frameScore(predictedPixels, mdsaMean);
     }
 
     /** Image MDSA: the pixel-weighted mean of the class means, i.e. the mean MDSA of every scored pixel; NaN when none. */

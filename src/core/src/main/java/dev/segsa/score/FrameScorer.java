@@ -255,7 +255,7 @@ public final class FrameScorer implements AutoCloseable {
         FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, tf - t1, t2 - tf, t3 - t2);
         latency.record(times);
         return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
-                lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n));
+                lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n), sa.frameReference());
     }
 
     private MemorySegment devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {

@@ -93,6 +93,17 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
                 0, 0, -1, 32);
     }
 
+    /**
+     * One trigger on the budget quantile of the best frame score the SA model offers: the
+     * class-aware score when the SA file records the fit frames' class distributions, otherwise
+     * image SA.
+     */
+    public static SelectorConfig bestFrameScoreShare(double share, boolean classAware) {
+        if (!classAware) return imageSaShare(share);
+        return new SelectorConfig(List.of(Trigger.onBudget("class-aware", Trigger.Score.CLASS_AWARE)), Combine.ANY, Budget.share(share),
+                0, 0, -1, 32);
+    }
+
     /** Reads a JSON configuration; one clear message naming the file and the field on any problem. */
     public static SelectorConfig read(Path file) {
         JsonNode root;

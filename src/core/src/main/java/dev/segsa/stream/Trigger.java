@@ -28,6 +28,14 @@ public record Trigger(String name, Score score, String className, long minPixels
     public enum Score {
         /** The paper's image SA: the pixel-weighted mean MDSA of the frame. */
         IMAGE_MDSA("image-mdsa"),
+        /**
+         * The class-aware frame score: the highest percentile of a class's MDSA among the SA file's
+         * fit frames, over the classes covering enough of the frame ({@link FrameResult#classAwareScore()};
+         * needs an SA file with a class reference).
+         */
+        CLASS_AWARE("class-aware"),
+        /** One class's MDSA percentile among the fit frames ({@link FrameResult#classPercentile(int)}). */
+        CLASS_PERCENTILE("class-percentile"),
         /** Class SA: mean MDSA of the class's pixels. */
         CLASS_MDSA_MEAN("class-mdsa-mean"),
         /** 95th percentile of the class's pixels' MDSA. */
@@ -56,7 +64,7 @@ public record Trigger(String name, Score score, String className, long minPixels
         }
 
         boolean perClass() {
-            return this == CLASS_MDSA_MEAN || this == CLASS_MDSA_P95 || this == CLASS_SHARE_ABOVE;
+            return this == CLASS_MDSA_MEAN || this == CLASS_MDSA_P95 || this == CLASS_SHARE_ABOVE || this == CLASS_PERCENTILE;
         }
 
         public static Score of(String key) {
@@ -108,6 +116,8 @@ public record Trigger(String name, Score score, String className, long minPixels
         if (!r.scored()) return Double.NaN;
         return switch (score) {
             case IMAGE_MDSA -> r.imageMdsa();
+            case CLASS_AWARE -> r.classAwareScore();
+            case CLASS_PERCENTILE -> r.predictedPixels()[classIndex] < Math.max(1, minPixels) ? Double.NaN : r.classPercentile(classIndex);
             case CLASS_MDSA_MEAN, CLASS_MDSA_P95, CLASS_SHARE_ABOVE -> {
                 if (r.predictedPixels()[classIndex] < Math.max(1, minPixels)) yield Double.NaN;
                 if (score == Score.CLASS_MDSA_MEAN) yield r.mdsaMean()[classIndex];

@@ -56,7 +56,25 @@ public final class EvaluationReport {
      */
     public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps,
                                      List<String> warnings) {
+        return write(dir, r, command, scoresSha256, heatmaps, warnings, List.of());
+    }
+
+    /** The frame-failure detection table's CSV ({@link dev.segsa.evaluate.FrameFailureStudy}). */
+    public static final String FRAME_FAILURE_CSV = "frame_failure.csv";
+
+    /**
+     * As above, with the frame-failure detection of every frame score
+     * ({@link dev.segsa.evaluate.FrameFailureStudy}; empty: left out): its CSV, and the report's
+     * "What to do" starts with the frame-level line.
+     */
+    public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps,
+                                     List<String> warnings, List<dev.segsa.evaluate.FrameFailureStudy.Result> frameFailure) {
         List<String> files = new ArrayList<>();
+        if (!frameFailure.isEmpty()) {
+            AtomicOutput.write(dir.resolve(FRAME_FAILURE_CSV),
+                    dev.segsa.evaluate.FrameFailureStudy.csv(frameFailure).getBytes(StandardCharsets.UTF_8));
+            files.add(FRAME_FAILURE_CSV);
+        }
         heatmaps.forEach(h -> files.add(h.file()));
         EvaluationCsv.writeRq1(dir.resolve(RQ1_CSV), r);
         EvaluationCsv.writeRq2(dir.resolve(RQ2_CSV), r);
@@ -106,7 +124,8 @@ public final class EvaluationReport {
             scatters.add(new Chart(name, title));
             files.add(name);
         }
-        String html = html(dir, r, command, scoresSha256, scatters, perScore, perTarget, heatmaps, files, flat, warnings, primary);
+        String html = html(dir, r, command, scoresSha256, scatters, perScore, perTarget, heatmaps, files, flat, warnings, primary,
+                frameFailure);
         AtomicOutput.write(dir.resolve(INDEX), html.getBytes(StandardCharsets.UTF_8));
         files.add(INDEX);
         removeStale(dir, files);
@@ -177,9 +196,37 @@ public final class EvaluationReport {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
+    /**
+     * The frame-level line: which frame score finds the worst 20% of frames best when the
+     * recordings are pooled, beside image MDSA, and the whole table.
+     */
+    static String frameLine(List<dev.segsa.evaluate.FrameFailureStudy.Result> results) {
+        dev.segsa.evaluate.FrameFailureStudy.Result best = null, mdsa = null;
+        for (var x : results) {
+            if (!x.scope().equals("pooled") || !Double.isFinite(x.auroc())) continue;
+            if (best == null || x.auroc() > best.auroc()) best = x;
+            if (x.score().equals("mdsa")) mdsa = x;
+        }
+        StringBuilder h = new StringBuilder("<p><b>Whole frames</b>: ");
+        if (best == null) {
+            h.append("no frame score could be evaluated (no frame has both a score and a mIoU).</p>\n");
+            return h.toString();
+        }
+        var c = best.at(0.10);
+        h.append(String.format(Locale.ROOT, "to find the worst 20%% of frames by frame mIoU (recordings pooled), rank by <b>%s</b> "
+                        + "(AUROC %.3f [%.3f, %.3f]; the top 10%% by it have a mean mIoU of %.3f against %.3f for all frames and %.3f "
+                        + "for the best possible 10%%)", esc(best.score()), best.auroc(), best.aurocLow(), best.aurocHigh(), c.keptMiou(),
+                best.allMiou(), c.oracleMiou()));
+        if (mdsa != null && mdsa != best) h.append(String.format(Locale.ROOT, "; image MDSA reaches AUROC %.3f", mdsa.auroc()));
+        h.append(". Measured in hindsight on these labelled frames (<code>").append(FRAME_FAILURE_CSV)
+                .append("</code>: within each recording too, and at budgets 1-20%).</p>\n<pre>")
+                .append(esc(dev.segsa.evaluate.FrameFailureStudy.markdown(results))).append("</pre>\n");
+        return h.toString();
+    }
+
     private static String html(Path dir, Evaluation.Result r, String command, String sha, List<Chart> scatters, List<Chart> perScore,
                                List<Chart> perTarget, List<Chart> heatmaps, List<String> files, List<String> flat,
-                               List<String> warnings, String glance) {
+                               List<String> warnings, String glance, List<dev.segsa.evaluate.FrameFailureStudy.Result> frameFailure) {
         double[] th = r.settings().thresholds();
         List<String> cols = r.columns();
         StringBuilder h = new StringBuilder();
@@ -202,6 +249,7 @@ public final class EvaluationReport {
                 .append(EvaluationCsv.threshold(th[0])).append(" (at every smaller saving too), beside the oracle (the best any score ")
                 .append("could do) and random, and the <code>segsa select</code> command that writes the label list with it.</p>\n");
         for (String w : warnings) h.append("<p><b>Warning</b>: ").append(esc(w)).append("</p>\n");
+        if (!frameFailure.isEmpty()) h.append(frameLine(frameFailure));
         h.append("<table><tr><th>class</th><th>best order</th><th>skip</th><th>oracle</th><th>random</th><th>command</th></tr>\n");
         for (Advice a : advice(r)) {
             String cmd = selectCommand(r, a);

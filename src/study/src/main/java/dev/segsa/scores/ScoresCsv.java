@@ -20,21 +20,34 @@ import java.util.List;
  * {@code entropy,margin,least_confidence,deepgini} after {@code iou} (every one oriented so that
  * higher = more uncertain; see {@link dev.segsa.model.FrameOutput.SoftmaxUncertainty}). Empty
  * cells for values that are not defined; doubles printed with {@link Double#toString} so they
- * round-trip.
+ * round-trip. When the SA file has a class reference, a last column {@value #CLASS_PERCENTILE_COLUMN}
+ * holds each class row's percentile of its class MDSA among the fit frames (empty where the class
+ * covers too little of the frame, and on group rows): its highest value over a frame's rows is the
+ * class-aware frame score ({@link Contents#frameScores(String, java.util.Set)} with
+ * {@value #CLASS_AWARE}).
  */
 public final class ScoresCsv {
     public static final String HEADER = "image,class,pixels,mdsa,lsa,iou";
     /** The uncertainty columns, in file order; the same names as FrameOutput.SoftmaxUncertainty.NAMES. */
     public static final List<String> UNCERTAINTY_COLUMNS = List.of("entropy", "margin", "least_confidence", "deepgini");
     public static final String HEADER_WITH_UNCERTAINTY = HEADER + "," + String.join(",", UNCERTAINTY_COLUMNS);
+    /** The per-row class percentile column (see the class comment). */
+    public static final String CLASS_PERCENTILE_COLUMN = "mdsa_pct";
+    /** The frame score that is the highest class percentile of the frame's rows. */
+    public static final String CLASS_AWARE = "class_aware";
 
     /**
      * One row: an image and a class (or class group). {@code uncertainty} holds the values of
      * {@link #UNCERTAINTY_COLUMNS} in that order (NaN = empty), or is null when they were not computed.
      */
-    public record Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty) {
+    public record Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
+                      double mdsaPct) {
         public Row(String image, String className, long pixels, double mdsa, double lsa, double iou) {
             this(image, className, pixels, mdsa, lsa, iou, null);
+        }
+
+        public Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty) {
+            this(image, className, pixels, mdsa, lsa, iou, uncertainty, Double.NaN);
         }
 
         /** The value of a score column ({@code mdsa}, {@code lsa} or an uncertainty column); NaN when empty or absent. */
@@ -69,6 +82,7 @@ public final class ScoresCsv {
          * pixels of those rows: the frame-level score of timeline, select and the report's heatmaps.
          */
         public java.util.Map<String, FrameScore> frameScores(String column, java.util.Set<String> groupNames) {
+            if (column.equals(CLASS_AWARE)) return classAwareScores(groupNames);
             java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
             for (Row r : rows) {
                 if (groupNames.contains(r.className())) continue;
@@ -82,6 +96,43 @@ public final class ScoresCsv {
             }
             java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
             acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] > 0 ? a[0] / a[1] : Double.NaN, (long) a[2])));
+            return out;
+        }
+
+        /** Whether the file carries class percentiles (the SA file had a class reference). */
+        public boolean hasClassPercentiles() {
+            for (Row r : rows) if (Double.isFinite(r.mdsaPct())) return true;
+            return false;
+        }
+
+        /**
+         * The frame scores offered by this file, best first for finding the frames the model gets
+         * wrong: the class-aware score when the file has class percentiles, then the pixel-weighted
+         * means of its score columns.
+         */
+        public List<String> frameScoreNames() {
+            List<String> out = new ArrayList<>();
+            if (hasClassPercentiles()) out.add(CLASS_AWARE);
+            out.addAll(scoreColumns);
+            return out;
+        }
+
+        /** The default frame ranking: the first of {@link #frameScoreNames()}. */
+        public String defaultFrameScore() {
+            return frameScoreNames().get(0);
+        }
+
+        /** Per frame: the highest class percentile over its class rows (NaN when none has one), and its pixels. */
+        private java.util.Map<String, FrameScore> classAwareScores(java.util.Set<String> groupNames) {
+            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+            for (Row r : rows) {
+                if (groupNames.contains(r.className())) continue;
+                double[] a = acc.computeIfAbsent(r.image(), k -> new double[] {Double.NaN, 0});
+                a[1] += r.pixels();
+                if (Double.isFinite(r.mdsaPct()) && (Double.isNaN(a[0]) || r.mdsaPct() > a[0])) a[0] = r.mdsaPct();
+            }
+            java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
+            acc.forEach((image, a) -> out.put(image, new FrameScore(a[0], (long) a[1])));
             return out;
         }
 
@@ -148,6 +199,9 @@ public final class ScoresCsv {
         AtomicOutput.write(out, stream -> {
             Writer w = new OutputStreamWriter(stream, StandardCharsets.UTF_8);
             String header = withUncertainty ? HEADER_WITH_UNCERTAINTY : HEADER;
+            boolean withPct = false;
+            for (Row r : rows) withPct |= Double.isFinite(r.mdsaPct());
+            if (withPct) header += "," + CLASS_PERCENTILE_COLUMN;
             w.write(frames == null ? header : VIDEO_COLUMNS + header.substring("image".length()));
             w.write('\n');
             for (Row r : rows) {
@@ -177,6 +231,10 @@ public final class ScoresCsv {
                         w.write(',');
                         w.write(r.uncertainty() == null ? "" : number(r.uncertainty()[i]));
                     }
+                }
+                if (withPct) {
+                    w.write(',');
+                    w.write(number(r.mdsaPct()));
                 }
                 w.write('\n');
             }
@@ -264,6 +322,7 @@ public final class ScoresCsv {
             anyScore |= scoreIndex[s] >= 0;
         }
         if (!anyScore) throw new SegsaException(file + ": no score column (" + String.join(", ", SCORE_COLUMNS) + ") in the header: " + headerLine);
+        int pctIndex = header.indexOf(CLASS_PERCENTILE_COLUMN);
         boolean[] hasValue = new boolean[scoreIndex.length];
         List<Row> rows = new ArrayList<>();
         java.util.Map<String, String> classNames = new java.util.HashMap<>();
@@ -296,8 +355,9 @@ public final class ScoresCsv {
             if (key.equals(previousKey)) key = previousKey; // one String per frame, not per row
             previousKey = key;
             String className = classNames.computeIfAbsent(f.get(cls), c -> c);
+            double pct = pctIndex < 0 ? Double.NaN : parseNumber(f.get(pctIndex), file, ln + 1, CLASS_PERCENTILE_COLUMN);
             rows.add(new Row(key, className, px, scores[0], scores[1], iouValue,
-                    Arrays.copyOfRange(scores, 2, scores.length)));
+                    Arrays.copyOfRange(scores, 2, scores.length), pct));
         }
         List<String> present = new ArrayList<>();
         for (int s = 0; s < hasValue.length; s++) if (hasValue[s]) present.add(SCORE_COLUMNS.get(s));

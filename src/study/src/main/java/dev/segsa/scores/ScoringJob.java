@@ -33,7 +33,7 @@ public final class ScoringJob {
 
     /** uncertainty: [measure][class] as in FrameResult, or null when not computed. */
     private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
-                               FrameOverlap overlap) {}
+                               FrameOverlap overlap, double[] percentile) {}
 
     public ScoringJob(SaModel sa, ClassGroups groups) {
         this.sa = sa;
@@ -71,7 +71,9 @@ public final class ScoringJob {
             java.util.Arrays.fill(lsa, Double.NaN);
         }
         if (r.scored()) scoredFrames++;
-        results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap));
+        double[] percentile = new double[classes];
+        for (int c = 0; c < classes; c++) percentile[c] = r.scored() ? r.classPercentile(c) : Double.NaN;
+        results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap, percentile));
     }
 
     /** The rows of every frame added: per image its classes, then its groups (z-scored over the images). */
@@ -102,7 +104,7 @@ public final class ScoringJob {
                     for (int m = 0; m < measures; m++) uncertainty[m] = r.uncertainty[m][c];
                 }
                 rows.add(new ScoresCsv.Row(r.image, names.get(c), r.pixels[c], r.mdsa[c], r.lsa[c],
-                        r.overlap == null ? Double.NaN : r.overlap.iou(c), uncertainty));
+                        r.overlap == null ? Double.NaN : r.overlap.iou(c), uncertainty, r.percentile[c]));
             }
             for (int g = 0; g < groups.groups().size(); g++) {
                 ClassGroups.Group group = groups.groups().get(g);
