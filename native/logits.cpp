@@ -1,6 +1,7 @@
-// The fused pass over a frame's class scores for libsegsa_cpu (segsa.h, segsa_logits_frame): argmax,
-// non-finite counts, per-class pixel counts and the softmax uncertainty sums, in one read of the
-// logits, upsampling low-resolution logits on the fly with PyTorch's float32 arithmetic.
+// The fused pass over a frame's class scores for libsegsa_cpu (segsa.h, segsa_logits_frame and
+// segsa_logits_maps_frame): argmax, non-finite counts, per-class pixel counts, the softmax
+// uncertainty sums and optionally the per-pixel entropy, margin and probability maps, in one read of
+// the logits, upsampling low-resolution logits on the fly with PyTorch's float32 arithmetic.
 //
 // This file is compiled with -ffp-contract=off (CMakeLists.txt) and writes every fused
 // multiply-add explicitly: the interpolation must round exactly as ATen's generic upsample kernel
@@ -23,6 +24,9 @@ namespace {
 
 // Pixels handled together: per-tile state lives on the stack (nothing is allocated per frame).
 constexpr int kTile = 256;
+// Doubles of the per-tile cache of e_c = exp(l_c - max) kept for the probabilities map when
+// C * n fits (32 KiB of stack); larger C recompute e_c (the same exp of the same difference).
+constexpr int kExpCache = 4096;
 // The frame is cut into this many fixed chunks of pixels (not one per thread): every count and
 // sum is reduced over chunks in one order, so results do not depend on the thread count.
 constexpr int kChunks = 64;
@@ -94,7 +98,11 @@ struct Pass {
     bool fused; // round as ATen's AVX2/AVX-512 kernels (fused multiply-adds); false: as its baseline kernel
     Axis32 rows, cols;
     int32_t* predicted;
-    bool uncertainty;
+    bool uncertainty;          // uncertainty_sums requested
+    bool softmax;              // the softmax part runs: uncertainty or a map requested
+    float* entropy_map;        // [H*W] or null
+    float* margin_map;         // [H*W] or null
+    float* probabilities;      // [C, H*W] or null
     int64_t* chunk_pixels;     // [kChunks * C]
     double* chunk_sums;        // [kChunks * 4 * C]
     int64_t* chunk_nonfinite;  // [kChunks]
@@ -171,7 +179,7 @@ void tile(const Pass& P, int64_t p0, int y, int x0, int n, int64_t* pixels, doub
     std::memcpy(P.predicted + p0, idx, sizeof(int32_t) * n);
     for (int i = 0; i < n; i++) pixels[idx[i]]++;
     *nonfinite += bad;
-    if (!P.uncertainty) return;
+    if (!P.softmax) return;
 
     // softmax per pixel in float64: m = max logit, e_c = exp(l_c - m), s = sum e_c; p_top1 = 1 / s,
     // entropy = log s - sum e_c (l_c - m) / s, deepGini = 1 - sum e_c^2 / s^2, margin from the
@@ -184,12 +192,15 @@ void tile(const Pass& P, int64_t p0, int y, int x0, int n, int64_t* pixels, doub
         q[i] = 0;
         second[i] = -INFINITY;
     }
+    double cache[kExpCache];
+    const bool keep = P.probabilities != nullptr && static_cast<int64_t>(P.C) * n <= kExpCache;
     for (int c = 0; c < P.C; c++) {
         const float* v = tile_values(P, c, p0, y, x0, n, scratch);
         for (int i = 0; i < n; i++) dv[i] = static_cast<double>(v[i]) - mx[i];
-        exp_block(dv, ev, n);
+        double* ec = keep ? cache + static_cast<size_t>(c) * n : ev;
+        exp_block(dv, ec, n);
         for (int i = 0; i < n; i++) {
-            const double d = dv[i], e = ev[i];
+            const double d = dv[i], e = ec[i];
             s[i] += e;
             t[i] += d == 0 ? 0.0 : e * d;  // e * d is 0 at the maximum (and avoids inf * 0 for -inf logits)
             q[i] += e * e;
@@ -203,16 +214,39 @@ void tile(const Pass& P, int64_t p0, int y, int x0, int n, int64_t* pixels, doub
     double* sm = sums + P.C;
     double* sl = sums + 2 * P.C;
     double* sg = sums + 3 * P.C;
+    float* em = P.entropy_map ? P.entropy_map + p0 : nullptr;
+    float* mm = P.margin_map ? P.margin_map + p0 : nullptr;
     for (int i = 0; i < n; i++) {
         const int c = idx[i];
         const double p1 = 1.0 / s[i];
         const double p2 = P.C >= 2 ? std::exp(second[i] - mx[i]) / s[i] : 0.0;
         double entropy = std::log(s[i]) - t[i] / s[i];
         if (entropy < 0) entropy = 0;  // rounding near a one-hot softmax
-        se[c] += static_cast<double>(static_cast<float>(entropy));
-        sm[c] += static_cast<double>(static_cast<float>(P.C >= 2 ? 1.0 - (p1 - p2) : 0.0));
-        sl[c] += static_cast<double>(static_cast<float>(1.0 - p1));
-        sg[c] += static_cast<double>(static_cast<float>(1.0 - q[i] / (s[i] * s[i])));
+        const float fe = static_cast<float>(entropy);
+        const float fm = static_cast<float>(P.C >= 2 ? 1.0 - (p1 - p2) : 0.0);
+        if (P.uncertainty) {
+            se[c] += static_cast<double>(fe);
+            sm[c] += static_cast<double>(fm);
+            sl[c] += static_cast<double>(static_cast<float>(1.0 - p1));
+            sg[c] += static_cast<double>(static_cast<float>(1.0 - q[i] / (s[i] * s[i])));
+        }
+        if (em) em[i] = fe;
+        if (mm) mm[i] = fm;
+    }
+    if (P.probabilities == nullptr) return;
+    // p_c = e_c / s with the e_c of the loop above: kept in the cache, or recomputed (the same exp
+    // of the same difference) when C * n does not fit
+    const size_t plane = static_cast<size_t>(P.H) * P.W;
+    for (int c = 0; c < P.C; c++) {
+        const double* ec = ev;
+        if (keep) ec = cache + static_cast<size_t>(c) * n;
+        else {
+            const float* v = tile_values(P, c, p0, y, x0, n, scratch);
+            for (int i = 0; i < n; i++) dv[i] = static_cast<double>(v[i]) - mx[i];
+            exp_block(dv, ev, n);
+        }
+        float* out = P.probabilities + static_cast<size_t>(c) * plane + p0;
+        for (int i = 0; i < n; i++) out[i] = static_cast<float>(ec[i] / s[i]);
     }
 }
 
@@ -249,12 +283,13 @@ extern "C" SEGSA_API int segsa_logits_workspace_bytes(int num_classes, int H, in
     return SEGSA_OK;
 }
 
-extern "C" SEGSA_API int segsa_logits_frame(const float* logits, int num_classes, int h, int w, int H, int W,
-                                            int upsample_mode, void* workspace, size_t workspace_bytes,
-                                            int32_t* predicted, int64_t* class_pixels, int64_t* non_finite_logits,
-                                            double* uncertainty_sums, const float* features, int64_t feature_values,
-                                            int64_t* non_finite_features) {
-    static const char* fn = "segsa_logits_frame";
+namespace {
+
+// segsa_logits_frame and segsa_logits_maps_frame (fn names the entry point in error messages)
+int logits_pass(const char* fn, const float* logits, int num_classes, int h, int w, int H, int W, int upsample_mode,
+                void* workspace, size_t workspace_bytes, int32_t* predicted, int64_t* class_pixels,
+                int64_t* non_finite_logits, double* uncertainty_sums, const float* features, int64_t feature_values,
+                int64_t* non_finite_features, float* entropy_map, float* margin_map, float* probabilities) {
     try {
         if (logits == nullptr) return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: logits is null", fn);
         if (num_classes <= 0 || num_classes > 65535)
@@ -290,6 +325,11 @@ extern "C" SEGSA_API int segsa_logits_frame(const float* logits, int num_classes
         P.full = h == H && w == W;
         P.predicted = predicted;
         P.uncertainty = uncertainty_sums != nullptr;
+        P.entropy_map = entropy_map;
+        P.margin_map = margin_map;
+        P.probabilities = probabilities;
+        const bool maps = entropy_map != nullptr || margin_map != nullptr || probabilities != nullptr;
+        P.softmax = P.uncertainty || maps;
         __builtin_cpu_init();
         P.fused = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");  // ATen's AVX2 / AVX-512 kernels
         if (!P.full) {
@@ -301,7 +341,7 @@ extern "C" SEGSA_API int segsa_logits_frame(const float* logits, int num_classes
         // work units: full resolution = flat pixel ranges; upsampling = whole rows (one row's indices)
         const int64_t units = P.full ? npix : H;
         const int chunks = units < kChunks ? static_cast<int>(units) : kChunks;
-        const int64_t work = npix * C * (P.uncertainty ? 3 : 1);
+        const int64_t work = npix * C * (P.softmax ? (probabilities != nullptr ? 5 : 3) : 1);
         int64_t features_bad = 0;
 #pragma omp parallel num_threads(kernel_threads()) if (work > 200000)
         {
@@ -360,4 +400,27 @@ extern "C" SEGSA_API int segsa_logits_frame(const float* logits, int num_classes
     } catch (...) {
         return fail(SEGSA_ERR_INTERNAL, "%s: unexpected exception", fn);
     }
+}
+
+}  // namespace
+
+extern "C" SEGSA_API int segsa_logits_frame(const float* logits, int num_classes, int h, int w, int H, int W,
+                                            int upsample_mode, void* workspace, size_t workspace_bytes,
+                                            int32_t* predicted, int64_t* class_pixels, int64_t* non_finite_logits,
+                                            double* uncertainty_sums, const float* features, int64_t feature_values,
+                                            int64_t* non_finite_features) {
+    return logits_pass("segsa_logits_frame", logits, num_classes, h, w, H, W, upsample_mode, workspace, workspace_bytes,
+                       predicted, class_pixels, non_finite_logits, uncertainty_sums, features, feature_values,
+                       non_finite_features, nullptr, nullptr, nullptr);
+}
+
+extern "C" SEGSA_API int segsa_logits_maps_frame(const float* logits, int num_classes, int h, int w, int H, int W,
+                                                 int upsample_mode, void* workspace, size_t workspace_bytes,
+                                                 int32_t* predicted, int64_t* class_pixels, int64_t* non_finite_logits,
+                                                 double* uncertainty_sums, const float* features, int64_t feature_values,
+                                                 int64_t* non_finite_features, float* entropy_map, float* margin_map,
+                                                 float* probabilities) {
+    return logits_pass("segsa_logits_maps_frame", logits, num_classes, h, w, H, W, upsample_mode, workspace,
+                       workspace_bytes, predicted, class_pixels, non_finite_logits, uncertainty_sums, features,
+                       feature_values, non_finite_features, entropy_map, margin_map, probabilities);
 }

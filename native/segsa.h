@@ -40,7 +40,7 @@ extern "C" {
 #define SEGSA_ERR_INVALID_ARGUMENT 1   /* null pointer, non-positive size, bad mode, bad model */
 #define SEGSA_ERR_OUT_OF_MEMORY 2      /* an allocation failed (host or device) */
 #define SEGSA_ERR_WORKSPACE_TOO_SMALL 3/* workspace smaller than segsa_workspace_bytes */
-#define SEGSA_ERR_BUFFER_TOO_SMALL 4   /* a string buffer was too small (output truncated) */
+#define SEGSA_ERR_BUFFER_TOO_SMALL 4   /* a string or output buffer was too small (output truncated) */
 #define SEGSA_ERR_CUDA 5               /* a CUDA runtime call or kernel launch failed */
 #define SEGSA_ERR_NO_DEVICE 6          /* no usable CUDA device */
 #define SEGSA_ERR_INTERNAL 7           /* unexpected exception inside the library */
@@ -223,6 +223,29 @@ SEGSA_API int segsa_logits_frame(const float* logits, int num_classes, int h, in
                                  int64_t* non_finite_features);
 
 /*
+ * segsa_logits_frame plus per-pixel softmax maps, in the same pass and with the same arguments
+ * and workspace (segsa_logits_workspace_bytes); its predicted map, counts and sums are bit for bit
+ * segsa_logits_frame's. Each map is optional (NULL: not written); when any is given the softmax
+ * runs even if uncertainty_sums is NULL:
+ *   entropy_map     float32 [H*W] out: the pixel's softmax entropy (nats), the float32 value that
+ *                   segsa_logits_frame adds to the entropy sums
+ *   margin_map      float32 [H*W] out: 1 - (p1 - p2) (0 with one class), the value added to the
+ *                   margin sums
+ *   probabilities   float32 [num_classes, H*W] out, channel-major: p_c = e_c / s of the float64
+ *                   softmax (e_c = exp(l_c - max l), s = sum e_c), rounded to float32
+ * so the per-class means of the entropy and margin maps over the predicted pixels are
+ * uncertainty_sums / class_pixels (up to the order of the float64 additions). At a pixel with a
+ * non-finite logit the maps' values are unspecified: NaN or infinite (e.g. a -inf logit gives an
+ * infinite entropy), not meaningful; such a frame counts in non_finite_logits. Every map value
+ * depends on its pixel alone: the maps do not depend on the thread count.
+ */
+SEGSA_API int segsa_logits_maps_frame(const float* logits, int num_classes, int h, int w, int H, int W, int upsample_mode,
+                                      void* workspace, size_t workspace_bytes, int32_t* predicted, int64_t* class_pixels,
+                                      int64_t* non_finite_logits, double* uncertainty_sums, const float* features,
+                                      int64_t feature_values, int64_t* non_finite_features,
+                                      float* entropy_map, float* margin_map, float* probabilities);
+
+/*
  * Per predicted class, over its scored pixels (sa_map not NaN): max, the 95th percentile (numpy's
  * linear definition: at position 0.95 (n - 1), interpolated between the two order statistics
  * around it) and, when share is not NULL, the share of values > threshold. Classes without a
@@ -234,6 +257,72 @@ SEGSA_API int segsa_class_statistics_workspace_bytes(int64_t pixels, int num_cla
 SEGSA_API int segsa_class_statistics(const float* sa_map, const int32_t* predicted, int64_t pixels, int num_classes,
                                      double threshold, void* workspace, size_t workspace_bytes, double* max,
                                      double* p95, double* share);
+
+/*
+ * Per-segment features in the manner of MetaSeg (Rottmann et al., github mrottmann/MetaSeg,
+ * metrics.pyx), native/segments.cpp; dev.segsa.score.SegmentReference is the plain-Java
+ * reference and dev.segsa.score.SegmentFeatures names the columns. Two calls per frame: label,
+ * then features, with one workspace of segsa_segments_workspace_bytes(H, W) bytes (about
+ * 20 * H*W bytes) for both. Both run on the calling thread (no OpenMP): results never depend on
+ * the thread count.
+ *
+ * Segments: the connected components of the predicted class map (8-neighbourhood, pixels of equal
+ * class). Segment ids 0, 1, 2, ... follow the raster order (row-major) of each segment's first
+ * pixel. Interior of a segment: its pixels whose 8 neighbours all exist (inside the image) and are
+ * in the segment; boundary: the rest, so pixels on the image border are boundary and S_bd >= 1.
+ * (MetaSeg counts a border pixel as interior when its in-image neighbours are all in the segment;
+ * this library does not, which keeps S / S_bd finite for a segment that fills the frame.)
+ *
+ * Feature row of a segment: F = 8 + 5*K + C + 1 float64 values (SEGSA_SEGMENT_COLUMNS):
+ *   [0] class  [1] S  [2] S_in  [3] S_bd  [4] S / S_bd  [5] S_in / S_bd
+ *   [6] mean row (y) of its pixels  [7] mean column (x)
+ *   [8 + 5k + 0..4] for heat map k: E (mean over the segment), E_in (mean over the interior, 0
+ *       when S_in = 0), E_bd (mean over the boundary), E_rel = E * (S / S_bd),
+ *       E_rel_in = E_in * (S_in / S_bd). Sums are float64 in raster order within runs; a NaN (or
+ *       infinite) heat-map value makes every mean that covers its pixel NaN (or infinite): the
+ *       caller passes finite maps for scored frames.
+ *   [8 + 5K + c] mean softmax probability of class c over the segment (NaN without probabilities)
+ *   [8 + 5K + C] IoU_adj (NaN without labels, or when every pixel of the segment is an ignore pixel)
+ *
+ * IoU_adj, exactly as MetaSeg's segment_search ("iou" with the "# IoU_adj" line): for a segment k
+ * of class c, with labels outside [0, C) ignore pixels,
+ *   I = |{p in k : label p = c}|,
+ *   R = the pixels p with label c and predicted class != c that are 8-connected, through such
+ *       pixels, to a pixel 8-adjacent to k (so ground truth of class c is followed only outside
+ *       every predicted class-c segment: an object split into several predicted segments does not
+ *       count the other parts against each part),
+ *   U = |{p in k : label p not ignore}| + |R|,
+ *   IoU_adj = I / U, and 0 when I = 0.
+ * MetaSeg removes ignore pixels from the prediction before segmenting; here the segments stay as
+ * predicted and their ignore pixels are left out of I and U.
+ */
+#define SEGSA_SEGMENT_COLUMNS(K, C) (8 + 5 * (K) + (C) + 1)
+
+/* Workspace bytes for segsa_segments_label and segsa_segments_features at H x W. */
+SEGSA_API int segsa_segments_workspace_bytes(int H, int W, size_t* bytes);
+
+/*
+ * Labels the segments of predicted [H*W] (every class in [0, num_classes), else
+ * SEGSA_ERR_INVALID_ARGUMENT naming the pixel): writes segment_ids [H*W] (int32, ids in raster
+ * order of first pixels) and *segment_count (1 .. H*W). Two-pass union-find over the raster.
+ */
+SEGSA_API int segsa_segments_label(const int32_t* predicted, int H, int W, int num_classes, void* workspace,
+                                   size_t workspace_bytes, int32_t* segment_ids, int32_t* segment_count);
+
+/*
+ * Feature rows of the segment_count segments of segment_ids (as segsa_segments_label wrote them
+ * for the same predicted map; a pixel whose id is outside [0, segment_count), whose class differs
+ * from its segment's, or a segment without pixels is SEGSA_ERR_INVALID_ARGUMENT).
+ *   heat_maps               float32 [K][H*W] (K >= 0; may be NULL when K = 0)
+ *   probabilities_or_null   float32 [num_classes][H*W] channel-major softmax, or NULL
+ *   labels_or_null          int32 [H*W] ground truth (outside [0, num_classes): ignore), or NULL
+ *   out                     float64 [segment_count * F] row-major, F = SEGSA_SEGMENT_COLUMNS(K, C)
+ *   out_rows_capacity       rows out can hold; < segment_count is SEGSA_ERR_BUFFER_TOO_SMALL
+ */
+SEGSA_API int segsa_segments_features(const int32_t* predicted, const int32_t* segment_ids, int32_t segment_count, int H,
+                                      int W, int num_classes, const float* heat_maps, int K,
+                                      const float* probabilities_or_null, const int32_t* labels_or_null,
+                                      void* workspace, size_t workspace_bytes, double* out, int64_t out_rows_capacity);
 
 /* -------------------------------------------------------------- CUDA library: libsegsa_cuda */
 

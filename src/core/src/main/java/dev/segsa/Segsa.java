@@ -95,7 +95,7 @@ public final class Segsa implements AutoCloseable {
         this.backendName = b.backend;
         this.trustModel = b.trustModel;
         this.optimizeModel = b.optimizeModel;
-        this.options = new ScoringOptions(b.lsa, b.uncertainty, b.saThreshold, b.lsaBudget.toNanos());
+        this.options = new ScoringOptions(b.lsa, b.uncertainty, b.saThreshold, b.lsaBudget.toNanos(), b.segments, b.risk);
         // the first scorer is made now: a model that does not load, a backend that cannot start or
         // an SA model without LSA references fails here, not on the first frame
         List<String> n = new ArrayList<>();
@@ -130,6 +130,8 @@ public final class Segsa implements AutoCloseable {
         private String backend;
         private boolean lsa;
         private boolean uncertainty;
+        private boolean segments;
+        private dev.segsa.risk.RiskModel risk;
         private double saThreshold = Double.NaN;
         private Duration lsaBudget = Duration.ZERO;
         private boolean allowModelMismatch;
@@ -157,6 +159,28 @@ public final class Segsa implements AutoCloseable {
         }
 
         /** Also aggregate the softmax uncertainty baselines per class. Default off. */
+        /**
+         * Also find every frame's segments (connected components of the predicted classes, 8-neighbourhood) and their
+         * features: sizes, the mean MDSA, entropy and margin over each segment, its interior and boundary, the mean
+         * probability of every class ({@link FrameResult#segments()}). Default off.
+         */
+        public Builder segments(boolean on) {
+            this.segments = on;
+            return this;
+        }
+
+        /**
+         * A risk model ({@code segsa fit-risk}): every frame gets its risk, one minus its predicted mIoU
+         * ({@link FrameResult#risk()}), from its segments (turns segments on).
+         *
+         * @throws dev.segsa.error.SegsaException of kind SA_FILE (at {@link #open()}) when it was fitted for another
+         *                                        segmentation model or SA model
+         */
+        public Builder riskModel(dev.segsa.risk.RiskModel model) {
+            this.risk = model;
+            return this;
+        }
+
         public Builder uncertainty(boolean on) {
             this.uncertainty = on;
             return this;
@@ -237,6 +261,17 @@ public final class Segsa implements AutoCloseable {
                 throw new SegsaException(source + ": fitted with model " + sa.settings().modelFile() + " (sha256 "
                         + sa.settings().modelSha256().substring(0, 12) + "...), but --model " + model + " has sha256 "
                         + sha.substring(0, 12) + "...; refit, or pass --allow-model-mismatch");
+            }
+            if (risk != null) {
+                try {
+                    risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), "the risk model");
+                    if (!risk.classNames().equals(sa.settings().classNames())) {
+                        throw new SegsaException("the risk model's classes " + risk.classNames() + " are not the SA model's "
+                                + sa.settings().classNames());
+                    }
+                } catch (SegsaException e) {
+                    throw e.withKind(SegsaException.Kind.SA_FILE);
+                }
             }
             applyThreads(threads);
             return new Segsa(this, sa);
@@ -347,6 +382,17 @@ public final class Segsa implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The adjusted IoU (MetaSeg's IoU_adj) of every segment of the last frame scored on the calling
+     * thread, against that frame's ground truth at the output size ({@link #labelsAtOutputSize}; class
+     * ids, others ignored), in the order of {@link FrameResult#segments()}: for labelled lab runs.
+     *
+     * @throws IllegalStateException when segments are off or no frame was scored on this thread
+     */
+    public double[] segmentIouAdj(int[] labels) {
+        return withScorer(s -> s.segmentIouAdj(labels));
     }
 
     /**

@@ -55,6 +55,12 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Shuffles averaged for the random baseline (default: ${DEFAULT-VALUE}).")
     int randomRepeats;
 
+    @Option(names = "--segments", paramLabel = "FILE",
+            description = {"Labelled segments of the same frames (segsa score --labels --segments): adds MetaSeg's table (segment "
+                    + "AUROC of IoU_adj = 0 and R^2 of IoU_adj, softmax-only features against features with MDSA, in grouped "
+                    + "cross-validation by recordings or blocks of frames) and the out-of-fold frame risk to the frame-failure table."})
+    Path segmentsFile;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random baseline (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -86,6 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model, --sa and --images go together (they draw the heatmaps)");
         }
         OutputFiles.protect(scores);
+        OutputFiles.protect(segmentsFile);
         OutputFiles.protect(model);
         OutputFiles.protect(saFile);
         OutputFiles.protect(images);
@@ -107,11 +114,26 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Set<String> groupNames = new java.util.HashSet<>();
         g.groups().forEach(x -> groupNames.add(x.name()));
+        java.util.Map<String, java.util.Map<String, Double>> extra = null;
+        String segmentTable = null;
+        if (segmentsFile != null) {
+            var table = dev.segsa.scores.SegmentTable.read(segmentsFile);
+            var cv = dev.segsa.evaluate.SegmentStudy.run(table, 5, 0, 1, dev.segsa.evaluate.RiskModelFit.Settings.DEFAULT);
+            segmentTable = dev.segsa.evaluate.SegmentStudy.markdown(cv);
+            extra = new java.util.LinkedHashMap<>();
+            for (var e : cv.frameRisk().entrySet()) extra.put(e.getKey() + "_oof", e.getValue());
+        }
         var frameFailure = dev.segsa.evaluate.FrameFailureStudy.run(
-                dev.segsa.evaluate.FrameFailureStudy.frames(contents, groupNames, null), seed);
+                dev.segsa.evaluate.FrameFailureStudy.frames(contents, groupNames, extra), seed);
         List<String> files = EvaluationReport.write(out, result, commandLine(), dev.segsa.scores.ScoresParquet.sha256(scores), heatmaps,
                 warnings, frameFailure);
-        System.out.println("Whole frames: finding the worst 20% by frame mIoU (pooled over recordings, and the mean within each):");
+        if (segmentTable != null) {
+            System.out.println("MetaSeg's table with MDSA as one more heat map (" + segmentsFile + "):");
+            System.out.println(segmentTable);
+            dev.segsa.io.AtomicOutput.write(out.resolve("segments_cv.md"), segmentTable.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        System.out.println("Whole frames: finding the worst 20% by frame mIoU (pooled over recordings, and the mean within each; "
+                + "*_oof: the risk model's out-of-fold frame risk):");
         System.out.println(dev.segsa.evaluate.FrameFailureStudy.markdown(frameFailure));
         System.out.println(EvaluationReport.rq1Table(result));
         System.out.println();

@@ -128,8 +128,34 @@ final class ScoreCommand implements Callable<Integer> {
                     + "gets MDSA only, and its lsa cells are empty (default ${DEFAULT-VALUE}: no budget).")
     double lsaBudgetMs;
 
+    @Option(names = "--segments", paramLabel = "FILE",
+            description = {"Also write one row per predicted segment (connected component of a class, 8-neighbourhood): sizes, "
+                    + "the mean MDSA, entropy and margin over the segment, its interior and its boundary, the mean probability of "
+                    + "every class, and with --labels MetaSeg's adjusted IoU (iou_adj): the input of segsa fit-risk."})
+    Path segmentsOut;
+
+    @Option(names = "--risk", paramLabel = "FILE",
+            description = {"A risk model (segsa fit-risk): adds the risk column (per class one minus its predicted IoU; a frame's "
+                    + "risk, the mean over its classes, is one minus its predicted mIoU), the default frame ranking of select, "
+                    + "timeline and evaluate."})
+    Path riskFile;
+
     @picocli.CommandLine.Mixin
     RunOptions run;
+
+    /** The frame's segment rows, with their IoU_adj when the frame has labels. */
+    private static void addSegments(Segsa engine, FrameResult r, int[] labels, List<String> images, List<double[]> rows) {
+        if (r.segments() == null) return; // an unscored frame (non-finite features or logits) has none
+        double[] iou = labels == null ? null : engine.segmentIouAdj(labels);
+        int f = r.segments().columns();
+        for (int s = 0; s < r.segments().count(); s++) {
+            double[] row = new double[f];
+            for (int j = 0; j < f; j++) row[j] = r.segments().value(s, j);
+            if (iou != null) row[f - 1] = iou[s];
+            images.add(r.frame());
+            rows.add(row);
+        }
+    }
 
     @Override
     public Integer call() {
@@ -150,6 +176,9 @@ final class ScoreCommand implements Callable<Integer> {
         if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
         if (mcapCopyInput && mcapOut == null) throw new IllegalArgumentException("--mcap-copy-input goes with --mcap-out");
+        if (mcap != null && (segmentsOut != null || riskFile != null)) {
+            throw new IllegalArgumentException("--segments and --risk apply to --images and --video (not yet to --mcap)");
+        }
         if (mcap != null) return scoreMcap();
         if ((images == null) == (videoArg == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR|URL or --mcap FILE");
         if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
@@ -166,6 +195,14 @@ final class ScoreCommand implements Callable<Integer> {
         OutputFiles.protect(video);
         OutputFiles.protect(labels);
         OutputFiles.checkWritableFile(out, "--out");
+        OutputFiles.protect(riskFile);
+        if (segmentsOut != null) {
+            OutputFiles.checkWritableFile(segmentsOut, "--segments");
+            if (segmentsOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("--segments and --out name the same file " + out);
+            }
+        }
+        dev.segsa.risk.RiskModel risk = riskFile == null ? null : dev.segsa.risk.RiskModelFile.read(riskFile);
         List<Path> videos = video == null ? List.of() : VideoFiles.list(video);
         if (images != null && labels != null && !run.skipBadFrames) {
             // every frame paired with its mask before the first frame is scored, not a minute into the run
@@ -190,7 +227,8 @@ final class ScoreCommand implements Callable<Integer> {
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions, run.skipBadFrames);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)));
+                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads).lsaBudget(java.time.Duration.ofNanos((long) (lsaBudgetMs * 1e6)))
+                .segments(segmentsOut != null).riskModel(risk);
         try (Segsa engine = builder.saSource(saFile).open()) {
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             Progress progress = new Progress("score", frames);
@@ -200,10 +238,13 @@ final class ScoreCommand implements Callable<Integer> {
             StageLatency read = null;
             List<Segsa.SkippedFrame> skipped = new ArrayList<>();
             Map<String, ScoresCsv.VideoFrameRef> positions = new HashMap<>();
+            List<String> segmentImages = new ArrayList<>();
+            List<double[]> segmentRows = new ArrayList<>();
             if (images != null) {
                 Segsa.FolderRun folder = engine.scoreFolder(images, labels, decodeAhead, run.skipBadFrames, (f, r) -> {
                     int[] lab = f.labels() == null ? null : engine.labelsAtOutputSize(f.labels(), f.image().getWidth(), f.image().getHeight());
                     job.add(r, lab, f.labelFile(), warnings);
+                    if (segmentsOut != null) addSegments(engine, r, lab, segmentImages, segmentRows);
                     if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
                     progress.step();
                 });
@@ -213,6 +254,7 @@ final class ScoreCommand implements Callable<Integer> {
                 Segsa.VideoSink sink = (f, r) -> {
                     positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds()));
                     job.add(r, null, null, warnings);
+                    if (segmentsOut != null) addSegments(engine, r, null, segmentImages, segmentRows);
                     if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
                     progress.step();
                 };
@@ -234,6 +276,10 @@ final class ScoreCommand implements Callable<Integer> {
             }
             if (images != null) ScoresCsv.write(out, rows, uncertainty);
             else ScoresCsv.writeVideo(out, rows, uncertainty, positions);
+            if (segmentsOut != null) {
+                new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(segmentsOut);
+                System.out.printf(Locale.ROOT, "wrote %s (%d segments)%n", segmentsOut, segmentRows.size());
+            }
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             StageLatency latency = engine.latency();
             if (read != null) latency.add(read);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "segsa", mixinStandardHelpOptions = true, versionProvider = SegsaCommand.Version.class,
         description = {"Surprise Adequacy for semantic segmentation: ranks camera frames by how surprising they are "
                 + "to a segmentation network, so that labelling can skip the frames it already handles."},
-        subcommands = {FitCommand.class, ScoreCommand.class, BenchCommand.class, RenderCommand.class, TimelineCommand.class, EncodeCommand.class, TrainCommand.class, EvaluateCommand.class, SelectCommand.class, DecideCommand.class, WatchCommand.class, DemoCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {FitCommand.class, ScoreCommand.class, FitRiskCommand.class, BenchCommand.class, RenderCommand.class, TimelineCommand.class, EncodeCommand.class, TrainCommand.class, EvaluateCommand.class, SelectCommand.class, DecideCommand.class, WatchCommand.class, DemoCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class SegsaCommand implements Runnable {
     /** Exit status for errors in the input (files, models, options). */
     public static final int EXIT_INPUT_ERROR = 1;

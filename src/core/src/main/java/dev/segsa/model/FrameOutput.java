@@ -16,9 +16,29 @@ import java.util.List;
  * are not meaningful). {@code predicted} is a buffer the model reuses for every frame (steady-state
  * scoring allocates no per-pixel array): valid until the model's next {@code infer} or its close;
  * copy it ({@link #predictedArray()}) to keep it.
+ *
+ * <p>When the maps were asked for ({@code SegmentationModel.infer(..., maps = true)}), the per-pixel
+ * softmax maps of the (upsampled) logits, read-only float32 native memory with the lifetime of
+ * {@code predicted} (null otherwise): {@link #entropyMap()} [H*W] (nats) and {@link #marginMap()}
+ * [H*W] (1 - (p1 - p2)), the float32 values whose per-class means are {@link #uncertainty()}'s
+ * entropy and margin, and {@link #probabilities()} [classes, H*W] channel-major. Their values at a
+ * pixel with a non-finite logit are NaN or infinite (such a frame has {@code nonFiniteLogits > 0}).
  */
 public record FrameOutput(FeatureMap features, int classes, int height, int width, MemorySegment predicted,
-                          long[] classPixels, SoftmaxUncertainty uncertainty, long nonFiniteLogits, long nonFiniteFeatures) {
+                          long[] classPixels, SoftmaxUncertainty uncertainty, long nonFiniteLogits, long nonFiniteFeatures,
+                          MemorySegment entropyMap, MemorySegment marginMap, MemorySegment probabilities) {
+
+    /** Without the per-pixel maps. */
+    public FrameOutput(FeatureMap features, int classes, int height, int width, MemorySegment predicted, long[] classPixels,
+                       SoftmaxUncertainty uncertainty, long nonFiniteLogits, long nonFiniteFeatures) {
+        this(features, classes, height, width, predicted, classPixels, uncertainty, nonFiniteLogits, nonFiniteFeatures, null, null,
+                null);
+    }
+
+    /** Whether the per-pixel softmax maps are present. */
+    public boolean hasMaps() {
+        return entropyMap != null;
+    }
 
     /** A copy of the predicted classes on the Java heap. */
     public int[] predictedArray() {

@@ -14,24 +14,45 @@ import java.lang.foreign.ValueLayout;
  * pixel the predicted class (torch.argmax semantics: first maximum, NaN the largest), written
  * into a native int32 buffer that the SA kernels read in place; the counts of non-finite logits
  * and features; pixels per predicted class; and, when asked, the per-class means of the four
- * softmax uncertainty measures (computed per pixel in registers). Logits at the feature
- * resolution are upsampled on the fly with PyTorch's float32 arithmetic, never stored.
+ * softmax uncertainty measures (computed per pixel in registers); when asked
+ * ({@code segsa_logits_maps_frame}), the per-pixel entropy, margin and softmax probability maps.
+ * Logits at the feature resolution are upsampled on the fly with PyTorch's float32 arithmetic,
+ * never stored.
  *
- * <p>Owns its buffers (grown to the largest frame, then reused: nothing is allocated per frame in
- * the steady state). Not thread-safe; one per model runner. {@link #close()} is idempotent.
+ * <p>Owns its buffers (grown to the largest frame, then reused: nothing native is allocated per
+ * frame in the steady state). Not thread-safe; one per model runner. {@link #close()} is idempotent.
  */
 public final class LogitsPass implements AutoCloseable {
     private final NativeBuffer predicted = new NativeBuffer();
     private final NativeBuffer workspace = new NativeBuffer();
     private final NativeBuffer counts = new NativeBuffer();
     private final NativeBuffer sums = new NativeBuffer();
+    private final NativeBuffer entropy = new NativeBuffer();
+    private final NativeBuffer margin = new NativeBuffer();
+    private final NativeBuffer probabilities = new NativeBuffer();
     private long workspaceBytes;
     private int workspaceC = -1, workspaceH = -1, workspaceW = -1;
     private boolean closed;
 
-    /** What one pass found; the arrays are new per call, {@code predicted} is this pass's buffer. */
+    /**
+     * What one pass found; the arrays are new per call, {@code predicted} and the maps are this
+     * pass's buffers: overwritten by its next run, freed when a larger frame (or more classes) grows
+     * them or at its close.
+     *
+     * @param entropyMap    float32 [H*W] softmax entropy per pixel (nats), read-only, or null when not asked
+     * @param marginMap     float32 [H*W] 1 - (p1 - p2) per pixel, read-only, or null when not asked
+     * @param probabilities float32 [classes, H*W] channel-major softmax probabilities, read-only, or null
+     *                      when not asked
+     */
     public record Result(MemorySegment predicted, long[] classPixels, long nonFiniteLogits, long nonFiniteFeatures,
-                         double[][] uncertaintyMeans) {}
+                         double[][] uncertaintyMeans, MemorySegment entropyMap, MemorySegment marginMap,
+                         MemorySegment probabilities) {
+        /** Without maps. */
+        public Result(MemorySegment predicted, long[] classPixels, long nonFiniteLogits, long nonFiniteFeatures,
+                      double[][] uncertaintyMeans) {
+            this(predicted, classPixels, nonFiniteLogits, nonFiniteFeatures, uncertaintyMeans, null, null, null);
+        }
+    }
 
     /** @throws SegsaException when libsegsa_cpu cannot be loaded */
     public LogitsPass() {
@@ -47,6 +68,20 @@ public final class LogitsPass implements AutoCloseable {
      */
     public Result run(MemorySegment logits, int classes, int h, int w, int height, int width, UpsampleMode mode,
                       MemorySegment features, boolean withUncertainty) {
+        return run(logits, classes, h, w, height, width, mode, features, withUncertainty, false);
+    }
+
+    /**
+     * As {@link #run(MemorySegment, int, int, int, int, int, UpsampleMode, MemorySegment, boolean)};
+     * with {@code maps} also the per-pixel maps of the softmax ({@code segsa_logits_maps_frame}):
+     * {@link Result#entropyMap()}, {@link Result#marginMap()} and {@link Result#probabilities()},
+     * float32 in this pass's native buffers (exposed read-only), the entropy and margin being the
+     * float32 values whose sums give the uncertainty means. At a pixel with a non-finite logit the
+     * maps' values are NaN or infinite (not meaningful). The predicted classes, counts and means
+     * are those of a run without maps, bit for bit.
+     */
+    public Result run(MemorySegment logits, int classes, int h, int w, int height, int width, UpsampleMode mode,
+                      MemorySegment features, boolean withUncertainty, boolean maps) {
         if (closed) throw new IllegalStateException("the logits pass is closed");
         long n = (long) height * width;
         if (logits.byteSize() < 4L * classes * h * w) {
@@ -60,14 +95,22 @@ public final class LogitsPass implements AutoCloseable {
         MemorySegment pixels = c.asSlice(16);
         MemorySegment feats = features == null ? MemorySegment.NULL : features;
         long featureValues = features == null ? 0L : features.byteSize() / 4;
+        MemorySegment em = maps ? entropy.ensure(4L * n) : MemorySegment.NULL;
+        MemorySegment mm = maps ? margin.ensure(4L * n) : MemorySegment.NULL;
+        MemorySegment pm = maps ? probabilities.ensure(4L * classes * n) : MemorySegment.NULL;
         int st;
         try {
-            st = (int) NativeLibrary.Cpu.LOGITS_FRAME.invokeExact(logits, classes, h, w, height, width, mode.code(), ws,
-                    workspaceBytes, pred, pixels, c, u, feats, featureValues, c.asSlice(8));
+            if (maps) {
+                st = (int) NativeLibrary.Cpu.LOGITS_MAPS_FRAME.invokeExact(logits, classes, h, w, height, width, mode.code(), ws,
+                        workspaceBytes, pred, pixels, c, u, feats, featureValues, c.asSlice(8), em, mm, pm);
+            } else {
+                st = (int) NativeLibrary.Cpu.LOGITS_FRAME.invokeExact(logits, classes, h, w, height, width, mode.code(), ws,
+                        workspaceBytes, pred, pixels, c, u, feats, featureValues, c.asSlice(8));
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        NativeLibrary.check(st, "segsa_logits_frame");
+        NativeLibrary.check(st, maps ? "segsa_logits_maps_frame" : "segsa_logits_frame");
         long[] classPixels = new long[classes];
         MemorySegment.copy(pixels, ValueLayout.JAVA_LONG, 0, classPixels, 0, classes);
         double[][] means = null;
@@ -79,7 +122,9 @@ public final class LogitsPass implements AutoCloseable {
             }
         }
         return new Result(pred.asSlice(0, 4L * n), classPixels, c.get(ValueLayout.JAVA_LONG, 0),
-                features == null ? 0 : c.get(ValueLayout.JAVA_LONG, 8), means);
+                features == null ? 0 : c.get(ValueLayout.JAVA_LONG, 8), means,
+                maps ? em.asSlice(0, 4L * n).asReadOnly() : null, maps ? mm.asSlice(0, 4L * n).asReadOnly() : null,
+                maps ? pm.asSlice(0, 4L * classes * n).asReadOnly() : null);
     }
 
     private MemorySegment workspace(int classes, int height, int width) {
@@ -114,5 +159,8 @@ public final class LogitsPass implements AutoCloseable {
         workspace.close();
         counts.close();
         sums.close();
+        entropy.close();
+        margin.close();
+        probabilities.close();
     }
 }

@@ -230,10 +230,23 @@ public final class SegmentationModel implements AutoCloseable {
      *                        ({@link FrameOutput.SoftmaxUncertainty}) with LibTorch ops
      */
     public FrameOutput infer(float[] chw, int height, int width, String what, boolean withUncertainty) {
+        return infer(chw, height, width, what, withUncertainty, false);
+    }
+
+    /**
+     * Runs the model on one normalised frame, channel-major float32 [3, height, width].
+     *
+     * @param what            names the frame in error messages
+     * @param withUncertainty also compute the per-class means of the softmax uncertainty
+     * @param maps            also give the per-pixel entropy, margin and probability maps
+     *                        ({@link FrameOutput#entropyMap()}, {@link FrameOutput#marginMap()},
+     *                        {@link FrameOutput#probabilities()})
+     */
+    public FrameOutput infer(float[] chw, int height, int width, String what, boolean withUncertainty, boolean maps) {
         long n = 3L * height * width;
         if (chw.length < n) throw new IllegalArgumentException("input holds " + chw.length + " floats, need " + n);
         MemorySegment.copy(chw, 0, input(height, width), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, (int) n);
-        return infer(height, width, what, withUncertainty);
+        return infer(height, width, what, withUncertainty, maps);
     }
 
     /**
@@ -260,6 +273,17 @@ public final class SegmentationModel implements AutoCloseable {
      * {@link PointerScope} that the caller closes once it is done with the returned feature map.
      */
     public FrameOutput infer(int height, int width, String what, boolean withUncertainty) {
+        return infer(height, width, what, withUncertainty, false);
+    }
+
+    /**
+     * Runs the model on the frame in {@link #input(int, int)}, as {@link #infer(int, int, String, boolean)};
+     * with {@code maps} the output also holds the per-pixel softmax maps (entropy, margin,
+     * probabilities; {@link FrameOutput}), computed in the same native pass into buffers the model
+     * reuses for every frame (valid like {@link FrameOutput#predicted()}: until the next
+     * {@code infer} or the close).
+     */
+    public FrameOutput infer(int height, int width, String what, boolean withUncertainty, boolean maps) {
         checkReady(height, width, false);
         try (NoGradGuard noGrad = new NoGradGuard()) {
             long t0 = System.nanoTime();
@@ -274,11 +298,11 @@ public final class SegmentationModel implements AutoCloseable {
             // one native pass: argmax (upsampling low-resolution logits on the fly), the non-finite
             // counts of logits and features, pixels per class, the softmax uncertainty when asked
             LogitsPass.Result r = logitsPass.run(lseg, (int) ls[1], (int) ls[2], (int) ls[3], height, width, upsample, fseg,
-                    withUncertainty);
+                    withUncertainty, maps);
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? FrameOutput.SoftmaxUncertainty.of(r.uncertaintyMeans()) : null;
             return new FrameOutput(map, (int) ls[1], height, width, r.predicted(), r.classPixels(), uncertainty, r.nonFiniteLogits(),
-                    r.nonFiniteFeatures());
+                    r.nonFiniteFeatures(), r.entropyMap(), r.marginMap(), r.probabilities());
         }
     }
 

@@ -371,6 +371,14 @@ public final class NativeLibrary {
         public static final MethodHandle LOGITS_FRAME = handle(LIB, "segsa_logits_frame",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        /**
+         * int segsa_logits_maps_frame(logits, C, h, w, H, W, mode, ws, wsBytes, predicted, classPixels, nonFiniteLogits,
+         * uncertaintySums, features, featureValues, nonFiniteFeatures, entropyMap, marginMap, probabilities).
+         */
+        public static final MethodHandle LOGITS_MAPS_FRAME = handle(LIB, "segsa_logits_maps_frame",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
+                        ADDRESS));
 
         public static final MethodHandle CLASS_STATISTICS_WORKSPACE_BYTES = handle(LIB, "segsa_class_statistics_workspace_bytes",
                 FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS), CRITICAL);
@@ -381,6 +389,20 @@ public final class NativeLibrary {
         public static final MethodHandle CLASS_STATISTICS = handle(LIB, "segsa_class_statistics",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_DOUBLE, ADDRESS, JAVA_LONG, ADDRESS,
                         ADDRESS, ADDRESS), Linker.Option.critical(true));
+
+        public static final MethodHandle SEGMENTS_WORKSPACE_BYTES = handle(LIB, "segsa_segments_workspace_bytes",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), CRITICAL);
+        /** int segsa_segments_label(predicted, H, W, C, ws, wsBytes, segmentIds, segmentCount); a critical call (heap arrays allowed). */
+        public static final MethodHandle SEGMENTS_LABEL = handle(LIB, "segsa_segments_label",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+                Linker.Option.critical(true));
+        /**
+         * int segsa_segments_features(predicted, segmentIds, count, H, W, C, heatMaps, K, probabilities, labels, ws, wsBytes,
+         * out, outRowsCapacity); a critical call (heap arrays allowed).
+         */
+        public static final MethodHandle SEGMENTS_FEATURES = handle(LIB, "segsa_segments_features",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT,
+                        ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
 
         /** The calling thread's last error message of the CPU library. */
         public static String lastError() {

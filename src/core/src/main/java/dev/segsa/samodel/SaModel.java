@@ -40,6 +40,31 @@ public record SaModel(FitSettings settings, ClassStatistics[] statistics, double
         return statistics.length;
     }
 
+    /**
+     * A SHA-256 of what the MDSA of a pixel depends on: the segmentation model's hash, the class
+     * names and every class's pixel count, mean and co-moment. Two SA models with the same
+     * fingerprint give the same MDSA; a risk model records it to refuse another SA model.
+     */
+    public String fingerprint() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(settings.modelSha256().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (String n : settings.classNames()) {
+                md.update(n.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update((byte) 0);
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8);
+            for (ClassStatistics st : statistics) {
+                md.update(b.clear().putLong(st.count()).array());
+                for (double v : st.mean()) md.update(b.clear().putDouble(v).array());
+                for (double v : st.comoment()) md.update(b.clear().putDouble(v).array());
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** MDSA models per class; null for classes with fewer than 2 training pixels. Notes go to {@code notes}. */
     public MahalanobisModel[] mahalanobisModels(List<String> notes) {
         MahalanobisModel[] out = new MahalanobisModel[classes()];

@@ -35,12 +35,22 @@ import java.util.List;
  * @param timings           where the frame's time went
  * @param frameReference    the SA file's class MDSA distributions over its fit frames (the reference of
  *                          {@link #classPercentile} and {@link #classAwareScore}), or null when it has none
+ * @param segments          the frame's segments and, with a risk model, its risk; null unless asked for
+ *                          ({@code Segsa.Builder.segments} or {@code riskModel}) and the frame was scored
  */
 public record FrameResult(String frame, int width, int height, List<String> classNames, long[] predictedPixels,
                           double[] mdsaMean, double[] mdsaMax, double[] mdsaP95, double saThreshold,
                           double[] shareAboveThreshold, LsaState lsa, double[] lsaMean, double[][] uncertainty,
                           long nonFiniteFeatures, long nonFiniteLogits, StageTimes timings, FloatBuffer mdsaMapView, IntBuffer predictedView,
-                          dev.segsa.samodel.ClassFrameReference frameReference) {
+                          dev.segsa.samodel.ClassFrameReference frameReference, FrameSegments segments) {
+
+    /**
+     * The frame's risk: one minus its predicted mIoU, from its segments and the engine's risk model
+     * ({@code segsa fit-risk}); NaN without a risk model or for an unscored frame.
+     */
+    public double risk() {
+        return segments == null ? Double.NaN : segments.risk();
+    }
 
     /** Whether LSA was computed for the frame. */
     public enum LsaState {

@@ -54,6 +54,12 @@ public final class FrameScorer implements AutoCloseable {
     private double lsaNanosPerPixel;
     private int[] devicePredicted;
     private boolean closed;
+    /** Segments of a frame (with {@link ScoringOptions#segments()}): the native pass, its heat maps, the risk. */
+    private final NativeSegments segments;
+    private final dev.segsa.nativelib.NativeBuffer heatMaps = new dev.segsa.nativelib.NativeBuffer();
+    private final dev.segsa.risk.FrameRisk frameRisk;
+    private double[] riskRows = new double[0];
+    private MemorySegment lastPredicted;
 
     /**
      * @param notes receives model-derivation notes (dropped features, ridges, unfitted classes)
@@ -73,6 +79,12 @@ public final class FrameScorer implements AutoCloseable {
         SaModel.FitSettings s = sa.settings();
         this.normalizer = new FrameNormalizer(s.mean(), s.std(), s.resize());
         this.classNames = List.copyOf(s.classNames());
+        if (options.segments() && backend instanceof DeviceBackend) {
+            throw new SegsaException("segments and frame risk run on the CPU path; the " + backend.name() + " backend has no segment "
+                    + "pass yet: score with --backend native-cpu");
+        }
+        this.segments = options.segments() ? new NativeSegments() : null;
+        this.frameRisk = options.risk() == null ? null : new dev.segsa.risk.FrameRisk(options.risk());
         if (backend instanceof DeviceBackend db && !db.torchDevice().equals(model.deviceName())) {
             model.moveTo(db.torchDevice());
             notes.add("scoring on " + db.describe());
@@ -150,7 +162,7 @@ public final class FrameScorer implements AutoCloseable {
         if (backend instanceof DeviceBackend db) return runOnDevice(db, name, height, width, t0);
         try (PointerScope scope = new PointerScope()) {
             long t1 = System.nanoTime();
-            FrameOutput out = model.infer(height, width, name, options.uncertainty());
+            FrameOutput out = model.infer(height, width, name, options.uncertainty(), options.segments());
             long t2 = System.nanoTime();
             checkShape(name, out.classes(), out.features().d());
             int n = height * width;
@@ -251,11 +263,51 @@ public final class FrameScorer implements AutoCloseable {
                 }
             }
         }
+        FrameSegments frameSegments = null;
+        if (segments != null && bad == 0 && badLogits == 0 && hostOutput != null) {
+            frameSegments = segments(map, predicted, hostOutput, height, width);
+        }
         long t3 = System.nanoTime();
         FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, tf - t1, t2 - tf, t3 - t2);
         latency.record(times);
         return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
-                lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n), sa.frameReference());
+                lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n), sa.frameReference(), frameSegments);
+    }
+
+    /**
+     * The frame's segments in native code: heat maps MDSA, entropy, margin (copied side by side into
+     * one reused buffer) and the class probabilities of the logits pass; then, with a risk model, the
+     * frame's risk. Allocates only the per-class risk array (like the other per-class results).
+     */
+    private FrameSegments segments(float[] map, MemorySegment predicted, FrameOutput out, int height, int width) {
+        int n = height * width;
+        long plane = 4L * n;
+        MemorySegment heat = heatMaps.ensure(3 * plane);
+        MemorySegment.copy(MemorySegment.ofArray(map), 0, heat, 0, plane);
+        MemorySegment.copy(out.entropyMap(), 0, heat, plane, plane);
+        MemorySegment.copy(out.marginMap(), 0, heat, 2 * plane, plane);
+        int count = segments.computeInPlace(predicted, height, width, sa.classes(), heat, 3, out.probabilities(), MemorySegment.NULL);
+        lastPredicted = predicted;
+        int columns = segments.columns();
+        if (frameRisk == null) return new FrameSegments(count, columns, segments.rows(), Double.NaN, Double.NaN, null);
+        int values = count * columns;
+        if (riskRows.length < values) riskRows = new double[Math.max(values, riskRows.length * 3 / 2)];
+        MemorySegment.copy(segments.rows(), ValueLayout.JAVA_DOUBLE, 0, riskRows, 0, values);
+        frameRisk.compute(riskRows, count, n);
+        double[] classRisk = new double[sa.classes()];
+        for (int c = 0; c < classRisk.length; c++) classRisk[c] = 1 - frameRisk.classIou(c);
+        return new FrameSegments(count, columns, segments.rows(), frameRisk.risk(), frameRisk.failedArea(), classRisk);
+    }
+
+    /**
+     * The IoU_adj of every segment of the last frame scored here against its labels (at the output
+     * size): for the lab, where labels come with the frame after scoring.
+     */
+    public double[] segmentIouAdj(int[] labels) {
+        if (segments == null || lastPredicted == null) throw new IllegalStateException("no segments were computed (enable segments)");
+        double[] iou = new double[segments.count()];
+        segments.iouAdj(lastPredicted, labels, iou);
+        return iou;
     }
 
     private MemorySegment devicePredicted(org.bytedeco.pytorch.Tensor predicted, int n) {
@@ -299,6 +351,8 @@ public final class FrameScorer implements AutoCloseable {
             model.close();
         } finally {
             pixelStatistics.close();
+            if (segments != null) segments.close();
+            heatMaps.close();
             backend.close();
         }
     }

@@ -9,14 +9,23 @@ package dev.segsa.score;
  * @param lsaBudgetNanos  per-frame time budget (decode + inference + SA); when LSA would push a frame
  *                        past it (predicted from the LSA time per pixel of earlier frames) the frame
  *                        gets MDSA only and says so; 0 for no budget
+ * @param segments        also find the frame's segments (connected components of the predicted
+ *                        classes) and their features ({@link FrameResult#segments()})
+ * @param risk            a risk model: each frame's risk from its segments (implies segments), or null
  */
-public record ScoringOptions(boolean lsa, boolean uncertainty, double saThreshold, long lsaBudgetNanos) {
+public record ScoringOptions(boolean lsa, boolean uncertainty, double saThreshold, long lsaBudgetNanos, boolean segments,
+                             dev.segsa.risk.RiskModel risk) {
+    public ScoringOptions(boolean lsa, boolean uncertainty, double saThreshold, long lsaBudgetNanos) {
+        this(lsa, uncertainty, saThreshold, lsaBudgetNanos, false, null);
+    }
+
     public static final ScoringOptions MDSA_ONLY = new ScoringOptions(false, false, Double.NaN, 0);
 
     public ScoringOptions {
         if (!Double.isNaN(saThreshold) && !(saThreshold >= 0 && saThreshold < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("SA threshold must be finite and >= 0, got " + saThreshold);
         }
+        if (risk != null) segments = true;
         if (lsaBudgetNanos < 0) throw new IllegalArgumentException("LSA budget must be >= 0, got " + lsaBudgetNanos + " ns");
     }
 }

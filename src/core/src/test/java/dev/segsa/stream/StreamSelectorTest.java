@@ -22,7 +22,7 @@ class StreamSelectorTest {
         long[] px = {1000, pedPixels};
         double[] mean = {road, pedPixels > 0 ? ped : Double.NaN};
         return new FrameResult("f", 10, 10, CLASSES, px, mean, mean.clone(), mean.clone(), Double.NaN, null,
-                FrameResult.LsaState.NOT_ASKED, null, null, 0, 0, new FrameResult.StageTimes(0, 0, 0, 0), null, null, null);
+                FrameResult.LsaState.NOT_ASKED, null, null, 0, 0, new FrameResult.StageTimes(0, 0, 0, 0), null, null, null, null);
     }
 
     static FrameResult frame(double image) {

@@ -35,13 +35,20 @@ public final class ScoresCsv {
     public static final String CLASS_PERCENTILE_COLUMN = "mdsa_pct";
     /** The frame score that is the highest class percentile of the frame's rows. */
     public static final String CLASS_AWARE = "class_aware";
+    /** The per-row risk column: one minus the class's predicted IoU (segsa score --risk); its frame score is the mean over class rows. */
+    public static final String RISK = "risk";
 
     /**
      * One row: an image and a class (or class group). {@code uncertainty} holds the values of
      * {@link #UNCERTAINTY_COLUMNS} in that order (NaN = empty), or is null when they were not computed.
      */
     public record Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
-                      double mdsaPct) {
+                      double mdsaPct, double risk) {
+        public Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
+                   double mdsaPct) {
+            this(image, className, pixels, mdsa, lsa, iou, uncertainty, mdsaPct, Double.NaN);
+        }
+
         public Row(String image, String className, long pixels, double mdsa, double lsa, double iou) {
             this(image, className, pixels, mdsa, lsa, iou, null);
         }
@@ -83,6 +90,7 @@ public final class ScoresCsv {
          */
         public java.util.Map<String, FrameScore> frameScores(String column, java.util.Set<String> groupNames) {
             if (column.equals(CLASS_AWARE)) return classAwareScores(groupNames);
+            if (column.equals(RISK)) return riskScores(groupNames);
             java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
             for (Row r : rows) {
                 if (groupNames.contains(r.className())) continue;
@@ -92,6 +100,29 @@ public final class ScoresCsv {
                 if (Double.isFinite(v)) {
                     a[0] += v * r.pixels();
                     a[1] += r.pixels();
+                }
+            }
+            java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
+            acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] > 0 ? a[0] / a[1] : Double.NaN, (long) a[2])));
+            return out;
+        }
+
+        /** Whether the file carries risk (scored with a risk model). */
+        public boolean hasRisk() {
+            for (Row r : rows) if (Double.isFinite(r.risk())) return true;
+            return false;
+        }
+
+        /** Per frame: the mean risk over its class rows (one minus the predicted frame mIoU), and its pixels. */
+        private java.util.Map<String, FrameScore> riskScores(java.util.Set<String> groupNames) {
+            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+            for (Row r : rows) {
+                if (groupNames.contains(r.className())) continue;
+                double[] a = acc.computeIfAbsent(r.image(), k -> new double[3]);
+                a[2] += r.pixels();
+                if (Double.isFinite(r.risk())) {
+                    a[0] += r.risk();
+                    a[1]++;
                 }
             }
             java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
@@ -112,6 +143,7 @@ public final class ScoresCsv {
          */
         public List<String> frameScoreNames() {
             List<String> out = new ArrayList<>();
+            if (hasRisk()) out.add(RISK);
             if (hasClassPercentiles()) out.add(CLASS_AWARE);
             out.addAll(scoreColumns);
             return out;
@@ -202,6 +234,9 @@ public final class ScoresCsv {
             boolean withPct = false;
             for (Row r : rows) withPct |= Double.isFinite(r.mdsaPct());
             if (withPct) header += "," + CLASS_PERCENTILE_COLUMN;
+            boolean withRisk = false;
+            for (Row r : rows) withRisk |= Double.isFinite(r.risk());
+            if (withRisk) header += "," + RISK;
             w.write(frames == null ? header : VIDEO_COLUMNS + header.substring("image".length()));
             w.write('\n');
             for (Row r : rows) {
@@ -235,6 +270,10 @@ public final class ScoresCsv {
                 if (withPct) {
                     w.write(',');
                     w.write(number(r.mdsaPct()));
+                }
+                if (withRisk) {
+                    w.write(',');
+                    w.write(number(r.risk()));
                 }
                 w.write('\n');
             }
@@ -323,6 +362,7 @@ public final class ScoresCsv {
         }
         if (!anyScore) throw new SegsaException(file + ": no score column (" + String.join(", ", SCORE_COLUMNS) + ") in the header: " + headerLine);
         int pctIndex = header.indexOf(CLASS_PERCENTILE_COLUMN);
+        int riskIndex = header.indexOf(RISK);
         boolean[] hasValue = new boolean[scoreIndex.length];
         List<Row> rows = new ArrayList<>();
         java.util.Map<String, String> classNames = new java.util.HashMap<>();
@@ -356,8 +396,9 @@ public final class ScoresCsv {
             previousKey = key;
             String className = classNames.computeIfAbsent(f.get(cls), c -> c);
             double pct = pctIndex < 0 ? Double.NaN : parseNumber(f.get(pctIndex), file, ln + 1, CLASS_PERCENTILE_COLUMN);
+            double risk = riskIndex < 0 ? Double.NaN : parseNumber(f.get(riskIndex), file, ln + 1, RISK);
             rows.add(new Row(key, className, px, scores[0], scores[1], iouValue,
-                    Arrays.copyOfRange(scores, 2, scores.length), pct));
+                    Arrays.copyOfRange(scores, 2, scores.length), pct, risk));
         }
         List<String> present = new ArrayList<>();
         for (int s = 0; s < hasValue.length; s++) if (hasValue[s]) present.add(SCORE_COLUMNS.get(s));

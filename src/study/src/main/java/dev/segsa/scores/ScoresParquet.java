@@ -164,7 +164,7 @@ public final class ScoresParquet {
                 long pixels = rs.getLong("pixels");
                 if (rs.wasNull() || pixels < 0) throw new SegsaException("is " + (rs.wasNull() ? "empty" : pixels));
                 rows.add(new ScoresCsv.Row(image, cls, pixels, mdsa, lsa, value(rs, columns, "iou", column), u,
-                        value(rs, columns, ScoresCsv.CLASS_PERCENTILE_COLUMN, column)));
+                        value(rs, columns, ScoresCsv.CLASS_PERCENTILE_COLUMN, column), value(rs, columns, ScoresCsv.RISK, column)));
                 } catch (SQLException | RuntimeException e) {
                     // one line: the file, the row and the column (bad typed values, non-finite scores)
                     throw new SegsaException(p + ": row " + row + ", column " + column[0] + ": " + firstLine(e.getMessage()), e);

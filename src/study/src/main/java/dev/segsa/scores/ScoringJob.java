@@ -33,7 +33,7 @@ public final class ScoringJob {
 
     /** uncertainty: [measure][class] as in FrameResult, or null when not computed. */
     private record ImageResult(String image, long[] pixels, double[] mdsa, double[] lsa, double[][] uncertainty,
-                               FrameOverlap overlap, double[] percentile) {}
+                               FrameOverlap overlap, double[] percentile, double[] risk) {}
 
     public ScoringJob(SaModel sa, ClassGroups groups) {
         this.sa = sa;
@@ -73,7 +73,8 @@ public final class ScoringJob {
         if (r.scored()) scoredFrames++;
         double[] percentile = new double[classes];
         for (int c = 0; c < classes; c++) percentile[c] = r.scored() ? r.classPercentile(c) : Double.NaN;
-        results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap, percentile));
+        double[] risk = r.segments() == null ? null : r.segments().classRisk();
+        results.add(new ImageResult(r.frame(), r.predictedPixels(), r.mdsaMean(), lsa, r.uncertainty(), overlap, percentile, risk));
     }
 
     /** The rows of every frame added: per image its classes, then its groups (z-scored over the images). */
@@ -104,7 +105,8 @@ public final class ScoringJob {
                     for (int m = 0; m < measures; m++) uncertainty[m] = r.uncertainty[m][c];
                 }
                 rows.add(new ScoresCsv.Row(r.image, names.get(c), r.pixels[c], r.mdsa[c], r.lsa[c],
-                        r.overlap == null ? Double.NaN : r.overlap.iou(c), uncertainty, r.percentile[c]));
+                        r.overlap == null ? Double.NaN : r.overlap.iou(c), uncertainty, r.percentile[c],
+                        r.risk == null ? Double.NaN : r.risk[c]));
             }
             for (int g = 0; g < groups.groups().size(); g++) {
                 ClassGroups.Group group = groups.groups().get(g);
