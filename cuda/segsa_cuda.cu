@@ -43,6 +43,16 @@ int fail(int code, const char* fmt, ...) {
     return code;
 }
 
+}  // namespace
+// the other translation units of libsegsa_cuda (cuda/segments.cu) report their errors here
+namespace segsa_cuda_internal {
+int vset_error(int code, const char* fmt, va_list ap) {
+    std::vsnprintf(g_error, sizeof g_error, fmt, ap);
+    return code;
+}
+}  // namespace segsa_cuda_internal
+namespace {
+
 int cuda_fail(cudaError_t err, const char* fn, const char* call, const char* file, int line) {
     return fail(err == cudaErrorMemoryAllocation ? SEGSA_ERR_OUT_OF_MEMORY : SEGSA_ERR_CUDA,
                 "%s: %s failed: %s (%s, cudaError %d) at %s:%d", fn, call, cudaGetErrorString(err), cudaGetErrorName(err),

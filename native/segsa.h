@@ -408,6 +408,46 @@ SEGSA_API int segsa_cuda_logits_frame(const float* logits, int num_classes, int 
                                       int64_t* non_finite_logits, double* uncertainty_sums, const float* features,
                                       int64_t feature_values, int64_t* non_finite_features, void* stream);
 
+/*
+ * The segments pass (segsa_segments_*) on the current device, cuda/segments.cu: every array
+ * argument is a device pointer, work is enqueued on `stream` (a cudaStream_t, NULL = default
+ * stream). One workspace of segsa_cuda_segments_workspace_bytes(H, W, C) bytes serves both calls
+ * (about 44 * H*W bytes, 32 of them a hash set of the pairs IoU_adj counts; it depends on H and
+ * W only, num_classes is validated); calls that share a workspace must be ordered (one stream).
+ */
+SEGSA_API int segsa_cuda_segments_workspace_bytes(int H, int W, int num_classes, size_t* bytes);
+/*
+ * segsa_segments_label on the device: the same segment ids [H*W] as the CPU, exactly (union-find
+ * over pixel indices whose roots are each segment's first pixel, numbered in raster order by a
+ * prefix sum). The count is a host value, so this call SYNCHRONISES `stream` (it returns after
+ * the labelling finished): *segment_count_host (1 .. H*W) is set on success. A predicted class
+ * outside [0, num_classes) is SEGSA_ERR_INVALID_ARGUMENT naming the first such pixel (found on the
+ * device; segment_ids are then undefined).
+ */
+SEGSA_API int segsa_cuda_segments_label(const int32_t* predicted, int H, int W, int num_classes, void* workspace,
+                                        size_t workspace_bytes, int32_t* segment_ids, int32_t* segment_count_host,
+                                        void* stream);
+/*
+ * segsa_segments_features on the device, the same table (F = SEGSA_SEGMENT_COLUMNS(K, C) columns,
+ * out [segment_count * F] float64 on the device): enqueued on `stream`, no synchronisation;
+ * results are valid after the stream completes. segment_count is the host value of
+ * segsa_cuda_segments_label for the same predicted map. Class, sizes, S/S_bd ratios, mean
+ * coordinates and IoU_adj are equal to the CPU's exactly (integer counts); the heat-map means and
+ * mean probabilities equal up to rounding (per-segment sums by double atomics, in another order
+ * than the CPU's and varying from run to run). Argument errors on the host side (null pointers,
+ * sizes, segment_count outside 1 .. H*W, out_rows_capacity < segment_count: BUFFER_TOO_SMALL,
+ * workspace) come back as status codes; the device data is not validated on the host (that would
+ * need a round trip): if any pixel has a class outside [0, num_classes), an id outside
+ * [0, segment_count) or a class other than its segment's, every row is NaN, and a segment without
+ * pixels has a NaN row (ids that are not the connected components of predicted may also give NaN
+ * rows).
+ */
+SEGSA_API int segsa_cuda_segments_features(const int32_t* predicted, const int32_t* segment_ids, int32_t segment_count,
+                                           int H, int W, int num_classes, const float* heat_maps, int K,
+                                           const float* probabilities_or_null, const int32_t* labels_or_null,
+                                           void* workspace, size_t workspace_bytes, double* out,
+                                           int64_t out_rows_capacity, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

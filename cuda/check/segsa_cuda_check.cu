@@ -13,6 +13,11 @@
 //    side is NaN and the other is not = inf), "sum err" = max over classes of
 //    |cuda - cpu| / max(|cpu|, pixels) of the float64 class sums; class pixel counts must be equal;
 //  - logits_frame: segsa_cuda_logits_frame vs segsa_logits_frame (run_logits_checks);
+//  - segments: segsa_cuda_segments_label + segsa_cuda_segments_features vs segsa_segments_label +
+//    segsa_segments_features on per-pixel noise, blocky, blob, single-class and checkerboard maps
+//    (run_segments_checks): segment counts and ids equal, the exact columns (class, sizes, ratios,
+//    mean coordinates, IoU_adj) bit for bit, heat-map means and mean probabilities within 1e-9 of
+//    max(|cpu|, 1); an invalid class must be refused and an invalid id must give NaN rows;
 //  - accumulate_frame: segsa_cuda_accumulate_frame vs segsa_accumulate_frame; "map err" = the
 //    means, max |cuda - cpu| / max(|cpu|, 1); "sum err" = the comoments, per class
 //    max |cuda - cpu| / max(max |cpu|, 1); counts must be equal.
@@ -587,6 +592,222 @@ int run_logits_checks(std::mt19937_64& rng, int iterations) {
     return failures;
 }
 
+// The segments pass: segsa_cuda_segments_label/_features vs segsa_segments_label/_features.
+// Maps: 0 per-pixel noise, 1 blocks with noise, 2 blobs (discs, rings, thin diagonal lines),
+// 3 one class, 4 checkerboard (each class one 8-connected segment). Labels: the prediction shifted
+// by (2, 3), 5 % random classes, 3 % ignore pixels (-1 or C). Segment ids and counts must be
+// equal; the columns that are integer counts or their ratios (class, S, S_in, S_bd, S/S_bd,
+// S_in/S_bd, mean row and column, IoU_adj) bit for bit (NaN matching NaN); heat-map means and
+// mean probabilities within 1e-9 of max(|cpu|, 1) (double atomics on the device). Then an
+// invalid predicted class must be refused by the label call and an invalid id must make the
+// feature rows NaN. Returns the number of failures.
+int run_segments_checks(std::mt19937_64& rng, int iterations, bool small) {
+    struct SCase { int H, W, C, K, kind; bool probs, labels; };
+    static const char* kinds[] = {"noise", "blocks", "blobs", "single", "checker"};
+    const SCase cases[] = {
+        {1, 1, 3, 1, 0, true, true},        {9, 17, 3, 2, 0, true, true},     {1, 50, 2, 1, 0, true, true},
+        {50, 1, 2, 1, 0, true, true},       {48, 64, 6, 2, 2, true, true},    {33, 47, 4, 2, 4, true, true},
+        {20, 30, 5, 0, 0, false, false},
+        {360, 480, 11, 2, 0, true, true},   {336, 512, 12, 2, 1, true, true}, {512, 1024, 19, 2, 2, true, true},
+        {1088, 1920, 19, 2, 2, true, true}, {1088, 1920, 3, 2, 0, true, true}, {1024, 2048, 19, 1, 3, true, true},
+        {1088, 1920, 19, 1, 1, false, true},
+    };
+    const size_t ncases = small ? 7 : sizeof cases / sizeof cases[0];
+    int failures = 0;
+    std::printf("\n%-16s %-11s %4s %2s %-8s %8s %9s %10s %10s %11s %11s %9s %s\n", "kernel", "out", "C", "K", "map",
+                "segments", "id diff", "exact diff", "mean err", "cpu ms", "cuda ms", "speedup", "result");
+    for (size_t ci = 0; ci < ncases; ci++) {
+        const SCase& k = cases[ci];
+        const int H = k.H, W = k.W, C = k.C, K = k.K;
+        const size_t np = static_cast<size_t>(H) * W;
+        std::vector<int32_t> pred(np), labels(np);
+        std::uniform_int_distribution<int> cls(0, C - 1);
+        std::uniform_real_distribution<double> u(0, 1);
+        if (k.kind == 0) {
+            for (auto& v : pred) v = cls(rng);
+        } else if (k.kind == 1) {
+            const int bs = std::max(2, std::min(H, W) / 12);
+            const int bw = (W + bs - 1) / bs;
+            std::vector<int32_t> block(static_cast<size_t>((H + bs - 1) / bs) * bw);
+            for (auto& v : block) v = cls(rng);
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++)
+                    pred[static_cast<size_t>(y) * W + x] = u(rng) < 0.02 ? cls(rng) : block[static_cast<size_t>(y / bs) * bw + x / bs];
+        } else if (k.kind == 2) {
+            std::fill(pred.begin(), pred.end(), 0);
+            const int blobs = std::max(3, static_cast<int>(np / 4000));
+            for (int b = 0; b < blobs; b++) {
+                const double cy = u(rng) * H, cx = u(rng) * W, r = 1 + u(rng) * std::max(2.0, std::min(H, W) / 6.0);
+                const int c = cls(rng);
+                const bool ring = b % 3 == 1;
+                for (int y = std::max(0, static_cast<int>(cy - r)); y <= std::min(H - 1, static_cast<int>(cy + r)); y++)
+                    for (int x = std::max(0, static_cast<int>(cx - r)); x <= std::min(W - 1, static_cast<int>(cx + r)); x++) {
+                        const double d = std::hypot(y - cy, x - cx);
+                        if (d <= r && (!ring || d >= 0.6 * r)) pred[static_cast<size_t>(y) * W + x] = c;
+                    }
+            }
+            for (int l = 0; l < std::max(2, blobs / 4); l++) {  // thin diagonal lines: 8- but not 4-connected
+                int y = static_cast<int>(u(rng) * H), x = static_cast<int>(u(rng) * W);
+                const int c = cls(rng), dx = l % 2 ? 1 : -1;
+                for (int i = 0; i < std::min(H, W) / 2 && y < H && x >= 0 && x < W; i++, y++, x += dx)
+                    pred[static_cast<size_t>(y) * W + x] = c;
+            }
+        } else if (k.kind == 3) {
+            std::fill(pred.begin(), pred.end(), C - 1);
+        } else {
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) pred[static_cast<size_t>(y) * W + x] = (x + y) % 2 ? 1 % C : 0;
+        }
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                const int sy = std::min(H - 1, y + 2), sx = std::min(W - 1, x + 3);
+                const double r = u(rng);
+                int32_t l = pred[static_cast<size_t>(sy) * W + sx];
+                if (r < 0.05) l = cls(rng);
+                else if (r < 0.065) l = -1;
+                else if (r < 0.08) l = C;
+                labels[static_cast<size_t>(y) * W + x] = l;
+            }
+        std::vector<float> heat(static_cast<size_t>(K) * np), probs(static_cast<size_t>(C) * np);
+        for (auto& v : heat) v = static_cast<float>(u(rng) * 4.0 - 1.0);
+        for (size_t p = 0; p < np; p++) {
+            double total = 0;
+            for (int c = 0; c < C; c++) total += probs[c * np + p] = static_cast<float>(u(rng) + 0.01);
+            for (int c = 0; c < C; c++) probs[c * np + p] = static_cast<float>(probs[c * np + p] / total);
+        }
+        const float* hp = K > 0 ? heat.data() : nullptr;
+        const float* pp = k.probs ? probs.data() : nullptr;
+        const int32_t* lp = k.labels ? labels.data() : nullptr;
+        const int F = SEGSA_SEGMENT_COLUMNS(K, C);
+        char out[32];
+        std::snprintf(out, sizeof out, "%dx%d", H, W);
+        auto fail_row = [&](const std::string& why) {
+            std::printf("%-16s %-11s %4d %2d %-8s FAIL: %s\n", "segments", out, C, K, kinds[k.kind], why.c_str());
+            failures++;
+        };
+
+        // CPU
+        size_t wsc = 0;
+        if (segsa_segments_workspace_bytes(H, W, &wsc)) { fail_row("segsa_segments_workspace_bytes: " + cpu_error()); continue; }
+        std::vector<unsigned char> ws(wsc);
+        std::vector<int32_t> ids_c(np);
+        int32_t count_c = 0;
+        std::vector<double> rows_c;
+        auto cpu_call = [&] {
+            int st = segsa_segments_label(pred.data(), H, W, C, ws.data(), wsc, ids_c.data(), &count_c);
+            if (st) return st;
+            rows_c.assign(static_cast<size_t>(count_c) * F, 0.0);
+            return segsa_segments_features(pred.data(), ids_c.data(), count_c, H, W, C, hp, K, pp, lp, ws.data(), wsc,
+                                           rows_c.data(), count_c);
+        };
+        if (cpu_call()) { fail_row("CPU segments: " + cpu_error()); continue; }
+        const double cpu_ms = time_cpu(iterations, cpu_call);
+
+        // CUDA
+        DeviceMemory dev;
+        const int32_t* d_pred = dev.put(pred);
+        const int32_t* d_labels = k.labels ? dev.put(labels) : nullptr;
+        const float* d_heat = K > 0 ? dev.put(heat) : nullptr;
+        const float* d_probs = k.probs ? dev.put(probs) : nullptr;
+        int32_t* d_ids = dev.alloc<int32_t>(np);
+        size_t wsg = 0;
+        if (segsa_cuda_segments_workspace_bytes(H, W, C, &wsg)) { fail_row("segsa_cuda_segments_workspace_bytes: " + cuda_error()); continue; }
+        void* d_ws = dev.alloc<unsigned char>(wsg);
+        cudaStream_t stream;
+        CHECK_CUDA(cudaStreamCreate(&stream));
+        int32_t count_g = 0;
+        if (segsa_cuda_segments_label(d_pred, H, W, C, d_ws, wsg, d_ids, &count_g, stream)) {
+            cudaStreamDestroy(stream);
+            fail_row("segsa_cuda_segments_label: " + cuda_error());
+            continue;
+        }
+        const int32_t rows_cap = count_g;  // the label call returned the count: rows for exactly that many
+        double* d_rows = dev.alloc<double>(static_cast<size_t>(rows_cap) * F);
+        auto cuda_call = [&] {
+            int st = segsa_cuda_segments_label(d_pred, H, W, C, d_ws, wsg, d_ids, &count_g, stream);
+            if (st) return st;
+            if (count_g > rows_cap) return static_cast<int>(SEGSA_ERR_BUFFER_TOO_SMALL);
+            return segsa_cuda_segments_features(d_pred, d_ids, count_g, H, W, C, d_heat, K, d_probs, d_labels, d_ws, wsg, d_rows,
+                                                rows_cap, stream);
+        };
+        if (cuda_call()) {
+            cudaStreamDestroy(stream);
+            fail_row("CUDA segments: " + cuda_error());
+            continue;
+        }
+        CHECK_CUDA(cudaStreamSynchronize(stream));
+        const std::vector<int32_t> ids_g = get(d_ids, np);
+        const std::vector<double> rows_g = get(d_rows, static_cast<size_t>(std::max(count_g, 0)) * F);
+        const double cuda_ms = time_cuda(stream, iterations * 10, cuda_call);
+
+        // compare
+        size_t id_diff = 0, exact_diff = 0;
+        double mean_err = 0;
+        for (size_t p = 0; p < np; p++) id_diff += ids_c[p] != ids_g[p];
+        const bool counts_equal = count_c == count_g;
+        if (counts_equal) {
+            const int iou = 8 + 5 * K + C;
+            for (int32_t s = 0; s < count_c; s++) {
+                for (int col = 0; col < F; col++) {
+                    const double a = rows_c[static_cast<size_t>(s) * F + col], b = rows_g[static_cast<size_t>(s) * F + col];
+                    const bool exact = col < 8 || col == iou;
+                    if (std::isnan(a) || std::isnan(b)) {
+                        if (std::isnan(a) != std::isnan(b)) {
+                            if (exact) exact_diff++;
+                            else mean_err = INFINITY;
+                        }
+                        continue;
+                    }
+                    if (exact) exact_diff += std::memcmp(&a, &b, sizeof a) != 0;
+                    else mean_err = std::max(mean_err, std::fabs(b - a) / std::max(1.0, std::fabs(a)));
+                }
+            }
+        }
+
+        // invalid inputs, after the timed calls: a pixel of class C (refused by the label call) and
+        // an id equal to the count (every feature row NaN)
+        std::string why;
+        if (counts_equal && id_diff == 0) {
+            std::vector<int32_t> bad = pred;
+            const size_t bp = np / 2;
+            bad[bp] = C;
+            int32_t* d_bad = dev.put(bad);
+            int32_t dummy = 0;
+            int st = segsa_cuda_segments_label(d_bad, H, W, C, d_ws, wsg, d_ids, &dummy, stream);
+            if (st != SEGSA_ERR_INVALID_ARGUMENT) why = "label accepted a pixel of class C (status " + std::to_string(st) + ")";
+            std::vector<int32_t> bad_ids = ids_c;
+            bad_ids[bp] = count_c;
+            CHECK_CUDA(cudaMemcpy(d_ids, bad_ids.data(), np * sizeof(int32_t), cudaMemcpyHostToDevice));
+            st = segsa_cuda_segments_features(d_pred, d_ids, count_c, H, W, C, d_heat, K, d_probs, d_labels, d_ws, wsg, d_rows,
+                                              rows_cap, stream);
+            CHECK_CUDA(cudaStreamSynchronize(stream));
+            if (st != SEGSA_OK) {
+                why = "features failed on an invalid id: " + cuda_error();
+            } else {
+                const std::vector<double> nan_rows = get(d_rows, static_cast<size_t>(count_c) * F);
+                size_t finite = 0;
+                for (double v : nan_rows) finite += !std::isnan(v);
+                if (finite) why = std::to_string(finite) + " values not NaN with an invalid id";
+            }
+        }
+        cudaStreamDestroy(stream);
+
+        const bool ok = counts_equal && id_diff == 0 && exact_diff == 0 && mean_err <= kThresholdF64 && why.empty();
+        if (!ok && why.empty())
+            why = !counts_equal ? "segment counts differ (cpu " + std::to_string(count_c) + ", cuda " + std::to_string(count_g) + ")"
+                                : "ids, exact columns or means differ";
+        std::printf("%-16s %-11s %4d %2d %-8s %8d %9zu %10zu %10.2e %11.3f %11.4f %8.1fx %s%s%s\n", "segments", out, C, K,
+                    kinds[k.kind], count_c, id_diff, exact_diff, mean_err, cpu_ms, cuda_ms, cpu_ms / cuda_ms, ok ? "ok" : "FAIL",
+                    ok ? "" : ": ", ok ? "" : why.c_str());
+        std::fflush(stdout);
+        failures += !ok;
+    }
+    std::printf("segments: id diff = pixels whose segment id differs; exact diff = values of class, sizes, ratios, mean "
+                "coordinates and IoU_adj not bit-equal (both must be 0, counts equal); mean err = heat-map means and mean "
+                "probabilities, max |cuda - cpu| / max(|cpu|, 1); cuda ms includes the label call's stream synchronisation\n");
+    return failures;
+}
+
 int main(int argc, char** argv) {
     int iterations = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
     int devices = 0;
@@ -631,11 +852,12 @@ int main(int argc, char** argv) {
         failures += !r.ok;
     }
     if (!small) failures += run_logits_checks(rng, iterations);
+    failures += run_segments_checks(rng, iterations, small);
     std::printf("\nmdsa_frame, lsa_frame: map err = max |cuda - cpu| / max(|cpu|, 1) over the float32 map, sum err over "
                 "the float64 class sums (/ max(|cpu|, pixels)); pixel counts exact\n");
     std::printf("accumulate_frame: map err = means (/ max(|cpu|, 1)), sum err = comoments (per class / max(max |cpu|, "
                 "1)); counts exact\n");
-    std::printf("thresholds %.0e (float32 maps, MDSA sums), %.0e (LSA sums, means, comoments); %d failure(s)\n",
+    std::printf("thresholds %.0e (float32 maps, MDSA sums), %.0e (LSA sums, means, comoments, segment means); %d failure(s)\n",
                 kThreshold, kThresholdF64, failures);
     return failures ? 1 : 0;
 }

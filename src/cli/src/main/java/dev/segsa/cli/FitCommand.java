@@ -80,11 +80,7 @@ final class FitCommand implements Callable<Integer> {
     RunOptions run;
 
     /** Scores the fit frames with the fitted models: the class MDSA distributions of the class-aware score. */
-    private dev.segsa.samodel.ClassFrameReference frameReference(SaModel sa, int frames) {
-        if (!(classMinShare <= 1) || !Double.isFinite(classMinShare)) {
-            throw new IllegalArgumentException("--class-min-share must be a share in [0, 1] (negative: skip), got " + classMinShare);
-        }
-        double[] weights = weights(sa.settings().classNames(), classWeights);
+    private dev.segsa.samodel.ClassFrameReference frameReference(SaModel sa, int frames, double[] weights) {
         var builder = new dev.segsa.samodel.ClassFrameReference.Builder(sa.classes(), classMinShare);
         try (Segsa engine = Segsa.builder(model, sa).backend(backend).trustModel(run.trustModel).threads(run.threads).open()) {
             Progress progress = new Progress("fit: class reference", frames);
@@ -129,6 +125,9 @@ final class FitCommand implements Callable<Integer> {
         OutputFiles.protect(images);
         OutputFiles.protect(labels);
         OutputFiles.checkWritableFile(out, "--out");
+        if (!Double.isFinite(classMinShare) || classMinShare > 1) {
+            throw new IllegalArgumentException("--class-min-share must be a share in [0, 1] (negative: skip), got " + classMinShare);
+        }
         int frames = FrameReader.listFrames(images).size();
         SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
                 .seed(seed).backend(backend).trustModel(run.trustModel).threads(run.threads);
@@ -141,6 +140,8 @@ final class FitCommand implements Callable<Integer> {
             } catch (SegsaException e) {
                 throw new SegsaException(images + ": " + e.getMessage(), e);
             }
+            // the class weights name classes: checked now, before anything is written
+            double[] weights = classMinShare >= 0 ? weights(sa.settings().classNames(), classWeights) : null;
             SaModelFile.write(sa, out); // first: a check that fails (or is stopped) never costs the fit
             for (String note : sa.settings().notes()) System.err.println("segsa fit: note: " + note);
             if (atCheckFrames > 0) {
@@ -172,7 +173,7 @@ final class FitCommand implements Callable<Integer> {
                 }
             }
             if (classMinShare >= 0) {
-                sa = sa.withFrameReference(frameReference(sa, frames));
+                sa = sa.withFrameReference(frameReference(sa, frames, weights));
                 SaModelFile.write(sa, out); // again, atomically, with the fit frames' class MDSA distributions
             }
             System.out.println(FitSummary.table(sa));

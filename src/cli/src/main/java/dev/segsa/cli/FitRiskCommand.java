@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "fit-risk", mixinStandardHelpOptions = true,
         description = {"Fits the frame-risk model in the lab from labelled segments (segsa score --labels --segments): a segment "
-                + "meta-classifier (IoU_adj = 0, L1-logistic) and meta-regressor (IoU_adj: a random forest, and the linear baseline), "
+                + "meta-classifier (IoU_adj = 0, L1-logistic) and meta-regressor (IoU_adj: gradient-boosted trees (XGBoost), and the linear baseline), "
                 + "from MetaSeg's features with MDSA as one more heat map. Prints MetaSeg's table in grouped cross-validation "
                 + "(softmax-only features against features with MDSA, same folds), then fits on every segment and writes the model "
                 + "that segsa score --risk and watch --risk load.",
@@ -38,10 +38,10 @@ final class FitRiskCommand implements Callable<Integer> {
     @Option(names = "--softmax-only", description = "Leave the MDSA features out of the model (for comparison; the default uses them).")
     boolean softmaxOnly;
 
-    @Option(names = "--trees", paramLabel = "N", defaultValue = "50", description = "Trees of the forest (default ${DEFAULT-VALUE}; 0: the linear regressor only).")
+    @Option(names = "--trees", paramLabel = "N", defaultValue = "100", description = "Boosting rounds (default ${DEFAULT-VALUE}; 0: the linear regressor only).")
     int trees;
 
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "8", description = "Depth of its trees (default ${DEFAULT-VALUE}).")
+    @Option(names = "--depth", paramLabel = "D", defaultValue = "6", description = "Depth of the trees (default ${DEFAULT-VALUE}).")
     int depth;
 
     @Option(names = "--cv-folds", paramLabel = "K", defaultValue = "5",
@@ -52,7 +52,7 @@ final class FitRiskCommand implements Callable<Integer> {
             description = "Weights of the classes in the expected failed area (default 1 each), e.g. Pedestrian=3,Sky=0.")
     String classWeights;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the forest and the folds (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the trees' subsampling and of the folds (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Override

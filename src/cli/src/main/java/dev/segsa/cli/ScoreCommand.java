@@ -194,8 +194,8 @@ final class ScoreCommand implements Callable<Integer> {
         OutputFiles.protect(images);
         OutputFiles.protect(video);
         OutputFiles.protect(labels);
-        OutputFiles.checkWritableFile(out, "--out");
         OutputFiles.protect(riskFile);
+        OutputFiles.checkWritableFile(out, "--out");
         if (segmentsOut != null) {
             OutputFiles.checkWritableFile(segmentsOut, "--segments");
             if (segmentsOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
@@ -224,6 +224,13 @@ final class ScoreCommand implements Callable<Integer> {
             }
         }
         SaModel sa = SaModelFile.read(saFile);
+        if (risk != null) {
+            risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
+            if (!risk.classNames().equals(sa.settings().classNames())) {
+                throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile + " "
+                        + sa.settings().classNames());
+            }
+        }
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions, run.skipBadFrames);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)

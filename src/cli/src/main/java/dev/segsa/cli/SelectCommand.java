@@ -63,7 +63,8 @@ final class SelectCommand implements Callable<Integer> {
 
     @Option(names = "--class", paramLabel = "K",
             description = {"Class or group (as in the class column) whose score ranks the frames. Without it (and with several classes) "
-                    + "whole frames are ranked by the frame's score: the pixel-weighted mean of the column over the frame's class rows."})
+                    + "whole frames are ranked by the frame's score: risk (with a risk model), class_aware, or the pixel-weighted mean "
+                    + "of a score column over the frame's class rows."})
     String target;
 
     @Option(names = "--skip-fraction", paramLabel = "X", description = "Skip the lowest-scored fraction X (0..1) of the frames.")
@@ -267,6 +268,7 @@ final class SelectCommand implements Callable<Integer> {
     private String frameScoreNote(String column) {
         String what = column.equals(ScoresCsv.CLASS_AWARE)
                 ? " (the frame's highest class MDSA percentile among the fit frames, over its classes covering enough of it)"
+                : column.equals(ScoresCsv.RISK) ? " (one minus the frame's predicted mIoU: the mean of its classes' risk)"
                 : " (the frame's pixel-weighted mean over its classes)";
         RecordingScale scale = RecordingScale.of(perRecording);
         return scale == RecordingScale.NONE ? what : what + ", " + scale.key() + " within each recording";

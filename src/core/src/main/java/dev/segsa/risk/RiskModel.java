@@ -17,8 +17,8 @@ import java.util.List;
  * <p>Input vector of a segment (see {@link #input}): the feature row without its class and IoU_adj
  * columns (and without the MDSA columns when {@link #withSa} is false), {@code log(1 + size)}, and
  * the class one-hot. The classifier is an L1-regularised logistic regression on standardised
- * inputs (MetaSeg's linear baseline); the regressor is a forest of regression trees when present
- * ({@link #trees}), else the linear regression.
+ * inputs (MetaSeg's linear baseline); the regressor is gradient-boosted regression trees when
+ * present ({@link #trees}: {@link #treeBase} plus the sum of their leaves), else the linear regression.
  *
  * @param modelSha256   the segmentation model the features come from
  * @param saFingerprint {@link dev.segsa.samodel.SaModel#fingerprint()} of the SA model whose MDSA it read
@@ -29,25 +29,28 @@ import java.util.List;
  * @param scale         standardisation of the inputs (linear models), > 0
  * @param logistic      weights of the classifier on standardised inputs, then its bias (P(IoU_adj = 0))
  * @param linear        weights of the linear regressor on standardised inputs, then its bias (IoU_adj)
- * @param trees         the forest regressor of IoU_adj on raw inputs (averaged), or empty
+ * @param trees         boosted regression trees of IoU_adj on raw inputs (summed), or empty
+ * @param treeBase      the boosted trees' base score (added to the sum of their leaves)
  * @param classWeights  per class weight of the expected failed area (1 by default)
  */
 public record RiskModel(String modelSha256, String saFingerprint, List<String> classNames, List<String> heatMaps, boolean withSa,
-                        double[] mean, double[] scale, double[] logistic, double[] linear, List<Tree> trees, double[] classWeights) {
+                        double[] mean, double[] scale, double[] logistic, double[] linear, List<Tree> trees, double treeBase,
+                        double[] classWeights) {
 
     /** The heat maps segsa computes for segments, in order. */
     public static final List<String> HEAT_MAPS = List.of("mdsa", "entropy", "margin");
 
     /**
      * One regression tree: node i is a leaf when {@code feature[i] < 0} (its value {@code value[i]}),
-     * else it goes to {@code right[i]} when {@code x[feature[i]] > threshold[i]}, else to {@code left[i]}.
+     * else it goes to {@code left[i]} when {@code (float) x[feature[i]] < threshold[i]}, else to
+     * {@code right[i]} (XGBoost's rule: inputs compared in float32).
      */
     public record Tree(int[] feature, double[] threshold, int[] left, int[] right, double[] value) {
         double predict(double[] x) {
             int i = 0;
             for (int guard = 0; guard <= feature.length; guard++) {
                 if (feature[i] < 0) return value[i];
-                i = x[feature[i]] > threshold[i] ? right[i] : left[i];
+                i = (float) x[feature[i]] < threshold[i] ? left[i] : right[i];
             }
             throw new SegsaException("risk model: a tree has a cycle");
         }
@@ -87,6 +90,7 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
         requireFinite(logistic, "classifier weights");
         requireFinite(linear, "regressor weights");
         requireFinite(classWeights, "class weights");
+        if (!Double.isFinite(treeBase)) throw new SegsaException("risk model: the trees' base score is not finite");
         for (double w : classWeights) if (w < 0) throw new SegsaException("risk model: a class weight is negative");
         for (int t = 0; t < trees.size(); t++) {
             try {
@@ -157,13 +161,12 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
         return 1 / (1 + Math.exp(-z));
     }
 
-    /** Predicted IoU_adj of a segment from its input vector, in [0, 1]: the forest when there is one, else the linear regressor. */
+    /** Predicted IoU_adj of a segment from its input vector, in [0, 1]: the boosted trees when there are some, else the linear regressor. */
     public double predictedIou(double[] x) {
         double v;
         if (!trees.isEmpty()) {
-            v = 0;
+            v = treeBase;
             for (Tree t : trees) v += t.predict(x);
-            v /= trees.size();
         } else {
             v = linearIou(x);
         }
@@ -180,11 +183,11 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
     /** Refuses a model fitted for another segmentation model or SA model, in one line. */
     public void requireFor(String modelSha, String saPrint, Object file) {
         if (!modelSha256.equals(modelSha)) {
-            throw new SegsaException(file + ": the risk model was fitted for the segmentation model " + abbreviate(modelSha256)
+            throw new SegsaException(file + ": fitted for the segmentation model " + abbreviate(modelSha256)
                     + ", this one is " + abbreviate(modelSha) + "; refit it (segsa fit-risk) for this model");
         }
         if (!saFingerprint.equals(saPrint)) {
-            throw new SegsaException(file + ": the risk model was fitted with another SA model (fingerprint " + abbreviate(saFingerprint)
+            throw new SegsaException(file + ": fitted with another SA model (fingerprint " + abbreviate(saFingerprint)
                     + ", this one " + abbreviate(saPrint) + "): its MDSA features would mean something else; refit it (segsa fit-risk)");
         }
     }

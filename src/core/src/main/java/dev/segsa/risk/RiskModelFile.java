@@ -52,6 +52,7 @@ public final class RiskModelFile {
         doubles(o.putArray("logistic"), m.logistic());
         doubles(o.putArray("linear"), m.linear());
         doubles(o.putArray("classWeights"), m.classWeights());
+        o.put("treeBase", m.treeBase());
         ArrayNode trees = o.putArray("trees");
         for (RiskModel.Tree t : m.trees()) {
             ObjectNode x = trees.addObject();
@@ -131,13 +132,20 @@ public final class RiskModelFile {
         return new RiskModel(text(o, "modelSha256", file), text(o, "saFingerprint", file), strings(o, "classNames", file),
                 strings(o, "heatMaps", file), withSa.asBoolean(), doubles(field(o, "mean", file), "mean", file),
                 doubles(field(o, "scale", file), "scale", file), doubles(field(o, "logistic", file), "logistic", file),
-                doubles(field(o, "linear", file), "linear", file), trees, doubles(field(o, "classWeights", file), "classWeights", file));
+                doubles(field(o, "linear", file), "linear", file), trees, number(o, "treeBase", file),
+                doubles(field(o, "classWeights", file), "classWeights", file));
     }
 
     private static JsonNode field(JsonNode o, String key, Path file) {
         JsonNode x = o.get(key);
         if (x == null) throw new SegsaException(file + ": risk model has no '" + key + "'");
         return x;
+    }
+
+    private static double number(JsonNode o, String key, Path file) {
+        JsonNode x = field(o, key, file);
+        if (!x.isNumber() || !Double.isFinite(x.asDouble())) throw new SegsaException(file + ": risk model '" + key + "' must be a finite number");
+        return x.asDouble();
     }
 
     private static String text(JsonNode o, String key, Path file) {

@@ -63,6 +63,8 @@ public final class SparkScore {
         if (uncertainty) {
             for (String c : ScoresCsv.UNCERTAINTY_COLUMNS) f.add(DataTypes.createStructField(c, DataTypes.DoubleType, false));
         }
+        // the class percentile behind the class-aware frame score (NaN when the SA file has no class reference)
+        f.add(DataTypes.createStructField(ScoresCsv.CLASS_PERCENTILE_COLUMN, DataTypes.DoubleType, false));
         f.add(DataTypes.createStructField("path", DataTypes.StringType, false));
         if (video) {
             f.add(DataTypes.createStructField("video", DataTypes.StringType, false));
@@ -210,7 +212,7 @@ public final class SparkScore {
                     String image = ScoresCsv.videoFrameName(name, f.index());
                     for (ScoresCsv.Row row : one.rows()) {
                         out.add(row(new ScoresCsv.Row(image, row.className(), row.pixels(), row.mdsa(), row.lsa(), row.iou(),
-                                row.uncertainty()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
+                                row.uncertainty(), row.mdsaPct()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
                     }
                 });
                 for (Segsa.SkippedFrame k : skipped) {
@@ -259,6 +261,7 @@ public final class SparkScore {
                 v.add(r.uncertainty() == null ? Double.NaN : r.uncertainty()[i]);
             }
         }
+        v.add(r.mdsaPct());
         v.add(path);
         v.addAll(List.of(video));
         v.add(recording);

@@ -19,7 +19,8 @@ import java.util.Set;
  *       least_confidence, deepgini: class means over the predicted pixels);</li>
  *   <li>the frame: {@code frame_<score>} (the pixel-weighted mean of each score column over the
  *       frame's class rows: the frame-level score) and {@code frame_classes} (how many classes the
- *       model predicts in it).</li>
+ *       model predicts in it); when the file has them, {@code frame_class_aware} (the class-aware
+ *       frame score) and {@code frame_risk} with the class's own {@code risk} (a risk model's).</li>
  * </ul>
  * Group rows ({@code segsa score --groups}) are neither a target's features nor part of the frame
  * totals: pass their names. A row with an empty score is left out (the class was not predicted, or
@@ -72,6 +73,15 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
         names.addAll(columns);
         for (String c : columns) names.add("frame_" + c);
         names.add("frame_classes");
+        // the frame scores that need no pixel weighting: class-aware (fit-frame percentiles) and risk (a risk model)
+        boolean classAware = scores.hasClassPercentiles(), risk = scores.hasRisk();
+        Map<String, ScoresCsv.Contents.FrameScore> aware = classAware ? scores.frameScores(ScoresCsv.CLASS_AWARE, groupNames) : Map.of();
+        Map<String, ScoresCsv.Contents.FrameScore> frameRisk = risk ? scores.frameScores(ScoresCsv.RISK, groupNames) : Map.of();
+        if (classAware) names.add("frame_class_aware");
+        if (risk) {
+            names.add("frame_risk");
+            names.add("risk");
+        }
         List<String> frames = new ArrayList<>();
         List<double[]> x = new ArrayList<>();
         List<Double> iou = new ArrayList<>();
@@ -107,7 +117,13 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
                 }
                 v[k++] = weight > 0 ? sum / weight : own.score(c);
             }
-            v[k] = classes;
+            v[k++] = classes;
+            // a frame where no class covers enough of it, or with no segment, reads 0 (the lowest risk)
+            if (classAware) v[k++] = finiteOr(aware.get(e.getKey()).score(), 0);
+            if (risk) {
+                v[k++] = finiteOr(frameRisk.get(e.getKey()).score(), 0);
+                v[k++] = finiteOr(own.risk(), 0);
+            }
             frames.add(e.getKey());
             x.add(v);
             double label = own.iou();
@@ -127,6 +143,10 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
         }
         return new DecisionFeatures(target, List.copyOf(frames), List.copyOf(names), x.toArray(double[][]::new), iouArray,
                 List.copyOf(columns), px);
+    }
+
+    private static double finiteOr(double v, double otherwise) {
+        return Double.isFinite(v) ? v : otherwise;
     }
 
     /**

@@ -19,8 +19,9 @@ import java.util.SplittableRandom;
  * kept frames' mean mIoU beside all frames' (random's expectation) and the oracle's (lowest mIoU
  * first)), pooled and within each recording. 95% intervals of the pooled AUROC and of the kept
  * mIoU at 10% come from a block bootstrap: blocks of {@link #BLOCK} consecutive frames of one
- * recording drawn with replacement, within each recording (seeded), so neighbouring
- * near-duplicate frames move together.
+ * recording drawn with replacement, within each recording when every recording has at least two
+ * blocks, else from all recordings' blocks together (seeded), so neighbouring near-duplicate
+ * frames move together.
  */
 public final class FrameFailureStudy {
     /** The share of frames that are bad: the worst 20% by frame mIoU. */
@@ -230,9 +231,21 @@ public final class FrameFailureStudy {
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] aurocs = new double[BOOTSTRAP], kept = new double[BOOTSTRAP];
         int used = 0;
+        // within each recording when every recording has 2 blocks or more; otherwise (short recordings, or one labelled
+        // frame per recording) the blocks of all recordings are drawn together: a recording of one block resampled
+        // within itself would always be itself, and the interval would look certain when it is not
+        boolean within = blocks.values().stream().allMatch(bl -> bl.size() >= 2);
+        List<List<int[]>> strata = new ArrayList<>();
+        if (within) {
+            strata.addAll(blocks.values());
+        } else {
+            List<int[]> pooled = new ArrayList<>();
+            blocks.values().forEach(pooled::addAll);
+            strata.add(pooled);
+        }
         for (int b = 0; b < BOOTSTRAP; b++) {
             List<Integer> sample = new ArrayList<>();
-            for (List<int[]> bl : blocks.values()) {
+            for (List<int[]> bl : strata) {
                 for (int j = 0; j < bl.size(); j++) for (int i : bl.get(rnd.nextInt(bl.size()))) sample.add(i);
             }
             int m = sample.size();

@@ -4,45 +4,24 @@ import dev.segsa.error.SegsaException;
 import dev.segsa.risk.RiskModel;
 import dev.segsa.score.SegmentFeatures;
 import dev.segsa.scores.SegmentTable;
-import org.tribuo.Model;
-import org.tribuo.MutableDataset;
-import org.tribuo.common.tree.LeafNode;
-import org.tribuo.common.tree.Node;
-import org.tribuo.common.tree.SplitNode;
-import org.tribuo.common.tree.TreeModel;
-import org.tribuo.ensemble.EnsembleModel;
-import org.tribuo.impl.ArrayExample;
-import org.tribuo.provenance.SimpleDataSourceProvenance;
-import org.tribuo.regression.RegressionFactory;
-import org.tribuo.regression.Regressor;
-import org.tribuo.regression.ensemble.AveragingCombiner;
-import org.tribuo.regression.rtree.CARTRegressionTrainer;
-import org.tribuo.regression.rtree.impurity.MeanSquaredError;
-import org.tribuo.common.tree.RandomForestTrainer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Fits a {@link RiskModel} on labelled segments (rows with an IoU_adj): MetaSeg's linear baseline,
  * an L1-regularised logistic regression for IoU_adj = 0 (proximal gradient, FISTA, on
- * standardised inputs) and a least-squares linear regression for IoU_adj, and a random forest of
- * CART regression trees for IoU_adj (Tribuo, Apache-2.0), copied into the model file's own tree
- * arrays so that the engine evaluates it without Tribuo. Only segments with an interior are
+ * standardised inputs) and a least-squares linear regression for IoU_adj, and gradient-boosted
+ * regression trees for IoU_adj (XGBoost4J, Apache-2.0), copied into the model file's own tree
+ * arrays so that the engine evaluates them without XGBoost. Only segments with an interior are
  * fitted on (single-pixel fragments carry no features worth learning from). Deterministic for a
  * seed.
  */
 public final class RiskModelFit {
-    static {
-        Logger.getLogger("org.tribuo").setLevel(Level.WARNING);
-    }
-
-    /** Forest settings. */
+    /** Boosting rounds (trees), their depth, the L1 weight of the classifier (times 1/n), the seed. */
     public record Settings(int trees, int depth, double l1, long seed) {
-        public static final Settings DEFAULT = new Settings(50, 8, 1.0, 1);
+        public static final Settings DEFAULT = new Settings(100, 6, 1.0, 1);
 
         public Settings {
             if (trees < 0 || trees > 2000) throw new IllegalArgumentException("trees must be 0..2000, got " + trees);
@@ -109,9 +88,10 @@ public final class RiskModelFit {
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) z[i][j] = (x[i][j] - mean[j]) / scale[j];
         double[] logistic = l1Logistic(z, zero, s.l1() / n);
         double[] linear = leastSquares(z, y);
-        List<RiskModel.Tree> trees = s.trees() == 0 ? List.of() : forest(x, y, s);
+        double[] base = {0};
+        List<RiskModel.Tree> trees = s.trees() == 0 ? List.of() : boosted(x, y, s, base);
         return new RiskModel(modelSha256, saFingerprint, t.classNames(), RiskModel.HEAT_MAPS, withSa, mean, scale, logistic, linear, trees,
-                classWeights == null ? ones(t.classNames().size()) : classWeights);
+                base[0], classWeights == null ? ones(t.classNames().size()) : classWeights);
     }
 
     private static double[] ones(int n) {
@@ -193,40 +173,72 @@ public final class RiskModelFit {
         return w;
     }
 
-    static String featureName(int j) {
-        return String.format(java.util.Locale.ROOT, "x%04d", j);
+    /**
+     * Gradient-boosted regression trees (XGBoost, squared error, histogram splits, one thread so the
+     * result is the same on every machine) on the raw inputs, copied into tree arrays from XGBoost's
+     * JSON dump; returns the trees and, in {@code base[0]}, the base score (the mean IoU_adj).
+     */
+    static List<RiskModel.Tree> boosted(double[][] x, double[] y, Settings s, double[] base) {
+        int n = x.length, d = x[0].length;
+        float[] data = new float[n * d];
+        float[] label = new float[n];
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) data[i * d + j] = (float) x[i][j];
+            label[i] = (float) y[i];
+            mean += y[i];
+        }
+        mean /= n;
+        base[0] = (float) mean;
+        try {
+            ml.dmlc.xgboost4j.java.DMatrix m = new ml.dmlc.xgboost4j.java.DMatrix(data, n, d, Float.NaN);
+            try {
+                m.setLabel(label);
+                java.util.Map<String, Object> p = new java.util.HashMap<>();
+                p.put("objective", "reg:squarederror");
+                p.put("tree_method", "hist");
+                p.put("max_depth", s.depth());
+                p.put("eta", 0.1);
+                p.put("subsample", 0.8);
+                p.put("colsample_bytree", 0.8);
+                p.put("min_child_weight", 5);
+                p.put("seed", (int) s.seed());
+                p.put("nthread", 1);
+                p.put("base_score", base[0]);
+                p.put("verbosity", 0);
+                ml.dmlc.xgboost4j.java.Booster b = ml.dmlc.xgboost4j.java.XGBoost.train(m, p, s.trees(), new java.util.HashMap<>(), null, null);
+                try {
+                    List<RiskModel.Tree> out = new ArrayList<>();
+                    for (String tree : b.getModelDump((String) null, false, "json")) out.add(copy(tree));
+                    return out;
+                } finally {
+                    b.dispose();
+                }
+            } finally {
+                m.dispose();
+            }
+        } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
+            throw new SegsaException("XGBoost failed to fit the risk model's trees: " + e.getMessage(), e);
+        }
     }
 
-    /** A Tribuo random forest of CART regression trees on the raw inputs, copied into tree arrays. */
-    static List<RiskModel.Tree> forest(double[][] x, double[] y, Settings s) {
-        int d = x[0].length;
-        String[] names = new String[d];
-        for (int j = 0; j < d; j++) names[j] = featureName(j);
-        var data = new MutableDataset<Regressor>(new SimpleDataSourceProvenance("segsa segments", new RegressionFactory()),
-                new RegressionFactory());
-        for (int i = 0; i < x.length; i++) data.add(new ArrayExample<>(new Regressor("iou_adj", y[i]), names, x[i]));
-        var tree = new CARTRegressionTrainer(s.depth(), 5f, 0f, 0.5f, false, new MeanSquaredError(), s.seed());
-        Model<Regressor> model = new RandomForestTrainer<>(tree, new AveragingCombiner(), s.trees(), s.seed()).train(data);
-        List<RiskModel.Tree> out = new ArrayList<>();
-        for (Model<Regressor> m : ((EnsembleModel<Regressor>) model).getModels()) out.add(copy((TreeModel<Regressor>) m));
-        return out;
-    }
-
-    /** A Tribuo tree as arrays, nodes in pre-order (children after their parent). */
-    static RiskModel.Tree copy(TreeModel<Regressor> m) {
+    /** One tree of XGBoost's JSON dump as arrays, nodes in pre-order (children after their parent); "yes" (x < t) is left. */
+    static RiskModel.Tree copy(String json) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (java.io.IOException e) {
+            throw new SegsaException("XGBoost dumped a tree that is not JSON: " + e.getMessage(), e);
+        }
         List<Integer> feature = new ArrayList<>(), left = new ArrayList<>(), right = new ArrayList<>();
         List<Double> threshold = new ArrayList<>(), value = new ArrayList<>();
-        var map = m.getFeatureIDMap();
-        // CART regression trees are one tree per output dimension (IndependentRegressionTreeModel); there is one, iou_adj
-        Node<Regressor> root = m instanceof org.tribuo.regression.rtree.IndependentRegressionTreeModel ind
-                ? ind.getRoots().values().iterator().next() : m.getRoot();
-        addNode(root, map, feature, threshold, left, right, value);
+        addNode(root, feature, threshold, left, right, value);
         return new RiskModel.Tree(feature.stream().mapToInt(Integer::intValue).toArray(),
                 threshold.stream().mapToDouble(Double::doubleValue).toArray(), left.stream().mapToInt(Integer::intValue).toArray(),
                 right.stream().mapToInt(Integer::intValue).toArray(), value.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    private static int addNode(Node<Regressor> node, org.tribuo.ImmutableFeatureMap map, List<Integer> feature, List<Double> threshold,
+    private static int addNode(com.fasterxml.jackson.databind.JsonNode node, List<Integer> feature, List<Double> threshold,
                                List<Integer> left, List<Integer> right, List<Double> value) {
         int i = feature.size();
         feature.add(-1);
@@ -234,16 +246,22 @@ public final class RiskModelFit {
         left.add(0);
         right.add(0);
         value.add(0.0);
-        if (node instanceof LeafNode<Regressor> leaf) {
-            value.set(i, leaf.getOutput().getValues()[0]);
+        if (node.has("leaf")) {
+            value.set(i, node.get("leaf").asDouble());
             return i;
         }
-        SplitNode<Regressor> split = (SplitNode<Regressor>) node;
-        String name = map.get(split.getFeatureID()).getName();
-        feature.set(i, Integer.parseInt(name.substring(1)));
-        threshold.set(i, split.splitValue());
-        int l = addNode(split.getLessThanOrEqual(), map, feature, threshold, left, right, value);
-        int r = addNode(split.getGreaterThan(), map, feature, threshold, left, right, value);
+        String split = node.get("split").asText();
+        feature.set(i, Integer.parseInt(split.substring(1)));
+        threshold.set(i, (double) (float) node.get("split_condition").asDouble());
+        int yes = node.get("yes").asInt(), no = node.get("no").asInt();
+        com.fasterxml.jackson.databind.JsonNode yesNode = null, noNode = null;
+        for (com.fasterxml.jackson.databind.JsonNode c : node.get("children")) {
+            if (c.get("nodeid").asInt() == yes) yesNode = c;
+            if (c.get("nodeid").asInt() == no) noNode = c;
+        }
+        if (yesNode == null || noNode == null) throw new SegsaException("XGBoost dumped a split without its children");
+        int l = addNode(yesNode, feature, threshold, left, right, value);
+        int r = addNode(noNode, feature, threshold, left, right, value);
         left.set(i, l);
         right.set(i, r);
         return i;

@@ -17,14 +17,14 @@ import java.util.Map;
  * features with MDSA, in grouped cross-validation ({@link FrameGroups}: folds of blocks of
  * consecutive frames of one recording, neighbours of test frames purged from fitting; both feature
  * sets on the same folds). Per feature set: AUROC of IoU_adj = 0 for the L1-logistic classifier
- * and for the forest (by its predicted IoU, low first), R^2 of IoU_adj for the linear regressor
- * and for the forest; and, per frame, the out-of-fold frame risk ({@link FrameRisk}) for the
+ * and for the boosted (by its predicted IoU, low first), R^2 of IoU_adj for the linear regressor
+ * and for the boosted; and, per frame, the out-of-fold frame risk ({@link FrameRisk}) for the
  * frame-failure study.
  */
 public final class SegmentStudy {
     /** One feature set's out-of-fold figures over the segments with an interior and an IoU_adj. */
-    public record Row(String features, int segments, int zeros, double aurocLogistic, double aurocForest, double r2Linear,
-                      double r2Forest) {}
+    public record Row(String features, int segments, int zeros, double aurocLogistic, double aurocBoosted, double r2Linear,
+                      double r2Boosted) {}
 
     /** The table and, per feature set, each frame's out-of-fold risk. */
     public record Result(List<Row> rows, Map<String, Map<String, Double>> frameRisk, int folds, int blockSize) {}
@@ -57,7 +57,7 @@ public final class SegmentStudy {
         Map<String, Map<String, Double>> frameRisk = new LinkedHashMap<>();
         for (boolean withSa : new boolean[] {false, true}) {
             String name = withSa ? "softmax + MDSA" : "softmax only";
-            double[] pZero = new double[t.rows().size()], iouForest = new double[t.rows().size()], iouLinear = new double[t.rows().size()];
+            double[] pZero = new double[t.rows().size()], iouBoosted = new double[t.rows().size()], iouLinear = new double[t.rows().size()];
             java.util.Arrays.fill(pZero, Double.NaN);
             Map<String, Double> risks = new LinkedHashMap<>();
             for (FrameGroups.Fold fold : split) {
@@ -76,7 +76,7 @@ public final class SegmentStudy {
                     testSegments.computeIfAbsent(img, k -> new ArrayList<>()).add(r);
                     RiskModel.input(t.rows().get(r), 0, t.classNames().size(), withSa, x);
                     pZero[r] = m.probabilityZero(x);
-                    iouForest[r] = m.predictedIou(x);
+                    iouBoosted[r] = m.predictedIou(x);
                     iouLinear[r] = m.linearIou(x);
                 }
                 FrameRisk fr = new FrameRisk(m);
@@ -93,7 +93,7 @@ public final class SegmentStudy {
                 }
             }
             int n = trainable.length, zeros = 0;
-            double[] p = new double[n], forestScore = new double[n], yl = new double[n], yf = new double[n], y = new double[n];
+            double[] p = new double[n], boostedScore = new double[n], yl = new double[n], yf = new double[n], y = new double[n];
             boolean[] zero = new boolean[n];
             for (int k = 0; k < n; k++) {
                 int r = trainable[k];
@@ -101,11 +101,11 @@ public final class SegmentStudy {
                 zero[k] = y[k] == 0;
                 if (zero[k]) zeros++;
                 p[k] = pZero[r];
-                forestScore[k] = -iouForest[r];
-                yf[k] = iouForest[r];
+                boostedScore[k] = -iouBoosted[r];
+                yf[k] = iouBoosted[r];
                 yl[k] = iouLinear[r];
             }
-            rows.add(new Row(name, n, zeros, AucStatistics.auroc(p, zero), AucStatistics.auroc(forestScore, zero), r2(y, yl), r2(y, yf)));
+            rows.add(new Row(name, n, zeros, AucStatistics.auroc(p, zero), AucStatistics.auroc(boostedScore, zero), r2(y, yl), r2(y, yf)));
             frameRisk.put(withSa ? "risk" : "risk_softmax", risks);
         }
         return new Result(rows, frameRisk, split.size(), blockSize);
@@ -127,11 +127,11 @@ public final class SegmentStudy {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
                 "Segments with an interior, out of fold (%d grouped folds, %s):%n", r.folds(),
                 r.blockSize() >= Integer.MAX_VALUE / 2 ? "whole recordings held out" : "blocks of " + r.blockSize() + " consecutive frames"));
-        b.append("| features | segments (IoU_adj = 0) | AUROC L1-logistic | AUROC forest | R^2 linear | R^2 forest |\n");
+        b.append("| features | segments (IoU_adj = 0) | AUROC L1-logistic | AUROC boosted trees | R^2 linear | R^2 boosted trees |\n");
         b.append("|---|---|---|---|---|---|\n");
         for (Row x : r.rows()) {
             b.append(String.format(Locale.ROOT, "| %s | %d (%d) | %.3f | %.3f | %.3f | %.3f |%n", x.features(), x.segments(), x.zeros(),
-                    x.aurocLogistic(), x.aurocForest(), x.r2Linear(), x.r2Forest()));
+                    x.aurocLogistic(), x.aurocBoosted(), x.r2Linear(), x.r2Boosted()));
         }
         return b.toString();
     }

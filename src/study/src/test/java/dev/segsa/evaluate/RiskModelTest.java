@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The risk model: the linear fits against numpy/scipy, the forest copied from Tribuo exactly, the file's refusals, frame risk. */
+/** The risk model: the linear fits against numpy/scipy, the boosted trees copied from XGBoost, the file's refusals, frame risk. */
 class RiskModelTest {
     @TempDir
     Path dir;
@@ -86,29 +86,47 @@ class RiskModelTest {
     }
 
     @Test
-    void theForestIsCopiedFromTribuoExactlyAndTheFileRoundTrips() {
+    void theBoostedTreesAreCopiedFromXgboostAndTheFileRoundTrips() throws Exception {
         SegmentTable t = table(1);
         int[] idx = RiskModelFit.trainable(t);
-        RiskModel m = RiskModelFit.fit(t, idx, true, new RiskModelFit.Settings(5, 4, 1, 2), "ab", "cd", null);
-        assertEquals(5, m.trees().size());
-        // the copied trees against Tribuo's own predictions of the same forest
+        RiskModel m = RiskModelFit.fit(t, idx, true, new RiskModelFit.Settings(20, 4, 1, 2), "ab", "cd", null);
+        assertEquals(20, m.trees().size());
+        // the copied trees against XGBoost's own predictions of the same booster (trained again with the same settings)
         double[][] x = RiskModelFit.inputs(t, idx, true);
-        double[] y = new double[idx.length];
-        for (int i = 0; i < idx.length; i++) y[i] = t.rows().get(idx[i])[t.columns() - 1];
-        var data = new org.tribuo.MutableDataset<org.tribuo.regression.Regressor>(
-                new org.tribuo.provenance.SimpleDataSourceProvenance("t", new org.tribuo.regression.RegressionFactory()),
-                new org.tribuo.regression.RegressionFactory());
-        String[] names = new String[x[0].length];
-        for (int j = 0; j < names.length; j++) names[j] = RiskModelFit.featureName(j);
-        for (int i = 0; i < x.length; i++) data.add(new org.tribuo.impl.ArrayExample<>(new org.tribuo.regression.Regressor("iou_adj", y[i]), names, x[i]));
-        var tree = new org.tribuo.regression.rtree.CARTRegressionTrainer(4, 5f, 0f, 0.5f, false,
-                new org.tribuo.regression.rtree.impurity.MeanSquaredError(), 2);
-        var forest = new org.tribuo.common.tree.RandomForestTrainer<>(tree, new org.tribuo.regression.ensemble.AveragingCombiner(), 5, 2).train(data);
-        for (int i = 0; i < x.length; i += 7) {
-            double tribuo = forest.predict(new org.tribuo.impl.ArrayExample<>(org.tribuo.regression.RegressionFactory.UNKNOWN_REGRESSOR, names, x[i]))
-                    .getOutput().getValues()[0];
-            assertEquals(Math.max(0, Math.min(1, tribuo)), m.predictedIou(x[i]), 1e-12, "segment " + i);
+        int n = x.length, d = x[0].length;
+        float[] data = new float[n * d];
+        float[] label = new float[n];
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) data[i * d + j] = (float) x[i][j];
+            label[i] = (float) t.rows().get(idx[i])[t.columns() - 1];
+            mean += label[i];
         }
+        var dm = new ml.dmlc.xgboost4j.java.DMatrix(data, n, d, Float.NaN);
+        dm.setLabel(label);
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put("objective", "reg:squarederror");
+        p.put("tree_method", "hist");
+        p.put("max_depth", 4);
+        p.put("eta", 0.1);
+        p.put("subsample", 0.8);
+        p.put("colsample_bytree", 0.8);
+        p.put("min_child_weight", 5);
+        p.put("seed", 2);
+        p.put("nthread", 1);
+        p.put("base_score", (float) (mean / n));
+        p.put("verbosity", 0);
+        var booster = ml.dmlc.xgboost4j.java.XGBoost.train(dm, p, 20, new java.util.HashMap<>(), null, null);
+        float[][] xgb = booster.predict(dm);
+        int clamped = 0;
+        for (int i = 0; i < n; i++) {
+            double v = xgb[i][0];
+            if (v < 0 || v > 1) clamped++;
+            assertEquals(Math.max(0, Math.min(1, v)), m.predictedIou(x[i]), 1e-5, "segment " + i);
+        }
+        assertTrue(clamped < n, "predictions inside [0, 1] are compared unclamped");
+        booster.dispose();
+        dm.dispose();
         Path f = dir.resolve("risk.model");
         RiskModelFile.write(m, f);
         RiskModel back = RiskModelFile.read(f);
@@ -118,14 +136,14 @@ class RiskModelTest {
         }
         back.requireFor("ab", "cd", f);
         SegsaException other = assertThrows(SegsaException.class, () -> back.requireFor("ab", "ce", f));
-        assertTrue(other.getMessage().startsWith(f + ": the risk model was fitted with another SA model"), other.getMessage());
+        assertTrue(other.getMessage().startsWith(f + ": fitted with another SA model"), other.getMessage());
         assertThrows(SegsaException.class, () -> back.requireFor("zz", "cd", f));
     }
 
     @Test
     void truncatedCorruptAndNanFilesAreRefusedInOneLineNamingTheFile() throws Exception {
         SegmentTable t = table(2);
-        RiskModel m = RiskModelFit.fit(t, RiskModelFit.trainable(t), false, new RiskModelFit.Settings(2, 3, 1, 1), "ab", "cd", null);
+        RiskModel m = RiskModelFit.fit(t, RiskModelFit.trainable(t), false, new RiskModelFit.Settings(5, 3, 1, 1), "ab", "cd", null);
         Path f = dir.resolve("m.model");
         RiskModelFile.write(m, f);
         byte[] good = Files.readAllBytes(f);
@@ -168,7 +186,7 @@ class RiskModelTest {
 
     @Test
     void frameRiskIsOneMinusTheMeanPredictedClassIou() {
-        // a model whose forest predicts 0.25 for every Car segment and 0.75 for the rest: a one-node tree per class
+        // a model whose trees predict 0.25 for every Car segment and 0.75 for the rest: one split on is_Car
         int n = RiskModel.inputs(3, CLASSES.size(), true);
         int carInput = n - CLASSES.size() + 1; // is_Car
         RiskModel.Tree tree = new RiskModel.Tree(new int[] {carInput, -1, -1}, new double[] {0.5, 0, 0}, new int[] {1, 0, 0},
@@ -176,7 +194,7 @@ class RiskModelTest {
         double[] ones = new double[n];
         java.util.Arrays.fill(ones, 1);
         double[] w = new double[n + 1]; // P(IoU_adj = 0) = 1/2 everywhere
-        RiskModel m = new RiskModel("a", "b", CLASSES, RiskModel.HEAT_MAPS, true, new double[n], ones, w, w.clone(), List.of(tree),
+        RiskModel m = new RiskModel("a", "b", CLASSES, RiskModel.HEAT_MAPS, true, new double[n], ones, w, w.clone(), List.of(tree), 0,
                 new double[] {0, 1, 1});
         int f = SegmentFeatures.columns(3, CLASSES.size());
         double[] rows = new double[3 * f];
