@@ -43,7 +43,9 @@ import java.util.concurrent.Callable;
                 + "after it) timed in the same run on the same frames (the two alternate every 4 frames), segsa's overhead = (frame time - decode - bare forward) / "
                 + "bare forward, pixels/s of the MDSA kernel and of the "
                 + "PaDiM-style LibTorch peer on the same frames in the same run, and the machine. One row per --threads count. "
-                + "Without --sa a throwaway SA model is fitted on the frames first (labelled by the model's own predictions).",
+                + "Without --sa a throwaway SA model is fitted on the frames first (labelled by the model's own predictions). "
+                + "With --segments or --risk the engine with segments (and risk) on, the same engine without them and the bare "
+                + "forward alternate every 4 frames, so that one run gives the overhead with and without them.",
                 "",
                 "Example: segsa bench --model camvid.pt --frames camvid/val --seconds 10 --threads 1,2 --json bench.json"})
 final class BenchCommand implements Callable<Integer> {
@@ -78,6 +80,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--uncertainty", description = "Also compute the softmax uncertainty baselines (entropy, margin, 1-p, DeepGini) per frame.")
     boolean uncertainty;
 
+    @Option(names = "--segments", description = "Also find every frame's segments and their features (as score --segments), "
+            + "and measure the engine without them in the same run (alternating).")
+    boolean segments;
+
+    @Option(names = "--risk", paramLabel = "FILE", description = "A risk model (segsa fit-risk) of the --sa model: every frame gets "
+            + "its risk (turns --segments on); the engine without segments and risk is measured in the same run.")
+    Path riskFile;
+
     @Option(names = "--lsa", description = "Also compute LSA per frame (needs an SA model with LSA references: --sa, "
             + "or the throwaway one, fitted with 1000 references when --lsa is given).")
     boolean lsa;
@@ -89,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     record Row(int threads, long frames, double framesPerSecond, StageLatency latency, StageLatency bare, double frameMs,
                double decodeMs, double bareForwardMs, double overhead, double kernelPixelsPerSecond, double peerPixelsPerSecond,
-               double kernelMs, double peerMs) {
+               double kernelMs, double peerMs, Plain plain) {
         /** Frames/s of the bare forward (1 / its mean). */
         double bareForwardPerSecond() {
             return 1000.0 / bareForwardMs;
@@ -100,6 +110,12 @@ final class BenchCommand implements Callable<Integer> {
             return bareForwardMs / (frameMs - decodeMs);
         }
     }
+
+    /**
+     * With --segments / --risk: the same engine without segments and risk, alternating with the
+     * other two in the same run; {@code overhead} as {@link Row#overhead} against the same bare forward.
+     */
+    record Plain(long frames, double framesPerSecond, StageLatency latency, double frameMs, double decodeMs, double overhead) {}
 
     static final String BARE_FORWARD = "bare-forward";
 
@@ -116,6 +132,12 @@ final class BenchCommand implements Callable<Integer> {
         OutputFiles.protect(model);
         OutputFiles.protect(saFile);
         OutputFiles.protect(frames);
+        OutputFiles.protect(riskFile);
+        if (riskFile != null && saFile == null) {
+            throw new IllegalArgumentException("--risk needs --sa: the SA model its risk model was fitted for");
+        }
+        dev.segsa.risk.RiskModel risk = riskFile == null ? null : dev.segsa.risk.RiskModelFile.read(riskFile);
+        boolean withSegments = segments || risk != null;
         if (json != null) OutputFiles.checkWritableFile(json, "--json");
         List<BufferedImage> images = frames != null ? readFrames(frames) : syntheticFrames(synthetic == null ? "480x360" : synthetic);
         Path sa = saFile;
@@ -135,14 +157,23 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             SaModel saModel = SaModelFile.read(sa);
+            if (risk != null) {
+                risk.requireFor(saModel.settings().modelSha256(), saModel.fingerprint(), riskFile);
+                if (!risk.classNames().equals(saModel.settings().classNames())) {
+                    throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + sa + " "
+                            + saModel.settings().classNames());
+                }
+            }
             List<Integer> counts = threads == null || threads.isEmpty() ? List.of(Runtime.getRuntime().availableProcessors()) : threads;
             List<Row> rows = new ArrayList<>();
             String backendName = null, isa = "-";
             for (int t : counts) {
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
-                        .lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).open()) {
+                        .lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).segments(withSegments).riskModel(risk).open();
+                     Segsa plain = !withSegments ? null : Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null)
+                             .trustModel(trustModel).lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).open()) {
                     backendName = engine.backend();
-                    rows.add(measure(engine, saModel, images, t));
+                    rows.add(measure(engine, plain, saModel, images, t));
                     if (engine.optimizationReport() != null) System.err.println("segsa bench: " + engine.optimizationReport());
                 }
             }
@@ -161,7 +192,8 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Row measure(Segsa engine, SaModel sa, List<BufferedImage> images, int threads) {
+    /** {@code plain}: the engine without segments and risk (null when they are off), a third arm of the alternation. */
+    private Row measure(Segsa engine, Segsa plain, SaModel sa, List<BufferedImage> images, int threads) {
         SaModel.FitSettings s = sa.settings();
         FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
         StageLatency bare = new StageLatency();
@@ -170,27 +202,40 @@ final class BenchCommand implements Callable<Integer> {
             int i = 0;
             while (System.nanoTime() < warmEnd || i < 3) {
                 engine.score(images.get(i % images.size()), "warm-up");
+                if (plain != null) plain.score(images.get(i % images.size()), "warm-up");
                 bareForward(bareModel, norm, images.get(i % images.size()), null);
                 i++;
             }
             engine.resetLatency();
-            // the engine and the bare forward alternate in rounds of ROUND frames, so that both see the
-            // same machine (these VMs' speed drifts by tens of percent within a minute)
-            long end = System.nanoTime() + (long) (seconds * 1e9), engineNanos = 0, n = 0, k = 0;
+            if (plain != null) plain.resetLatency();
+            // the engine and the bare forward (and the engine without segments) alternate in rounds of ROUND
+            // frames, so that all see the same machine (these VMs' speed drifts by tens of percent within a minute)
+            long end = System.nanoTime() + (long) (seconds * 1e9), engineNanos = 0, plainNanos = 0, n = 0, k = 0, q = 0;
             while (System.nanoTime() < end || n < 3) {
                 long a = System.nanoTime();
                 for (int r = 0; r < ROUND; r++) engine.score(images.get((int) (n++ % images.size())), "frame");
                 engineNanos += System.nanoTime() - a;
+                if (plain != null) {
+                    long b = System.nanoTime();
+                    for (int r = 0; r < ROUND; r++) plain.score(images.get((int) (q++ % images.size())), "frame");
+                    plainNanos += System.nanoTime() - b;
+                }
                 for (int r = 0; r < ROUND; r++) bareForward(bareModel, norm, images.get((int) (k++ % images.size())), bare);
             }
             StageLatency lat = engine.latency();
             double frameMs = stage(lat, StageLatency.FRAME).meanMs(), decodeMs = stage(lat, StageLatency.DECODE).meanMs();
             double bareMs = stage(bare, BARE_FORWARD).meanMs();
+            Plain p = null;
+            if (plain != null) {
+                StageLatency pl = plain.latency();
+                double pf = stage(pl, StageLatency.FRAME).meanMs(), pd = stage(pl, StageLatency.DECODE).meanMs();
+                p = new Plain(q, q / (plainNanos / 1e9), pl, pf, pd, (pf - pd - bareMs) / bareMs);
+            }
             double[] kernelAndPeer = kernelAndPeer(sa, images);
             int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
             double pixels = (double) size[0] * size[1];
             return new Row(threads, n, n / (engineNanos / 1e9), lat, bare, frameMs, decodeMs, bareMs, (frameMs - decodeMs - bareMs) / bareMs,
-                    pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1]);
+                    pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1], p);
         }
     }
 
@@ -305,7 +350,8 @@ final class BenchCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "machine: %s, %d cores; kernels %s (%s); model %s, d=%d, %d classes; frames %dx%d (%d in memory)%s%n",
                 cpuModel(), Runtime.getRuntime().availableProcessors(), backend, isa, model.getFileName(), sa.settings().featureDimension(),
                 sa.classes(), images.get(0).getWidth(), images.get(0).getHeight(), images.size(),
-                (lsa ? "; with LSA" : "") + (uncertainty ? "; with uncertainty" : "")));
+                (lsa ? "; with LSA" : "") + (uncertainty ? "; with uncertainty" : "")
+                        + (riskFile != null ? "; with segments and risk" : segments ? "; with segments" : "")));
         b.append(String.format(Locale.ROOT, "%7s %7s %9s %9s %8s %8s %8s %8s %8s %9s %9s %11s %10s %7s%n", "threads", "frames", "frames/s",
                 "bare f/s", "bare p50", "fwd p50", "post p50", "sa p50", "dec p50", "frame p99", "overhead", "kernel px/s", "peer px/s",
                 "ratio"));
@@ -319,13 +365,26 @@ final class BenchCommand implements Callable<Integer> {
                     r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs()));
         }
         for (Row r : rows) {
+            if (r.plain() == null) continue;
+            Plain p = r.plain();
+            StageLatency.Stage post = stage(p.latency(), StageLatency.POST_FORWARD), saSt = stage(p.latency(), StageLatency.SA),
+                    fr = stage(p.latency(), StageLatency.FRAME);
+            b.append(String.format(Locale.ROOT, "%7d without %s (same run): %d frames, %.2f frames/s, post p50 %.2f, sa p50 %.2f, frame p99 %.1f, "
+                            + "overhead %.1f%%; %s add %.2f ms a frame (means), overhead %+.1f points%n", r.threads(),
+                    riskFile != null ? "segments and risk" : "segments", p.frames(), p.framesPerSecond(), post.p50Ms(), saSt.p50Ms(),
+                    fr.p99Ms(), 100 * p.overhead(), riskFile != null ? "segments and risk" : "segments",
+                    (r.frameMs() - r.decodeMs()) - (p.frameMs() - p.decodeMs()), 100 * (r.overhead() - p.overhead())));
+        }
+        for (Row r : rows) {
             if (r.frames() < FEW_FRAMES) {
                 b.append(String.format(Locale.ROOT, "note: %d threads: p99 rests on %d frames (fewer than %d): raise --seconds%n",
                         r.threads(), r.frames(), FEW_FRAMES));
             }
         }
         b.append("latency in ms. bare = module.forward alone on the same frames in the same run; fwd = the engine's forward; "
-                + "post = segsa's pass over the model's outputs (argmax, non-finite checks, uncertainty); dec = conversion to the model input.\n"
+                + "post = segsa's pass over the model's outputs (argmax, non-finite checks, uncertainty; with segments also the entropy, "
+                + "margin and probability maps); sa = the SA stage (with segments also the segments pass and the risk); "
+                + "dec = conversion to the model input.\n"
                 + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
                 + "ratio = peer time / kernel time on the same feature maps (the peer whitens every pixel with one class's matrix). "
                 + "p99.9 and means in --json.");
@@ -335,6 +394,18 @@ final class BenchCommand implements Callable<Integer> {
     private static StageLatency.Stage stage(StageLatency l, String name) {
         for (StageLatency.Stage s : l.stages()) if (s.name().equals(name)) return s;
         return new StageLatency.Stage(name, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    private static void putStages(ObjectNode st, List<StageLatency.Stage> stages) {
+        for (StageLatency.Stage s : stages) {
+            ObjectNode x = st.putObject(s.name());
+            x.put("frames", s.count());
+            x.put("mean", s.meanMs());
+            x.put("p50", s.p50Ms());
+            x.put("p99", s.p99Ms());
+            x.put("p999", s.p999Ms());
+            x.put("max", s.maxMs());
+        }
     }
 
     private void writeJson(Path out, List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
@@ -359,6 +430,9 @@ final class BenchCommand implements Callable<Integer> {
         root.put("frameHeight", images.get(0).getHeight());
         root.put("lsa", lsa);
         root.put("uncertainty", uncertainty);
+        root.put("segments", segments || riskFile != null);
+        if (riskFile != null) root.put("risk", riskFile.toString());
+        else root.putNull("risk");
         ArrayNode a = root.putArray("runs");
         for (Row r : rows) {
             ObjectNode o = a.addObject();
@@ -378,17 +452,20 @@ final class BenchCommand implements Callable<Integer> {
             if (r.frames() < FEW_FRAMES) {
                 o.put("warning", "p99 and p99.9 rest on " + r.frames() + " frames (fewer than " + FEW_FRAMES + "): raise --seconds");
             }
-            ObjectNode st = o.putObject("latencyMs");
             List<StageLatency.Stage> stages = new ArrayList<>(r.latency().stages());
             stages.addAll(r.bare().stages());
-            for (StageLatency.Stage s : stages) {
-                ObjectNode x = st.putObject(s.name());
-                x.put("frames", s.count());
-                x.put("mean", s.meanMs());
-                x.put("p50", s.p50Ms());
-                x.put("p99", s.p99Ms());
-                x.put("p999", s.p999Ms());
-                x.put("max", s.maxMs());
+            putStages(o.putObject("latencyMs"), stages);
+            if (r.plain() != null) {
+                // the same engine without segments and risk, alternating in the same run; overhead against the same bare forward
+                Plain p = r.plain();
+                ObjectNode w = o.putObject("withoutSegments");
+                w.put("frames", p.frames());
+                w.put("framesPerSecond", p.framesPerSecond());
+                w.put("frameMeanMs", p.frameMs());
+                w.put("decodeMeanMs", p.decodeMs());
+                w.put("overhead", p.overhead());
+                w.put("segmentsAddMs", (r.frameMs() - r.decodeMs()) - (p.frameMs() - p.decodeMs()));
+                putStages(w.putObject("latencyMs"), p.latency().stages());
             }
         }
         try {

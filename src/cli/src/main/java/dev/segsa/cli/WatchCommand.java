@@ -206,6 +206,16 @@ final class WatchCommand implements Callable<Integer> {
                         + "class-aware score");
             }
         }
+        for (Trigger t : cfg.triggers()) {
+            if (t.score() == Trigger.Score.RISK) {
+                throw new SegsaException((config != null ? config + ": " : "") + "trigger '" + t.name() + "' reads risk, but watch does "
+                        + "not load a risk model yet: use class-aware (or score recordings offline with segsa score --risk)");
+            }
+            if ((t.score() == Trigger.Score.CLASS_AWARE || t.score() == Trigger.Score.CLASS_PERCENTILE) && sa.frameReference() == null) {
+                throw new SegsaException((config != null ? config + ": " : "") + "trigger '" + t.name() + "' reads " + t.score().key()
+                        + ", but " + saFile + " has no class reference (fitted before segsa recorded one): refit it with segsa fit");
+            }
+        }
         boolean needsShare = cfg.triggers().stream().anyMatch(t -> t.score() == Trigger.Score.SHARE_ABOVE
                 || t.score() == Trigger.Score.CLASS_SHARE_ABOVE);
         boolean needsUncertainty = cfg.triggers().stream().anyMatch(t -> switch (t.score()) {

@@ -34,6 +34,8 @@ public record Trigger(String name, Score score, String className, long minPixels
          * needs an SA file with a class reference).
          */
         CLASS_AWARE("class-aware"),
+        /** The frame's risk, one minus its predicted mIoU ({@link FrameResult#risk()}; needs an engine with a risk model). */
+        RISK("risk"),
         /** One class's MDSA percentile among the fit frames ({@link FrameResult#classPercentile(int)}). */
         CLASS_PERCENTILE("class-percentile"),
         /** Class SA: mean MDSA of the class's pixels. */
@@ -117,6 +119,7 @@ public record Trigger(String name, Score score, String className, long minPixels
         return switch (score) {
             case IMAGE_MDSA -> r.imageMdsa();
             case CLASS_AWARE -> r.classAwareScore();
+            case RISK -> r.risk();
             case CLASS_PERCENTILE -> r.predictedPixels()[classIndex] < Math.max(1, minPixels) ? Double.NaN : r.classPercentile(classIndex);
             case CLASS_MDSA_MEAN, CLASS_MDSA_P95, CLASS_SHARE_ABOVE -> {
                 if (r.predictedPixels()[classIndex] < Math.max(1, minPixels)) yield Double.NaN;
