@@ -31,17 +31,19 @@ class ArchitectureTest {
             Map.entry("dev.segsa.mcap", 4),     // MCAP logs in and out
             Map.entry("dev.segsa.samodel", 5),
             Map.entry("dev.segsa.kernel", 6),
-            Map.entry("dev.segsa.fit", 7),
-            Map.entry("dev.segsa.score", 7),
-            Map.entry("dev.segsa.stream", 8),   // online keep/drop over scored frames
-            Map.entry("dev.segsa", 9),          // the front door: Segsa, SegsaFit, FrameFiles
-            Map.entry("dev.segsa.scores", 10),
-            Map.entry("dev.segsa.evaluate", 11),
-            Map.entry("dev.segsa.report", 12),
-            Map.entry("dev.segsa.synth", 13),
-            Map.entry("dev.segsa.train", 13),
-            Map.entry("dev.segsa.demo", 14),
-            Map.entry("dev.segsa.cli", 15));
+            Map.entry("dev.segsa.segments", 6), // connected components of the predicted classes and their features
+            Map.entry("dev.segsa.risk", 7),     // the lab's risk model, evaluated on a frame's segments
+            Map.entry("dev.segsa.fit", 8),
+            Map.entry("dev.segsa.score", 8),
+            Map.entry("dev.segsa.stream", 9),   // online keep/drop over scored frames
+            Map.entry("dev.segsa", 10),         // the front door: Segsa, SegsaFit, FrameFiles
+            Map.entry("dev.segsa.scores", 11),
+            Map.entry("dev.segsa.evaluate", 12),
+            Map.entry("dev.segsa.report", 13),
+            Map.entry("dev.segsa.synth", 14),
+            Map.entry("dev.segsa.train", 14),
+            Map.entry("dev.segsa.demo", 15),
+            Map.entry("dev.segsa.cli", 16));
 
     static final JavaClasses CLASSES = new ClassFileImporter()
             // main classes only: not the modules' test-classes folders, nor core's test jar

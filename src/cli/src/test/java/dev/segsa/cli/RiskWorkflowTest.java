@@ -6,7 +6,7 @@ import dev.segsa.model.TestModels;
 import dev.segsa.samodel.ClassFrameReference;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 import dev.segsa.scores.ScoresCsv;
 import dev.segsa.scores.SegmentTable;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,6 @@
 package dev.segsa.risk;
 
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 
 import java.util.Arrays;
 

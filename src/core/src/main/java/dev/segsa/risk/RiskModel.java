@@ -1,7 +1,7 @@
 package dev.segsa.risk;
 
 import dev.segsa.error.SegsaException;
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 
 import java.util.List;
 

@@ -1,6 +1,7 @@
 package dev.segsa.score;
 
 import dev.segsa.error.SegsaException;
+import dev.segsa.segments.NativeSegments;
 import dev.segsa.features.FrameNormalizer;
 import dev.segsa.features.PixelFormat;
 import dev.segsa.kernel.Backend;

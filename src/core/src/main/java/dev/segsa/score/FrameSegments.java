@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A frame's segments (connected components of its predicted classes, 8-neighbourhood) with their
- * features ({@link SegmentFeatures}, heat maps mdsa, entropy, margin; no IoU_adj: that needs
+ * features ({@link dev.segsa.segments.SegmentFeatures}, heat maps mdsa, entropy, margin; no IoU_adj: that needs
  * labels), and, with a risk model, the frame's risk. The rows are a read-only view of the
  * scorer's native buffer: valid until the next frame is scored on the same thread, like the MDSA
  * map; {@link #copyRows()} keeps them.

@@ -2,7 +2,7 @@ package dev.segsa.evaluate;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.risk.RiskModel;
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 import dev.segsa.scores.SegmentTable;
 
 import java.util.ArrayList;

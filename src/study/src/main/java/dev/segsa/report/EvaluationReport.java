@@ -70,17 +70,18 @@ public final class EvaluationReport {
     public static List<String> write(Path dir, Evaluation.Result r, String command, String scoresSha256, List<Chart> heatmaps,
                                      List<String> warnings, List<dev.segsa.evaluate.FrameFailureStudy.Result> frameFailure) {
         List<String> files = new ArrayList<>();
-        if (!frameFailure.isEmpty()) {
-            AtomicOutput.write(dir.resolve(FRAME_FAILURE_CSV),
-                    dev.segsa.evaluate.FrameFailureStudy.csv(frameFailure).getBytes(StandardCharsets.UTF_8));
-            files.add(FRAME_FAILURE_CSV);
-        }
         heatmaps.forEach(h -> files.add(h.file()));
         EvaluationCsv.writeRq1(dir.resolve(RQ1_CSV), r);
         EvaluationCsv.writeRq2(dir.resolve(RQ2_CSV), r);
         EvaluationCsv.writeRq2Summary(dir.resolve(RQ2_SUMMARY_CSV), r);
         EvaluationCsv.writeExtremes(dir.resolve(EXTREMES_CSV), r.extremes());
         files.addAll(List.of(RQ1_CSV, RQ2_CSV, RQ2_SUMMARY_CSV, EXTREMES_CSV));
+        if (!frameFailure.isEmpty()) {
+            // after the files whose checks refuse an input as an output (the scores file in the report folder)
+            AtomicOutput.write(dir.resolve(FRAME_FAILURE_CSV),
+                    dev.segsa.evaluate.FrameFailureStudy.csv(frameFailure).getBytes(StandardCharsets.UTF_8));
+            files.add(FRAME_FAILURE_CSV);
+        }
         double[] th = r.settings().thresholds();
 
         List<Chart> perScore = new ArrayList<>();

@@ -3,7 +3,7 @@ package dev.segsa.scores;
 import dev.segsa.error.SegsaException;
 import dev.segsa.io.AtomicOutput;
 import dev.segsa.risk.RiskModel;
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 
 import java.io.BufferedReader;
 import java.io.IOException;

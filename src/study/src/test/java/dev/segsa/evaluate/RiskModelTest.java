@@ -4,7 +4,7 @@ import dev.segsa.error.SegsaException;
 import dev.segsa.risk.FrameRisk;
 import dev.segsa.risk.RiskModel;
 import dev.segsa.risk.RiskModelFile;
-import dev.segsa.score.SegmentFeatures;
+import dev.segsa.segments.SegmentFeatures;
 import dev.segsa.scores.SegmentTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package dev.segsa.score;
+package dev.segsa.segments;
 
 import java.util.Arrays;
 

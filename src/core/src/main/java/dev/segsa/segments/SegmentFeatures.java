@@ -1,4 +1,4 @@
-package dev.segsa.score;
+package dev.segsa.segments;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.segsa.score;
+package dev.segsa.segments;
 
 import dev.segsa.error.SegsaException;
 import dev.segsa.kernel.Backends;
