@@ -3,6 +3,7 @@ package dev.segsa.spark;
 import dev.segsa.Segsa;
 import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
+import dev.segsa.risk.RiskModelFile;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -18,8 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The engines of one executor JVM, loaded once and kept for every task that JVM runs: one scoring
- * engine per (model, SA model, options) (thread-safe: a scorer per task thread), and a pool of fit
- * engines per (model, fit settings) (one per concurrently running task; a task borrows one, takes
+ * engine per (model, SA model, risk model, options) (thread-safe: a scorer per task thread), and a
+ * pool of fit engines per (model, fit settings) (one per concurrently running task; a task borrows one, takes
  * its partial fit, and gives it back). Keyed by the files' SHA-256, so a changed model is a new
  * engine. Closed when the JVM exits.
  */
@@ -54,10 +55,10 @@ final class Engines {
 
     /** The scoring engine of this JVM for these settings, opened on first use. */
     static Segsa scorer(JobSettings.Score s) {
-        String key = s.modelSha256() + "/" + s.saSha256() + "/" + s.lsa() + "/" + s.uncertainty() + "/" + s.trustModel();
-        return SCORERS.computeIfAbsent(key, k -> {
+        return SCORERS.computeIfAbsent(s.scorerKey(), k -> {
+            // the risk model was checked against the SA model on the driver; the engine checks this copy again at open()
             Segsa.Builder b = Segsa.builder(local(s.model()), local(s.sa())).lsa(s.lsa()).uncertainty(s.uncertainty())
-                    .trustModel(s.trustModel());
+                    .trustModel(s.trustModel()).riskModel(s.risk() == null ? null : RiskModelFile.read(local(s.risk())));
             if (s.threads() > 0) b.threads(s.threads());
             loaded();
             return b.open();

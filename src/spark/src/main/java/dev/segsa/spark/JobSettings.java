@@ -20,6 +20,15 @@ final class JobSettings {
         }
     }
 
-    record Score(String model, String modelSha256, String sa, String saSha256, boolean lsa, boolean uncertainty,
-                 boolean trustModel, int threads, boolean skipBadFrames, int failPartition) implements Serializable {}
+    /**
+     * @param risk       the risk model file (segsa fit-risk), or null: then the risk column is NaN
+     * @param riskSha256 its SHA-256 (null without one)
+     */
+    record Score(String model, String modelSha256, String sa, String saSha256, String risk, String riskSha256, boolean lsa,
+                 boolean uncertainty, boolean trustModel, int threads, boolean skipBadFrames, int failPartition) implements Serializable {
+        /** The key of the scoring engine these settings need: the files by hash, and the options that change the engine. */
+        String scorerKey() {
+            return modelSha256 + "/" + saSha256 + "/" + riskSha256 + "/" + lsa + "/" + uncertainty + "/" + trustModel;
+        }
+    }
 }

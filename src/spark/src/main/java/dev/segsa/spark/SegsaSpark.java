@@ -18,9 +18,14 @@ import java.util.Set;
  *   fit   --model M.pt --images GLOB --labels GLOB --out S.sa [--partitions P] [--lsa-references N]
  *         [--seed S] [--threads T] [--skip-bad-frames] [--trust-model] [--master URL]
  *   score --model M.pt --sa S.sa (--images GLOB [--labels GLOB] | --videos GLOB [--every K] [--from S] [--to S])
- *         --out DIR [--partitions P] [--lsa] [--uncertainty] [--partition-by recording] [--threads T]
+ *         --out DIR [--partitions P] [--lsa] [--uncertainty] [--risk FILE] [--partition-by recording] [--threads T]
  *         [--skip-bad-frames] [--trust-model] [--master URL]
  * </pre>
+ * score's {@code --risk FILE} is a risk model (segsa fit-risk): adds the risk column (per class one
+ * minus its predicted IoU; a frame's risk, the mean over its classes, is one minus its predicted
+ * mIoU), the default frame ranking of select, timeline and evaluate. It is read and checked against
+ * the SA model on the driver before any task starts; executors read it like the SA file (a shared
+ * path, or spark-submit --files).
  * {@code --master} is for a local try without spark-submit (e.g. local[2]); under spark-submit
  * its --master applies. Exit status 0 done, 1 an error (one line naming the file and the problem),
  * 2 a usage error.
@@ -54,6 +59,7 @@ public final class SegsaSpark {
         }
         JdkCheck.require();
         Map<String, String> o = options(args);
+        if (args[0].equals("fit") && o.containsKey("--risk")) throw new IllegalArgumentException("--risk is for score, not fit");
         int partitions = Integer.parseInt(o.getOrDefault("--partitions", "0"));
         int threads = Integer.parseInt(o.getOrDefault("--threads", "0"));
         SparkSession.Builder b = SparkSession.builder().appName("segsa " + args[0]);
@@ -87,7 +93,7 @@ public final class SegsaSpark {
                 SparkScore.Result r = SparkScore.run(spark, required(o, "--model"), required(o, "--sa"),
                         video != null ? o.get("--videos") : o.get("--images"), o.get("--labels"), out, partitions,
                         o.containsKey("--lsa"), o.containsKey("--uncertainty"), o.containsKey("--trust-model"), threads,
-                        o.containsKey("--skip-bad-frames"), o.get("--partition-by"), -1, video);
+                        o.containsKey("--skip-bad-frames"), o.get("--partition-by"), -1, video, o.get("--risk"));
                 System.err.printf(Locale.ROOT, "wrote %s (%d rows of %d frames in %d partitions, %.1f s, %.2f frames/s; %d model "
                                 + "load(s)%s)%n", out, r.rows(), r.frames(), partitions, (System.nanoTime() - t0) / 1e9,
                         r.frames() / ((System.nanoTime() - t0) / 1e9), r.modelLoads(),
@@ -109,7 +115,7 @@ public final class SegsaSpark {
                 continue;
             }
             if (!List.of("--model", "--sa", "--images", "--labels", "--out", "--partitions", "--lsa-references", "--seed",
-                    "--threads", "--partition-by", "--master", "--videos", "--every", "--from", "--to").contains(a)) {
+                    "--threads", "--partition-by", "--master", "--videos", "--every", "--from", "--to", "--risk").contains(a)) {
                 throw new IllegalArgumentException("unknown option " + a);
             }
             if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");

@@ -4,6 +4,8 @@ import dev.segsa.Segsa;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameReader;
 import dev.segsa.model.ModelFiles;
+import dev.segsa.risk.RiskModel;
+import dev.segsa.risk.RiskModelFile;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
 import dev.segsa.score.FrameResult;
@@ -34,8 +36,8 @@ import java.util.Map;
  * {@code segsa score} on Spark: the frames (listed with the binaryFile source, split into the
  * requested partitions) are scored with {@code mapPartitions} by the scoring engine of each
  * executor JVM ({@link Engines}), and the rows of {@code scores.csv} (one per frame and class,
- * with IoU when masks are given) plus the frame's path and its recording (the name of the folder
- * it is in) are written with Spark's Parquet writer, partitioned by recording if asked. A failed
+ * with IoU when masks are given, and the class's risk with a risk model) plus the frame's path
+ * and its recording (the name of the folder it is in) are written with Spark's Parquet writer, partitioned by recording if asked. A failed
  * task is recomputed and Spark's commit protocol keeps only one attempt's output, so no row is
  * written twice. With --skip-bad-frames a frame that cannot be read or scored is listed in
  * {@code OUT/_skipped.csv} instead of failing the job.
@@ -65,6 +67,8 @@ public final class SparkScore {
         }
         // the class percentile behind the class-aware frame score (NaN when the SA file has no class reference)
         f.add(DataTypes.createStructField(ScoresCsv.CLASS_PERCENTILE_COLUMN, DataTypes.DoubleType, false));
+        // one minus the class's predicted IoU (--risk; NaN without a risk model, or where the class has no risk)
+        f.add(DataTypes.createStructField(ScoresCsv.RISK, DataTypes.DoubleType, false));
         f.add(DataTypes.createStructField("path", DataTypes.StringType, false));
         if (video) {
             f.add(DataTypes.createStructField("video", DataTypes.StringType, false));
@@ -96,6 +100,19 @@ public final class SparkScore {
                              int partitions, boolean lsa, boolean uncertainty, boolean trustModel, int threads,
                              boolean skipBadFrames, String partitionBy, int failPartition,
                              dev.segsa.video.VideoSource.Options video) {
+        return run(spark, model, sa, images, labels, out, partitions, lsa, uncertainty, trustModel, threads, skipBadFrames,
+                partitionBy, failPartition, video, null);
+    }
+
+    /**
+     * @param risk a risk model file (segsa fit-risk) or null: read and checked against the SA model
+     *             on the driver before any task starts; its per-class risk fills the risk column
+     *             (NaN without one)
+     */
+    public static Result run(SparkSession spark, String model, String sa, String images, String labels, String out,
+                             int partitions, boolean lsa, boolean uncertainty, boolean trustModel, int threads,
+                             boolean skipBadFrames, String partitionBy, int failPartition,
+                             dev.segsa.video.VideoSource.Options video, String risk) {
         if (video != null && labels != null) throw new IllegalArgumentException("--labels is for frames, not --videos");
         JdkCheck.require();
         if (partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
@@ -106,12 +123,14 @@ public final class SparkScore {
         if (lsa && saModel.references() == null) {
             throw new SegsaException(sa + ": LSA was asked for but the SA model was fitted with --lsa-references 0");
         }
+        if (risk != null) requireRiskModel(Path.of(risk), saModel, sa); // on the driver too: one line before any task starts
         List<String> frames = SparkFit.list(spark, images, video != null ? "--videos" : "--images");
         Map<String, String> masks = labels == null ? Map.of() : FramePairs.pair(frames, SparkFit.list(spark, labels, "--labels"));
         List<Tuple2<String, String>> list = new ArrayList<>();
         for (String f : frames) list.add(new Tuple2<>(f, masks.get(f)));
         JobSettings.Score job = new JobSettings.Score(model, ModelFiles.sha256(Path.of(model)), sa, ModelFiles.sha256(Path.of(sa)),
-                lsa, uncertainty, trustModel, threads, skipBadFrames, failPartition);
+                risk, risk == null ? null : ModelFiles.sha256(Path.of(risk)), lsa, uncertainty, trustModel, threads, skipBadFrames,
+                failPartition);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         org.apache.spark.util.LongAccumulator loads = spark.sparkContext().longAccumulator("segsa model loads");
         // the closure captures plain values (the options record is not Serializable)
@@ -142,6 +161,20 @@ public final class SparkScore {
         } finally {
             all.unpersist();
         }
+    }
+
+    /**
+     * Reads the risk model and refuses, in one line naming the file, one fitted for another
+     * segmentation model or SA model or with other classes (as segsa score --risk).
+     */
+    static RiskModel requireRiskModel(Path file, SaModel saModel, String sa) {
+        RiskModel risk = RiskModelFile.read(file);
+        risk.requireFor(saModel.settings().modelSha256(), saModel.fingerprint(), file);
+        if (!risk.classNames().equals(saModel.settings().classNames())) {
+            throw new SegsaException(file + ": the risk model's classes " + risk.classNames() + " are not those of " + sa + " "
+                    + saModel.settings().classNames());
+        }
+        return risk;
     }
 
     private static Iterator<Row> scorePartition(JobSettings.Score job, Iterator<Tuple2<String, String>> it) {
@@ -212,7 +245,7 @@ public final class SparkScore {
                     String image = ScoresCsv.videoFrameName(name, f.index());
                     for (ScoresCsv.Row row : one.rows()) {
                         out.add(row(new ScoresCsv.Row(image, row.className(), row.pixels(), row.mdsa(), row.lsa(), row.iou(),
-                                row.uncertainty(), row.mdsaPct()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
+                                row.uncertainty(), row.mdsaPct(), row.risk()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
                     }
                 });
                 for (Segsa.SkippedFrame k : skipped) {
@@ -262,6 +295,7 @@ public final class SparkScore {
             }
         }
         v.add(r.mdsaPct());
+        v.add(r.risk());
         v.add(path);
         v.addAll(List.of(video));
         v.add(recording);

@@ -5,6 +5,8 @@ import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
 import dev.segsa.FrameFiles;
 import dev.segsa.features.FrameReader;
+import dev.segsa.risk.RiskModel;
+import dev.segsa.risk.RiskModelFile;
 import dev.segsa.samodel.ClassStatistics;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
@@ -237,6 +239,234 @@ class SparkJobsTest {
                 r2.skipped().toString());
         Files.delete(videos.resolve("empty.mp4"));
         Files.delete(videos.resolve("words.mp4"));
+    }
+
+    static Path riskFile;
+
+    /**
+     * A risk model for single.sa, fitted on the fleet's labelled segments (the rows of segsa score
+     * --segments, IoU_adj from the masks) as segsa fit-risk's linear regressor (0 trees) does: a
+     * least-squares regression of IoU_adj on the standardised inputs (a little ridge, the fleet is
+     * six frames). Built here, not with RiskModelFit: that class does not link without XGBoost
+     * (its boosted() catches XGBoostError, so the verifier loads it), which the Spark module keeps
+     * off its classpath. The classifier (failed area, not written by the jobs) is its bias only.
+     */
+    static synchronized Path riskFile() throws Exception {
+        if (riskFile != null) return riskFile;
+        Path sa = dir.resolve("single.sa");
+        if (!Files.exists(sa)) SaModelFile.write(single, sa);
+        int classes = single.classes();
+        int d = RiskModel.inputs(RiskModel.HEAT_MAPS.size(), classes, true);
+        List<double[]> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        try (Segsa engine = Segsa.builder(model, sa).segments(true).open()) {
+            for (Path f : sortedFrames()) {
+                FrameFiles.Decoded d0 = FrameFiles.read(f, masks);
+                FrameResult r = engine.score(d0.image(), d0.name());
+                double[] iou = engine.segmentIouAdj(engine.labelsAtOutputSize(d0.labels(), d0.image().getWidth(), d0.image().getHeight()));
+                double[] rows = r.segments().copyRows();
+                int cols = r.segments().columns();
+                for (int k = 0; k < r.segments().count(); k++) {
+                    // RiskModelFit.trainable: an IoU_adj and a non-empty interior
+                    if (Double.isNaN(iou[k]) || rows[k * cols + dev.segsa.segments.SegmentFeatures.SIZE_IN] <= 0) continue;
+                    double[] x = new double[d];
+                    RiskModel.input(rows, k * cols, classes, true, x);
+                    xs.add(x);
+                    ys.add(iou[k]);
+                }
+            }
+        }
+        int n = xs.size();
+        assertTrue(n >= 20, n + " labelled segments");
+        double[] mean = new double[d], scale = new double[d];
+        for (int j = 0; j < d; j++) {
+            double sum = 0, ss = 0;
+            for (double[] x : xs) sum += x[j];
+            mean[j] = sum / n;
+            for (double[] x : xs) ss += (x[j] - mean[j]) * (x[j] - mean[j]);
+            scale[j] = Math.sqrt(ss / n) > 1e-12 ? Math.sqrt(ss / n) : 1;
+        }
+        // normal equations of [z, 1] with ridge 1 on the weights (not the bias), solved by Gaussian elimination
+        int m = d + 1;
+        double[][] a = new double[m][m + 1];
+        double zeros = 0;
+        for (int i = 0; i < n; i++) {
+            double[] z = new double[m];
+            for (int j = 0; j < d; j++) z[j] = (xs.get(i)[j] - mean[j]) / scale[j];
+            z[d] = 1;
+            for (int j = 0; j < m; j++) {
+                for (int k = 0; k < m; k++) a[j][k] += z[j] * z[k];
+                a[j][m] += z[j] * ys.get(i);
+            }
+            if (ys.get(i) == 0) zeros++;
+        }
+        for (int j = 0; j < d; j++) a[j][j] += 1;
+        for (int col = 0; col < m; col++) {
+            int piv = col;
+            for (int r = col + 1; r < m; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
+            double[] t = a[col];
+            a[col] = a[piv];
+            a[piv] = t;
+            for (int r = 0; r < m; r++) {
+                if (r == col) continue;
+                double q = a[r][col] / a[col][col];
+                for (int k = col; k <= m; k++) a[r][k] -= q * a[col][k];
+            }
+        }
+        double[] linear = new double[m];
+        for (int j = 0; j < m; j++) linear[j] = a[j][m] / a[j][j];
+        double[] logistic = new double[m];
+        double share = Math.min(Math.max(zeros / n, 0.01), 0.99);
+        logistic[d] = Math.log(share / (1 - share));
+        double[] weights = new double[classes];
+        java.util.Arrays.fill(weights, 1);
+        RiskModel risk = new RiskModel(single.settings().modelSha256(), single.fingerprint(), single.settings().classNames(),
+                RiskModel.HEAT_MAPS, true, mean, scale, logistic, linear, List.of(), 0, weights);
+        Path out = dir.resolve("single.risk");
+        RiskModelFile.write(risk, out);
+        riskFile = out;
+        return out;
+    }
+
+    /** image (file name or video frame name) | class -> risk, of Parquet rows read by Spark. */
+    static java.util.Map<String, Double> risks(List<Row> rows) {
+        java.util.Map<String, Double> m = new java.util.TreeMap<>();
+        for (Row row : rows) {
+            assertNull(m.put(row.<String>getAs("image") + "|" + row.<String>getAs("class"), row.<Double>getAs("risk")), "one row per class");
+        }
+        return m;
+    }
+
+    /**
+     * --risk: the Parquet rows carry segsa score --risk's risk column (per class one minus its
+     * predicted IoU, in [0, 1]) for frames and for video frames; read back by ScoresCsv.read as
+     * evaluate and select read it; without --risk the column is there and NaN.
+     */
+    @Test
+    void scoreWithRiskWritesTheRiskColumnOfSegsaScore() throws Exception {
+        Path sa = dir.resolve("single.sa");
+        Path risk = riskFile();
+        RiskModel riskModel = RiskModelFile.read(risk);
+        // single machine: what segsa score --risk writes for these frames
+        java.util.Map<String, Double> want = new java.util.TreeMap<>();
+        try (Segsa engine = Segsa.builder(model, sa).riskModel(riskModel).open()) {
+            for (Path f : sortedFrames()) {
+                FrameFiles.Decoded d = FrameFiles.read(f, masks);
+                FrameResult r = engine.score(d.image(), d.name());
+                ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
+                job.add(r, engine.labelsAtOutputSize(d.labels(), d.image().getWidth(), d.image().getHeight()), d.labelFile(),
+                        new ArrayList<>());
+                for (ScoresCsv.Row row : job.rows()) want.put(row.image() + "|" + row.className(), row.risk());
+            }
+        }
+        long finite = want.values().stream().filter(Double::isFinite).count();
+        assertTrue(finite >= FRAMES, "the single-machine rows have risks: " + want);
+        assertTrue(want.values().stream().filter(Double::isFinite).distinct().count() > FRAMES, "risks that differ: " + want);
+
+        String out = dir.resolve("risk-scores").toUri().toString();
+        SparkScore.Result result = SparkScore.run(spark, model.toString(), sa.toString(), glob(), masks.toUri() + "*.png", out, 3, false,
+                false, false, 1, false, null, -1, null, risk.toString());
+        assertEquals(FRAMES, result.frames());
+        java.util.Map<String, Double> got = risks(spark.read().parquet(out).collectAsList());
+        assertEquals(want.keySet(), got.keySet());
+        for (var e : want.entrySet()) {
+            double w = e.getValue(), g = got.get(e.getKey());
+            if (Double.isNaN(w)) assertTrue(Double.isNaN(g), e.getKey() + ": " + g);
+            else assertEquals(w, g, 1e-12, e.getKey());
+            if (!Double.isNaN(g)) assertTrue(g >= 0 && g <= 1, e.getKey() + ": risk " + g);
+        }
+        // every class a frame predicts has a risk (a class only in the mask has none)
+        for (Row row : spark.read().parquet(out).collectAsList()) {
+            if (row.<Long>getAs("pixels") > 0) assertTrue(Double.isFinite(row.<Double>getAs("risk")), row.toString());
+        }
+        // as segsa evaluate and select read it
+        ScoresCsv.Contents back = ScoresCsv.read(Path.of(java.net.URI.create(out)));
+        assertTrue(back.hasRisk());
+        assertEquals(ScoresCsv.RISK, back.frameScoreNames().get(0), "risk ranks frames first: " + back.frameScoreNames());
+        assertEquals(want.size(), back.rows().size());
+        for (ScoresCsv.Row x : back.rows()) {
+            String key = FramePairs.fileName(x.image()) + "|" + x.className();
+            double w = want.get(key);
+            if (Double.isNaN(w)) assertTrue(Double.isNaN(x.risk()), key);
+            else assertEquals(w, x.risk(), 1e-12, key);
+        }
+
+        // without --risk: the column is there, NaN
+        String plain = dir.resolve("no-risk-scores").toUri().toString();
+        SparkScore.run(spark, model.toString(), sa.toString(), glob(), null, plain, 1, false, false, false, 1, false, null, -1);
+        List<Row> plainRows = spark.read().parquet(plain).collectAsList();
+        assertTrue(List.of(spark.read().parquet(plain).columns()).contains("risk"));
+        assertTrue(plainRows.stream().allMatch(x -> Double.isNaN(x.<Double>getAs("risk"))));
+        assertTrue(!ScoresCsv.read(Path.of(java.net.URI.create(plain))).hasRisk());
+
+        // video frames: the rows rebuilt with their video name keep the risk
+        Path videos = dir.resolve("risk-videos/rec-v");
+        Files.createDirectories(videos);
+        List<Path> fs = sortedFrames();
+        java.awt.image.BufferedImage first = FrameReader.readImage(fs.get(0));
+        Path clip = videos.resolve("clip.mp4");
+        try (dev.segsa.video.VideoWriter w = dev.segsa.video.VideoWriter.open(clip, first.getWidth(), first.getHeight(), 10, 2_000_000)) {
+            for (int i = 0; i < 2; i++) w.write(FrameReader.readImage(fs.get(i)));
+        }
+        dev.segsa.video.VideoSource.Options options = new dev.segsa.video.VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 2);
+        java.util.Map<String, Double> wantVideo = new java.util.TreeMap<>();
+        try (Segsa engine = Segsa.builder(model, sa).riskModel(riskModel).open()) {
+            engine.scoreVideo(clip, options, false, (f, r) -> {
+                ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
+                job.add(r, null, null, new ArrayList<>());
+                for (ScoresCsv.Row row : job.rows()) {
+                    wantVideo.put(ScoresCsv.videoFrameName("clip.mp4", f.index()) + "|" + row.className(), row.risk());
+                }
+            });
+        }
+        String videoOut = dir.resolve("risk-video-scores").toUri().toString();
+        SparkScore.run(spark, model.toString(), sa.toString(), videos.getParent().toUri() + "*/*.mp4", null, videoOut, 1, false, false,
+                false, 1, false, null, -1, options, risk.toString());
+        java.util.Map<String, Double> gotVideo = risks(spark.read().parquet(videoOut).collectAsList());
+        assertEquals(wantVideo.keySet(), gotVideo.keySet());
+        assertTrue(wantVideo.values().stream().allMatch(Double::isFinite), wantVideo.toString());
+        for (var e : wantVideo.entrySet()) assertEquals(e.getValue(), gotVideo.get(e.getKey()), 1e-12, e.getKey());
+    }
+
+    /**
+     * A risk model fitted for another SA file, or a corrupt one, is refused on the driver in one
+     * line naming the file, before any Spark job starts and before anything is written.
+     */
+    @Test
+    void aRiskModelForAnotherSaFileIsRefusedBeforeTheJobStarts() throws Exception {
+        Path risk = riskFile();
+        // another SA model of the same segmentation model: fitted on other frames
+        Path other = dir.resolve("other.sa");
+        try (SegsaFit fit = SegsaFit.builder(model).lsaReferences(0).seed(5).open()) {
+            for (Path f : sortedFrames().subList(0, 2)) {
+                FrameFiles.Decoded d = FrameFiles.read(f, masks);
+                fit.add(d.name(), d.image(), d.labels());
+            }
+            SaModelFile.write(fit.finish(), other);
+        }
+        Path corrupt = dir.resolve("corrupt.risk");
+        Files.write(corrupt, "not a risk model, just words long enough".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String group = "segsa-risk-refused";
+        spark.sparkContext().setJobGroup(group, "refused risk models", false);
+        try {
+            for (String[] c : new String[][] {{other.toString(), risk.toString(), "another SA model"},
+                    {dir.resolve("single.sa").toString(), corrupt.toString(), "not a segsa risk model"}}) {
+                Path out = dir.resolve("refused-" + Path.of(c[1]).getFileName());
+                SegsaException e = assertThrows(SegsaException.class, () -> SparkScore.run(spark, model.toString(), c[0], glob(), null,
+                        out.toUri().toString(), 2, false, false, false, 1, false, null, -1, null, c[1]));
+                assertTrue(e.getMessage().startsWith(c[1] + ": ") && e.getMessage().contains(c[2]), e.getMessage());
+                assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+                assertTrue(!Files.exists(out), "nothing written");
+            }
+            assertEquals(0, spark.sparkContext().statusTracker().getJobIdsForGroup(group).length, "no Spark job started");
+        } finally {
+            spark.sparkContext().clearJobGroup();
+        }
+        // the job's options know --risk (score), and fit refuses it
+        assertEquals(risk.toString(), SegsaSpark.options(new String[] {"score", "--risk", risk.toString()}).get("--risk"));
+        IllegalArgumentException usage = assertThrows(IllegalArgumentException.class,
+                () -> SegsaSpark.run(new String[] {"fit", "--risk", risk.toString()}));
+        assertTrue(usage.getMessage().contains("--risk"), usage.getMessage());
     }
 
     /** A failed job is one line naming the file, whether Spark kept the task's exception or only its text. */

@@ -89,7 +89,7 @@ public final class RiskModelFit {
         double[] logistic = l1Logistic(z, zero, s.l1() / n);
         double[] linear = leastSquares(z, y);
         double[] base = {0};
-        List<RiskModel.Tree> trees = s.trees() == 0 ? List.of() : boosted(x, y, s, base);
+        List<RiskModel.Tree> trees = s.trees() == 0 ? List.of() : BoostedTrees.fit(x, y, s, base);
         return new RiskModel(modelSha256, saFingerprint, t.classNames(), RiskModel.HEAT_MAPS, withSa, mean, scale, logistic, linear, trees,
                 base[0], classWeights == null ? ones(t.classNames().size()) : classWeights);
     }
@@ -171,55 +171,6 @@ public final class RiskModelFit {
             w[r] = Math.abs(a[r][r]) < 1e-300 ? 0 : s / a[r][r];
         }
         return w;
-    }
-
-    /**
-     * Gradient-boosted regression trees (XGBoost, squared error, histogram splits, one thread so the
-     * result is the same on every machine) on the raw inputs, copied into tree arrays from XGBoost's
-     * JSON dump; returns the trees and, in {@code base[0]}, the base score (the mean IoU_adj).
-     */
-    static List<RiskModel.Tree> boosted(double[][] x, double[] y, Settings s, double[] base) {
-        int n = x.length, d = x[0].length;
-        float[] data = new float[n * d];
-        float[] label = new float[n];
-        double mean = 0;
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < d; j++) data[i * d + j] = (float) x[i][j];
-            label[i] = (float) y[i];
-            mean += y[i];
-        }
-        mean /= n;
-        base[0] = (float) mean;
-        try {
-            ml.dmlc.xgboost4j.java.DMatrix m = new ml.dmlc.xgboost4j.java.DMatrix(data, n, d, Float.NaN);
-            try {
-                m.setLabel(label);
-                java.util.Map<String, Object> p = new java.util.HashMap<>();
-                p.put("objective", "reg:squarederror");
-                p.put("tree_method", "hist");
-                p.put("max_depth", s.depth());
-                p.put("eta", 0.1);
-                p.put("subsample", 0.8);
-                p.put("colsample_bytree", 0.8);
-                p.put("min_child_weight", 5);
-                p.put("seed", (int) s.seed());
-                p.put("nthread", 1);
-                p.put("base_score", base[0]);
-                p.put("verbosity", 0);
-                ml.dmlc.xgboost4j.java.Booster b = ml.dmlc.xgboost4j.java.XGBoost.train(m, p, s.trees(), new java.util.HashMap<>(), null, null);
-                try {
-                    List<RiskModel.Tree> out = new ArrayList<>();
-                    for (String tree : b.getModelDump((String) null, false, "json")) out.add(copy(tree));
-                    return out;
-                } finally {
-                    b.dispose();
-                }
-            } finally {
-                m.dispose();
-            }
-        } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
-            throw new SegsaException("XGBoost failed to fit the risk model's trees: " + e.getMessage(), e);
-        }
     }
 
     /** One tree of XGBoost's JSON dump as arrays, nodes in pre-order (children after their parent); "yes" (x < t) is left. */
