@@ -3,9 +3,10 @@
 // the raster, then one pass over the rows, run by run (a run: consecutive pixels of one segment in
 // a row), accumulating sizes, interior counts, coordinates, heat-map sums split into interior and
 // boundary, probability sums and the label counts of IoU_adj; the ground truth that IoU_adj
-// follows outside the prediction is labelled by the same union-find. Everything runs on the
-// calling thread, in a fixed order: the results never depend on the thread count. The plain-Java
-// reference is dev.segsa.score.SegmentReference.
+// follows outside the prediction is labelled by the same union-find. The heat-map and probability
+// sums run one map per OpenMP thread; everything else on the calling thread; every sum in a fixed
+// order: the results never depend on the thread count. The plain-Java reference is
+// dev.segsa.segments.SegmentReference.
 #include "segsa_internal.hpp"
 
 #include <cmath>
@@ -21,7 +22,8 @@ struct SegWs {
     int32_t* list;    // [HW] pixels of A grouped by component
     int32_t* stamp;   // [HW] per segment: the last A component counted into its union
     int32_t* uni;     // [HW] per segment: |R|, the pixels of its union outside the prediction
-    uint8_t* inner;   // [W] interior flags of one row
+    uint8_t* inner;   // [HW] interior flags
+    int32_t* runs;    // [3 * HW] the runs of the frame: first pixel, length, segment
 };
 
 size_t carve_segments(Carver& cv, SegWs& w, int H, int W) {
@@ -31,7 +33,8 @@ size_t carve_segments(Carver& cv, SegWs& w, int H, int W) {
     w.list = cv.take<int32_t>(hw);
     w.stamp = cv.take<int32_t>(hw);
     w.uni = cv.take<int32_t>(hw);
-    w.inner = cv.take<uint8_t>(static_cast<size_t>(W));
+    w.inner = cv.take<uint8_t>(hw);
+    w.runs = cv.take<int32_t>(3 * hw);
     return cv.used();
 }
 
@@ -178,22 +181,26 @@ inline void sum_run_split(const float* a, const uint8_t* inner, int n, double& i
     bd += (b0 + b1) + (b2 + b3);
 }
 
-// The pass over the rows of segsa_segments_features, run by run, into the zeroed rows of out.
-// Baseline x86-64 code: the heat-map and probability sums are bound by memory bandwidth (K + C
-// float maps per frame), and per-ISA clones measured no faster.
+// The pass over the rows of segsa_segments_features, run by run, into the zeroed rows of out:
+// sizes, interior counts, coordinates and label counts on the calling thread, recording the runs;
+// then the heat-map and probability sums, one map per OpenMP task (each column of out is summed
+// by one thread in run order, so the results do not depend on the thread count). Baseline x86-64
+// code: the sums are bound by memory bandwidth (K + C float maps per frame), and per-ISA clones
+// measured no faster.
 int accumulate_rows(const int32_t* predicted, const int32_t* segment_ids, int H, int W, int C, const float* heat_maps,
-                    int K, const float* probabilities_or_null, const int32_t* labels_or_null, uint8_t* inner_row,
-                    double* out, int F) {
+                    int K, const float* probabilities_or_null, const int32_t* labels_or_null, uint8_t* inner_all,
+                    int32_t* runs, double* out, int F) {
     static const char* fn = "segsa_segments_features";
     const int64_t hw = static_cast<int64_t>(H) * W;
     const int heat0 = 8, prob0 = 8 + 5 * K, iou = 8 + 5 * K + C;
     const bool with_probs = probabilities_or_null != nullptr;
     const bool with_labels = labels_or_null != nullptr;
+    int64_t nruns = 0;
     for (int y = 0; y < H; y++) {
         const int64_t row = static_cast<int64_t>(y) * W;
         const int32_t* pr = predicted + row;
         const int32_t* sg = segment_ids + row;
-        uint8_t* inner = inner_row;
+        uint8_t* inner = inner_all + row;
         if (y == 0 || y == H - 1) {
             std::memset(inner, 0, static_cast<size_t>(W));
         } else {
@@ -233,13 +240,6 @@ int accumulate_rows(const int32_t* predicted, const int32_t* segment_ids, int H,
             r[2] += nin;
             r[6] += static_cast<double>(y) * n;
             r[7] += 0.5 * (static_cast<double>(x) + static_cast<double>(x1 - 1)) * n;
-            for (int k = 0; k < K; k++) {
-                const float* h = heat_maps + static_cast<int64_t>(k) * hw + row + x;
-                sum_run_split(h, inner + x, n, r[heat0 + 5 * k + 1], r[heat0 + 5 * k + 2]);
-            }
-            if (with_probs) {
-                for (int cc = 0; cc < C; cc++) r[prob0 + cc] += sum_run(probabilities_or_null + static_cast<int64_t>(cc) * hw + row + x, n);
-            }
             if (with_labels) {
                 const int32_t* lb = labels_or_null + row;
                 int hit = 0, known = 0;
@@ -250,7 +250,30 @@ int accumulate_rows(const int32_t* predicted, const int32_t* segment_ids, int H,
                 r[iou] += hit;
                 r[3] += known;  // S_bd's slot holds the non-ignore count until the end
             }
+            runs[3 * nruns] = static_cast<int32_t>(row + x);
+            runs[3 * nruns + 1] = n;
+            runs[3 * nruns + 2] = s;
+            nruns++;
             x = x1;
+        }
+    }
+    const int planes = K + (with_probs ? C : 0);
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        if (p < K) {
+            const float* h = heat_maps + static_cast<int64_t>(p) * hw;
+            for (int64_t j = 0; j < nruns; j++) {
+                const int32_t* run = runs + 3 * j;
+                double* r = out + static_cast<int64_t>(run[2]) * F + heat0 + 5 * p;
+                sum_run_split(h + run[0], inner_all + run[0], run[1], r[1], r[2]);
+            }
+        } else {
+            const int cc = p - K;
+            const float* pl = probabilities_or_null + static_cast<int64_t>(cc) * hw;
+            for (int64_t j = 0; j < nruns; j++) {
+                const int32_t* run = runs + 3 * j;
+                out[static_cast<int64_t>(run[2]) * F + prob0 + cc] += sum_run(pl + run[0], run[1]);
+            }
         }
     }
     return SEGSA_OK;
@@ -333,7 +356,7 @@ extern "C" SEGSA_API int segsa_segments_features(const int32_t* predicted, const
         // [7] sum x, heat map k: [8+5k+1] interior sum, [8+5k+2] boundary sum, [prob0+c] sums,
         // [iou] I, [3] non-ignore pixels.
         if (int st = accumulate_rows(predicted, segment_ids, H, W, C, heat_maps, K, probabilities_or_null, labels_or_null,
-                                     w.inner, out, F))
+                                     w.inner, w.runs, out, F))
             return st;
 
         if (with_labels) {

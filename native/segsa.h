@@ -260,11 +260,12 @@ SEGSA_API int segsa_class_statistics(const float* sa_map, const int32_t* predict
 
 /*
  * Per-segment features in the manner of MetaSeg (Rottmann et al., github mrottmann/MetaSeg,
- * metrics.pyx), native/segments.cpp; dev.segsa.score.SegmentReference is the plain-Java
- * reference and dev.segsa.score.SegmentFeatures names the columns. Two calls per frame: label,
+ * metrics.pyx), native/segments.cpp; dev.segsa.segments.SegmentReference is the plain-Java
+ * reference and dev.segsa.segments.SegmentFeatures names the columns. Two calls per frame: label,
  * then features, with one workspace of segsa_segments_workspace_bytes(H, W) bytes (about
- * 20 * H*W bytes) for both. Both run on the calling thread (no OpenMP): results never depend on
- * the thread count.
+ * 33 * H*W bytes) for both. Labelling runs on the calling thread; the features' heat-map and
+ * probability sums run one map per OpenMP thread (segsa_set_threads), each sum in raster order:
+ * results never depend on the thread count.
  *
  * Segments: the connected components of the predicted class map (8-neighbourhood, pixels of equal
  * class). Segment ids 0, 1, 2, ... follow the raster order (row-major) of each segment's first
