@@ -81,11 +81,16 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--folder", paramLabel = "DIR", description = "A folder being filled with frames (PNG, JPEG, BMP), taken in name order.")
     Path folder;
 
+    @Option(names = "--risk", paramLabel = "FILE",
+            description = {"A risk model (segsa fit-risk): every frame gets its risk (one minus its predicted mIoU, from its "
+                    + "segments), which --share then ranks by and triggers can read (score \"risk\")."})
+    Path riskFile;
+
     @Option(names = "--config", paramLabel = "keep.json", description = "The selector's configuration (README, \"On the vehicle\").")
     Path config;
 
-    @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest class-aware score (image SA when "
-            + "the SA file has no class reference) (budget quantile over 300 s, 30 frames of warm-up).")
+    @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest risk (with --risk), else the highest "
+            + "class-aware score (image SA when the SA file has no class reference) (budget quantile over 300 s, 30 frames of warm-up).")
     Double share;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the kept frames, decisions.jsonl and status.json go (a new or "
@@ -186,6 +191,7 @@ final class WatchCommand implements Callable<Integer> {
         OutputFiles.protect(mcap);
         OutputFiles.protect(folder);
         OutputFiles.protect(config);
+        OutputFiles.protect(riskFile);
         if (video != null && !Files.isRegularFile(video)) throw new SegsaException(video + ": video file not found");
         if (folder != null && !Files.isDirectory(folder)) throw new SegsaException(folder + ": folder not found");
         SelectorConfig cfg = config != null ? SelectorConfig.read(config) : null;
@@ -198,7 +204,17 @@ final class WatchCommand implements Callable<Integer> {
             }
         }
         SaModel sa = SaModelFile.read(saFile);
-        if (cfg == null) {
+        dev.segsa.risk.RiskModel risk = null;
+        if (riskFile != null) {
+            risk = dev.segsa.risk.RiskModelFile.read(riskFile);
+            risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
+            if (!risk.classNames().equals(sa.settings().classNames())) {
+                throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile);
+            }
+        }
+        if (cfg == null && risk != null) {
+            cfg = SelectorConfig.riskShare(share);
+        } else if (cfg == null) {
             cfg = SelectorConfig.bestFrameScoreShare(share, sa.frameReference() != null);
             if (sa.frameReference() == null) {
                 System.err.println("segsa watch: note: " + saFile + " has no class reference (fitted before segsa recorded one): "
@@ -207,9 +223,9 @@ final class WatchCommand implements Callable<Integer> {
             }
         }
         for (Trigger t : cfg.triggers()) {
-            if (t.score() == Trigger.Score.RISK) {
-                throw new SegsaException((config != null ? config + ": " : "") + "trigger '" + t.name() + "' reads risk, but watch does "
-                        + "not load a risk model yet: use class-aware (or score recordings offline with segsa score --risk)");
+            if (t.score() == Trigger.Score.RISK && risk == null) {
+                throw new SegsaException((config != null ? config + ": " : "") + "trigger '" + t.name() + "' reads risk: give the risk "
+                        + "model with --risk FILE (segsa fit-risk)");
             }
             if ((t.score() == Trigger.Score.CLASS_AWARE || t.score() == Trigger.Score.CLASS_PERCENTILE) && sa.frameReference() == null) {
                 throw new SegsaException((config != null ? config + ": " : "") + "trigger '" + t.name() + "' reads " + t.score().key()
@@ -223,7 +239,7 @@ final class WatchCommand implements Callable<Integer> {
             default -> false;
         });
         Segsa.Builder b = Segsa.builder(model, sa).saSource(saFile).allowModelMismatch(allowModelMismatch).trustModel(trustModel)
-                .threads(threads).uncertainty(needsUncertainty);
+                .threads(threads).uncertainty(needsUncertainty).riskModel(risk);
         if (needsShare) b.saThreshold(defaultThreshold(sa));
         AtomicBoolean stop = new AtomicBoolean();
         List<Runnable> restore = Signals.onStop(stop);
@@ -384,6 +400,8 @@ final class WatchCommand implements Callable<Integer> {
             putNumber(o, "threshold", d.threshold());
             o.put("reason", d.reason());
             putNumber(o, "imageMdsa", r.imageMdsa());
+            if (Double.isFinite(r.classAwareScore())) o.put("classAware", r.classAwareScore());
+            if (Double.isFinite(r.risk())) o.put("risk", r.risk());
             o.put("latencyMs", r.timings().totalNanos() / 1e6);
             log.write(JSON.writeValueAsString(o));
             log.newLine();

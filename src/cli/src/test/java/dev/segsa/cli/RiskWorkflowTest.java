@@ -510,4 +510,31 @@ class RiskWorkflowTest {
         for (Run r : List.of(fit, score, fitRisk)) r.out().lines().filter(l -> l.startsWith("wrote ")).forEach(wrote::add);
         assertTrue(wrote.size() >= 4, wrote.toString());
     }
+
+    @Test
+    void watchKeepsTheRiskiestFramesWithARiskModelAndRefusesTheRiskTriggerWithout() throws Exception {
+        Path out = work.resolve("watch-risk");
+        ok("watch", "--model", model.toString(), "--sa", sa.toString(), "--folder", images.toString(), "--risk", riskModel.toString(),
+                "--share", "0.3", "--out", out.toString(), "--idle-seconds", "1", "--settle-ms", "0", "--poll-ms", "50");
+        List<String> decisions = Files.readAllLines(out.resolve("decisions.jsonl"));
+        assertFalse(decisions.isEmpty());
+        ObjectMapper json = new ObjectMapper();
+        int withRisk = 0;
+        for (String line : decisions) {
+            JsonNode d = json.readTree(line);
+            if (d.has("risk")) {
+                withRisk++;
+                assertTrue(d.get("risk").asDouble() >= 0 && d.get("risk").asDouble() <= 1, line);
+                assertEquals("risk", d.get("rule").asText(), line);
+            }
+        }
+        assertTrue(withRisk > 0, "decisions carry the frame's risk");
+        Path cfg = work.resolve("risk-trigger.json");
+        Files.writeString(cfg, "{\"triggers\": [{\"name\": \"r\", \"score\": \"risk\"}], \"budget\": {\"share\": 0.2}}");
+        refused("give the risk model with --risk", "watch", "--model", model.toString(), "--sa", sa.toString(), "--folder",
+                images.toString(), "--config", cfg.toString(), "--out", work.resolve("watch-no-risk").toString(), "--idle-seconds", "1");
+        assertFalse(Files.exists(work.resolve("watch-no-risk")), "nothing written");
+        refused("another SA model", "watch", "--model", model.toString(), "--sa", saFew.toString(), "--folder", images.toString(),
+                "--risk", riskModel.toString(), "--share", "0.3", "--out", work.resolve("watch-other").toString(), "--idle-seconds", "1");
+    }
 }

@@ -104,6 +104,11 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
                 0, 0, -1, 32);
     }
 
+    /** One trigger on the budget quantile of the frame's risk (an engine with a risk model). */
+    public static SelectorConfig riskShare(double share) {
+        return new SelectorConfig(List.of(Trigger.onBudget("risk", Trigger.Score.RISK)), Combine.ANY, Budget.share(share), 0, 0, -1, 32);
+    }
+
     /** Reads a JSON configuration; one clear message naming the file and the field on any problem. */
     public static SelectorConfig read(Path file) {
         JsonNode root;
