@@ -38,6 +38,11 @@ final class FitRiskCommand implements Callable<Integer> {
     @Option(names = "--softmax-only", description = "Leave the MDSA features out of the model (for comparison; the default uses them).")
     boolean softmaxOnly;
 
+    @Option(names = "--without-probabilities",
+            description = {"Leave the mean class probabilities out of the model: the engine then skips writing the class "
+                    + "probability planes a frame (cheaper; the cross-validation table shows what it costs in accuracy)."})
+    boolean withoutProbabilities;
+
     @Option(names = "--trees", paramLabel = "N", defaultValue = "100", description = "Boosting rounds (default ${DEFAULT-VALUE}; 0: the linear regressor only).")
     int trees;
 
@@ -78,10 +83,11 @@ final class FitRiskCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "(cross-validation %.1f s)%n", (System.nanoTime() - t0) / 1e9);
         }
         double[] weights = FitCommand.weights(sa.settings().classNames(), classWeights);
-        RiskModel m = RiskModelFit.fit(table, idx, !softmaxOnly, settings, sa.settings().modelSha256(), sa.fingerprint(), weights);
+        RiskModel m = RiskModelFit.fit(table, idx, !softmaxOnly, !withoutProbabilities, settings, sa.settings().modelSha256(),
+                sa.fingerprint(), weights);
         RiskModelFile.write(m, out);
         System.out.printf(Locale.ROOT, "wrote %s (%d segments of %d frames, %d inputs, %d trees, %s)%n", out, idx.length,
-                new java.util.HashSet<>(table.images()).size(), m.inputs(), m.trees().size(), softmaxOnly ? "softmax only" : "with MDSA");
+                new java.util.HashSet<>(table.images()).size(), m.inputs(), m.trees().size(), (softmaxOnly ? "softmax only" : "with MDSA") + (withoutProbabilities ? ", no class probabilities" : ""));
         return 0;
     }
 }

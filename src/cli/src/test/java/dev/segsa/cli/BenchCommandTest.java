@@ -97,7 +97,7 @@ class BenchCommandTest {
         double[] weights = new double[classes.size()];
         Arrays.fill(weights, 1);
         Path riskFile = dir.resolve("net.risk");
-        RiskModelFile.write(new RiskModel(sa.settings().modelSha256(), sa.fingerprint(), classes, RiskModel.HEAT_MAPS, true, new double[n],
+        RiskModelFile.write(new RiskModel(sa.settings().modelSha256(), sa.fingerprint(), classes, RiskModel.HEAT_MAPS, true, true, new double[n],
                 ones, w, w.clone(), List.of(), 0, weights), riskFile);
 
         Path json = dir.resolve("bench.json");

@@ -82,6 +82,16 @@ public final class LogitsPass implements AutoCloseable {
      */
     public Result run(MemorySegment logits, int classes, int h, int w, int height, int width, UpsampleMode mode,
                       MemorySegment features, boolean withUncertainty, boolean maps) {
+        return run(logits, classes, h, w, height, width, mode, features, withUncertainty, maps, maps);
+    }
+
+    /**
+     * As above; {@code withProbabilities} false leaves the probability map out (the entropy and
+     * margin maps are still written with {@code maps}): a risk model without the class
+     * probabilities does not pay for writing C planes a frame.
+     */
+    public Result run(MemorySegment logits, int classes, int h, int w, int height, int width, UpsampleMode mode,
+                      MemorySegment features, boolean withUncertainty, boolean maps, boolean withProbabilities) {
         if (closed) throw new IllegalStateException("the logits pass is closed");
         long n = (long) height * width;
         if (logits.byteSize() < 4L * classes * h * w) {
@@ -97,7 +107,8 @@ public final class LogitsPass implements AutoCloseable {
         long featureValues = features == null ? 0L : features.byteSize() / 4;
         MemorySegment em = maps ? entropy.ensure(4L * n) : MemorySegment.NULL;
         MemorySegment mm = maps ? margin.ensure(4L * n) : MemorySegment.NULL;
-        MemorySegment pm = maps ? probabilities.ensure(4L * classes * n) : MemorySegment.NULL;
+        boolean probs = maps && withProbabilities;
+        MemorySegment pm = probs ? probabilities.ensure(4L * classes * n) : MemorySegment.NULL;
         int st;
         try {
             if (maps) {
@@ -124,7 +135,7 @@ public final class LogitsPass implements AutoCloseable {
         return new Result(pred.asSlice(0, 4L * n), classPixels, c.get(ValueLayout.JAVA_LONG, 0),
                 features == null ? 0 : c.get(ValueLayout.JAVA_LONG, 8), means,
                 maps ? em.asSlice(0, 4L * n).asReadOnly() : null, maps ? mm.asSlice(0, 4L * n).asReadOnly() : null,
-                maps ? pm.asSlice(0, 4L * classes * n).asReadOnly() : null);
+                probs ? pm.asSlice(0, 4L * classes * n).asReadOnly() : null);
     }
 
     private MemorySegment workspace(int classes, int height, int width) {

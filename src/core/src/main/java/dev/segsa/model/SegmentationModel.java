@@ -284,6 +284,11 @@ public final class SegmentationModel implements AutoCloseable {
      * {@code infer} or the close).
      */
     public FrameOutput infer(int height, int width, String what, boolean withUncertainty, boolean maps) {
+        return infer(height, width, what, withUncertainty, maps, maps);
+    }
+
+    /** As above; {@code withProbabilities} false leaves the probability map out ({@link FrameOutput#probabilities()} null). */
+    public FrameOutput infer(int height, int width, String what, boolean withUncertainty, boolean maps, boolean withProbabilities) {
         checkReady(height, width, false);
         try (NoGradGuard noGrad = new NoGradGuard()) {
             long t0 = System.nanoTime();
@@ -298,7 +303,7 @@ public final class SegmentationModel implements AutoCloseable {
             // one native pass: argmax (upsampling low-resolution logits on the fly), the non-finite
             // counts of logits and features, pixels per class, the softmax uncertainty when asked
             LogitsPass.Result r = logitsPass.run(lseg, (int) ls[1], (int) ls[2], (int) ls[3], height, width, upsample, fseg,
-                    withUncertainty, maps);
+                    withUncertainty, maps, withProbabilities);
             FeatureMap map = new FeatureMap(fseg, (int) fs[1], (int) fs[2], (int) fs[3]);
             FrameOutput.SoftmaxUncertainty uncertainty = withUncertainty ? FrameOutput.SoftmaxUncertainty.of(r.uncertaintyMeans()) : null;
             return new FrameOutput(map, (int) ls[1], height, width, r.predicted(), r.classPixels(), uncertainty, r.nonFiniteLogits(),

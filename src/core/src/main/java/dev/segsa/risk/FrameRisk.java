@@ -54,7 +54,7 @@ public final class FrameRisk {
         double failed = 0;
         for (int s = 0; s < segments; s++) {
             int o = s * f;
-            RiskModel.input(rows, o, classes, model.withSa(), input);
+            RiskModel.input(rows, o, classes, model.withSa(), model.withProbabilities(), input);
             double iou = model.predictedIou(input);
             int c = (int) rows[o + SegmentFeatures.CLASS];
             sumAll[c] += iou;

@@ -15,8 +15,9 @@ import java.util.List;
  * then the mean over the predicted classes), and the expected failed area of the weighted classes.
  *
  * <p>Input vector of a segment (see {@link #input}): the feature row without its class and IoU_adj
- * columns (and without the MDSA columns when {@link #withSa} is false), {@code log(1 + size)}, and
- * the class one-hot. The classifier is an L1-regularised logistic regression on standardised
+ * columns (without the MDSA columns when {@link #withSa} is false, without the class
+ * probabilities when {@link #withProbabilities} is false), {@code log(1 + size)}, and the class
+ * one-hot. The classifier is an L1-regularised logistic regression on standardised
  * inputs (MetaSeg's linear baseline); the regressor is gradient-boosted regression trees when
  * present ({@link #trees}: {@link #treeBase} plus the sum of their leaves), else the linear regression.
  *
@@ -25,6 +26,8 @@ import java.util.List;
  * @param classNames    the classes, in id order
  * @param heatMaps      the heat maps of the feature rows, in order (mdsa, entropy, margin)
  * @param withSa        whether the MDSA columns are inputs
+ * @param withProbabilities whether the mean class probabilities are inputs (without them the
+ *                      engine does not write the probability planes: cheaper a frame)
  * @param mean          standardisation of the inputs (linear models)
  * @param scale         standardisation of the inputs (linear models), > 0
  * @param logistic      weights of the classifier on standardised inputs, then its bias (P(IoU_adj = 0))
@@ -34,7 +37,7 @@ import java.util.List;
  * @param classWeights  per class weight of the expected failed area (1 by default)
  */
 public record RiskModel(String modelSha256, String saFingerprint, List<String> classNames, List<String> heatMaps, boolean withSa,
-                        double[] mean, double[] scale, double[] logistic, double[] linear, List<Tree> trees, double treeBase,
+                        boolean withProbabilities, double[] mean, double[] scale, double[] logistic, double[] linear, List<Tree> trees, double treeBase,
                         double[] classWeights) {
 
     /** The heat maps segsa computes for segments, in order. */
@@ -76,7 +79,7 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
         classNames = List.copyOf(classNames);
         heatMaps = List.copyOf(heatMaps);
         trees = List.copyOf(trees);
-        int n = inputs(heatMaps.size(), classNames.size(), withSa);
+        int n = inputs(heatMaps.size(), classNames.size(), withSa, withProbabilities);
         if (!heatMaps.equals(HEAT_MAPS)) throw new SegsaException("risk model: heat maps " + heatMaps + ", this segsa computes " + HEAT_MAPS);
         if (mean.length != n || scale.length != n || logistic.length != n + 1 || linear.length != n + 1) {
             throw new SegsaException("risk model: " + n + " inputs, but " + mean.length + " means, " + scale.length + " scales, "
@@ -109,8 +112,13 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
 
     /** Inputs of a segment: the feature columns without class and IoU_adj (less the MDSA block without SA), log size, the class one-hot. */
     public static int inputs(int heatMaps, int classes, boolean withSa) {
+        return inputs(heatMaps, classes, withSa, true);
+    }
+
+    public static int inputs(int heatMaps, int classes, boolean withSa, boolean withProbabilities) {
         int f = SegmentFeatures.columns(heatMaps, classes) - 2;
         if (!withSa) f -= SegmentFeatures.HEAT_STRIDE;
+        if (!withProbabilities) f -= classes;
         return f + 1 + classes;
     }
 
@@ -119,16 +127,22 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
     }
 
     /** Names of the inputs, for reports. */
-    public static List<String> inputNames(List<String> classNames, boolean withSa) {
+    public static List<String> inputNames(List<String> classNames, boolean withSa, boolean withProbabilities) {
         List<String> cols = SegmentFeatures.columnNames(HEAT_MAPS, classNames);
         List<String> out = new java.util.ArrayList<>();
         for (int j = 1; j < cols.size() - 1; j++) {
             if (!withSa && isMdsaColumn(j)) continue;
+            if (!withProbabilities && isProbabilityColumn(j, classNames.size())) continue;
             out.add(cols.get(j));
         }
         out.add("log_size");
         for (String c : classNames) out.add("is_" + c);
         return out;
+    }
+
+    private static boolean isProbabilityColumn(int column, int classes) {
+        int p0 = SegmentFeatures.probability(HEAT_MAPS.size(), 0);
+        return column >= p0 && column < p0 + classes;
     }
 
     private static boolean isMdsaColumn(int column) {
@@ -142,10 +156,16 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
      * @param offset where the row starts in {@code row}
      */
     public static void input(double[] row, int offset, int classes, boolean withSa, double[] out) {
+        input(row, offset, classes, withSa, true, out);
+    }
+
+    /** As above, with or without the mean class probabilities. */
+    public static void input(double[] row, int offset, int classes, boolean withSa, boolean withProbabilities, double[] out) {
         int f = SegmentFeatures.columns(HEAT_MAPS.size(), classes);
         int k = 0;
         for (int j = 1; j < f - 1; j++) {
             if (!withSa && isMdsaColumn(j)) continue;
+            if (!withProbabilities && isProbabilityColumn(j, classes)) continue;
             double v = row[offset + j];
             out[k++] = Double.isFinite(v) ? v : 0;
         }

@@ -47,6 +47,7 @@ public final class RiskModelFile {
         ArrayNode heat = o.putArray("heatMaps");
         m.heatMaps().forEach(heat::add);
         o.put("withSa", m.withSa());
+        o.put("withProbabilities", m.withProbabilities());
         doubles(o.putArray("mean"), m.mean());
         doubles(o.putArray("scale"), m.scale());
         doubles(o.putArray("logistic"), m.logistic());
@@ -127,10 +128,11 @@ public final class RiskModelFile {
                     ints(field(t, "left", file), "left", file), ints(field(t, "right", file), "right", file),
                     doubles(field(t, "value", file), "value", file)));
         }
-        JsonNode withSa = field(o, "withSa", file);
+        JsonNode withSa = field(o, "withSa", file), withProbabilities = field(o, "withProbabilities", file);
         if (!withSa.isBoolean()) throw new SegsaException(file + ": risk model 'withSa' must be true or false");
+        if (!withProbabilities.isBoolean()) throw new SegsaException(file + ": risk model 'withProbabilities' must be true or false");
         return new RiskModel(text(o, "modelSha256", file), text(o, "saFingerprint", file), strings(o, "classNames", file),
-                strings(o, "heatMaps", file), withSa.asBoolean(), doubles(field(o, "mean", file), "mean", file),
+                strings(o, "heatMaps", file), withSa.asBoolean(), withProbabilities.asBoolean(), doubles(field(o, "mean", file), "mean", file),
                 doubles(field(o, "scale", file), "scale", file), doubles(field(o, "logistic", file), "logistic", file),
                 doubles(field(o, "linear", file), "linear", file), trees, number(o, "treeBase", file),
                 doubles(field(o, "classWeights", file), "classWeights", file));

@@ -80,11 +80,11 @@ public final class FrameScorer implements AutoCloseable {
         SaModel.FitSettings s = sa.settings();
         this.normalizer = new FrameNormalizer(s.mean(), s.std(), s.resize());
         this.classNames = List.copyOf(s.classNames());
-        if (options.segments() && backend instanceof DeviceBackend) {
+        if (options.segmentsPass() && backend instanceof DeviceBackend) {
             throw new SegsaException("segments and frame risk run on the CPU path; the " + backend.name() + " backend has no segment "
                     + "pass yet: score with --backend native-cpu");
         }
-        this.segments = options.segments() ? new NativeSegments() : null;
+        this.segments = options.segmentsPass() ? new NativeSegments() : null;
         this.frameRisk = options.risk() == null ? null : new dev.segsa.risk.FrameRisk(options.risk());
         if (backend instanceof DeviceBackend db && !db.torchDevice().equals(model.deviceName())) {
             model.moveTo(db.torchDevice());
@@ -163,7 +163,7 @@ public final class FrameScorer implements AutoCloseable {
         if (backend instanceof DeviceBackend db) return runOnDevice(db, name, height, width, t0);
         try (PointerScope scope = new PointerScope()) {
             long t1 = System.nanoTime();
-            FrameOutput out = model.infer(height, width, name, options.uncertainty(), options.segments());
+            FrameOutput out = model.infer(height, width, name, options.uncertainty(), options.segmentsPass(), options.probabilityMaps());
             long t2 = System.nanoTime();
             checkShape(name, out.classes(), out.features().d());
             int n = height * width;
@@ -287,7 +287,8 @@ public final class FrameScorer implements AutoCloseable {
         MemorySegment.copy(MemorySegment.ofArray(map), 0, heat, 0, plane);
         MemorySegment.copy(out.entropyMap(), 0, heat, plane, plane);
         MemorySegment.copy(out.marginMap(), 0, heat, 2 * plane, plane);
-        int count = segments.computeInPlace(predicted, height, width, sa.classes(), heat, 3, out.probabilities(), MemorySegment.NULL);
+        MemorySegment probabilities = out.probabilities() == null ? MemorySegment.NULL : out.probabilities();
+        int count = segments.computeInPlace(predicted, height, width, sa.classes(), heat, 3, probabilities, MemorySegment.NULL);
         lastPredicted = predicted;
         int columns = segments.columns();
         if (frameRisk == null) return new FrameSegments(count, columns, segments.rows(), Double.NaN, Double.NaN, null);

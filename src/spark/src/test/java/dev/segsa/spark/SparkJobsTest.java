@@ -321,7 +321,7 @@ class SparkJobsTest {
         double[] weights = new double[classes];
         java.util.Arrays.fill(weights, 1);
         RiskModel risk = new RiskModel(single.settings().modelSha256(), single.fingerprint(), single.settings().classNames(),
-                RiskModel.HEAT_MAPS, true, mean, scale, logistic, linear, List.of(), 0, weights);
+                RiskModel.HEAT_MAPS, true, true, mean, scale, logistic, linear, List.of(), 0, weights);
         Path out = dir.resolve("single.risk");
         RiskModelFile.write(risk, out);
         riskFile = out;

@@ -45,9 +45,13 @@ public final class RiskModelFit {
 
     /** The input vectors of rows {@code idx}. */
     public static double[][] inputs(SegmentTable t, int[] idx, boolean withSa) {
+        return inputs(t, idx, withSa, true);
+    }
+
+    public static double[][] inputs(SegmentTable t, int[] idx, boolean withSa, boolean withProbabilities) {
         int c = t.classNames().size();
-        double[][] x = new double[idx.length][RiskModel.inputs(RiskModel.HEAT_MAPS.size(), c, withSa)];
-        for (int i = 0; i < idx.length; i++) RiskModel.input(t.rows().get(idx[i]), 0, c, withSa, x[i]);
+        double[][] x = new double[idx.length][RiskModel.inputs(RiskModel.HEAT_MAPS.size(), c, withSa, withProbabilities)];
+        for (int i = 0; i < idx.length; i++) RiskModel.input(t.rows().get(idx[i]), 0, c, withSa, withProbabilities, x[i]);
         return x;
     }
 
@@ -58,10 +62,16 @@ public final class RiskModelFit {
      */
     public static RiskModel fit(SegmentTable t, int[] idx, boolean withSa, Settings s, String modelSha256, String saFingerprint,
                                 double[] classWeights) {
+        return fit(t, idx, withSa, true, s, modelSha256, saFingerprint, classWeights);
+    }
+
+    /** As above, with or without the mean class probabilities as inputs. */
+    public static RiskModel fit(SegmentTable t, int[] idx, boolean withSa, boolean withProbabilities, Settings s, String modelSha256,
+                                String saFingerprint, double[] classWeights) {
         int n = idx.length;
         if (n < 20) throw new SegsaException(n + " labelled segments with an interior cannot fit a risk model; score more labelled frames");
         int f = t.columns();
-        double[][] x = inputs(t, idx, withSa);
+        double[][] x = inputs(t, idx, withSa, withProbabilities);
         double[] y = new double[n];
         boolean[] zero = new boolean[n];
         int zeros = 0;
@@ -90,7 +100,7 @@ public final class RiskModelFit {
         double[] linear = leastSquares(z, y);
         double[] base = {0};
         List<RiskModel.Tree> trees = s.trees() == 0 ? List.of() : BoostedTrees.fit(x, y, s, base);
-        return new RiskModel(modelSha256, saFingerprint, t.classNames(), RiskModel.HEAT_MAPS, withSa, mean, scale, logistic, linear, trees,
+        return new RiskModel(modelSha256, saFingerprint, t.classNames(), RiskModel.HEAT_MAPS, withSa, withProbabilities, mean, scale, logistic, linear, trees,
                 base[0], classWeights == null ? ones(t.classNames().size()) : classWeights);
     }
 

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * MetaSeg's table with SA as one more heat map: how well a segment's IoU_adj is predicted from
  * its features, softmax-only (entropy, margin, probabilities, sizes, class) against the same
- * features with MDSA, in grouped cross-validation ({@link FrameGroups}: folds of blocks of
+ * features with MDSA, and with MDSA but without the class probabilities (the cheaper model), in grouped cross-validation ({@link FrameGroups}: folds of blocks of
  * consecutive frames of one recording, neighbours of test frames purged from fitting; both feature
  * sets on the same folds). Per feature set: AUROC of IoU_adj = 0 for the L1-logistic classifier
  * and for the boosted (by its predicted IoU, low first), R^2 of IoU_adj for the linear regressor
@@ -55,8 +55,11 @@ public final class SegmentStudy {
         int[] trainable = RiskModelFit.trainable(t);
         List<Row> rows = new ArrayList<>();
         Map<String, Map<String, Double>> frameRisk = new LinkedHashMap<>();
-        for (boolean withSa : new boolean[] {false, true}) {
-            String name = withSa ? "softmax + MDSA" : "softmax only";
+        // {with MDSA, with class probabilities}: MetaSeg's softmax features, with MDSA, and with MDSA but without the
+        // class probabilities (the cheaper model: no probability planes a frame)
+        for (boolean[] set : new boolean[][] {{false, true}, {true, true}, {true, false}}) {
+            boolean withSa = set[0], withProbabilities = set[1];
+            String name = !withSa ? "softmax only" : withProbabilities ? "softmax + MDSA" : "softmax + MDSA, no class probabilities";
             double[] pZero = new double[t.rows().size()], iouBoosted = new double[t.rows().size()], iouLinear = new double[t.rows().size()];
             java.util.Arrays.fill(pZero, Double.NaN);
             Map<String, Double> risks = new LinkedHashMap<>();
@@ -66,7 +69,7 @@ public final class SegmentStudy {
                 java.util.Set<Integer> test = new java.util.HashSet<>();
                 for (int i : fold.test()) test.add(i);
                 int[] fitRows = java.util.Arrays.stream(trainable).filter(r -> fit.contains(frameIndex.get(t.images().get(r)))).toArray();
-                RiskModel m = RiskModelFit.fit(t, fitRows, withSa, settings, "cv", "cv", null);
+                RiskModel m = RiskModelFit.fit(t, fitRows, withSa, withProbabilities, settings, "cv", "cv", null);
                 double[] x = new double[m.inputs()];
                 // every segment of the test frames (the frame risk uses them all), scored out of fold
                 Map<String, List<Integer>> testSegments = new LinkedHashMap<>();
@@ -74,7 +77,7 @@ public final class SegmentStudy {
                     String img = t.images().get(r);
                     if (!test.contains(frameIndex.get(img))) continue;
                     testSegments.computeIfAbsent(img, k -> new ArrayList<>()).add(r);
-                    RiskModel.input(t.rows().get(r), 0, t.classNames().size(), withSa, x);
+                    RiskModel.input(t.rows().get(r), 0, t.classNames().size(), withSa, withProbabilities, x);
                     pZero[r] = m.probabilityZero(x);
                     iouBoosted[r] = m.predictedIou(x);
                     iouLinear[r] = m.linearIou(x);
@@ -106,7 +109,7 @@ public final class SegmentStudy {
                 yl[k] = iouLinear[r];
             }
             rows.add(new Row(name, n, zeros, AucStatistics.auroc(p, zero), AucStatistics.auroc(boostedScore, zero), r2(y, yl), r2(y, yf)));
-            frameRisk.put(withSa ? "risk" : "risk_softmax", risks);
+            frameRisk.put(!withSa ? "risk_softmax" : withProbabilities ? "risk" : "risk_noprob", risks);
         }
         return new Result(rows, frameRisk, split.size(), blockSize);
     }

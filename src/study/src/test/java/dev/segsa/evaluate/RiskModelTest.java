@@ -194,7 +194,7 @@ class RiskModelTest {
         double[] ones = new double[n];
         java.util.Arrays.fill(ones, 1);
         double[] w = new double[n + 1]; // P(IoU_adj = 0) = 1/2 everywhere
-        RiskModel m = new RiskModel("a", "b", CLASSES, RiskModel.HEAT_MAPS, true, new double[n], ones, w, w.clone(), List.of(tree), 0,
+        RiskModel m = new RiskModel("a", "b", CLASSES, RiskModel.HEAT_MAPS, true, true, new double[n], ones, w, w.clone(), List.of(tree), 0,
                 new double[] {0, 1, 1});
         int f = SegmentFeatures.columns(3, CLASSES.size());
         double[] rows = new double[3 * f];
@@ -219,7 +219,8 @@ class RiskModelTest {
     void segmentStudyRunsBothFeatureSetsOnTheSameFoldsAndFindsTheSignal() {
         SegmentTable t = table(3);
         var res = SegmentStudy.run(t, 5, 5, 1, new RiskModelFit.Settings(10, 4, 1, 1));
-        assertEquals(2, res.rows().size());
+        assertEquals(3, res.rows().size());
+        assertTrue(res.frameRisk().containsKey("risk_noprob"));
         var soft = res.rows().get(0);
         var sa = res.rows().get(1);
         assertEquals(soft.segments(), sa.segments());
