@@ -128,7 +128,10 @@ public final class RiskModelFile {
                     ints(field(t, "left", file), "left", file), ints(field(t, "right", file), "right", file),
                     doubles(field(t, "value", file), "value", file)));
         }
-        JsonNode withSa = field(o, "withSa", file), withProbabilities = field(o, "withProbabilities", file);
+        // "withProbabilities" came after the first files were written: absent means true (those models read them)
+        JsonNode withSa = field(o, "withSa", file);
+        JsonNode withProbabilities = o.has("withProbabilities") ? o.get("withProbabilities")
+                : com.fasterxml.jackson.databind.node.BooleanNode.TRUE;
         if (!withSa.isBoolean()) throw new SegsaException(file + ": risk model 'withSa' must be true or false");
         if (!withProbabilities.isBoolean()) throw new SegsaException(file + ": risk model 'withProbabilities' must be true or false");
         return new RiskModel(text(o, "modelSha256", file), text(o, "saFingerprint", file), strings(o, "classNames", file),
