@@ -66,6 +66,8 @@ final class McapOutput implements AutoCloseable {
         o.put("frame", r.frame());
         o.put("scored", r.scored());
         number(o, "imageMdsa", r.imageMdsa());
+        if (Double.isFinite(r.classAwareScore())) o.put("classAware", r.classAwareScore());
+        if (Double.isFinite(r.risk())) o.put("risk", r.risk());
         ObjectNode classes = o.putObject("classes");
         List<String> names = r.classNames();
         for (int c = 0; c < r.classes(); c++) {

@@ -143,6 +143,17 @@ final class ScoreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     RunOptions run;
 
+    /** The risk model of --risk, checked against the SA model (before any frame is scored). */
+    private dev.segsa.risk.RiskModel riskFor(SaModel sa) {
+        dev.segsa.risk.RiskModel risk = dev.segsa.risk.RiskModelFile.read(riskFile);
+        risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
+        if (!risk.classNames().equals(sa.settings().classNames())) {
+            throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile + " "
+                    + sa.settings().classNames());
+        }
+        return risk;
+    }
+
     /** The frame's segment rows, with their IoU_adj when the frame has labels. */
     private static void addSegments(Segsa engine, FrameResult r, int[] labels, List<String> images, List<double[]> rows) {
         if (r.segments() == null) return; // an unscored frame (non-finite features or logits) has none
@@ -176,9 +187,6 @@ final class ScoreCommand implements Callable<Integer> {
         if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
         if (mcapCopyInput && mcapOut == null) throw new IllegalArgumentException("--mcap-copy-input goes with --mcap-out");
-        if (mcap != null && (segmentsOut != null || riskFile != null)) {
-            throw new IllegalArgumentException("--segments and --risk apply to --images and --video (not yet to --mcap)");
-        }
         if (mcap != null) return scoreMcap();
         if ((images == null) == (videoArg == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR|URL or --mcap FILE");
         if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
@@ -202,7 +210,7 @@ final class ScoreCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--segments and --out name the same file " + out);
             }
         }
-        dev.segsa.risk.RiskModel risk = riskFile == null ? null : dev.segsa.risk.RiskModelFile.read(riskFile);
+        dev.segsa.risk.RiskModel risk = null;
         List<Path> videos = video == null ? List.of() : VideoFiles.list(video);
         if (images != null && labels != null && !run.skipBadFrames) {
             // every frame paired with its mask before the first frame is scored, not a minute into the run
@@ -224,13 +232,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
         }
         SaModel sa = SaModelFile.read(saFile);
-        if (risk != null) {
-            risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
-            if (!risk.classNames().equals(sa.settings().classNames())) {
-                throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile + " "
-                        + sa.settings().classNames());
-            }
-        }
+        if (riskFile != null) risk = riskFor(sa);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         int frames = images != null ? FrameReader.listFrames(images).size() : VideoFiles.estimatedFrames(videos, videoOptions, run.skipBadFrames);
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
@@ -306,7 +308,9 @@ final class ScoreCommand implements Callable<Integer> {
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
         OutputFiles.protect(saFile);
         OutputFiles.protect(mcap);
+        OutputFiles.protect(riskFile);
         OutputFiles.checkWritableFile(out, "--out");
+        if (segmentsOut != null) OutputFiles.checkWritableFile(segmentsOut, "--segments");
         if (mcapOut != null) {
             OutputFiles.checkWritableFile(mcapOut, "--mcap-out");
             if (mcapOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
@@ -314,9 +318,13 @@ final class ScoreCommand implements Callable<Integer> {
             }
         }
         SaModel sa = SaModelFile.read(saFile);
+        dev.segsa.risk.RiskModel risk = riskFile == null ? null : riskFor(sa);
         ClassGroups g = ClassGroups.parse(groups, sa.settings().classNames());
         Segsa.Builder builder = Segsa.builder(model, sa).backend(backend).lsa(lsa).uncertainty(uncertainty)
-                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads);
+                .allowModelMismatch(allowModelMismatch).trustModel(run.trustModel).optimizeModel(run.optimizeModel).threads(run.threads)
+                .segments(segmentsOut != null).riskModel(risk);
+        List<String> segmentImages = new ArrayList<>();
+        List<double[]> segmentRows = new ArrayList<>();
         double to = toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds;
         McapOutput mout = null;
         try (Segsa engine = builder.saSource(saFile).open();
@@ -335,6 +343,7 @@ final class ScoreCommand implements Callable<Integer> {
                 FrameResult r = engine.score(f.image(), name);
                 positions.put(name, new ScoresCsv.VideoFrameRef(recording, (int) Math.min(Integer.MAX_VALUE, f.index()), f.seconds()));
                 job.add(r, null, null, warnings);
+                if (segmentsOut != null) addSegments(engine, r, null, segmentImages, segmentRows);
                 if (mout != null) mout.add(f, r);
                 n++;
             }
@@ -350,6 +359,9 @@ final class ScoreCommand implements Callable<Integer> {
             }
             List<ScoresCsv.Row> rows = job.rows();
             ScoresCsv.writeVideo(out, rows, uncertainty, positions);
+            if (segmentsOut != null) {
+                new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(segmentsOut);
+            }
             if (mout != null) mout.close();  // after the CSV: a run that fails leaves no new MCAP
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             System.out.println(ScoreSummary.stages(engine.latency(), false));

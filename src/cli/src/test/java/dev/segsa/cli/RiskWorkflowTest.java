@@ -456,16 +456,31 @@ class RiskWorkflowTest {
     }
 
     @Test
-    void scoreRefusesSegmentsAndRiskWithMcap() throws Exception {
-        Path out = work.resolve("mcap-scores.csv");
-        Path mcap = work.resolve("log.mcap");
-        Files.write(mcap, new byte[] {(byte) 0x89, 'M', 'C', 'A', 'P', '0', '\r', '\n'});
-        refused("--segments and --risk apply to --images and --video", "score", "--model", model.toString(), "--sa", sa.toString(),
-                "--mcap", mcap.toString(), "--segments", work.resolve("mcap-segments.csv").toString(), "--out", out.toString());
-        refused("--segments and --risk apply to --images and --video", "score", "--model", model.toString(), "--sa", sa.toString(),
-                "--mcap", mcap.toString(), "--risk", riskModel.toString(), "--out", out.toString());
-        assertFalse(Files.exists(out), "nothing written");
-        assertFalse(Files.exists(work.resolve("mcap-segments.csv")), "nothing written");
+    void scoreWritesSegmentsAndRiskForAnMcapLog() throws Exception {
+        Path mcap = Path.of(RiskWorkflowTest.class.getResource("/mcap/ros2-image-lz4.mcap").toURI());
+        Path out = work.resolve("mcap-scores.csv"), segs = work.resolve("mcap-segments.csv"), heat = work.resolve("mcap-out.mcap");
+        ok("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap", mcap.toString(), "--segments", segs.toString(),
+                "--risk", riskModel.toString(), "--out", out.toString(), "--mcap-out", heat.toString());
+        ScoresCsv.Contents c = ScoresCsv.read(out);
+        assertTrue(c.hasRisk(), "the risk column");
+        assertEquals(ScoresCsv.RISK, c.defaultFrameScore());
+        SegmentTable t = SegmentTable.read(segs);
+        assertFalse(t.rows().isEmpty());
+        assertEquals(new java.util.HashSet<>(t.images()).size(), new java.util.HashSet<>(c.rows().stream().map(ScoresCsv.Row::image).toList()).size(),
+                "segments for every frame of the log");
+        // the /segsa/scores messages carry the frame's risk
+        try (dev.segsa.mcap.McapReader r = new dev.segsa.mcap.McapReader(heat)) {
+            int withRisk = 0;
+            for (dev.segsa.mcap.McapReader.Message m; (m = r.next()) != null; ) {
+                if (m.channel().topic().equals("/segsa/scores") && new String(m.data(), StandardCharsets.UTF_8).contains("\"risk\"")) withRisk++;
+            }
+            assertTrue(withRisk > 0, "risk in /segsa/scores");
+        }
+        // a risk model of another SA file is refused before the first frame, nothing written
+        Path out2 = work.resolve("mcap-scores-2.csv");
+        refused("another SA model", "score", "--model", model.toString(), "--sa", saFew.toString(), "--mcap", mcap.toString(),
+                "--risk", riskModel.toString(), "--out", out2.toString());
+        assertFalse(Files.exists(out2), "nothing written");
     }
 
     // ---------------------------------------------------------------- 5. evaluate --segments
