@@ -3,7 +3,7 @@
 # on CamVid val and train with models/camvid-features.pt, and on synthetic drives of 10 recordings with changing
 # conditions with models/synthetic-day-features.pt. Per data set: fit (records the class reference), score with
 # --labels --uncertainty --segments, evaluate --segments (frame-failure table pooled and within recordings, MetaSeg's
-# table in grouped cross-validation, out-of-fold frame risk). About 10 minutes on 2 cores.
+# table in grouped cross-validation, out-of-fold frame risk). About 4 minutes on 2 cores.
 # Usage: tools/results/frame_risk.sh [CAMVID_DIR] [OUT_DIR]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
