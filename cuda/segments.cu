@@ -474,33 +474,9 @@ __global__ void finalize_kernel(int count, int K, int C, int F, bool with_probs,
         for (int i = 0; i < F; i++) r[i] = nan;
         return;
     }
-    const int heat0 = 8, prob0 = 8 + 5 * K, iou = 8 + 5 * K + C;
     const double known = r[3], uni = r[4];
-    const double Sin = r[2], Sbd = S - Sin;
-    const double rel = S / Sbd, rel_in = Sin / Sbd;
     r[0] = cls[s];
-    r[3] = Sbd;
-    r[4] = rel;
-    r[5] = rel_in;
-    r[6] /= S;
-    r[7] /= S;
-    for (int k = 0; k < K; k++) {
-        double* h = r + heat0 + 5 * k;
-        const double in = h[1], bd = h[2];
-        const double e = (in + bd) / S, e_in = Sin > 0 ? in / Sin : 0.0, e_bd = bd / Sbd;
-        h[0] = e;
-        h[1] = e_in;
-        h[2] = e_bd;
-        h[3] = e * rel;
-        h[4] = e_in * rel_in;
-    }
-    for (int cc = 0; cc < C; cc++) r[prob0 + cc] = with_probs ? r[prob0 + cc] / S : nan;
-    if (!with_labels) {
-        r[iou] = nan;
-    } else {
-        const double hit = r[iou];
-        r[iou] = known == 0 ? nan : hit == 0 ? 0.0 : hit / (known + uni);
-    }
+    segsa::finish_segment_row(r, K, C, with_probs, with_labels, known, uni, nan);
 }
 
 int check_shape(const char* fn, int H, int W, int num_classes) {

@@ -346,7 +346,6 @@ extern "C" SEGSA_API int segsa_segments_features(const int32_t* predicted, const
         }
 
         const int F = SEGSA_SEGMENT_COLUMNS(K, C);
-        const int heat0 = 8, prob0 = 8 + 5 * K, iou = 8 + 5 * K + C;
         const bool with_probs = probabilities_or_null != nullptr;
         const bool with_labels = labels_or_null != nullptr;
         std::memset(out, 0, sizeof(double) * static_cast<size_t>(segment_count) * F);
@@ -410,31 +409,7 @@ extern "C" SEGSA_API int segsa_segments_features(const int32_t* predicted, const
             if (S == 0)
                 return fail(SEGSA_ERR_INVALID_ARGUMENT, "%s: segment %d of %d has no pixel (segment_count or ids not from segsa_segments_label?)",
                             fn, s, segment_count);
-            const double known = r[3];
-            const double Sin = r[2], Sbd = S - Sin;
-            const double rel = S / Sbd, rel_in = Sin / Sbd;
-            r[3] = Sbd;
-            r[4] = rel;
-            r[5] = rel_in;
-            r[6] /= S;
-            r[7] /= S;
-            for (int k = 0; k < K; k++) {
-                double* h = r + heat0 + 5 * k;
-                const double in = h[1], bd = h[2];
-                const double e = (in + bd) / S, e_in = Sin > 0 ? in / Sin : 0.0, e_bd = bd / Sbd;
-                h[0] = e;
-                h[1] = e_in;
-                h[2] = e_bd;
-                h[3] = e * rel;
-                h[4] = e_in * rel_in;
-            }
-            for (int cc = 0; cc < C; cc++) r[prob0 + cc] = with_probs ? r[prob0 + cc] / S : nan;
-            if (!with_labels) {
-                r[iou] = nan;
-            } else {
-                const double hit = r[iou];
-                r[iou] = known == 0 ? nan : hit == 0 ? 0.0 : hit / (known + w.uni[s]);
-            }
+            finish_segment_row(r, K, C, with_probs, with_labels, r[3], with_labels ? w.uni[s] : 0.0, nan);
         }
         return SEGSA_OK;
     } catch (const std::exception& e) {

@@ -115,6 +115,45 @@ inline double exp_nonpositive(double x) {
     return p * __builtin_bit_cast(double, sbits);
 }
 
+#if defined(__CUDACC__)
+#define SEGSA_HOST_DEVICE __host__ __device__
+#else
+#define SEGSA_HOST_DEVICE
+#endif
+
+// Turns one segment's accumulated row (segsa.h, segsa_segments_features) into its features, the
+// same on the CPU (native/segments.cpp) and the device (cuda/segments.cu). On entry: [1] S (> 0),
+// [2] S_in, [6] / [7] the sums of y and x, heat map k: [8+5k+1] interior and [8+5k+2] boundary
+// sums, [8+5K+c] probability sums, [8+5K+C] I; known = the non-ignore pixels, uni = |R|.
+SEGSA_HOST_DEVICE inline void finish_segment_row(double* r, int K, int C, bool with_probs, bool with_labels, double known,
+                                                 double uni, double nan) {
+    const int heat0 = 8, prob0 = 8 + 5 * K, iou = 8 + 5 * K + C;
+    const double S = r[1], Sin = r[2], Sbd = S - Sin;
+    const double rel = S / Sbd, rel_in = Sin / Sbd;
+    r[3] = Sbd;
+    r[4] = rel;
+    r[5] = rel_in;
+    r[6] /= S;
+    r[7] /= S;
+    for (int k = 0; k < K; k++) {
+        double* h = r + heat0 + 5 * k;
+        const double in = h[1], bd = h[2];
+        const double e = (in + bd) / S, e_in = Sin > 0 ? in / Sin : 0.0, e_bd = bd / Sbd;
+        h[0] = e;
+        h[1] = e_in;
+        h[2] = e_bd;
+        h[3] = e * rel;
+        h[4] = e_in * rel_in;
+    }
+    for (int cc = 0; cc < C; cc++) r[prob0 + cc] = with_probs ? r[prob0 + cc] / S : nan;
+    if (!with_labels) {
+        r[iou] = nan;
+    } else {
+        const double hit = r[iou];
+        r[iou] = known == 0 ? nan : hit == 0 ? 0.0 : hit / (known + uni);
+    }
+}
+
 size_t mdsa_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes);
 size_t accumulate_workspace_bytes(int d, int h0, int w0, int H, int W, int num_classes);
 

@@ -264,11 +264,7 @@ public final class Segsa implements AutoCloseable {
             }
             if (risk != null) {
                 try {
-                    risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), "risk model");
-                    if (!risk.classNames().equals(sa.settings().classNames())) {
-                        throw new SegsaException("the risk model's classes " + risk.classNames() + " are not the SA model's "
-                                + sa.settings().classNames());
-                    }
+                    risk.requireFor(sa, "risk model");
                 } catch (SegsaException e) {
                     throw e.withKind(SegsaException.Kind.SA_FILE);
                 }

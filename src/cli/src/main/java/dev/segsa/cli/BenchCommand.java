@@ -157,13 +157,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             SaModel saModel = SaModelFile.read(sa);
-            if (risk != null) {
-                risk.requireFor(saModel.settings().modelSha256(), saModel.fingerprint(), riskFile);
-                if (!risk.classNames().equals(saModel.settings().classNames())) {
-                    throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + sa + " "
-                            + saModel.settings().classNames());
-                }
-            }
+            if (risk != null) risk.requireFor(saModel, riskFile);
             List<Integer> counts = threads == null || threads.isEmpty() ? List.of(Runtime.getRuntime().availableProcessors()) : threads;
             List<Row> rows = new ArrayList<>();
             String backendName = null, isa = "-";

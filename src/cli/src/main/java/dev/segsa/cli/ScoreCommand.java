@@ -146,11 +146,7 @@ final class ScoreCommand implements Callable<Integer> {
     /** The risk model of --risk, checked against the SA model (before any frame is scored). */
     private dev.segsa.risk.RiskModel riskFor(SaModel sa) {
         dev.segsa.risk.RiskModel risk = dev.segsa.risk.RiskModelFile.read(riskFile);
-        risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
-        if (!risk.classNames().equals(sa.settings().classNames())) {
-            throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile + " "
-                    + sa.settings().classNames());
-        }
+        risk.requireFor(sa, riskFile);
         return risk;
     }
 

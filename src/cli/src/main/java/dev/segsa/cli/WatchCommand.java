@@ -207,10 +207,7 @@ final class WatchCommand implements Callable<Integer> {
         dev.segsa.risk.RiskModel risk = null;
         if (riskFile != null) {
             risk = dev.segsa.risk.RiskModelFile.read(riskFile);
-            risk.requireFor(sa.settings().modelSha256(), sa.fingerprint(), riskFile);
-            if (!risk.classNames().equals(sa.settings().classNames())) {
-                throw new SegsaException(riskFile + ": the risk model's classes " + risk.classNames() + " are not those of " + saFile);
-            }
+            risk.requireFor(sa, riskFile);
         }
         if (cfg == null && risk != null) {
             cfg = SelectorConfig.riskShare(share);

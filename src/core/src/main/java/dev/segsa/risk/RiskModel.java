@@ -200,6 +200,19 @@ public record RiskModel(String modelSha256, String saFingerprint, List<String> c
         return v;
     }
 
+    /**
+     * Refuses, in one line naming {@code file}, a model fitted for another segmentation model or SA
+     * model, or for other classes than the SA model's: the one check of every command (and the
+     * engine) that takes a risk model beside an SA model.
+     */
+    public void requireFor(dev.segsa.samodel.SaModel sa, Object file) {
+        requireFor(sa.settings().modelSha256(), sa.fingerprint(), file);
+        if (!classNames.equals(sa.settings().classNames())) {
+            throw new SegsaException(file + ": the risk model's classes " + classNames + " are not the SA model's "
+                    + sa.settings().classNames());
+        }
+    }
+
     /** Refuses a model fitted for another segmentation model or SA model, in one line. */
     public void requireFor(String modelSha, String saPrint, Object file) {
         if (!modelSha256.equals(modelSha)) {

@@ -123,7 +123,7 @@ public final class SparkScore {
         if (lsa && saModel.references() == null) {
             throw new SegsaException(sa + ": LSA was asked for but the SA model was fitted with --lsa-references 0");
         }
-        if (risk != null) requireRiskModel(Path.of(risk), saModel, sa); // on the driver too: one line before any task starts
+        if (risk != null) requireRiskModel(Path.of(risk), saModel); // on the driver too: one line before any task starts
         List<String> frames = SparkFit.list(spark, images, video != null ? "--videos" : "--images");
         Map<String, String> masks = labels == null ? Map.of() : FramePairs.pair(frames, SparkFit.list(spark, labels, "--labels"));
         List<Tuple2<String, String>> list = new ArrayList<>();
@@ -167,13 +167,9 @@ public final class SparkScore {
      * Reads the risk model and refuses, in one line naming the file, one fitted for another
      * segmentation model or SA model or with other classes (as segsa score --risk).
      */
-    static RiskModel requireRiskModel(Path file, SaModel saModel, String sa) {
+    static RiskModel requireRiskModel(Path file, SaModel saModel) {
         RiskModel risk = RiskModelFile.read(file);
-        risk.requireFor(saModel.settings().modelSha256(), saModel.fingerprint(), file);
-        if (!risk.classNames().equals(saModel.settings().classNames())) {
-            throw new SegsaException(file + ": the risk model's classes " + risk.classNames() + " are not those of " + sa + " "
-                    + saModel.settings().classNames());
-        }
+        risk.requireFor(saModel, file);
         return risk;
     }
 

@@ -11,20 +11,9 @@ import java.util.Comparator;
 public final class AucStatistics {
     private AucStatistics() {}
 
-    /** 1-based ranks in ascending order, ties given their mean rank. */
+    /** 1-based ranks in ascending order, ties given their mean rank ({@link SpearmanCorrelation#ranks}). */
     public static double[] ranks(double[] v) {
-        Integer[] order = new Integer[v.length];
-        for (int i = 0; i < v.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble(i -> v[i]));
-        double[] r = new double[v.length];
-        for (int i = 0; i < v.length; ) {
-            int j = i;
-            while (j + 1 < v.length && v[order[j + 1]] == v[order[i]]) j++;
-            double mid = (i + j) / 2.0 + 1;
-            for (int k = i; k <= j; k++) r[order[k]] = mid;
-            i = j + 1;
-        }
-        return r;
+        return SpearmanCorrelation.ranks(v);
     }
 
     /** AUROC: the probability that a positive scores above a negative (ties count one half); NaN without both kinds. */

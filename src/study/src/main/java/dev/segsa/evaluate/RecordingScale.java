@@ -61,10 +61,9 @@ public enum RecordingScale {
         return out;
     }
 
+    /** numpy's linear quantile (commons-math's R-7) of sorted values, p in [0, 1]. */
     static double quantile(double[] sorted, double p) {
-        double pos = p * (sorted.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = Math.min(lo + 1, sorted.length - 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+        return p == 0 ? sorted[0] : new org.apache.commons.math3.stat.descriptive.rank.Percentile()
+                .withEstimationType(org.apache.commons.math3.stat.descriptive.rank.Percentile.EstimationType.R_7).evaluate(sorted, 100 * p);
     }
 }

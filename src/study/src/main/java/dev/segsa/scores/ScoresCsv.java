@@ -89,21 +89,45 @@ public final class ScoresCsv {
          * pixels of those rows: the frame-level score of timeline, select and the report's heatmaps.
          */
         public java.util.Map<String, FrameScore> frameScores(String column, java.util.Set<String> groupNames) {
-            if (column.equals(CLASS_AWARE)) return classAwareScores(groupNames);
-            if (column.equals(RISK)) return riskScores(groupNames);
-            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+            if (column.equals(CLASS_AWARE)) return aggregate(groupNames, Row::mdsaPct, Combine.MAX);
+            if (column.equals(RISK)) return aggregate(groupNames, Row::risk, Combine.MEAN);
+            return aggregate(groupNames, r -> r.score(column), Combine.PIXEL_WEIGHTED_MEAN);
+        }
+
+        /** How a frame's class rows make its score. */
+        private enum Combine { PIXEL_WEIGHTED_MEAN, MEAN, MAX }
+
+        /**
+         * Per frame, in file order: its class rows' finite values combined (NaN when none has one)
+         * and the pixels of those rows; group rows named in {@code groupNames} left out.
+         */
+        private java.util.Map<String, FrameScore> aggregate(java.util.Set<String> groupNames, java.util.function.ToDoubleFunction<Row> value,
+                                                            Combine how) {
+            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>(); // {sum or max, weight, pixels}
             for (Row r : rows) {
                 if (groupNames.contains(r.className())) continue;
                 double[] a = acc.computeIfAbsent(r.image(), k -> new double[3]);
                 a[2] += r.pixels();
-                double v = r.score(column);
-                if (Double.isFinite(v)) {
-                    a[0] += v * r.pixels();
-                    a[1] += r.pixels();
+                double v = value.applyAsDouble(r);
+                if (!Double.isFinite(v)) continue;
+                switch (how) {
+                    case PIXEL_WEIGHTED_MEAN -> {
+                        a[0] += v * r.pixels();
+                        a[1] += r.pixels();
+                    }
+                    case MEAN -> {
+                        a[0] += v;
+                        a[1]++;
+                    }
+                    case MAX -> {
+                        a[0] = a[1] == 0 ? v : Math.max(a[0], v);
+                        a[1] = 1;
+                    }
                 }
             }
             java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
-            acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] > 0 ? a[0] / a[1] : Double.NaN, (long) a[2])));
+            acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] == 0 ? Double.NaN : how == Combine.MAX ? a[0] : a[0] / a[1],
+                    (long) a[2])));
             return out;
         }
 
@@ -111,23 +135,6 @@ public final class ScoresCsv {
         public boolean hasRisk() {
             for (Row r : rows) if (Double.isFinite(r.risk())) return true;
             return false;
-        }
-
-        /** Per frame: the mean risk over its class rows (one minus the predicted frame mIoU), and its pixels. */
-        private java.util.Map<String, FrameScore> riskScores(java.util.Set<String> groupNames) {
-            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
-            for (Row r : rows) {
-                if (groupNames.contains(r.className())) continue;
-                double[] a = acc.computeIfAbsent(r.image(), k -> new double[3]);
-                a[2] += r.pixels();
-                if (Double.isFinite(r.risk())) {
-                    a[0] += r.risk();
-                    a[1]++;
-                }
-            }
-            java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
-            acc.forEach((image, a) -> out.put(image, new FrameScore(a[1] > 0 ? a[0] / a[1] : Double.NaN, (long) a[2])));
-            return out;
         }
 
         /** Whether the file carries class percentiles (the SA file had a class reference). */
@@ -138,8 +145,8 @@ public final class ScoresCsv {
 
         /**
          * The frame scores offered by this file, best first for finding the frames the model gets
-         * wrong: the class-aware score when the file has class percentiles, then the pixel-weighted
-         * means of its score columns.
+         * wrong: risk when the file has it, the class-aware score when it has class percentiles, then
+         * the pixel-weighted means of its score columns.
          */
         public List<String> frameScoreNames() {
             List<String> out = new ArrayList<>();
@@ -152,20 +159,6 @@ public final class ScoresCsv {
         /** The default frame ranking: the first of {@link #frameScoreNames()}. */
         public String defaultFrameScore() {
             return frameScoreNames().get(0);
-        }
-
-        /** Per frame: the highest class percentile over its class rows (NaN when none has one), and its pixels. */
-        private java.util.Map<String, FrameScore> classAwareScores(java.util.Set<String> groupNames) {
-            java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
-            for (Row r : rows) {
-                if (groupNames.contains(r.className())) continue;
-                double[] a = acc.computeIfAbsent(r.image(), k -> new double[] {Double.NaN, 0});
-                a[1] += r.pixels();
-                if (Double.isFinite(r.mdsaPct()) && (Double.isNaN(a[0]) || r.mdsaPct() > a[0])) a[0] = r.mdsaPct();
-            }
-            java.util.Map<String, FrameScore> out = new java.util.LinkedHashMap<>();
-            acc.forEach((image, a) -> out.put(image, new FrameScore(a[0], (long) a[1])));
-            return out;
         }
 
         /**

@@ -39,6 +39,13 @@ public record SegmentTable(List<String> classNames, List<String> images, List<do
         return out;
     }
 
+    /** Each row's segment number within its frame (rows of one frame are consecutive: 0, 1, 2, ...). */
+    private int[] segmentNumbers() {
+        int[] out = new int[rows.size()];
+        for (int i = 1; i < out.length; i++) out[i] = images.get(i).equals(images.get(i - 1)) ? out[i - 1] + 1 : 0;
+        return out;
+    }
+
     /** Writes CSV, or Parquet when the name ends with {@code .parquet} (same columns; NaN for empty cells). */
     public void write(Path out) {
         if (out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet")) {
@@ -53,16 +60,12 @@ public record SegmentTable(List<String> classNames, List<String> images, List<do
                 w.write(ScoresCsv.field(cols.get(j)));
             }
             w.write('\n');
-            String last = null;
-            int segment = 0;
+            int[] segment = segmentNumbers();
             for (int i = 0; i < rows.size(); i++) {
-                String image = images.get(i);
-                segment = image.equals(last) ? segment + 1 : 0;
-                last = image;
                 double[] r = rows.get(i);
-                w.write(ScoresCsv.field(image));
+                w.write(ScoresCsv.field(images.get(i)));
                 w.write(',');
-                w.write(Integer.toString(segment));
+                w.write(Integer.toString(segment[i]));
                 w.write(',');
                 w.write(ScoresCsv.field(classNames.get((int) r[SegmentFeatures.CLASS])));
                 for (double v : r) {
@@ -92,16 +95,12 @@ public record SegmentTable(List<String> classNames, List<String> images, List<do
                 for (String col : cols) ddl.append(", \"").append(col.replace("\"", "\"\"")).append("\" DOUBLE");
                 st.execute(ddl.append(')').toString());
                 try (var app = ((org.duckdb.DuckDBConnection) c).createAppender(org.duckdb.DuckDBConnection.DEFAULT_SCHEMA, "s")) {
-                    String last = null;
-                    int segment = 0;
+                    int[] segment = segmentNumbers();
                     for (int i = 0; i < rows.size(); i++) {
-                        String image = images.get(i);
-                        segment = image.equals(last) ? segment + 1 : 0;
-                        last = image;
                         double[] r = rows.get(i);
                         app.beginRow();
-                        app.append(image);
-                        app.append(segment);
+                        app.append(images.get(i));
+                        app.append(segment[i]);
                         app.append(classNames.get((int) r[dev.segsa.segments.SegmentFeatures.CLASS]));
                         for (double v : r) app.append(v);
                         app.endRow();
