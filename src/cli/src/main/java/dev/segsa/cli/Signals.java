@@ -12,6 +12,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Signals {
     private Signals() {}
 
+    private static volatile String last;
+
+    /** The name of the last stop signal received (INT or TERM), or null. */
+    static String lastSignal() {
+        return last;
+    }
+
     /** Installs the handlers; returns what restores the previous ones. */
     static List<Runnable> onStop(AtomicBoolean stop) {
         List<Runnable> restore = new ArrayList<>();
@@ -20,6 +27,7 @@ final class Signals {
                 sun.misc.Signal signal = new sun.misc.Signal(name);
                 sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
                 previous[0] = sun.misc.Signal.handle(signal, s -> {
+                    last = name;
                     if (stop.getAndSet(true)) previous[0].handle(s);  // a second signal: the default, at once
                     else System.err.println("\nsegsa: SIG" + name + ": finishing the frame in hand and flushing (again to stop at once)");
                 });

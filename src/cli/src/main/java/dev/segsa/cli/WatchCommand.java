@@ -1,14 +1,10 @@
 package dev.segsa.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.segsa.Segsa;
 import dev.segsa.error.SegsaException;
-import dev.segsa.features.FrameReader;
-import dev.segsa.io.AtomicOutput;
 import dev.segsa.io.OutputFiles;
 import dev.segsa.model.ModelMetadata;
-import dev.segsa.report.HeatmapImage;
 import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
 import dev.segsa.score.FrameResult;
@@ -18,20 +14,12 @@ import dev.segsa.stream.DHash;
 import dev.segsa.stream.SelectorConfig;
 import dev.segsa.stream.StreamSelector;
 import dev.segsa.stream.Trigger;
-import dev.segsa.video.VideoSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.BufferedWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,22 +28,25 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 @Command(name = "watch", mixinStandardHelpOptions = true,
-        description = {"Decides as frames arrive which ones to keep: scores each frame, feeds a StreamSelector (triggers on image or "
-                + "class SA, shares above the SA threshold, uncertainty; a budget held with online quantiles; cooldowns; a "
-                + "near-duplicate gate; pre- and post-roll clips) and writes the kept frames, a decisions log (JSON Lines) and a "
-                + "status file. Sources: a video file (--video; every frame, or paced at its frame rate with --realtime) or a "
-                + "folder being filled (--folder; new image files are taken once their size has not changed for one poll). "
-                + "Runs until the source ends (--idle-seconds for a folder) or SIGINT/SIGTERM, then flushes and exits 0.",
+        description = {"Decides as frames arrive which ones to keep: scores each frame of one or several cameras with one engine, "
+                + "feeds one StreamSelector (triggers on risk, the class-aware score, image or class SA, uncertainty; one budget shared "
+                + "by every trigger and camera, held over decision windows with an exact top-k and the unspent allowance carried; "
+                + "cooldowns; a near-duplicate gate; pre- and post-roll clips) and writes the kept frames, clips (PNG or MP4), a "
+                + "decisions log (JSON Lines, every frame) and status.json. Sources: video files or streams (--video), MCAP topics "
+                + "(--mcap), folders being filled (--folder), or several named ones (--source NAME=KIND:WHERE, repeated). Runs until "
+                + "every source ends (--idle-seconds for a folder) or SIGINT/SIGTERM, then decides the frames still waiting, "
+                + "writes the final status (running false, the reason) and exits 0.",
                 "",
                 "Example: segsa watch --model m.pt --sa m.sa --video drive.mp4 --config keep.json --out kept/",
                 "         segsa watch --model m.pt --sa m.sa --mcap drive.mcap --topic /camera/image_raw --share 0.05 --out kept/",
-                "         segsa watch --model m.pt --sa m.sa --folder /data/cam0 --share 0.02 --out kept/ --idle-seconds 30"})
+                "         segsa watch --model m.pt --sa m.sa --folder /data/cam0 --share 0.02 --out kept/ --idle-seconds 30",
+                "         segsa watch --model m.pt --sa m.sa --risk m.risk --share 0.05 --out kept/ --clip-format mp4 \\",
+                "             --source front=video:rtsp://10.0.0.2/front --source left=mcap:drive.mcap#/cam/left"})
 final class WatchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model the SA model was fitted with.")
     Path model;
@@ -68,9 +59,6 @@ final class WatchCommand implements Callable<Integer> {
             + "(live: frames that arrive while one is scored are skipped, unless --score-all).")
     String videoSource;
 
-    /** The --video source when it is a file; null for a URL, a camera or standard input. */
-    private Path video;
-
     @Option(names = "--mcap", paramLabel = "FILE", description = "A ROS 2 / Foxglove MCAP log: the camera frames of --topic (or of "
             + "its only image topic) at their log times, every frame scored (or paced with --realtime).")
     Path mcap;
@@ -81,6 +69,29 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--folder", paramLabel = "DIR", description = "A folder being filled with frames (PNG, JPEG, BMP), taken in name order.")
     Path folder;
 
+    @Option(names = "--source", paramLabel = "NAME=KIND:WHERE", description = {"A named camera, repeated for several: "
+            + "NAME=video:FILE|URL|/dev/videoN|-, NAME=mcap:FILE[#TOPIC] or NAME=folder:DIR. One engine scores them all and one "
+            + "budget covers them (with an optional per-camera minimum: budget.minSharePerSource). Instead of --video, --mcap and "
+            + "--folder (which make one camera named cam0)."})
+    List<String> sourceSpecs;
+
+    @Option(names = "--open-timeout", paramLabel = "S", defaultValue = "10", description = "Network streams: seconds to open "
+            + "before the attempt fails (default ${DEFAULT-VALUE}).")
+    double openTimeout;
+
+    @Option(names = "--read-timeout", paramLabel = "S", defaultValue = "5", description = "Network streams: seconds without a "
+            + "frame before the connection is taken for dead (default ${DEFAULT-VALUE}).")
+    double readTimeout;
+
+    @Option(names = "--reconnects", paramLabel = "N", defaultValue = "10", description = "Network streams: times a failed stream "
+            + "is opened again in a row, after 1, 2, 4 ... 30 s (default ${DEFAULT-VALUE}; a frame read resets the count); then the "
+            + "camera is given up (the others go on).")
+    int reconnects;
+
+    @Option(names = "--clip-format", paramLabel = "png|mp4", defaultValue = "png", description = "How clip frames are written: one PNG "
+            + "each, or one H.264 MP4 per clip (the kept frame also as a PNG) (default ${DEFAULT-VALUE}).")
+    String clipFormat;
+
     @Option(names = "--risk", paramLabel = "FILE",
             description = {"A risk model (segsa fit-risk): every frame gets its risk (one minus its predicted mIoU, from its "
                     + "segments), which --share then ranks by and triggers can read (score \"risk\")."})
@@ -90,7 +101,8 @@ final class WatchCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest risk (with --risk), else the highest "
-            + "class-aware score (image SA when the SA file has no class reference) (budget quantile over 300 s, 30 frames of warm-up).")
+            + "class-aware score (image SA when the SA file has no class reference), with the default budget: decision windows of 2 s, "
+            + "horizon 120 s, warm-up 30 frames, burst 1 (README, \"On the vehicle\").")
     Double share;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the kept frames, decisions.jsonl and status.json go (a new or "
@@ -115,9 +127,6 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--score-all", description = "With --folder or a stream: score every frame, the source waiting for the scorer "
             + "(replays, tuning); by default a live source's frames that arrive while one is scored are skipped.")
     boolean scoreAll;
-
-    /** Whether --video is a stream (URL, camera, standard input) rather than a file. */
-    private boolean liveStream;
 
     @Option(names = "--fps", paramLabel = "F", description = "With --folder: frame i's time is i / F seconds (default: the time it "
             + "was picked up).")
@@ -153,33 +162,58 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--allow-model-mismatch", description = "Score although --model is not the file the SA model was fitted with.")
     boolean allowModelMismatch;
 
-    /** A frame from the source: its decoded image, name, index in the stream, time and size. */
-    record Frame(BufferedImage image, String name, long index, double seconds, long bytes) {}
-
-    private static final Frame END = new Frame(null, "end", -1, 0, 0);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Why the run ended, for the final status. */
+    private volatile String endReason;
 
     @Override
     public Integer call() throws Exception {
-        int sources = (videoSource != null ? 1 : 0) + (folder != null ? 1 : 0) + (mcap != null ? 1 : 0);
-        if (sources != 1) throw new IllegalArgumentException("give one of --video SOURCE, --mcap FILE and --folder DIR");
+        int legacy = (videoSource != null ? 1 : 0) + (folder != null ? 1 : 0) + (mcap != null ? 1 : 0);
+        boolean many = sourceSpecs != null && !sourceSpecs.isEmpty();
+        if (many && legacy > 0) throw new IllegalArgumentException("give --source NAME=KIND:WHERE, or one of --video, --mcap and --folder, not both");
+        if (!many && legacy != 1) throw new IllegalArgumentException("give one of --video SOURCE, --mcap FILE and --folder DIR (or --source, repeated)");
         if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
-        boolean stream = videoSource != null && (videoSource.equals("-") || videoSource.equals("/dev/stdin")
-                || videoSource.contains("://") || videoSource.startsWith("/dev/video"));
-        if (videoSource != null && !stream) video = Path.of(videoSource);
-        liveStream = stream;
+        List<String[]> specs = new ArrayList<>();
+        if (many) {
+            Set<String> names = new HashSet<>();
+            for (String spec : sourceSpecs) {
+                String[] p = WatchSource.parse(spec);
+                if (!names.add(p[0])) throw new IllegalArgumentException("two sources are named " + p[0]);
+                specs.add(p);
+            }
+            if (specs.size() > 64) throw new IllegalArgumentException("at most 64 sources, got " + specs.size());
+        } else if (videoSource != null) {
+            specs.add(new String[] {"cam0", "video", videoSource, null});
+        } else if (mcap != null) {
+            specs.add(new String[] {"cam0", "mcap", mcap.toString(), topic});
+        } else {
+            specs.add(new String[] {"cam0", "folder", folder.toString(), null});
+        }
+        boolean anyStream = specs.stream().anyMatch(p -> p[1].equals("video") && WatchSource.isStream(p[2]));
+        boolean anyFolder = specs.stream().anyMatch(p -> p[1].equals("folder"));
+        boolean anyFile = specs.stream().anyMatch(p -> p[1].equals("mcap") || p[1].equals("video") && !WatchSource.isStream(p[2]));
+        if (specs.stream().filter(p -> p[1].equals("video") && (p[2].equals("-") || p[2].equals("/dev/stdin"))).count() > 1) {
+            throw new IllegalArgumentException("only one source can read standard input");
+        }
         if ((config == null) == (share == null)) throw new IllegalArgumentException("give either --config FILE or --share S");
+        if (share != null && !(share > 0 && share <= 1)) throw new IllegalArgumentException("--share must be in (0, 1], got " + share);
         if (!dryRun && out == null) throw new IllegalArgumentException("--out DIR is needed (or --dry-run)");
         if (!logMode.equals("all") && !logMode.equals("kept")) throw new IllegalArgumentException("--log must be all or kept, got " + logMode);
-        if (realtime && video == null && mcap == null) {
+        if (!clipFormat.equals("png") && !clipFormat.equals("mp4")) throw new IllegalArgumentException("--clip-format must be png or mp4, got " + clipFormat);
+        if (realtime && !anyFile) {
             throw new IllegalArgumentException("--realtime is for a --video file or --mcap (a folder or a stream is live)");
         }
-        if (scoreAll && folder == null && !stream) {
+        if (scoreAll && !anyFolder && !anyStream) {
             throw new IllegalArgumentException("--score-all is for --folder and streams (a --video file is scored whole unless --realtime)");
         }
-        if (fps != null && folder == null) throw new IllegalArgumentException("--fps is for --folder (a video has its own times)");
-        if (fps != null && !(fps > 0)) throw new IllegalArgumentException("--fps must be > 0");
-        if (idleSeconds != null && folder == null) throw new IllegalArgumentException("--idle-seconds is for --folder");
+        if (fps != null && !anyFolder) throw new IllegalArgumentException("--fps is for --folder (a video has its own times)");
+        if (fps != null && !(fps > 0 && fps <= 1000)) throw new IllegalArgumentException("--fps must be in (0, 1000], got " + fps);
+        if (idleSeconds != null && !anyFolder) throw new IllegalArgumentException("--idle-seconds is for --folder");
+        if (idleSeconds != null && !(idleSeconds >= 0 && idleSeconds <= 1e6)) {
+            throw new IllegalArgumentException("--idle-seconds must be in [0, 1e6], got " + idleSeconds);
+        }
+        if (!(openTimeout > 0 && openTimeout <= 3600)) throw new IllegalArgumentException("--open-timeout must be in (0, 3600] s, got " + openTimeout);
+        if (!(readTimeout > 0 && readTimeout <= 3600)) throw new IllegalArgumentException("--read-timeout must be in (0, 3600] s, got " + readTimeout);
+        if (reconnects < 0 || reconnects > 1_000_000) throw new IllegalArgumentException("--reconnects must be 0 .. 1000000, got " + reconnects);
         if (ringFrames < 1 || ringFrames > 100_000) throw new IllegalArgumentException("--ring-frames must be 1 .. 100000");
         if (ringMb < 1) throw new IllegalArgumentException("--ring-mb must be >= 1");
         if (pollMs < 10 || pollMs > 60_000) throw new IllegalArgumentException("--poll-ms must be 10 .. 60000");
@@ -187,13 +221,17 @@ final class WatchCommand implements Callable<Integer> {
         OutputFiles.protect(model);
         OutputFiles.protect(ModelMetadata.sidecarOf(model));
         OutputFiles.protect(saFile);
-        OutputFiles.protect(video);
-        OutputFiles.protect(mcap);
-        OutputFiles.protect(folder);
         OutputFiles.protect(config);
         OutputFiles.protect(riskFile);
-        if (video != null && !Files.isRegularFile(video)) throw new SegsaException(video + ": video file not found");
-        if (folder != null && !Files.isDirectory(folder)) throw new SegsaException(folder + ": folder not found");
+        for (String[] p : specs) {
+            if (p[1].equals("video") && WatchSource.isStream(p[2])) continue;
+            Path where = Path.of(p[2]);
+            OutputFiles.protect(where);
+            if (p[1].equals("folder") && !Files.isDirectory(where)) throw new SegsaException(where + ": folder not found");
+            if (!p[1].equals("folder") && !Files.isRegularFile(where)) {
+                throw new SegsaException(where + ": " + (p[1].equals("mcap") ? "MCAP" : "video") + " file not found");
+            }
+        }
         SelectorConfig cfg = config != null ? SelectorConfig.read(config) : null;
         if (out != null) {
             OutputFiles.checkDirectory(out, "--out");
@@ -240,37 +278,56 @@ final class WatchCommand implements Callable<Integer> {
         if (needsShare) b.saThreshold(defaultThreshold(sa));
         AtomicBoolean stop = new AtomicBoolean();
         List<Runnable> restore = Signals.onStop(stop);
-        Path logTemp = null;
         boolean createdOut = false;
+        Run run = null;
         try (Segsa engine = b.open()) {
-            StreamSelector selector = engine.selector(cfg);
-            ClipBuffer<Frame> clips = new ClipBuffer<>(cfg.preSeconds(), cfg.postSeconds(), ringFrames, (long) ringMb << 20);
+            StreamSelector selector = new StreamSelector(cfg, ringFrames);
+            engine.selector(cfg);  // checks the class triggers against the SA model
             if (out != null && !Files.isDirectory(out)) {
                 Files.createDirectories(out);
                 createdOut = true;
             }
-            Path log = out == null ? null : out.resolve("decisions.jsonl");
-            logTemp = log == null ? null : out.resolve("decisions.jsonl" + AtomicOutput.TEMP_MARK + "partial");
-            try (BufferedWriter logWriter = logTemp == null ? null : Files.newBufferedWriter(logTemp, StandardCharsets.UTF_8)) {
-                Run run = new Run(engine, selector, clips, logWriter, stop);
-                run.loop();
-                if (selector.stats().seen() + run.dropped.get() == 0) {
-                    throw new SegsaException((videoSource != null ? videoSource.equals("-") ? "standard input" : videoSource
-                            : mcap != null ? mcap.toString() : folder.toString()) + ": no frame was read" + (videoSource != null && videoSource.equals("-")
-                            ? " (an MP4 cannot be read from a pipe: its index is at its end; pipe MPEG-TS or Matroska)" : "")
-                            + "; nothing written");
+            Semaphore arrivals = new Semaphore(0);
+            WatchSource.Settings settings = new WatchSource.Settings(realtime, scoreAll, fps, idleSeconds, pollMs, settleMs, ringFrames,
+                    openTimeout, readTimeout, reconnects, System.nanoTime());
+            List<WatchSource> sources = new ArrayList<>();
+            for (String[] p : specs) {
+                sources.add(new WatchSource(sources.size(), p[0], WatchSource.Kind.valueOf(p[1].toUpperCase(Locale.ROOT)), p[2], p[3],
+                        settings, stop, arrivals));
+            }
+            try (WatchOutput output = new WatchOutput(dryRun ? null : out, logMode.equals("all"),
+                    WatchOutput.ClipFormat.valueOf(clipFormat.toUpperCase(Locale.ROOT)), 10)) {
+                run = new Run(engine, selector, cfg, sources, output, stop, arrivals);
+                try {
+                    run.loop();
+                    if (!run.seenAny()) {
+                        throw new SegsaException(sources.getFirst().describe() + ": no frame was read"
+                                + (sources.size() == 1 && sources.getFirst().failure != null ? " (" + sources.getFirst().lastError + ")" : "")
+                                + (sources.stream().anyMatch(x -> x.location.equals("-"))
+                                ? " (an MP4 cannot be read from a pipe: its index is at its end; pipe MPEG-TS or Matroska)" : ""));
+                    }
+                    output.close();
+                } catch (Throwable t) {
+                    // every exit path of a started run leaves a final status saying why it ended
+                    output.abortClips();
+                    endReason = "error: " + String.valueOf(t.getMessage()).lines().findFirst().orElse(t.toString());
+                    try {
+                        run.finalStatus();
+                    } catch (IOException | RuntimeException e) {
+                        t.addSuppressed(e);
+                    }
+                    throw t;
                 }
-                if (logWriter != null) logWriter.flush();
-                if (log != null) Files.move(logTemp, log, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                logTemp = null;
-                run.writeStatus(true);
+                endReason = run.stopRequested ? "stopped" + (Signals.lastSignal() != null ? " by SIG" + Signals.lastSignal() : "")
+                        : run.failedSources() > 0 ? "every source ended; " + run.failedSources() + " failed" : "every source ended";
+                run.finalStatus();
                 run.summary();
             }
-            return 0;
+            return run.failedSources() > 0 ? 1 : 0;
         } finally {
             restore.forEach(Runnable::run);
-            if (logTemp != null) Files.deleteIfExists(logTemp);
-            if (logTemp != null && createdOut) {
+            if (createdOut && run == null) {
+                Files.deleteIfExists(out.resolve("decisions.jsonl"));
                 try (var left = Files.list(out)) {
                     if (left.findAny().isEmpty()) Files.deleteIfExists(out);  // a failed run leaves no folder it made
                 }
@@ -283,329 +340,306 @@ final class WatchCommand implements Callable<Integer> {
         return Math.sqrt(sa.settings().featureDimension());
     }
 
-    /** One watch: the source thread, the queue, the decisions and the outputs. */
+    /** A scored frame waiting for its window's decision: the frame, and what its log line and heatmap need. */
+    private record Waiting(WatchSource.Frame frame, double imageMdsa, double classAware, double risk, double latencyMs,
+                           float[] map, int mapWidth, int mapHeight) {}
+
+    /** One watch: the sources' queues, the scorer, the selector's decisions and the outputs. */
     private final class Run {
         private final Segsa engine;
         private final StreamSelector selector;
-        private final ClipBuffer<Frame> clips;
-        private final BufferedWriter log;
+        private final SelectorConfig cfg;
+        private final List<WatchSource> sources;
+        private final List<ClipBuffer<WatchSource.Frame>> clips = new ArrayList<>();
+        private final WatchOutput output;
         private final AtomicBoolean stop;
-        private final LinkedBlockingDeque<Frame> queue;
-        private final AtomicLong dropped = new AtomicLong();
-        private final AtomicLong badFrames = new AtomicLong();
-        private final Set<Long> written = new HashSet<>();
+        private final Semaphore arrivals;
+        private final Map<Long, Waiting> waiting = new HashMap<>();
         private final long started = System.nanoTime();
+        private final String startedAt = java.time.Instant.now().toString();
         private long lastStatus = System.nanoTime();
-        private long scoredFrames, keptFrames, writtenFrames;
-        private String sourceNote;
-        private volatile Throwable sourceError;
+        private final long[] scored, skipped, kept, ended;
+        private final double[][] latencies;
+        private final int[] latencyCount;
         private final boolean terminal = System.console() != null && System.console().isTerminal();
 
-        Run(Segsa engine, StreamSelector selector, ClipBuffer<Frame> clips, BufferedWriter log, AtomicBoolean stop) {
+        Run(Segsa engine, StreamSelector selector, SelectorConfig cfg, List<WatchSource> sources, WatchOutput output, AtomicBoolean stop,
+            Semaphore arrivals) {
             this.engine = engine;
             this.selector = selector;
-            this.clips = clips;
-            this.log = log;
+            this.cfg = cfg;
+            this.sources = sources;
+            this.output = output;
             this.stop = stop;
-            this.queue = new LinkedBlockingDeque<>(ringFrames + 1);
+            this.arrivals = arrivals;
+            int n = sources.size();
+            for (int i = 0; i < n; i++) clips.add(new ClipBuffer<>(cfg.preSeconds(), cfg.postSeconds(), ringFrames, (long) ringMb << 20));
+            scored = new long[n];
+            skipped = new long[n];
+            kept = new long[n];
+            ended = new long[n];
+            latencies = new double[n][1024];
+            latencyCount = new int[n];
         }
 
-        /** Live sources never wait for the scorer: a full queue loses its oldest frame (counted). */
-        private boolean live() {
-            return ((folder != null || liveStream) && !scoreAll) || realtime;
+        /** Whether the run ended on a stop request (a signal) rather than its sources' end. */
+        boolean stopRequested;
+
+        boolean seenAny() {
+            return selector.stats().seen() > 0 || sources.stream().anyMatch(s -> s.dropped.get() > 0);
+        }
+
+        int failedSources() {
+            return (int) sources.stream().filter(s -> "failed".equals(s.state)).count();
         }
 
         void loop() throws Exception {
-            Thread source = Thread.ofPlatform().name("segsa-watch-source").daemon().start(this::produce);
+            for (WatchSource s : sources) s.start();
+            int open = sources.size();
+            boolean[] done = new boolean[sources.size()];
+            List<WatchSource.Frame> batch = new ArrayList<>();
             try {
-                List<Frame> batch = new ArrayList<>();
-                boolean ended = false;
-                while (!ended && !stop.get()) {
-                    Frame f = queue.pollFirst(200, TimeUnit.MILLISECONDS);
-                    if (f != null) {
-                        batch.add(f);
-                        if (live()) queue.drainTo(batch);
+                while (open > 0 && !stop.get()) {
+                    arrivals.tryAcquire(200, TimeUnit.MILLISECONDS);
+                    arrivals.drainPermits();
+                    // the frames that arrived together: per live source all that wait (the newest is scored), per replayed source one
+                    for (WatchSource s : sources) {
+                        if (done[s.id]) continue;
+                        logLost(s);
+                        batch.clear();
+                        if (s.live()) s.queue.drainTo(batch);
+                        else {
+                            WatchSource.Frame f = s.queue.pollFirst();
+                            if (f != null) batch.add(f);
+                        }
                         for (int i = 0; i < batch.size(); i++) {
-                            Frame x = batch.get(i);
-                            if (x == END) {
-                                ended = true;
+                            WatchSource.Frame x = batch.get(i);
+                            if (x == WatchSource.END) {
+                                done[s.id] = true;
+                                open--;
+                                if (s.failure != null) {
+                                    System.err.println("segsa watch: " + s.describe() + " failed: " + s.lastError.lines().findFirst().orElse("")
+                                            + (sources.size() > 1 ? " (the other cameras go on)" : ""));
+                                }
                                 break;
                             }
-                            // live: only the newest frame of the batch is scored; the others are skipped (counted) but stay in the ring
-                            boolean last = i == batch.size() - 1 || batch.get(i + 1) == END;
-                            handle(x, !live() || last);
+                            boolean last = i == batch.size() - 1 || batch.get(i + 1) == WatchSource.END;
+                            handle(x, !s.live() || last);
                         }
-                        batch.clear();
+                        if (!s.live() && !batch.isEmpty() && !done[s.id]) arrivals.release();  // more may wait
                     }
-                    if (sourceError != null) throw new SegsaException(String.valueOf(sourceError.getMessage()), sourceError);
                     maybeStatus();
                 }
             } finally {
+                stopRequested = stop.get();
                 stop.set(true);
-                source.interrupt();
-                source.join(5000);
+                for (WatchSource s : sources) s.interrupt();
+                long deadline = System.nanoTime() + 1_500_000_000L;
+                for (WatchSource s : sources) s.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             }
-            if (sourceError != null) throw new SegsaException(String.valueOf(sourceError.getMessage()), sourceError);
-            if (clips.open(Double.POSITIVE_INFINITY) && clips.openUntil() > lastSeconds) {
-                sourceNote = String.format(Locale.ROOT, "the last post-roll was cut short at %.3f s (it ran to %.3f s)", lastSeconds,
-                        clips.openUntil());
+            for (WatchSource s : sources) logLost(s);
+            for (StreamSelector.Decision d : selector.flush()) decided(d);
+            for (int i = 0; i < sources.size(); i++) {
+                ClipBuffer<WatchSource.Frame> c = clips.get(i);
+                if (c.open(Double.POSITIVE_INFINITY) && c.openUntil() > lastSeconds(i) && sources.get(i).note == null) {
+                    sources.get(i).note = String.format(Locale.ROOT, "the last post-roll was cut short at %.3f s (it ran to %.3f s)",
+                            lastSeconds(i), c.openUntil());
+                }
+            }
+            if (sources.size() == 1 && sources.getFirst().failure != null) {
+                Throwable t = sources.getFirst().failure;
+                throw new SegsaException(String.valueOf(t.getMessage()), t);
             }
         }
 
-        private double lastSeconds = Double.NEGATIVE_INFINITY;
+        private final Map<Integer, Double> lastSeen = new HashMap<>();
 
-        private void handle(Frame f, boolean score) throws IOException {
-            lastSeconds = f.seconds();
-            for (ClipBuffer.Timed<Frame> w : clips.push(f, f.index(), f.seconds(), f.bytes())) write(w.frame(), null);
+        private double lastSeconds(int source) {
+            return lastSeen.getOrDefault(source, Double.NEGATIVE_INFINITY);
+        }
+
+        /** Frames a live source's full queue lost: logged as skipped, counted as seen. */
+        private void logLost(WatchSource s) throws IOException {
+            WatchSource.Frame f;
+            while ((f = s.lost.pollFirst()) != null) {
+                selector.skipped(s.id, 1);
+                skipped[s.id]++;
+                logSkipped(f, "lost before scoring: the queue was full (scoring slower than the source)");
+            }
+        }
+
+        private void handle(WatchSource.Frame f, boolean score) throws IOException {
+            int src = f.source().id;
+            lastSeen.put(src, f.seconds());
+            for (ClipBuffer.Timed<WatchSource.Frame> w : clips.get(src).push(f, f.index(), f.seconds(), f.bytes())) {
+                output.writeFrame(src, f.source().name, w.frame().index(), w.frame().name(), w.frame().image());
+            }
             if (!score) {
-                selector.skipped(1);
+                selector.skipped(src, 1);
+                skipped[src]++;
+                logSkipped(f, "skipped: a newer frame of this source was waiting (scoring slower than the source)");
                 return;
             }
             FrameResult r = engine.score(f.image(), f.name());
-            scoredFrames++;
-            boolean gate = selector.config().maxHamming() >= 0;  // the dHash only feeds the diversity gate
-            StreamSelector.Decision d = selector.offer(r, f.seconds(), gate ? DHash.of(f.image()) : 0, gate, f.bytes());
-            if (d.keep()) {
-                keptFrames++;
-                for (ClipBuffer.Timed<Frame> w : clips.keep(f.index(), f.seconds())) write(w.frame(), w.index() == f.index() ? r : null);
-                if (dryRun) System.out.println(f.name() + "  " + d);
-            }
-            if (log != null && (d.keep() || logMode.equals("all"))) logDecision(f, r, d);
+            scored[src]++;
+            double latencyMs = (System.nanoTime() - f.arrivedNanos()) / 1e6;
+            latencies[src][latencyCount[src]++ % latencies[src].length] = latencyMs;
+            boolean gate = cfg.maxHamming() >= 0;  // the dHash only feeds the diversity gate
+            long number = selector.stats().seen();
+            waiting.put(number, new Waiting(f, r.imageMdsa(), r.classAwareScore(), r.risk(), r.timings().totalNanos() / 1e6,
+                    heatmap && r.scored() ? r.copyMdsaMap() : null, r.width(), r.height()));
+            for (StreamSelector.Decision d : selector.offer(src, r, f.seconds(), gate ? DHash.of(f.image()) : 0, gate, f.bytes())) decided(d);
         }
 
-        private void write(Frame f, FrameResult scored) throws IOException {
-            if (dryRun || out == null || !written.add(f.index())) return;
-            String base = String.format(Locale.ROOT, "%08d_%s", f.index(), safe(f.name()));
-            AtomicOutput.write(out.resolve(base + ".png"), png(f.image()));
-            writtenFrames++;
-            if (heatmap && scored != null) {
-                float[] map = scored.copyMdsaMap();
-                BufferedImage h = HeatmapImage.render(f.image(), map, scored.width(), scored.height(), 0,
-                        Math.max(1e-9, 2 * scored.imageMdsa()), f.name() + String.format(Locale.ROOT, "  image MDSA %.3f", scored.imageMdsa()));
-                AtomicOutput.write(out.resolve(base + "-heatmap.png"), png(h));
+        private void decided(StreamSelector.Decision d) throws IOException {
+            Waiting w = waiting.remove(d.frame());
+            if (w == null) return;
+            WatchSource.Frame f = w.frame();
+            int src = f.source().id;
+            ObjectNode o = line(f);
+            o.put("keep", d.keep());
+            o.put("skipped", false);
+            o.put("rule", d.rule());
+            WatchOutput.putNumber(o, "score", d.score());
+            WatchOutput.putNumber(o, "threshold", d.threshold());
+            o.put("reason", d.reason());
+            WatchOutput.putNumber(o, "imageMdsa", w.imageMdsa());
+            if (Double.isFinite(w.classAware())) o.put("classAware", w.classAware());
+            if (Double.isFinite(w.risk())) o.put("risk", w.risk());
+            o.put("latencyMs", w.latencyMs());
+            o.put("decisionDelaySeconds", WatchOutput.plainSeconds(Math.max(0, lastSeconds(src) - f.seconds())));
+            output.logDecision(o, d.keep());  // the decision first, then the kept frame's files
+            if (!d.keep()) return;
+            kept[src]++;
+            if (dryRun) System.out.println(f.source().name + " " + f.name() + "  " + d);
+            output.writeKept(src, f.source().name, f.index(), f.name(), f.image(), w.map(), w.mapWidth(), w.mapHeight(), w.imageMdsa());
+            for (ClipBuffer.Timed<WatchSource.Frame> c : clips.get(src).keep(f.index(), f.seconds())) {
+                output.writeFrame(src, f.source().name, c.frame().index(), c.frame().name(), c.frame().image());
             }
         }
 
-        private void logDecision(Frame f, FrameResult r, StreamSelector.Decision d) throws IOException {
-            ObjectNode o = JSON.createObjectNode();
+        private ObjectNode line(WatchSource.Frame f) {
+            ObjectNode o = WatchOutput.JSON.createObjectNode();
+            o.put("source", f.source().name);
             o.put("frame", f.index());
             o.put("name", f.name());
-            o.put("seconds", f.seconds());
-            o.put("keep", d.keep());
-            o.put("rule", d.rule());
-            putNumber(o, "score", d.score());
-            putNumber(o, "threshold", d.threshold());
-            o.put("reason", d.reason());
-            putNumber(o, "imageMdsa", r.imageMdsa());
-            if (Double.isFinite(r.classAwareScore())) o.put("classAware", r.classAwareScore());
-            if (Double.isFinite(r.risk())) o.put("risk", r.risk());
-            o.put("latencyMs", r.timings().totalNanos() / 1e6);
-            log.write(JSON.writeValueAsString(o));
-            log.newLine();
+            o.put("timeNs", f.timeNs());
+            o.put("seconds", WatchOutput.plainSeconds(f.timeNs()));
+            o.put("streamSeconds", WatchOutput.plainSeconds(f.seconds()));
+            return o;
         }
 
-        private void produce() {
-            try {
-                if (videoSource != null) produceVideo();
-                else if (mcap != null) produceMcap();
-                else produceFolder();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Throwable t) {
-                sourceError = t;
-            } finally {
-                try {
-                    while (!queue.offerLast(END, 100, TimeUnit.MILLISECONDS)) {
-                        if (stop.get()) break;
-                    }
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        private void deliver(Frame f) throws InterruptedException {
-            if (!live()) {
-                while (!queue.offerLast(f, 100, TimeUnit.MILLISECONDS)) if (stop.get()) return;
-                return;
-            }
-            while (!queue.offerLast(f)) {
-                if (queue.pollFirst() != null) dropped.incrementAndGet();
-            }
-        }
-
-        private void produceVideo() throws InterruptedException {
-            try (VideoSource src = VideoSource.openSource(videoSource, VideoSource.Options.ALL)) {
-                long t0 = System.nanoTime();
-                double firstPts = Double.NaN;
-                for (VideoSource.VideoFrame v : src) {
-                    if (stop.get()) return;
-                    if (Double.isNaN(firstPts)) firstPts = v.seconds();
-                    if (realtime) {
-                        long due = t0 + (long) ((v.seconds() - firstPts) * 1e9);
-                        long wait = due - System.nanoTime();
-                        if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
-                    }
-                    deliver(new Frame(toImage(v), v.name(), v.index(), v.seconds(), 3L * v.width() * v.height()));
-                }
-            }
-        }
-
-        /** A file seen in the folder and not taken yet: its size and time, and since when they have not changed. */
-        private record Pending(long size, long mtime, long since) {}
-
-        private void produceMcap() throws InterruptedException {
-            try (dev.segsa.mcap.McapSource src = new dev.segsa.mcap.McapSource(mcap, topic, 0, Double.POSITIVE_INFINITY)) {
-                long t0 = System.nanoTime();
-                long first = Long.MIN_VALUE;
-                for (dev.segsa.mcap.McapSource.Frame f : src) {
-                    if (stop.get()) return;
-                    if (first == Long.MIN_VALUE) first = f.logTime();
-                    if (realtime) {
-                        long wait = t0 + (f.logTime() - first) - System.nanoTime();
-                        if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
-                    }
-                    deliver(new Frame(f.image(), f.topic() + "#" + f.index(), f.index(), f.seconds(), f.message().data().length));
-                }
-                if (src.reader().truncatedAt() >= 0) {
-                    System.err.println("segsa watch: warning: " + mcap + " ends inside the record at offset " + src.reader().truncatedAt()
-                            + " (a recorder stopped mid-write?): watched the frames before it");
-                }
-            }
-        }
-
-        private void produceFolder() throws InterruptedException, IOException {
-            Map<Path, Pending> pending = new HashMap<>();
-            Set<Path> taken = new HashSet<>();
-            long index = 0, lastNew = System.nanoTime();
-            while (!stop.get()) {
-                boolean any = false;
-                long now = System.nanoTime();
-                for (Path p : FrameReader.listFrames(folder)) {
-                    if (taken.contains(p)) continue;
-                    long size, mtime;
-                    try {
-                        size = Files.size(p);
-                        mtime = Files.getLastModifiedTime(p).toMillis();
-                    } catch (IOException e) {
-                        continue;  // gone or not readable yet: looked at again next poll
-                    }
-                    Pending seen = pending.get(p);
-                    if (seen == null || seen.size() != size || seen.mtime() != mtime || size == 0) {
-                        pending.put(p, new Pending(size, mtime, now));  // new or still growing
-                        continue;
-                    }
-                    double unchanged = (now - seen.since()) / 1e6;
-                    if (unchanged < settleMs) continue;
-                    BufferedImage img;
-                    try {
-                        img = FrameReader.readImage(p);
-                    } catch (SegsaException e) {
-                        if (unchanged < 10_000) continue;  // maybe still being written in pauses: tried again
-                        System.err.println("segsa watch: warning: skipped " + e.getMessage().lines().findFirst().orElse(p.toString()));
-                        pending.remove(p);
-                        taken.add(p);
-                        badFrames.incrementAndGet();
-                        continue;
-                    }
-                    pending.remove(p);
-                    taken.add(p);
-                    any = true;
-                    double t = fps != null ? index / fps : (System.nanoTime() - started) / 1e9;
-                    deliver(new Frame(img, p.getFileName().toString(), index++, t, size));
-                }
-                if (any || !pending.isEmpty()) lastNew = System.nanoTime();
-                if (idleSeconds != null && (System.nanoTime() - lastNew) / 1e9 >= idleSeconds) return;
-                TimeUnit.MILLISECONDS.sleep(pollMs);
-            }
+        private void logSkipped(WatchSource.Frame f, String reason) throws IOException {
+            ObjectNode o = line(f);
+            o.put("keep", false);
+            o.put("skipped", true);
+            o.put("reason", reason);
+            output.logDecision(o, false);
         }
 
         private void maybeStatus() throws IOException {
             long now = System.nanoTime();
             if (now - lastStatus < 2_000_000_000L) return;
             lastStatus = now;
-            writeStatus(false);
+            output.writeStatus(status(false));
             if (terminal) {
                 StreamSelector.Stats s = selector.stats();
                 double el = (now - started) / 1e9;
-                System.err.printf(Locale.ROOT, "\rsegsa watch: %d frames seen, %d scored (%.1f/s), %d skipped, %d kept (%.2f%%)   ",
-                        s.seen(), s.scored(), s.scored() / el, s.skipped() + dropped.get(), s.kept(), 100 * s.achievedShare());
+                System.err.printf(Locale.ROOT, "\rsegsa watch: %d sources, %d frames seen, %d scored (%.1f/s), %d skipped, %d kept (%.2f%%)   ",
+                        sources.size(), s.seen(), s.scored(), s.scored() / el, s.skipped(), s.kept(), 100 * s.achievedShare());
             }
         }
 
-        void writeStatus(boolean last) throws IOException {
-            if (out == null) return;
+        void finalStatus() throws IOException {
+            output.writeStatus(status(true));
+        }
+
+        ObjectNode status(boolean last) {
             StreamSelector.Stats s = selector.stats();
-            ObjectNode o = JSON.createObjectNode();
+            ObjectNode o = WatchOutput.JSON.createObjectNode();
             o.put("running", !last);
-            o.put("elapsedSeconds", (System.nanoTime() - started) / 1e9);
-            o.put("framesSeen", s.seen() + dropped.get());
+            if (last) o.put("reason", endReason == null ? "ended" : endReason);
+            o.put("pid", ProcessHandle.current().pid());
+            o.put("startedAt", startedAt);
+            o.put("updatedAt", java.time.Instant.now().toString());
+            o.put("elapsedSeconds", WatchOutput.plainSeconds((System.nanoTime() - started) / 1e9));
+            o.put("framesSeen", s.seen());
             o.put("framesScored", s.scored());
             o.put("framesSkipped", s.skipped());
-            o.put("framesDroppedBeforeScoring", dropped.get());
-            o.put("badFramesSkipped", badFrames.get());
             o.put("framesKept", s.kept());
-            o.put("framesWritten", writtenFrames);
+            o.put("framesWaitingForDecision", s.pending());
+            o.put("framesWritten", output.framesWritten);
+            o.put("clipsWritten", output.clipsWritten);
             o.put("achievedKeepShare", s.achievedShare());
-            putNumber(o, "keptPerMinute", s.keptPerMinute());
+            WatchOutput.putNumber(o, "keptPerMinute", s.keptPerMinute());
+            o.put("budgetCredit", s.credit());
+            o.put("pacedKeeps", s.pacedKeeps());
+            o.put("overBudgetDrops", s.budgetDrops());
+            o.put("nearDuplicateDrops", s.duplicateDrops());
             ObjectNode th = o.putObject("thresholds");
-            for (int i = 0; i < selector.config().triggers().size(); i++) {
+            for (int i = 0; i < cfg.triggers().size(); i++) {
                 double v = selector.threshold(i);
-                if (Double.isNaN(v)) th.putNull(selector.config().triggers().get(i).name());
-                else th.put(selector.config().triggers().get(i).name(), v);
+                if (Double.isNaN(v)) th.putNull(cfg.triggers().get(i).name());
+                else th.put(cfg.triggers().get(i).name(), v);
             }
             StageLatency.Stage frame = null;
             for (StageLatency.Stage st : engine.latency().stages()) if (st.name().equals(StageLatency.FRAME)) frame = st;
-            if (frame != null) putNumber(o, "p99LatencyMs", frame.p99Ms());
-            o.put("clipPreRollFramesCutShort", clips.cutShort());
-            if (sourceNote != null) o.put("note", sourceNote);
-            AtomicOutput.write(out.resolve("status.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+            if (frame != null) WatchOutput.putNumber(o, "p99ScoringMs", frame.p99Ms());
+            var arr = o.putArray("sources");
+            double el = (System.nanoTime() - started) / 1e9;
+            for (WatchSource src : sources) {
+                ObjectNode c = arr.addObject();
+                int i = src.id;
+                c.put("name", src.name);
+                c.put("kind", src.kind.name().toLowerCase(Locale.ROOT));
+                c.put("location", src.location.equals("-") ? "standard input" : src.location);
+                if (src.topic != null) c.put("topic", src.topic);
+                c.put("state", src.state);
+                c.put("framesRead", src.framesRead.get());
+                c.put("framesScored", scored[i]);
+                c.put("framesSkipped", skipped[i]);
+                c.put("framesKept", kept[i]);
+                c.put("badFramesSkipped", src.badFrames.get());
+                c.put("reconnects", src.reconnectCount.get());
+                WatchOutput.putNumber(c, "scoredPerSecond", el > 0 ? scored[i] / el : Double.NaN);
+                WatchOutput.putNumber(c, "p99LatencyMs", p99(i));
+                if (src.lastError != null) c.put("lastError", src.lastError.lines().findFirst().orElse(""));
+                if (src.note != null) c.put("note", src.note);
+            }
+            return o;
+        }
+
+        /** p99 of the last 1,024 arrival-to-scored latencies of a source. */
+        private double p99(int source) {
+            int n = Math.min(latencyCount[source], latencies[source].length);
+            if (n == 0) return Double.NaN;
+            double[] v = java.util.Arrays.copyOf(latencies[source], n);
+            java.util.Arrays.sort(v);
+            return v[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)];
         }
 
         void summary() {
             if (terminal) System.err.println();
             StreamSelector.Stats s = selector.stats();
-            System.out.printf(Locale.ROOT, "segsa watch: %d frames seen, %d scored, %d skipped (scoring slower than the source), %d lost "
-                            + "before scoring (queue full); kept %d (%.2f%% of the frames seen; %d dropped over budget, %d near-duplicates), "
-                            + "%d frames written with clips%s%n", s.seen() + dropped.get(), s.scored(), s.skipped(), dropped.get(), s.kept(),
-                    100 * s.achievedShare(), s.budgetDrops(), s.duplicateDrops(), writtenFrames, out == null ? "" : " to " + out);
-            if (clips.cutShort() > 0) {
-                System.err.println("segsa watch: note: " + clips.cutShort() + " pre-roll frames had left the ring (--ring-frames "
-                        + ringFrames + ", --ring-mb " + ringMb + ") before the frame that wanted them was kept");
+            System.out.printf(Locale.ROOT, "segsa watch: %d frames seen from %d source%s, %d scored, %d skipped (scoring slower than the "
+                            + "source); kept %d (%.2f%% of the frames seen; %d paced, %d dropped over budget, %d near-duplicates), %d frames "
+                            + "written%s%n", s.seen(), sources.size(), sources.size() == 1 ? "" : "s", s.scored(), s.skipped(), s.kept(),
+                    100 * s.achievedShare(), s.pacedKeeps(), s.budgetDrops(), s.duplicateDrops(), output.framesWritten,
+                    out == null || dryRun ? "" : " to " + out);
+            if (sources.size() > 1) {
+                for (WatchSource src : sources) {
+                    System.out.printf(Locale.ROOT, "  %-12s %s: %d read, %d scored, %d skipped, %d kept, p99 latency %.0f ms%s%n", src.name,
+                            src.state, src.framesRead.get(), scored[src.id], skipped[src.id], kept[src.id], p99(src.id),
+                            src.reconnectCount.get() > 0 ? ", " + src.reconnectCount.get() + " reconnects" : "");
+                }
             }
-            if (sourceNote != null) System.err.println("segsa watch: note: " + sourceNote);
-        }
-    }
-
-    private static void putNumber(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) o.put(key, v);
-        else o.putNull(key);
-    }
-
-    /** The frame's name without its image extension, in characters every file system takes. */
-    private static String safe(String name) {
-        String stem = name.replaceFirst("(?i)\\.(png|jpe?g|bmp)$", "");
-        return stem.replaceAll("[^A-Za-z0-9._-]", "_");
-    }
-
-    private static byte[] png(BufferedImage img) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        ImageIO.write(img, "png", b);
-        return b.toByteArray();
-    }
-
-    /** A decoded RGB24 video frame as a BufferedImage of its own (the decoder reuses its buffer). */
-    private static BufferedImage toImage(VideoSource.VideoFrame v) {
-        BufferedImage img = new BufferedImage(v.width(), v.height(), BufferedImage.TYPE_INT_RGB);
-        int[] row = new int[v.width()];
-        ByteBuffer px = v.pixels();
-        for (int y = 0; y < v.height(); y++) {
-            int at = y * v.stride();
-            for (int x = 0; x < v.width(); x++, at += 3) {
-                row[x] = ((px.get(at) & 255) << 16) | ((px.get(at + 1) & 255) << 8) | (px.get(at + 2) & 255);
+            for (int i = 0; i < sources.size(); i++) {
+                if (clips.get(i).cutShort() > 0) {
+                    System.err.println("segsa watch: note: " + sources.get(i).name + ": " + clips.get(i).cutShort() + " pre-roll frames had "
+                            + "left the ring (--ring-frames " + ringFrames + ", --ring-mb " + ringMb + ") before the frame that wanted them was kept");
+                }
+                if (sources.get(i).note != null) System.err.println("segsa watch: note: " + sources.get(i).note);
             }
-            img.setRGB(0, y, v.width(), 1, row, 0, v.width());
         }
-        return img;
     }
 }

@@ -125,7 +125,8 @@ class McapCommandTest {
                 fixture("ros2-compressed-zstd.mcap").toString(), "--share", "0.5", "--out", out.toString()));
         List<String> d = Files.readAllLines(out.resolve("decisions.jsonl"));
         assertEquals(8, d.size());
-        assertTrue(d.get(0).contains("\"name\":\"/camera/image_raw/compressed#0\"") && d.get(0).contains("\"seconds\":1.7E9"), d.get(0));
+        assertTrue(d.get(0).contains("\"name\":\"/camera/image_raw/compressed#0\"") && d.get(0).contains("\"seconds\":1700000000.000000")
+                && d.get(0).contains("\"timeNs\":1700000000000000000"), d.get(0));
     }
 
     @Test

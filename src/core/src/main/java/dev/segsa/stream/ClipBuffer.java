@@ -59,7 +59,8 @@ public final class ClipBuffer<T> {
 
     /**
      * Frame {@code index} at {@code seconds} (already pushed) is kept: opens [seconds - pre,
-     * seconds + post] and returns the ring's frames in it not yet written, in order.
+     * seconds + post] and returns the ring's frames in it not yet written, in order (frames pushed
+     * after it, when the decision came later, included).
      */
     public List<Timed<T>> keep(long index, double seconds) {
         windows++;
@@ -73,6 +74,15 @@ public final class ClipBuffer<T> {
             ring.removeFirst();
             ringBytes -= f.bytes();
             if (f.seconds() >= seconds - pre && f.index() > lastEmitted) {
+                out.add(f);
+                lastEmitted = f.index();
+            }
+        }
+        // a decision that came after later frames were pushed: those in the post-roll come out too
+        while (!ring.isEmpty() && ring.peekFirst().seconds() <= openUntil) {
+            Timed<T> f = ring.removeFirst();
+            ringBytes -= f.bytes();
+            if (f.index() > lastEmitted) {
                 out.add(f);
                 lastEmitted = f.index();
             }

@@ -20,7 +20,8 @@ import java.util.Set;
  * <pre>{@code
  * {
  *   "combine": "any",
- *   "budget": {"share": 0.05, "horizonSeconds": 300, "warmupFrames": 30},
+ *   "budget": {"share": 0.05, "horizonSeconds": 120, "windowSeconds": 2, "warmupFrames": 30, "burst": 1,
+ *              "minSharePerSource": 0},
  *   "triggers": [
  *     {"name": "surprising", "score": "image-mdsa"},
  *     {"name": "pedestrian", "score": "class-mdsa-p95", "class": "Pedestrian", "minPixels": 500,
@@ -47,29 +48,61 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
 
     /**
      * The budget, one of: a share of the frames seen, frames per minute, or bytes per hour of kept
-     * frames. Held two ways: the quantile triggers' threshold is the (1 - share) quantile of their
-     * score over the last {@code horizonSeconds} (t-digest, two halves of the horizon), and a keep is
-     * refused when the frames (or bytes) kept within the last {@code horizonSeconds} reached the
-     * allowance: share x the frames seen in it (or the rate x the time it covers) plus {@code burst}
-     * frames (or frames' worth of bytes). For the first {@code warmupFrames} scored
-     * frames the quantile triggers do not fire (fixed thresholds do).
+     * frames, shared by every trigger and every source. Held by {@link StreamSelector}'s decision
+     * windows: the best frames of each {@code windowSeconds} window are kept while the credit (the
+     * budget accrued less what was kept) allows; what a window does not spend carries to the next,
+     * at most one horizon's allowance, beyond which it is spent on the window's best frames. No
+     * horizon of {@code horizonSeconds} keeps more than its allowance plus {@code burst} frames (or
+     * frames' worth of bytes), and the kept count never runs ahead of the credit by {@code burst - 1}
+     * or more. The budget triggers' thresholds are the (1 - share) quantile of their scores over the
+     * horizon, after {@code warmupFrames} scored frames (before that, frames are kept only to pace
+     * the budget). {@code minSharePerSource}: each source (camera) is owed at least that share of its
+     * own frames, taken from the shared allowance (0: none).
+     *
+     * <p>Defaults ({@link #DEFAULT_HORIZON_SECONDS} and the others below) were chosen by the
+     * measurements in docs/results.md, "The vehicle's selector".
      */
-    public record Budget(Kind kind, double value, double horizonSeconds, int warmupFrames, double burst) {
+    public record Budget(Kind kind, double value, double horizonSeconds, int warmupFrames, double burst, double windowSeconds,
+                         double minSharePerSource) {
         public enum Kind { SHARE, FRAMES_PER_MINUTE, BYTES_PER_HOUR }
+
+        public static final double DEFAULT_HORIZON_SECONDS = 120;
+        public static final int DEFAULT_WARMUP_FRAMES = 30;
+        public static final double DEFAULT_BURST = 1;
+        public static final double DEFAULT_WINDOW_SECONDS = 2;
 
         public Budget {
             if (kind == null) throw new SegsaException("budget: a kind is needed (share, framesPerMinute or bytesPerHour)");
             if (!(value > 0) || Double.isInfinite(value)) throw new SegsaException("budget: the " + kind + " must be > 0, got " + value);
             if (kind == Kind.SHARE && value > 1) throw new SegsaException("budget: share must be in (0, 1], got " + value);
-            if (!(horizonSeconds > 0) || Double.isInfinite(horizonSeconds)) {
-                throw new SegsaException("budget: horizonSeconds must be > 0, got " + horizonSeconds);
+            if (!(horizonSeconds > 0) || horizonSeconds > 86_400) {
+                throw new SegsaException("budget: horizonSeconds must be in (0, 86400], got " + horizonSeconds);
             }
             if (warmupFrames < 0) throw new SegsaException("budget: warmupFrames must be >= 0, got " + warmupFrames);
-            if (!(burst >= 1) || Double.isInfinite(burst)) throw new SegsaException("budget: burst must be >= 1 frame, got " + burst);
+            if (!(burst >= 1) || burst > 1e6) throw new SegsaException("budget: burst must be 1 .. 1e6 frames, got " + burst);
+            if (!(windowSeconds >= 0) || windowSeconds > horizonSeconds) {
+                throw new SegsaException("budget: windowSeconds must be in [0, horizonSeconds], got " + windowSeconds);
+            }
+            if (!(minSharePerSource >= 0) || minSharePerSource > 1) {
+                throw new SegsaException("budget: minSharePerSource must be in [0, 1], got " + minSharePerSource);
+            }
+            if (kind == Kind.SHARE && minSharePerSource > value) {
+                throw new SegsaException("budget: minSharePerSource (" + minSharePerSource + ") is above the share (" + value + ")");
+            }
+        }
+
+        /** The default decision window and no per-source minimum. */
+        public Budget(Kind kind, double value, double horizonSeconds, int warmupFrames, double burst) {
+            this(kind, value, horizonSeconds, warmupFrames, burst, Math.min(DEFAULT_WINDOW_SECONDS, horizonSeconds), 0);
         }
 
         public static Budget share(double share) {
-            return new Budget(Kind.SHARE, share, 300, 30, 3);
+            return new Budget(Kind.SHARE, share, DEFAULT_HORIZON_SECONDS, DEFAULT_WARMUP_FRAMES, DEFAULT_BURST, DEFAULT_WINDOW_SECONDS, 0);
+        }
+
+        /** The same budget with another per-source minimum. */
+        public Budget withMinSharePerSource(double min) {
+            return new Budget(kind, value, horizonSeconds, warmupFrames, burst, windowSeconds, min);
         }
     }
 
@@ -134,14 +167,18 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
         };
         JsonNode b = root.get("budget");
         if (b == null || !b.isObject()) throw new SegsaException("budget: an object with share, framesPerMinute or bytesPerHour is needed");
-        known(b, "budget.", "share", "framesPerMinute", "bytesPerHour", "horizonSeconds", "warmupFrames", "burst");
+        known(b, "budget.", "share", "framesPerMinute", "bytesPerHour", "horizonSeconds", "warmupFrames", "burst", "windowSeconds",
+                "minSharePerSource");
         int kinds = (b.has("share") ? 1 : 0) + (b.has("framesPerMinute") ? 1 : 0) + (b.has("bytesPerHour") ? 1 : 0);
         if (kinds != 1) throw new SegsaException("budget: give exactly one of share, framesPerMinute, bytesPerHour");
         Budget.Kind kind = b.has("share") ? Budget.Kind.SHARE : b.has("framesPerMinute") ? Budget.Kind.FRAMES_PER_MINUTE
                 : Budget.Kind.BYTES_PER_HOUR;
         String key = kind == Budget.Kind.SHARE ? "share" : kind == Budget.Kind.FRAMES_PER_MINUTE ? "framesPerMinute" : "bytesPerHour";
-        Budget budget = new Budget(kind, number(b, key, Double.NaN, "budget."), number(b, "horizonSeconds", 300, "budget."),
-                (int) number(b, "warmupFrames", 30, "budget."), number(b, "burst", 3, "budget."));
+        double horizon = number(b, "horizonSeconds", Budget.DEFAULT_HORIZON_SECONDS, "budget.");
+        Budget budget = new Budget(kind, number(b, key, Double.NaN, "budget."), horizon,
+                (int) number(b, "warmupFrames", Budget.DEFAULT_WARMUP_FRAMES, "budget."), number(b, "burst", Budget.DEFAULT_BURST, "budget."),
+                number(b, "windowSeconds", Math.min(Budget.DEFAULT_WINDOW_SECONDS, horizon), "budget."),
+                number(b, "minSharePerSource", 0, "budget."));
         JsonNode ts = root.get("triggers");
         if (ts == null || !ts.isArray() || ts.isEmpty()) throw new SegsaException("triggers: a non-empty array is needed");
         List<Trigger> triggers = new ArrayList<>();

@@ -2,49 +2,97 @@ package dev.segsa.stream;
 
 import com.tdunning.math.stats.MergingDigest;
 import com.tdunning.math.stats.TDigest;
-import dev.segsa.error.SegsaException;
 import dev.segsa.score.FrameResult;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Decides, frame by frame as they arrive, which frames a logger keeps (see {@link SelectorConfig}):
- * each scored frame's {@link FrameResult} (and its time, and optionally a compact descriptor and
- * its size in bytes) goes in, a {@link Decision} with its reason comes out at once. Deterministic:
- * the same frames, times and configuration give the same decisions (the quantiles are t-digests,
- * which have no randomness). Memory is bounded: two t-digests per budget-quantile trigger, the
- * {@code recent} kept descriptors, and the times (and sizes) of the frames seen and kept within the
- * budget's horizon (16 bytes a frame: 144 KB for 300 s at 30 frames/s). Not thread-safe: one
- * thread offers frames.
+ * Decides which frames a logger keeps (see {@link SelectorConfig}), over decision windows: each
+ * scored frame's {@link FrameResult} (its time, its source, optionally a compact descriptor and its
+ * size in bytes) goes in and waits in the current window; when the window closes, every frame of it
+ * gets its {@link Decision}. One allowance is shared by every trigger and every source (camera).
  *
- * <p>Order of the rules for one frame: a frame that was not scored (non-finite features or logits)
- * is dropped; each trigger reads its score (NaN: does not apply), compares it with its fixed
- * threshold or, for budget triggers, with the (1 - share) quantile of its recent scores (none in the
- * warm-up), and is silent while cooling down; the triggers combine (any / all); a frame that would
- * be kept is dropped as a near-duplicate when its descriptor is close to a recently kept one, and
- * as over budget when the frames (or bytes) kept within the horizon have reached the allowance:
- * share x frames seen in the horizon (or rate x time) plus the burst. Then the frame's scores enter the quantiles.
+ * <h2>The decision of a window</h2>
+ * A window closes when a frame arrives {@code windowSeconds} or more after the window's first frame
+ * (that frame opens the next window), when it holds {@code maxPending} frames, on {@link #advance}
+ * past its end, or on {@link #flush}. The worst-case delay of a decision is therefore
+ * {@code windowSeconds} of stream time plus one frame interval (or {@code maxPending} frames).
+ * Then, over the window's frames:
+ * <ol>
+ *   <li>Each trigger reads its score (NaN: does not apply). A fixed-threshold trigger fires when its
+ *       score is above its threshold (not within {@code cooldownSeconds} of a frame it kept). A
+ *       budget trigger ranks: its threshold is the (1 - s) quantile of its scores over the last
+ *       {@code horizonSeconds} (the window's included), none while fewer than {@code warmupFrames}
+ *       scores were seen; s is the budget's share raised by the credit carried (share x (1 +
+ *       credit / one horizon's allowance)), so a quiet stretch's credit is spent on the best frames
+ *       that follow.</li>
+ *   <li>Candidates (under "any": a fixed trigger fires or a budget trigger applies; under "all":
+ *       every applicable fixed trigger fires) are ordered exactly: frames a fixed trigger fires for
+ *       first, then by the trigger's percentile of the score (max over triggers under "any", min
+ *       under "all"; with one trigger this is the score's own order), ties by score then frame.</li>
+ *   <li>With a per-source minimum, each source that is owed a frame gets its best candidates
+ *       first.</li>
+ *   <li>Candidates above their thresholds are kept in that order while the credit allows (see
+ *       below; a near-duplicate of a kept descriptor is passed over).</li>
+ *   <li>Pacing: credit that exceeds what one horizon may carry is spent on the window's best
+ *       remaining candidates, above threshold or not; so is all of it when the stream ends.</li>
+ * </ol>
+ *
+ * <h2>The budget</h2>
+ * Credit accrues with the stream: {@code share} per frame seen (skipped frames included), or the
+ * rate x the stream time for frames-per-minute and bytes-per-hour budgets; a keep costs one frame
+ * (or its bytes). Unspent credit carries from window to window, at most one horizon's allowance.
+ * Two bounds hold at every instant: kept &lt;= credit accrued + {@code burst} - 1 (with the default
+ * burst of 1 the kept count never runs ahead of {@code share} x frames seen), and the frames (or
+ * bytes) kept within any {@code horizonSeconds} stay within the allowance of that horizon plus the
+ * burst. Over a long run the kept share is the budget to within one horizon's allowance.
+ *
+ * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
+ * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
+ * window (at most {@code maxPending} frames' scores), the {@code recent} kept descriptors and the
+ * times of the frames seen and kept within the horizon (16 bytes a frame). Frame times should not go
+ * back; a time earlier than the last one is taken as the last one (counted in
+ * {@link Stats#backwardTimes()}): several cameras' frames arrive slightly out of order. Not
+ * thread-safe: one thread offers frames.
  */
 public final class StreamSelector {
+    /** The thresholds' quantiles rest on the scores of the last this many horizons. */
+    static final double QUANTILE_HORIZONS = 5;
+
+    /** Default most frames a window holds before it closes. */
+    public static final int DEFAULT_MAX_PENDING = 4096;
+
     private final SelectorConfig config;
     private final List<Trigger> triggers;
     private final int[] classIndex;
     private final Quantile[] quantiles;
-    private final double[] silentUntil;
+    private final int maxPending;
+    private final List<Pending> window = new ArrayList<>();
+    private double windowStart = Double.NaN;
+    /** Times of the frames kept by each trigger within its cooldown (for fixed triggers with a cooldown). */
+    private final ArrayDeque<Double>[] keptBy;
     private final long[] recentDescriptors;
     private final long[] recentFrames;
     private int recentCount, recentNext;
-    /** Times of the frames seen and of the frames kept (and their bytes) within the last horizon. */
+    /** Times of the frames seen and of the frames kept (and their cost) within the last horizon. */
     private final TimeWindow seenWindow = new TimeWindow(), keptWindow = new TimeWindow();
     private double lastTime = Double.NaN, firstTime = Double.NaN;
-    private long seen, scored, skipped, kept, budgetDrops, duplicateDrops;
+    private long seen, scored, skipped, kept, budgetDrops, duplicateDrops, paced, backwardTimes;
     private double bytesSeen;
     private long bytesFrames;
+    private final Map<Integer, double[]> sources = new HashMap<>();  // source -> {seen, kept, credit owed by the minimum}
     private List<String> classNames;
 
-    /** One frame's decision. */
-    public record Decision(long frame, double seconds, boolean keep, String rule, double score, double threshold, String reason) {
+    /** One frame's decision; {@code source} is the index the frame was offered with. */
+    public record Decision(long frame, double seconds, boolean keep, String rule, double score, double threshold, String reason,
+                           int source) {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "frame %d at %.3f s: %s by %s (score %.4g, threshold %.4g): %s", frame, seconds,
@@ -52,20 +100,36 @@ public final class StreamSelector {
         }
     }
 
-    /** Counts so far; {@code achievedShare} = kept / seen (skipped frames count as seen). */
+    /**
+     * Counts so far; {@code achievedShare} = kept / seen (skipped frames count as seen).
+     * {@code pacedKeeps}: frames kept to spend credit that would otherwise have expired;
+     * {@code pending}: frames waiting for their window to close; {@code credit}: unspent allowance
+     * (frames, or bytes); {@code backwardTimes}: frames whose time was before the last one.
+     */
     public record Stats(long seen, long scored, long skipped, long kept, long budgetDrops, long duplicateDrops, double achievedShare,
-                        double keptPerMinute, double seconds) {}
+                        double keptPerMinute, double seconds, long pacedKeeps, int pending, double credit, long backwardTimes) {}
+
+    /** Per-source counts: frames seen (skipped included) and kept. */
+    public record SourceStats(int source, long seen, long kept) {}
 
     public StreamSelector(SelectorConfig config) {
+        this(config, DEFAULT_MAX_PENDING);
+    }
+
+    /** @param maxPending most frames a window holds (e.g. the frames a caller can hold for clips) */
+    @SuppressWarnings("unchecked")
+    public StreamSelector(SelectorConfig config, int maxPending) {
+        if (maxPending < 1) throw new IllegalArgumentException("maxPending must be >= 1, got " + maxPending);
         this.config = config;
         this.triggers = config.triggers();
+        this.maxPending = maxPending;
         int n = triggers.size();
         this.classIndex = new int[n];
-        java.util.Arrays.fill(classIndex, -1);
+        Arrays.fill(classIndex, -1);
         this.quantiles = new Quantile[n];
-        for (int i = 0; i < n; i++) if (triggers.get(i).usesBudgetQuantile()) quantiles[i] = new Quantile(config.budget().horizonSeconds());
-        this.silentUntil = new double[n];
-        java.util.Arrays.fill(silentUntil, Double.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i++) quantiles[i] = new Quantile(QUANTILE_HORIZONS * config.budget().horizonSeconds());
+        this.keptBy = new ArrayDeque[n];
+        for (int i = 0; i < n; i++) keptBy[i] = new ArrayDeque<>();
         this.recentDescriptors = new long[config.recent()];
         this.recentFrames = new long[config.recent()];
     }
@@ -74,115 +138,353 @@ public final class StreamSelector {
         return config;
     }
 
+    /** {@link #skipped(int, long)} of source 0. */
+    public void skipped(long frames) {
+        skipped(0, frames);
+    }
+
     /**
      * Frames the caller did not score (e.g. skipped because scoring was slower than the camera):
-     * they count as seen for a share budget.
+     * they count as seen for a share budget (and for the source's minimum), at the last frame's time.
      */
-    public void skipped(long frames) {
+    public void skipped(int source, long frames) {
         if (frames < 0) throw new IllegalArgumentException("skipped frames must be >= 0, got " + frames);
-        skipped += frames;
-        seen += frames;
+        if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
         double t = Double.isNaN(lastTime) ? 0 : lastTime;
-        for (long i = 0; i < frames; i++) seenWindow.add(t, 0);
+        for (long i = 0; i < frames; i++) {
+            skipped++;
+            seen++;
+            account(source, t, 0);
+        }
     }
 
-    /** {@link #offer(FrameResult, double, long, boolean, long)} without a descriptor or a size. */
-    public Decision offer(FrameResult r, double seconds) {
-        return offer(r, seconds, 0, false, 0);
+    /** {@link #offer(int, FrameResult, double, long, boolean, long)} of source 0 without a descriptor or a size. */
+    public List<Decision> offer(FrameResult r, double seconds) {
+        return offer(0, r, seconds, 0, false, 0);
     }
 
     /**
-     * @param seconds       the frame's time (non-decreasing along the stream)
+     * Puts a scored frame in the current window.
+     *
+     * @param source        which camera the frame is from (0 .. ; one allowance for all)
+     * @param seconds       the frame's time (non-decreasing along the stream; see the class comment)
      * @param descriptor    a 64-bit descriptor of the frame for the diversity gate (e.g. {@link DHash})
      * @param hasDescriptor whether {@code descriptor} is given
      * @param bytes         the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     * @return the decisions of the frames whose window this frame closed (in frame order; often none)
      */
-    public Decision offer(FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
-        if (!Double.isFinite(seconds)) throw new IllegalArgumentException("frame time must be finite, got " + seconds);
-        if (!Double.isNaN(lastTime) && seconds < lastTime) {
-            throw new SegsaException(String.format(Locale.ROOT, "frame times must not go back: %.6f s after %.6f s", seconds, lastTime));
-        }
+    public List<Decision> offer(int source, FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
         if (classNames == null) classNames = r.classNames();
-        long frame = seen;
-        seen++;
-        if (Double.isNaN(firstTime)) firstTime = seconds;
-        lastTime = seconds;
+        int n = triggers.size();
+        double[] scores = new double[n];
+        for (int i = 0; i < n; i++) {
+            Trigger t = triggers.get(i);
+            if (r.scored() && t.score().perClass() && classIndex[i] < 0) classIndex[i] = t.classIndex(classNames);
+            scores[i] = r.scored() ? t.read(r, classIndex[i]) : Double.NaN;
+        }
+        return offerScores(source, r.scored(), scores, seconds, descriptor, hasDescriptor, bytes);
+    }
+
+    /**
+     * Puts a frame in the current window by its triggers' scores (for replaying recorded scores;
+     * {@link #offer(int, FrameResult, double, long, boolean, long)} reads them from a result).
+     *
+     * @param scored whether the frame was scored (false: non-finite features or logits; dropped)
+     * @param scores the score of each trigger, in the configuration's order (NaN: does not apply)
+     */
+    public List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, long descriptor,
+                                      boolean hasDescriptor, long bytes) {
+        if (!Double.isFinite(seconds)) throw new IllegalArgumentException("frame time must be finite, got " + seconds);
+        if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
+        if (scores.length != triggers.size()) {
+            throw new IllegalArgumentException("expected " + triggers.size() + " trigger scores, got " + scores.length);
+        }
+        double t = seconds;
+        if (!Double.isNaN(lastTime) && t < lastTime) {
+            backwardTimes++;
+            t = lastTime;
+        }
+        List<Decision> out = window.isEmpty() || t < windowStart + config.budget().windowSeconds() ? List.of() : close(false);
+        long frame = seen++;
+        account(source, t, bytes);
+        if (scored) {
+            this.scored++;
+            for (int i = 0; i < scores.length; i++) if (!Double.isNaN(scores[i])) quantiles[i].add(scores[i], t);
+        }
+        if (window.isEmpty()) windowStart = t;
+        window.add(new Pending(frame, source, seconds, t, scored, scores.clone(), descriptor, hasDescriptor, bytes));
+        if (config.budget().windowSeconds() == 0 || window.size() >= maxPending) {
+            List<Decision> more = close(false);
+            if (out.isEmpty()) return more;
+            out = new ArrayList<>(out);
+            out.addAll(more);
+        }
+        return out;
+    }
+
+    /** Closes the window if the stream time {@code seconds} is past its end (a source with no frame for a while). */
+    public List<Decision> advance(double seconds) {
+        if (window.isEmpty() || !(seconds >= windowStart + config.budget().windowSeconds())) return List.of();
+        return close(false);
+    }
+
+    /** The end of the stream: decides the frames still waiting, spending the credit left on the best of them. */
+    public List<Decision> flush() {
+        return window.isEmpty() ? List.of() : close(true);
+    }
+
+    /** Frames waiting for their window to close. */
+    public int pending() {
+        return window.size();
+    }
+
+    /** A frame seen: the clock, the credit, the horizon and the source's counts. */
+    private void account(int source, double t, long bytes) {
+        SelectorConfig.Budget b = config.budget();
+        if (Double.isNaN(firstTime)) firstTime = t;
+        lastTime = t;
         if (bytes > 0) {
             bytesSeen += bytes;
             bytesFrames++;
         }
-        SelectorConfig.Budget budget = config.budget();
-        seenWindow.add(seconds, bytes);
-        seenWindow.evictBefore(seconds - budget.horizonSeconds());
-        keptWindow.evictBefore(seconds - budget.horizonSeconds());
-        if (!r.scored()) return new Decision(frame, seconds, false, "not-scored", Double.NaN, Double.NaN, "NaN/Inf features or logits");
-        scored++;
-        double share = effectiveShare();
-        int n = triggers.size();
-        double[] scores = new double[n], thresholds = new double[n];
-        boolean[] fires = new boolean[n];
-        int applicable = 0, firing = 0, first = -1;
-        for (int i = 0; i < n; i++) {
-            Trigger t = triggers.get(i);
-            if (t.score().perClass() && classIndex[i] < 0) classIndex[i] = t.classIndex(classNames);
-            double s = t.read(r, classIndex[i]);
-            scores[i] = s;
-            double thr = t.threshold();
-            if (t.usesBudgetQuantile()) {
-                thr = scored <= budget.warmupFrames() ? Double.NaN : quantiles[i].quantile(1 - share, seconds);
-            }
-            thresholds[i] = thr;
-            if (Double.isNaN(s)) continue;
-            applicable++;
-            fires[i] = !Double.isNaN(thr) && s > thr && seconds >= silentUntil[i];
-            if (fires[i]) {
-                firing++;
-                if (first < 0) first = i;
-            }
-        }
-        boolean want = config.combine() == SelectorConfig.Combine.ANY ? firing > 0 : applicable > 0 && firing == applicable;
-        Decision d;
-        if (!want) {
-            int shown = strongest(scores, thresholds);
-            String reason;
-            if (applicable == 0) reason = "no trigger applies to this frame";
-            else if (scored <= budget.warmupFrames() && shown >= 0 && Double.isNaN(thresholds[shown])) {
-                reason = "warm-up (" + scored + " of " + budget.warmupFrames() + " frames)";
-            } else reason = config.combine() == SelectorConfig.Combine.ANY ? "no trigger fired" : firing + " of " + applicable + " triggers fired";
-            d = new Decision(frame, seconds, false, shown < 0 ? "-" : triggers.get(shown).name(), shown < 0 ? Double.NaN : scores[shown],
-                    shown < 0 ? Double.NaN : thresholds[shown], reason);
-        } else {
-            int rule = first;
-            String name = config.combine() == SelectorConfig.Combine.ALL ? "all" : triggers.get(rule).name();
-            int dup = hasDescriptor ? nearDuplicate(descriptor) : -1;
-            double cost = budget.kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? Math.max(1, bytes > 0 ? bytes : meanBytes()) : 1;
-            double allowance = allowance(seconds);
-            if (dup >= 0) {
-                duplicateDrops++;
-                d = new Decision(frame, seconds, false, name, scores[rule], thresholds[rule], String.format(Locale.ROOT,
-                        "near-duplicate of kept frame %d (Hamming distance %d <= %d)", recentFrames[dup],
-                        Long.bitCount(descriptor ^ recentDescriptors[dup]), config.maxHamming()));
-            } else if (spent() + cost > allowance + 1e-9) {
-                budgetDrops++;
-                d = new Decision(frame, seconds, false, name, scores[rule], thresholds[rule], String.format(Locale.ROOT,
-                        "over budget (%.4g of %.4g %s spent in the last %.0f s)", spent(), allowance,
-                        budget.kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? "bytes" : "frames", budget.horizonSeconds()));
-            } else {
-                keptWindow.add(seconds, (long) cost);
-                kept++;
-                for (int i = 0; i < n; i++) {
-                    if (fires[i] && triggers.get(i).cooldownSeconds() > 0) silentUntil[i] = seconds + triggers.get(i).cooldownSeconds();
-                }
-                if (hasDescriptor) remember(descriptor, frame);
-                d = new Decision(frame, seconds, true, name, scores[rule], thresholds[rule],
-                        firing + " of " + applicable + " triggers fired");
-            }
-        }
-        for (int i = 0; i < n; i++) if (quantiles[i] != null && !Double.isNaN(scores[i])) quantiles[i].add(scores[i], seconds);
-        return d;
+        seenWindow.add(t, bytes);
+        double[] s = sources.computeIfAbsent(source, k -> new double[3]);
+        s[0]++;
+        s[2] += b.minSharePerSource();
     }
 
-    /** The share of frames the quantile triggers aim at, from the budget and the rate and sizes seen so far. */
+    /** A frame waiting in the window, and what its decision is being worked out from. */
+    private static final class Pending {
+        final long frame;
+        final int source;
+        final double seconds, time;
+        final boolean scored;
+        final double[] scores;
+        final long descriptor;
+        final boolean hasDescriptor;
+        final long bytes;
+        boolean candidate, above, fixedFires, keep;
+        double rank, rankScore, threshold;
+        int rule = -1, applicable, firing;
+        String reason;
+
+        Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, long descriptor,
+                boolean hasDescriptor, long bytes) {
+            this.frame = frame;
+            this.source = source;
+            this.seconds = seconds;
+            this.time = time;
+            this.scored = scored;
+            this.scores = scores;
+            this.descriptor = descriptor;
+            this.hasDescriptor = hasDescriptor;
+            this.bytes = bytes;
+        }
+    }
+
+    private static final Comparator<Pending> BEST_FIRST = Comparator.comparing((Pending p) -> !p.fixedFires)
+            .thenComparing(p -> -p.rank).thenComparing(p -> -p.rankScore).thenComparingLong(p -> p.frame);
+
+    private List<Decision> close(boolean end) {
+        SelectorConfig.Budget b = config.budget();
+        double now = lastTime;
+        seenWindow.evictBefore(now - b.horizonSeconds());
+        keptWindow.evictBefore(now - b.horizonSeconds());
+        for (int i = 0; i < triggers.size(); i++) {
+            double cd = triggers.get(i).cooldownSeconds();
+            while (!keptBy[i].isEmpty() && keptBy[i].peekFirst() < windowStart - cd) keptBy[i].removeFirst();
+        }
+        int n = triggers.size();
+        // the thresholds aim above the budget's share by the credit carried: a full carry doubles it, so credit left by a
+        // quiet stretch is spent gradually on the best frames that follow rather than all at once when it would expire
+        double share = Math.min(1, effectiveShare() * (1 + Math.max(0, credit()) / Math.max(carryCap(), unit())));
+        TDigest[] digests = new TDigest[n];
+        double[] thresholds = new double[n];
+        boolean warm = scored >= b.warmupFrames();
+        for (int i = 0; i < n; i++) {
+            digests[i] = quantiles[i].snapshot(now);
+            Trigger t = triggers.get(i);
+            thresholds[i] = !t.usesBudgetQuantile() ? t.threshold()
+                    : warm && digests[i] != null && digests[i].size() > 0 ? digests[i].quantile(1 - share) : Double.NaN;
+        }
+        List<Pending> candidates = new ArrayList<>();
+        for (Pending p : window) {
+            if (!p.scored) {
+                p.reason = "NaN/Inf features or logits";
+                continue;
+            }
+            classify(p, digests, thresholds);
+            if (p.candidate) candidates.add(p);
+        }
+        candidates.sort(BEST_FIRST);
+        int windowFrames = window.size();
+        // a source owed frames by its minimum gets its best candidates first
+        if (b.minSharePerSource() > 0) {
+            for (Pending p : candidates) {
+                double[] s = sources.get(p.source);
+                if (s[2] >= 1 && tryKeep(p, hardCap(), "the source's minimum share (" + fmt(b.minSharePerSource()) + ")")) {
+                    s[2] -= 1;
+                }
+            }
+        }
+        int rank = 0;
+        for (Pending p : candidates) {
+            rank++;
+            if (p.keep || !p.above) continue;
+            double limit = credit() + (b.burst() - 1) * unit();
+            tryKeep(p, limit, String.format(Locale.ROOT, "rank %d of %d in the window, above the threshold", rank, windowFrames));
+        }
+        // pacing: credit beyond what may carry (half a horizon's allowance) is spent now, on the best remaining candidates
+        double carry = end ? 0 : CARRY * carryCap();
+        rank = 0;
+        for (Pending p : candidates) {
+            rank++;
+            if (p.keep) continue;
+            if (credit() - carry < cost(p) - 1e-9) break;
+            if (tryKeep(p, hardCap(), String.format(Locale.ROOT, "rank %d of %d in the window; kept to pace the budget (%s credit "
+                    + "unspent, %s may carry)", rank, windowFrames, fmt(credit()), fmt(carry)))) paced++;
+        }
+        List<Decision> out = new ArrayList<>(window.size());
+        for (Pending p : window) {
+            if (!p.keep && p.scored && p.reason == null) {
+                if (p.applicable == 0) p.reason = "no trigger applies to this frame";
+                else if (!p.candidate) {
+                    p.reason = config.combine() == SelectorConfig.Combine.ANY ? "no trigger fired" : p.firing + " of " + p.applicable
+                            + " triggers fired";
+                } else if (!p.above && !warm) p.reason = "warm-up (" + scored + " of " + b.warmupFrames() + " frames scored); credit carries";
+                else if (!p.above) p.reason = "below the threshold; the credit carries (" + fmt(credit()) + " unspent)";
+                else {
+                    budgetDrops++;
+                    p.reason = String.format(Locale.ROOT, "over budget (%s kept of %s allowed in the last %.0f s; credit %s)",
+                            fmt(spent()), fmt(allowance()), b.horizonSeconds(), fmt(credit()));
+                }
+            }
+            if (p.keep) {
+                kept++;
+                sources.get(p.source)[1]++;
+            }
+            String rule = p.rule < 0 ? "-" : config.combine() == SelectorConfig.Combine.ALL && p.keep ? "all" : triggers.get(p.rule).name();
+            out.add(new Decision(p.frame, p.seconds, p.keep, p.scored ? rule : "not-scored", p.rule < 0 ? Double.NaN : p.scores[p.rule],
+                    p.rule < 0 ? Double.NaN : p.threshold, p.reason, p.source));
+        }
+        window.clear();
+        windowStart = Double.NaN;
+        return out;
+    }
+
+    /** A frame's triggers: which apply, fire, rank it; whether it is a candidate and above threshold. */
+    private void classify(Pending p, TDigest[] digests, double[] thresholds) {
+        boolean any = config.combine() == SelectorConfig.Combine.ANY;
+        int fixedApplicable = 0, fixedFiring = 0, budgetApplicable = 0, budgetAbove = 0;
+        double best = any ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        int bestRule = -1, firstFixed = -1;
+        for (int i = 0; i < triggers.size(); i++) {
+            double s = p.scores[i];
+            if (Double.isNaN(s)) continue;
+            p.applicable++;
+            Trigger t = triggers.get(i);
+            double pct = digests[i] == null || digests[i].size() == 0 ? 0.5 : digests[i].cdf(s);
+            if (!t.usesBudgetQuantile()) {
+                fixedApplicable++;
+                if (s > thresholds[i] && !coolingDown(i, p.time)) {
+                    fixedFiring++;
+                    p.firing++;
+                    if (firstFixed < 0) firstFixed = i;
+                    if (any && pct > best) best = pct;
+                }
+                continue;
+            }
+            budgetApplicable++;
+            boolean above = !Double.isNaN(thresholds[i]) && s > thresholds[i];
+            if (above) {
+                budgetAbove++;
+                p.firing++;
+            }
+            if (any ? pct > best : pct < best) {
+                best = pct;
+                bestRule = i;
+            }
+        }
+        if (any) {
+            p.fixedFires = fixedFiring > 0;
+            p.candidate = p.fixedFires || budgetApplicable > 0;
+            p.above = p.fixedFires || budgetAbove > 0;
+            p.rule = p.fixedFires ? firstFixed : bestRule;
+        } else {
+            p.fixedFires = fixedApplicable > 0 && fixedFiring == fixedApplicable;
+            p.candidate = p.applicable > 0 && fixedFiring == fixedApplicable;
+            p.above = p.candidate && budgetAbove == budgetApplicable;
+            p.rule = bestRule >= 0 ? bestRule : firstFixed;
+        }
+        if (p.rule < 0) {  // nothing fires or ranks: report the first applicable trigger
+            for (int i = 0; i < triggers.size() && p.rule < 0; i++) if (!Double.isNaN(p.scores[i])) p.rule = i;
+        }
+        p.rank = Double.isInfinite(best) ? 0 : best;
+        p.rankScore = p.rule < 0 ? 0 : p.scores[p.rule];
+        p.threshold = p.rule < 0 ? Double.NaN : thresholds[p.rule];
+    }
+
+    private boolean coolingDown(int trigger, double t) {
+        double cd = triggers.get(trigger).cooldownSeconds();
+        if (cd <= 0) return false;
+        for (double k : keptBy[trigger]) if (Math.abs(t - k) < cd) return true;
+        return false;
+    }
+
+    /** Keeps {@code p} if it is not a near-duplicate and its cost fits under {@code limit}; records why not otherwise. */
+    private boolean tryKeep(Pending p, double limit, String reason) {
+        if (p.keep) return false;
+        int dup = p.hasDescriptor ? nearDuplicate(p.descriptor) : -1;
+        if (dup >= 0) {
+            if (p.reason == null) {
+                duplicateDrops++;
+                p.reason = String.format(Locale.ROOT, "near-duplicate of kept frame %d (Hamming distance %d <= %d)", recentFrames[dup],
+                        Long.bitCount(p.descriptor ^ recentDescriptors[dup]), config.maxHamming());
+            }
+            return false;
+        }
+        if (p.fixedFires && !triggers.get(p.rule).usesBudgetQuantile() && coolingDown(p.rule, p.time)) {
+            p.reason = "cooling down";
+            return false;
+        }
+        double c = cost(p);
+        if (c > limit + 1e-9) return false;
+        p.keep = true;
+        p.reason = reason;
+        keptWindow.add(p.time, (long) Math.ceil(c));
+        for (int i = 0; i < triggers.size(); i++) {
+            Trigger t = triggers.get(i);
+            if (!t.usesBudgetQuantile() && t.cooldownSeconds() > 0 && !Double.isNaN(p.scores[i]) && p.scores[i] > t.threshold()) {
+                keptBy[i].addLast(p.time);
+            }
+        }
+        if (p.hasDescriptor) remember(p.descriptor, p.frame);
+        return true;
+    }
+
+    private double cost(Pending p) {
+        return config.budget().kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? Math.max(1, p.bytes > 0 ? p.bytes : meanBytes()) : 1;
+    }
+
+    /** One frame's cost: 1, or the mean frame size for a bytes budget. */
+    private double unit() {
+        return config.budget().kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? Math.max(1, meanBytes()) : 1;
+    }
+
+    /** What may still be kept within the horizon ending now: its allowance less what it holds. */
+    private double hardCap() {
+        return allowance() - spent();
+    }
+
+    /** Share of a horizon's allowance that may stay unspent; beyond it, credit is spent on the window's best frames. */
+    static final double CARRY = 0.5;
+
+    /** The credit: the horizon's allowance (without the burst) less what it holds; what was not spent within the horizon. */
+    private double credit() {
+        return carryCap() - spent();
+    }
+
+    /** The share of frames the quantile thresholds aim at, from the budget and the rate and sizes seen so far. */
     double effectiveShare() {
         SelectorConfig.Budget b = config.budget();
         if (b.kind() == SelectorConfig.Budget.Kind.SHARE) return b.value();
@@ -197,23 +499,29 @@ public final class StreamSelector {
         return bytesFrames == 0 ? 0 : bytesSeen / bytesFrames;
     }
 
-    /**
-     * What may be kept within the horizon ending now: share x frames seen in it, or the rate x the
-     * time it covers (at most the horizon), plus the burst (frames, or frames' worth of bytes).
-     */
-    private double allowance(double seconds) {
+    /** The allowance of the horizon ending now, without the burst: share x frames seen in it, or the rate x the time it covers. */
+    private double carryCap() {
         SelectorConfig.Budget b = config.budget();
-        double covered = Math.min(b.horizonSeconds(), seconds - firstTime);
+        double covered = Math.min(b.horizonSeconds(), lastTime - firstTime);
         return switch (b.kind()) {
-            case SHARE -> b.value() * seenWindow.count() + b.burst();
-            case FRAMES_PER_MINUTE -> b.value() / 60.0 * covered + b.burst();
-            case BYTES_PER_HOUR -> b.value() / 3600.0 * covered + b.burst() * Math.max(1, meanBytes());
+            case SHARE -> b.value() * seenWindow.count();
+            case FRAMES_PER_MINUTE -> b.value() / 60.0 * covered;
+            case BYTES_PER_HOUR -> b.value() / 3600.0 * covered;
         };
+    }
+
+    /** What may be kept within the horizon ending now: {@link #carryCap()} plus the burst (frames, or frames' worth of bytes). */
+    private double allowance() {
+        return carryCap() + config.budget().burst() * unit();
     }
 
     /** Kept within the horizon: frames, or bytes for a bytes budget. */
     private double spent() {
         return config.budget().kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? keptWindow.bytes() : keptWindow.count();
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.4g", v);
     }
 
     /** A growable ring of (time, bytes) entries, evicted from the old end: the frames of the last horizon. */
@@ -259,21 +567,6 @@ public final class StreamSelector {
         }
     }
 
-    /** The trigger closest to firing (largest score - threshold), for the reason of a drop; -1 when none applies. */
-    private static int strongest(double[] scores, double[] thresholds) {
-        int best = -1;
-        double margin = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < scores.length; i++) {
-            if (Double.isNaN(scores[i])) continue;
-            double m = Double.isNaN(thresholds[i]) ? Double.NEGATIVE_INFINITY : scores[i] - thresholds[i];
-            if (best < 0 || m > margin) {
-                best = i;
-                margin = m;
-            }
-        }
-        return best;
-    }
-
     private int nearDuplicate(long descriptor) {
         if (config.maxHamming() < 0) return -1;
         int best = -1, bestDistance = Integer.MAX_VALUE;
@@ -297,15 +590,23 @@ public final class StreamSelector {
     public Stats stats() {
         double elapsed = Double.isNaN(firstTime) ? 0 : lastTime - firstTime;
         return new Stats(seen, scored, skipped, kept, budgetDrops, duplicateDrops, seen == 0 ? 0 : (double) kept / seen,
-                elapsed > 0 ? kept / (elapsed / 60) : Double.NaN, elapsed);
+                elapsed > 0 ? kept / (elapsed / 60) : Double.NaN, elapsed, paced, window.size(), credit(), backwardTimes);
+    }
+
+    /** Frames seen and kept per source, in source order. */
+    public List<SourceStats> sourceStats() {
+        List<SourceStats> out = new ArrayList<>();
+        sources.keySet().stream().sorted().forEach(k -> out.add(new SourceStats(k, (long) sources.get(k)[0], (long) sources.get(k)[1])));
+        return out;
     }
 
     /** The current threshold of the i-th trigger (its fixed one, or the budget quantile; NaN during warm-up). */
     public double threshold(int trigger) {
         Trigger t = triggers.get(trigger);
         if (!t.usesBudgetQuantile()) return t.threshold();
-        if (scored <= config.budget().warmupFrames()) return Double.NaN;
-        return quantiles[trigger].quantile(1 - effectiveShare(), lastTime);
+        if (scored < config.budget().warmupFrames()) return Double.NaN;
+        TDigest d = quantiles[trigger].snapshot(lastTime);
+        return d == null || d.size() == 0 ? Double.NaN : d.quantile(1 - effectiveShare());
     }
 
     /**
@@ -337,13 +638,14 @@ public final class StreamSelector {
             }
         }
 
-        double quantile(double q, double seconds) {
+        /** Both halves merged (null when nothing was added). */
+        TDigest snapshot(double seconds) {
             rotate(seconds);
-            if (previous == null || previous.size() == 0) return current.size() == 0 ? Double.NaN : current.quantile(q);
-            if (current.size() == 0) return previous.quantile(q);
+            if (previous == null || previous.size() == 0) return current.size() == 0 ? null : current;
+            if (current.size() == 0) return previous;
             MergingDigest both = new MergingDigest(COMPRESSION);
             both.add(List.of(previous, current));
-            return both.quantile(q);
+            return both;
         }
     }
 }

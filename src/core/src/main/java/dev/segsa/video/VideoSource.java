@@ -3,18 +3,28 @@ package dev.segsa.video;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameNormalizer;
 import dev.segsa.io.DecodeAhead;
+import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avformat.AVIOInterruptCB;
+import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
 
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * The frames of a video file (any container and codec FFmpeg's LGPL build decodes), as packed
@@ -42,6 +52,30 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
                 throw new IllegalArgumentException("--from/--to must satisfy 0 <= from <= to, got " + fromSeconds + " and " + toSeconds);
             }
             if (ahead < 0) throw new IllegalArgumentException("frames decoded ahead must be >= 0, got " + ahead);
+        }
+    }
+
+    /**
+     * How long a network source may block, and when to give up on it (see
+     * {@link #openSource(String, Options, NetworkOptions)}).
+     *
+     * @param openTimeoutSeconds longest time opening may take: connecting, the protocol's handshake,
+     *                           reading the header and probing the streams (finite, > 0)
+     * @param readTimeoutSeconds longest time one frame may take to arrive once open (finite, > 0)
+     * @param stop               true ends the open or the iteration at once (polled while FFmpeg
+     *                           waits on a URL, and between the frames of any source); null: never
+     */
+    public record NetworkOptions(double openTimeoutSeconds, double readTimeoutSeconds, BooleanSupplier stop) {
+        /** 10 s to open, 5 s per frame, no stop. */
+        public static final NetworkOptions DEFAULTS = new NetworkOptions(10, 5, null);
+
+        public NetworkOptions {
+            if (!(openTimeoutSeconds > 0) || !Double.isFinite(openTimeoutSeconds)) {
+                throw new IllegalArgumentException("the open timeout must be a finite number of seconds > 0, got " + openTimeoutSeconds);
+            }
+            if (!(readTimeoutSeconds > 0) || !Double.isFinite(readTimeoutSeconds)) {
+                throw new IllegalArgumentException("the read timeout must be a finite number of seconds > 0, got " + readTimeoutSeconds);
+            }
         }
     }
 
@@ -90,8 +124,14 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     private final java.util.List<String> errors = new java.util.ArrayList<>();
 
     private final Path file;
+    /** The source in messages: the file, the URL, the camera or "standard input". */
+    private final String what;
     private final Options options;
     private final FFmpegFrameGrabber grabber;
+    /** Deadlines and stop of a network source (FFmpeg's interrupt callback); null for files, cameras and stdin. */
+    private final Watchdog dog;
+    /** Polled between frames (null: never). */
+    private final BooleanSupplier stop;
     private final int width;
     private final int height;
     private final double frameRate;
@@ -100,10 +140,13 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     private boolean iterated;
     private boolean closed;
 
-    private VideoSource(Path file, Options options, FFmpegFrameGrabber grabber) {
+    private VideoSource(Path file, String what, Options options, FFmpegFrameGrabber grabber, Watchdog dog, BooleanSupplier stop) {
         this.file = file;
+        this.what = what;
         this.options = options;
         this.grabber = grabber;
+        this.dog = dog;
+        this.stop = stop;
         this.width = grabber.getImageWidth();
         this.height = grabber.getImageHeight();
         this.frameRate = grabber.getFrameRate();
@@ -112,48 +155,105 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
 
     /** Opens a video; its header is read and checked (a stream of frames within the size limits). */
     public static VideoSource open(Path file, Options options) {
+        return open(file, options, null);
+    }
+
+    private static VideoSource open(Path file, Options options, BooleanSupplier stop) {
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": video file not found");
         quietFfmpeg();
-        return start(new FFmpegFrameGrabber(file.toFile()), file, file.toString(), options);
+        return start(new FFmpegFrameGrabber(file.toFile()), file, file.toString(), options, null, stop);
+    }
+
+    /**
+     * {@link #openSource(String, Options, NetworkOptions)} with {@link NetworkOptions#DEFAULTS}: a
+     * network source gets 10 s to open and 5 s per frame.
+     */
+    public static VideoSource openSource(String source, Options options) {
+        return openSource(source, options, NetworkOptions.DEFAULTS);
     }
 
     /**
      * Opens what FFmpeg opens: a file path, a URL ({@code rtsp://}, {@code http://}, {@code udp://},
      * ... anything with {@code ://}), a V4L2 camera ({@code /dev/video0}), or {@code -} for a stream
      * on standard input. Frames of a stream are named after a file-system-safe form of the source.
+     *
+     * <p>A URL never blocks for longer than {@code net} allows, even when the peer accepts the
+     * connection and then sends nothing: FFmpeg polls an interrupt callback while it connects and
+     * waits for data, and the callback aborts the blocking call when
+     * <ul>
+     *   <li>opening (connecting, the protocol's handshake, reading the header, probing the
+     *       streams) has taken {@code openTimeoutSeconds}: this method throws a
+     *       {@link SegsaException} "{@code <source>: did not open within N s (open timeout)}";</li>
+     *   <li>one frame has taken {@code readTimeoutSeconds} to arrive: the iterator's
+     *       {@code hasNext()}/{@code next()} throws a {@link SegsaException}
+     *       "{@code <source>: no data for N s (read timeout), after frame K}";</li>
+     *   <li>{@code stop} returns true: while opening, this method throws a {@link SegsaException}
+     *       of kind {@link SegsaException.Kind#STOPPED} "{@code <source>: stopped while opening}";
+     *       while iterating, the iteration simply ends ({@code hasNext()} false, no exception).</li>
+     * </ul>
+     * FFmpeg's own socket timeouts ({@code rw_timeout}, and the protocol's {@code timeout} except
+     * for RTMP, where it would mean listening) are set to the larger timeout plus 1 s: a backstop
+     * for waits the callback does not reach, never the first to fire. Files, cameras and standard
+     * input have no timeouts (a file does not stall; a camera or pipe blocks in reads FFmpeg cannot
+     * interrupt); {@code stop} is polled between their frames.
      */
-    public static VideoSource openSource(String source, Options options) {
+    public static VideoSource openSource(String source, Options options, NetworkOptions net) {
+        if (net == null) throw new IllegalArgumentException("network options must not be null (NetworkOptions.DEFAULTS)");
         if (source == null || source.isBlank()) throw new SegsaException("no video source given");
+        if (net.stop() != null && net.stop().getAsBoolean()) throw new SegsaException(SegsaException.Kind.STOPPED, source + ": stopped while opening");
         boolean stdin = source.equals("-") || source.equals("/dev/stdin");
         boolean url = source.contains("://");
         boolean camera = source.startsWith("/dev/video");
-        if (!stdin && !url && !camera) return open(Path.of(source), options);
+        if (!stdin && !url && !camera) return open(Path.of(source), options, net.stop());
         quietFfmpeg();
         FFmpegFrameGrabber g = stdin ? new FFmpegFrameGrabber(System.in, 0) : new FFmpegFrameGrabber(source);
         if (camera) g.setFormat("video4linux2");
+        Watchdog dog = null;
+        if (url) {
+            long backstop = micros(Math.max(net.openTimeoutSeconds(), net.readTimeoutSeconds()) + 1);
+            // microseconds; rw_timeout: any protocol's reads and writes (URLContext); timeout: tcp's connect and socket I/O
+            // (http, https and hls pass it down to tcp), rtsp's socket I/O (FFmpeg >= 5; "stimeout" before), udp's reads.
+            // RTMP's "timeout" is a listen timeout that turns the client into a server: not for it
+            g.setOption("rw_timeout", Long.toString(backstop));
+            if (!source.regionMatches(true, 0, "rtmp", 0, 4)) g.setOption("timeout", Long.toString(backstop));
+            dog = new Watchdog(net);
+        }
         String name = stdin ? "stdin" : source.replaceAll("[^A-Za-z0-9._-]+", "_");
-        return start(g, Path.of(name), stdin ? "standard input" : source, options);
+        return start(g, Path.of(name), stdin ? "standard input" : source, options, dog, net.stop());
     }
 
-    private static VideoSource start(FFmpegFrameGrabber g, Path file, String what, Options options) {
+    private static VideoSource start(FFmpegFrameGrabber g, Path file, String what, Options options, Watchdog dog, BooleanSupplier stop) {
         g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
         // one decoder thread, the caller's: FFmpeg's error messages are then logged on the thread that asked for the frame
         g.setVideoOption("threads", "1");
         java.util.List<String> openErrors = new java.util.ArrayList<>();
         ERRORS.set(openErrors);
+        Exception failed = null;
+        if (dog != null) dog.beforeStart(g);
         try {
             g.start();
         } catch (FrameGrabber.Exception | RuntimeException e) {
-            closeQuietly(g);
-            String why = !openErrors.isEmpty() ? "FFmpeg: " + String.join("; ", openErrors.subList(0, Math.min(2, openErrors.size())))
-                    : firstLine(e.getMessage()).replace(" (Has setFormat() been called?)", "")
-                    .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
-            throw new SegsaException(what + ": cannot open video (corrupt, truncated, unsupported or unreachable): " + why, e);
+            failed = e;
         } finally {
             ERRORS.remove();
+            if (dog != null) dog.afterStart(g);
+        }
+        Watchdog.Reason aborted = dog == null ? null : dog.reason();
+        if (aborted != null) {
+            // the callback ended the open (whatever start() made of that: an exception, or a half-probed stream)
+            discard(g, dog);
+            if (aborted == Watchdog.Reason.STOPPED) throw new SegsaException(SegsaException.Kind.STOPPED, what + ": stopped while opening", failed);
+            throw new SegsaException(what + ": did not open within " + seconds(dog.net.openTimeoutSeconds()) + " s (open timeout)", failed);
+        }
+        if (failed != null) {
+            discard(g, dog);
+            String why = !openErrors.isEmpty() ? "FFmpeg: " + String.join("; ", openErrors.subList(0, Math.min(2, openErrors.size())))
+                    : firstLine(failed.getMessage()).replace(" (Has setFormat() been called?)", "")
+                    .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
+            throw new SegsaException(what + ": cannot open video (corrupt, truncated, unsupported or unreachable): " + why, failed);
         }
         if (!g.hasVideo() || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
-            closeQuietly(g);
+            discard(g, dog);
             throw new SegsaException(what + ": no video stream in it");
         }
         try {
@@ -164,10 +264,17 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
                         + " pixels, above the limit of " + dev.segsa.features.FrameReader.maxPixels() + " (raise it with --max-pixels)");
             }
         } catch (SegsaException e) {
-            closeQuietly(g);
+            discard(g, dog);
             throw e;
         }
-        return new VideoSource(file, options, g);
+        return new VideoSource(file, what, options, g, dog, stop);
+    }
+
+    /** Releases a grabber that will not be used (its network I/O bounded by the watchdog) and forgets the watchdog. */
+    private static void discard(FFmpegFrameGrabber g, Watchdog dog) {
+        if (dog != null) dog.beforeRelease();
+        closeQuietly(g);
+        if (dog != null) dog.unregister();
     }
 
     static void quietFfmpeg() {
@@ -217,16 +324,31 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     /** The next decoded frame kept by the options, or null at the end; on the caller's thread. */
     private Frame grabKept(int[] index) {
         while (true) {
+            if (stopRequested()) return null;
             Frame f;
             errors.clear();
             ERRORS.set(errors);
+            long began = System.nanoTime();
+            if (dog != null) dog.arm(dog.net.readTimeoutSeconds());
             try {
                 f = grabber.grabImage();
             } catch (FrameGrabber.Exception | RuntimeException e) {
+                if (dog != null && dog.reason() != null) {
+                    if (dog.reason() == Watchdog.Reason.TIMEOUT) throw readTimeout(index, e);
+                    return null;
+                }
                 throw new SegsaException(file + ": decoding failed after frame " + (index[0] - 1) + " (corrupt or truncated stream): "
                         + firstLine(e.getMessage()), e);
             } finally {
                 ERRORS.remove();
+                if (dog != null) dog.disarm();
+            }
+            if (dog != null) {
+                // javacv reports a read that failed (the callback's abort, or FFmpeg's own timeout) as the end of the stream
+                Watchdog.Reason r = dog.reason();
+                if (r == Watchdog.Reason.TIMEOUT) throw readTimeout(index, null);
+                if (r != null) return null;
+                if (f == null && System.nanoTime() - began >= nanos(dog.net.readTimeoutSeconds())) throw readTimeout(index, null);
             }
             if (f == null) {
                 if (!errors.isEmpty()) damage.put(-1, errors.get(0));
@@ -252,6 +374,17 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
 
     private int keptCount;
     private int lastIndex;
+
+    /** The stop supplier said stop, or the watchdog ended the stream (stop, close). */
+    private boolean stopRequested() {
+        if (dog != null && dog.reason() != null) return true;
+        return stop != null && stop.getAsBoolean();
+    }
+
+    private SegsaException readTimeout(int[] index, Throwable cause) {
+        return new SegsaException(what + ": no data for " + seconds(dog.net.readTimeoutSeconds()) + " s (read timeout), after "
+                + (index[0] == 0 ? "no frame" : "frame " + (index[0] - 1)), cause);
+    }
 
     /**
      * FFmpeg's first decoding error for frame {@code index} (a damaged frame, e.g. corrupt bytes
@@ -338,10 +471,14 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        if (decoder != null) decoder.close();
+        if (decoder != null) {
+            // a decoding thread waiting for network data returns at once
+            if (dog != null) dog.trip(Watchdog.Reason.CLOSED);
+            decoder.close();
+        }
         // a decoding thread still inside FFmpeg (a stalled pipe or network read) would read freed memory: the
         // grabber is then left to the process's end (a leak, not a crash)
-        if (decoder == null || decoder.ended()) closeQuietly(grabber);
+        if (decoder == null || decoder.ended()) discard(grabber, dog);
     }
 
     private static void closeQuietly(FFmpegFrameGrabber g) {
@@ -349,6 +486,205 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
             g.close();
         } catch (Exception ignored) {
             // releasing FFmpeg's context cannot be acted on
+        }
+    }
+
+    /** Seconds as a message shows them: 5, 0.5. */
+    static String seconds(double s) {
+        return s == Math.rint(s) && Math.abs(s) < 1e15 ? Long.toString((long) s) : Double.toString(s);
+    }
+
+    /** Seconds in nanoseconds, at most about three years (deadlines on System.nanoTime stay comparable). */
+    private static long nanos(double seconds) {
+        return (long) Math.min(seconds * 1e9, 1e17);
+    }
+
+    /** Seconds in microseconds for FFmpeg's int options (at most INT_MAX, about 36 minutes). */
+    private static long micros(double seconds) {
+        return (long) Math.min(seconds * 1e6, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The deadline of a network source's current blocking call and its stop, polled by FFmpeg's
+     * interrupt callback (AVIOInterruptCB) while it connects, waits for data or writes. javacv's
+     * FFmpegFrameGrabber (1.5.13) has no interrupt callback of its own ({@code setTimeout} is not
+     * used by it) and lets {@code avformat_open_input} allocate the format context, whose callback
+     * FFmpeg copies into every protocol context at open: the callback must be in the context
+     * before the open. So the grabber's options map is replaced by one that, when start() reads it
+     * (after it has reset its context, before it opens the input), puts a context of our own, with
+     * the callback, in the grabber's private field {@code oc}, which start() then opens. Should that
+     * field be missing (another javacv), the source opens without the callback, bounded by FFmpeg's
+     * own socket timeouts only. One callback serves every source; its opaque pointer, the format
+     * context, finds the source's watchdog. Once tripped, the watchdog stays tripped (every later
+     * blocking call aborts at once), except that a normal close gets one read timeout to release.
+     */
+    static final class Watchdog {
+        enum Reason { TIMEOUT, STOPPED, CLOSED }
+
+        private static final Field GRABBER_CONTEXT = grabberField("oc");
+        private static final Field GRABBER_FILENAME = grabberField("filename");
+        /** What a spoiled retry opens: no protocol of this name, so FFmpeg fails at once, touching nothing. */
+        private static final String NO_INPUT = "segsa-interrupted:";
+
+        final NetworkOptions net;
+        private volatile long deadline;
+        private volatile boolean armed;
+        private volatile Reason reason;
+        /** The grabber while start() runs on it. */
+        private FFmpegFrameGrabber opening;
+        private Object filename;
+        /** The address of the format context that carries the callback (the key in {@link Interrupts#WATCHDOGS}); 0: none. */
+        private long context;
+
+        Watchdog(NetworkOptions net) {
+            this.net = net;
+        }
+
+        private static Field grabberField(String name) {
+            try {
+                Field f = FFmpegFrameGrabber.class.getDeclaredField(name);
+                f.setAccessible(true);
+                return f;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        Reason reason() {
+            return reason;
+        }
+
+        /** The current blocking call (an open, a frame) may last {@code seconds} from now. */
+        void arm(double seconds) {
+            deadline = System.nanoTime() + nanos(seconds);
+            armed = true;
+        }
+
+        void disarm() {
+            armed = false;
+        }
+
+        /** Polled by FFmpeg: whether to abort what it waits for. Trips on stop or a passed deadline. */
+        boolean abort() {
+            if (reason != null) return true;
+            BooleanSupplier stop = net.stop();
+            boolean stopped;
+            try {
+                stopped = stop != null && stop.getAsBoolean();
+            } catch (RuntimeException e) {
+                stopped = false; // a failing stop supplier cannot stop the stream; the deadlines still do
+            }
+            if (stopped) trip(Reason.STOPPED);
+            else if (armed && System.nanoTime() - deadline >= 0) trip(Reason.TIMEOUT);
+            return reason != null;
+        }
+
+        synchronized void trip(Reason r) {
+            if (reason != null) return;
+            reason = r;
+            // javacv retries a failed avformat_open_input once (without pixel_format), in a context of its own, without
+            // the callback: that retry is made to fail at once
+            if (opening != null && GRABBER_FILENAME != null) {
+                try {
+                    GRABBER_FILENAME.set(opening, NO_INPUT);
+                } catch (ReflectiveOperationException | RuntimeException ignored) {
+                    // the retry then runs, bounded by FFmpeg's own timeouts
+                }
+            }
+        }
+
+        /** Before start(): the open deadline, and the hook that installs the callback. */
+        void beforeStart(FFmpegFrameGrabber g) {
+            synchronized (this) {
+                opening = g;
+                filename = null;
+                try {
+                    if (GRABBER_FILENAME != null) filename = GRABBER_FILENAME.get(g);
+                } catch (ReflectiveOperationException | RuntimeException ignored) {
+                    // not restored after start(): only a spoiled retry changes it
+                }
+            }
+            if (GRABBER_CONTEXT != null) g.setOptions(new OpenHook(g.getOptions(), () -> install(g)));
+            arm(net.openTimeoutSeconds());
+        }
+
+        /** Inside start(), after the grabber reset its context field and before it opens the input. */
+        private void install(FFmpegFrameGrabber g) {
+            AVFormatContext ctx;
+            try {
+                ctx = avformat.avformat_alloc_context();
+                if (ctx == null || ctx.isNull()) return;
+                ctx.interrupt_callback().callback(Interrupts.CALLBACK).opaque(ctx);
+            } catch (RuntimeException | LinkageError e) {
+                return; // opened without the callback, bounded by FFmpeg's own timeouts
+            }
+            Interrupts.WATCHDOGS.put(ctx.address(), this);
+            try {
+                GRABBER_CONTEXT.set(g, ctx);
+                context = ctx.address();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                Interrupts.WATCHDOGS.remove(ctx.address(), this);
+                avformat.avformat_free_context(ctx);
+            }
+        }
+
+        void afterStart(FFmpegFrameGrabber g) {
+            disarm();
+            synchronized (this) {
+                opening = null;
+                try {
+                    if (GRABBER_FILENAME != null && filename != null && GRABBER_FILENAME.get(g) != filename) GRABBER_FILENAME.set(g, filename);
+                } catch (ReflectiveOperationException | RuntimeException ignored) {
+                    // the name only appears in javacv's messages
+                }
+            }
+        }
+
+        /** Before the grabber is released: a normal close gets one read timeout for its network I/O (RTSP's TEARDOWN). */
+        synchronized void beforeRelease() {
+            if (reason == Reason.CLOSED) reason = null;
+            arm(net.readTimeoutSeconds());
+        }
+
+        /** After the grabber is released (its format context freed). */
+        synchronized void unregister() {
+            if (context != 0) Interrupts.WATCHDOGS.remove(context, this);
+            context = 0;
+        }
+    }
+
+    /**
+     * The grabber's options, which start() reads (entrySet) once it has reset its format context
+     * and before it opens the input: then, once, {@code onOpen} runs.
+     */
+    private static final class OpenHook extends HashMap<String, String> {
+        private transient Runnable onOpen;
+
+        OpenHook(Map<String, String> options, Runnable onOpen) {
+            super(options);
+            this.onOpen = onOpen;
+        }
+
+        @Override
+        public Set<Map.Entry<String, String>> entrySet() {
+            Runnable r = onOpen;
+            onOpen = null;
+            if (r != null) r.run();
+            return super.entrySet();
+        }
+    }
+
+    /** The one interrupt callback of all network sources (made on first use: it loads FFmpeg). */
+    private static final class Interrupts {
+        static final Map<Long, Watchdog> WATCHDOGS = new ConcurrentHashMap<>();
+        static final Callback CALLBACK = new Callback().retainReference();
+
+        private static final class Callback extends AVIOInterruptCB.Callback_Pointer {
+            @Override
+            public int call(Pointer opaque) {
+                Watchdog w = opaque == null ? null : WATCHDOGS.get(opaque.address());
+                return w != null && w.abort() ? 1 : 0;
+            }
         }
     }
 

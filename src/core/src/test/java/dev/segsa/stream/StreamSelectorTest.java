@@ -8,7 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -29,77 +32,164 @@ class StreamSelectorTest {
         return frame(image, 0, Double.NaN);
     }
 
-    @Test
-    void shareBudgetIsHeldOnAStationaryStream() {
-        StreamSelector s = new StreamSelector(SelectorConfig.imageSaShare(0.05));
-        SplittableRandom r = new SplittableRandom(1);
-        int n = 20_000, keptAfterWarmup = 0;
-        for (int i = 0; i < n; i++) {
-            StreamSelector.Decision d = s.offer(frame(5 + r.nextGaussian()), i / 30.0);
-            if (d.keep() && i >= 30) keptAfterWarmup++;
+    /** A budget with decision windows of {@code window} seconds and no per-source minimum. */
+    static SelectorConfig.Budget budget(SelectorConfig.Budget.Kind kind, double value, double horizon, int warmup, double burst, double window) {
+        return new SelectorConfig.Budget(kind, value, horizon, warmup, burst, window, 0);
+    }
+
+    static SelectorConfig one(Trigger t, SelectorConfig.Budget b) {
+        return new SelectorConfig(List.of(t), SelectorConfig.Combine.ANY, b, 0, 0, -1, 32);
+    }
+
+    /** Every decision of a stream, by frame, with the frame number of the offer that returned it. */
+    static final class Replay {
+        final StreamSelector s;
+        final Map<Long, StreamSelector.Decision> decisions = new TreeMap<>();
+        final Map<Long, Long> decidedAt = new HashMap<>();
+        final List<List<StreamSelector.Decision>> windows = new ArrayList<>();
+        long offered;
+
+        Replay(SelectorConfig c) {
+            s = new StreamSelector(c);
         }
-        double share = (double) keptAfterWarmup / (n - 30);
-        assertEquals(0.05, share, 0.005, "achieved share " + share);
-        assertEquals(s.stats().kept() / (double) n, s.stats().achievedShare(), 1e-12);
+
+        void offer(FrameResult r, double t) {
+            offer(0, r, t, 0, false);
+        }
+
+        void offer(int source, FrameResult r, double t, long descriptor, boolean has) {
+            take(s.offer(source, r, t, descriptor, has, 0));
+            offered++;
+        }
+
+        void take(List<StreamSelector.Decision> ds) {
+            if (!ds.isEmpty()) windows.add(ds);
+            for (StreamSelector.Decision d : ds) {
+                assertNull(decisions.put(d.frame(), d), "frame " + d.frame() + " decided twice");
+                decidedAt.put(d.frame(), offered);
+            }
+        }
+
+        Replay flush() {
+            take(s.flush());
+            return this;
+        }
+
+        boolean kept(long frame) {
+            return decisions.get(frame).keep();
+        }
+
+        long keptCount() {
+            return decisions.values().stream().filter(StreamSelector.Decision::keep).count();
+        }
     }
 
     @Test
-    void budgetFollowsADistributionShiftWithinAHorizon() {
-        // scores jump from N(5,1) to N(9,1) half-way: the quantile follows within one horizon (60 s = 1800 frames)
-        SelectorConfig c = new SelectorConfig(List.of(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA)), SelectorConfig.Combine.ANY,
-                new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 0.1, 60, 30, 3), 0, 0, -1, 32);
-        StreamSelector s = new StreamSelector(c);
-        SplittableRandom r = new SplittableRandom(2);
-        int n = 12_000, half = n / 2, keptFirst = 0, keptLastQuarter = 0, keptTransition = 0;
+    void shareBudgetIsHeldExactlyAndNeverRunsAhead() {
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA), SelectorConfig.Budget.share(0.05)));
+        SplittableRandom rnd = new SplittableRandom(1);
+        int n = 20_000;
         for (int i = 0; i < n; i++) {
-            double mean = i < half ? 5 : 9;
-            boolean k = s.offer(frame(mean + r.nextGaussian()), i / 30.0).keep();
-            if (k && i < half) keptFirst++;
-            if (k && i >= half && i < half + 1800) keptTransition++;
-            if (k && i >= n * 3 / 4) keptLastQuarter++;
+            r.offer(frame(5 + rnd.nextGaussian()), i / 30.0);
+            // the kept count never runs ahead of the credit (burst 1): kept <= share x seen at every instant
+            assertTrue(r.s.stats().kept() <= 0.05 * (i + 1) + 1e-9, "kept " + r.s.stats().kept() + " after " + (i + 1) + " frames");
         }
-        assertEquals(0.1, keptFirst / (double) half, 0.01);
-        assertEquals(0.1, keptLastQuarter / (n / 4.0), 0.015);
-        // the token bucket caps the transition: at most the share plus the burst
-        assertTrue(keptTransition <= 0.1 * 1800 + 3 + 1, "kept " + keptTransition + " in the first horizon after the shift");
+        r.flush();
+        assertEquals(n, r.decisions.size(), "every frame decided");
+        assertEquals(1000, r.keptCount(), 30, "kept " + r.keptCount() + " of 20,000 frames at 5%");
+        // no horizon (120 s = 3,600 frames) keeps more than its allowance plus the burst
+        int most = 0;
+        for (int i = 0; i + 3600 <= n; i += 60) {
+            int k = 0;
+            for (int j = i; j < i + 3600; j++) if (r.kept(j)) k++;
+            most = Math.max(most, k);
+        }
+        assertTrue(most <= 0.05 * 3600 + 1, "kept " + most + " in one horizon");
+    }
+
+    @Test
+    void eachWindowKeepsItsExactTopK() {
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA),
+                budget(SelectorConfig.Budget.Kind.SHARE, 0.1, 120, 0, 1, 5)));
+        SplittableRandom rnd = new SplittableRandom(4);
+        double[] score = new double[6000];
+        for (int i = 0; i < score.length; i++) {
+            score[i] = 5 + rnd.nextGaussian() + (i / 600 % 2) * 2;  // a harder minute every other minute
+            r.offer(frame(score[i]), i / 10.0);
+        }
+        r.flush();
+        assertTrue(r.windows.size() >= 100, r.windows.size() + " windows");
+        for (List<StreamSelector.Decision> w : r.windows) {
+            double lowestKept = Double.POSITIVE_INFINITY, highestDropped = Double.NEGATIVE_INFINITY;
+            for (StreamSelector.Decision d : w) {
+                if (d.keep()) lowestKept = Math.min(lowestKept, score[(int) d.frame()]);
+                else highestDropped = Math.max(highestDropped, score[(int) d.frame()]);
+            }
+            assertTrue(lowestKept > highestDropped, "a window kept a frame below one it dropped: " + w);
+        }
+        // decisions come at most one window (5 s = 50 frames) plus one frame after the frame
+        for (var e : r.decidedAt.entrySet()) assertTrue(e.getValue() - e.getKey() <= 51, "frame " + e.getKey() + " decided at " + e.getValue());
+    }
+
+    @Test
+    void creditOfQuietStretchesIsSpentOnTheSurprisingOnesThatFollow() {
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA), SelectorConfig.Budget.share(0.1)));
+        SplittableRandom rnd = new SplittableRandom(2);
+        // 10 fps, 20 minutes: a quiet minute of N(5,1), then a surprising one of N(8,1), in turn
+        int n = 12_000;
+        for (int i = 0; i < n; i++) r.offer(frame((i / 600 % 2 == 1 ? 8 : 5) + rnd.nextGaussian()), i / 10.0);
+        r.flush();
+        long inLoud = 0, loud = 0;
+        for (int i = 2400; i < n; i++) {
+            if (i / 600 % 2 == 1) {
+                loud++;
+                if (r.kept(i)) inLoud++;
+            }
+        }
+        assertTrue(inLoud > 0.1 * loud * 1.4, "kept " + inLoud + " of the " + loud + " surprising frames after the first 4 minutes");
+        assertEquals(0.1 * n, r.keptCount(), 0.03 * 0.1 * n, "the whole stream keeps its budget");
     }
 
     @Test
     void framesPerMinuteBudget() {
-        SelectorConfig c = new SelectorConfig(List.of(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA)), SelectorConfig.Combine.ANY,
-                new SelectorConfig.Budget(SelectorConfig.Budget.Kind.FRAMES_PER_MINUTE, 6, 120, 30, 2), 0, 0, -1, 32);
-        StreamSelector s = new StreamSelector(c);
-        SplittableRandom r = new SplittableRandom(3);
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA),
+                new SelectorConfig.Budget(SelectorConfig.Budget.Kind.FRAMES_PER_MINUTE, 6, 120, 30, 2)));
+        SplittableRandom rnd = new SplittableRandom(3);
         int minutes = 20;
-        for (int i = 0; i < minutes * 60 * 30; i++) s.offer(frame(r.nextDouble()), i / 30.0);
-        double perMinute = s.stats().keptPerMinute();
-        assertTrue(perMinute <= 6.2 && perMinute >= 4.5, "kept " + perMinute + " frames per minute for a budget of 6");
+        for (int i = 0; i < minutes * 60 * 30; i++) r.offer(frame(rnd.nextDouble()), i / 30.0);
+        r.flush();
+        double perMinute = r.keptCount() / (double) minutes;
+        assertTrue(perMinute <= 6.1 && perMinute >= 5.8, "kept " + perMinute + " frames per minute for a budget of 6");
     }
 
     @Test
     void cooldownSilencesAFixedTrigger() {
-        SelectorConfig c = new SelectorConfig(List.of(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 2.0)),
-                SelectorConfig.Combine.ANY, new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000), 0, 0, -1, 32);
-        StreamSelector s = new StreamSelector(c);
-        int kept = 0;
-        for (int i = 0; i < 300; i++) if (s.offer(frame(5), i / 30.0).keep()) kept++;  // 10 s, always above
-        assertEquals(5, kept, "one frame per 2 s cooldown over 10 s");
+        Replay r = new Replay(one(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 2.0),
+                budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 0)));
+        for (int i = 0; i < 300; i++) r.offer(frame(5), i / 30.0);  // 10 s, always above
+        r.flush();
+        assertEquals(5, r.keptCount(), "one frame per 2 s cooldown over 10 s");
+        Replay w = new Replay(one(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 2.0),
+                budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 1)));
+        for (int i = 0; i < 300; i++) w.offer(frame(5), i / 30.0);
+        w.flush();
+        assertEquals(5, w.keptCount(), "with 1 s windows too");
     }
 
     @Test
     void classTriggerNeedsItsPixelsAndCombinesWithAll() {
         Trigger ped = new Trigger("ped", Trigger.Score.CLASS_MDSA_MEAN, "Pedestrian", 50, 10, 0);
         Trigger img = new Trigger("img", Trigger.Score.IMAGE_MDSA, null, 0, 3, 0);
-        SelectorConfig.Budget free = new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000);
+        SelectorConfig.Budget free = budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 0);
         StreamSelector any = new StreamSelector(new SelectorConfig(List.of(ped, img), SelectorConfig.Combine.ANY, free, 0, 0, -1, 32));
         StreamSelector all = new StreamSelector(new SelectorConfig(List.of(ped, img), SelectorConfig.Combine.ALL, free, 0, 0, -1, 32));
-        // 20 pedestrian pixels: below minPixels, the class rule does not apply
-        StreamSelector.Decision d = any.offer(frame(1, 20, 50), 0);
+        // 20 pedestrian pixels: below minPixels, the class rule does not apply (window 0: decided at once)
+        StreamSelector.Decision d = any.offer(frame(1, 20, 50), 0).getFirst();
         assertFalse(d.keep(), d.toString());
-        assertTrue(any.offer(frame(1, 100, 50), 1).keep());
-        StreamSelector.Decision a = all.offer(frame(1, 100, 12), 0);
+        assertTrue(any.offer(frame(1, 100, 50), 1).getFirst().keep());
+        StreamSelector.Decision a = all.offer(frame(1, 100, 12), 0).getFirst();
         assertFalse(a.keep(), "image SA (1000 x 1 + 100 x 12) / 1100 = 2 is not above 3: " + a);
-        assertTrue(all.offer(frame(20, 100, 50), 1).keep());
+        assertTrue(all.offer(frame(20, 100, 50), 1).getFirst().keep());
         SegsaException e = assertThrows(SegsaException.class, () -> new StreamSelector(new SelectorConfig(
                 List.of(new Trigger("x", Trigger.Score.CLASS_MDSA_P95, "Cyclist", 0, 1, 0)), SelectorConfig.Combine.ANY, free, 0, 0, -1, 32))
                 .offer(frame(1), 0));
@@ -109,14 +199,32 @@ class StreamSelectorTest {
     @Test
     void diversityGateDropsNearDuplicates() {
         SelectorConfig c = new SelectorConfig(List.of(new Trigger("any", Trigger.Score.IMAGE_MDSA, null, 0, 0, 0)), SelectorConfig.Combine.ANY,
-                new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000), 0, 0, 4, 8);
+                budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 0), 0, 0, 4, 8);
         StreamSelector s = new StreamSelector(c);
-        assertTrue(s.offer(frame(5), 0, 0xF0F0L, true, 0).keep());
-        StreamSelector.Decision dup = s.offer(frame(5), 0.1, 0xF0F1L, true, 0);
+        assertTrue(s.offer(0, frame(5), 0, 0xF0F0L, true, 0).getFirst().keep());
+        StreamSelector.Decision dup = s.offer(0, frame(5), 0.1, 0xF0F1L, true, 0).getFirst();
         assertFalse(dup.keep());
         assertTrue(dup.reason().contains("near-duplicate of kept frame 0 (Hamming distance 1"), dup.reason());
-        assertTrue(s.offer(frame(5), 0.2, 0xFFFF_0000_0000L, true, 0).keep());
+        assertTrue(s.offer(0, frame(5), 0.2, 0xFFFF_0000_0000L, true, 0).getFirst().keep());
         assertEquals(1, s.stats().duplicateDrops());
+    }
+
+    @Test
+    void oneAllowanceForEverySourceWithAPerSourceMinimum() {
+        SelectorConfig.Budget b = SelectorConfig.Budget.share(0.1).withMinSharePerSource(0.03);
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA), b));
+        SplittableRandom rnd = new SplittableRandom(7);
+        int perSource = 3000;
+        for (int i = 0; i < perSource; i++) {
+            r.offer(0, frame(8 + rnd.nextGaussian()), i / 10.0, 0, false);  // the surprising camera
+            r.offer(1, frame(2 + rnd.nextGaussian()), i / 10.0 + 0.003, 0, false);  // the dull one
+        }
+        r.flush();
+        long keptQuiet = r.decisions.values().stream().filter(d -> d.keep() && d.source() == 1).count();
+        assertEquals(0.1 * 2 * perSource, r.keptCount(), 0.03 * 0.1 * 2 * perSource, "one budget for both");
+        assertTrue(keptQuiet >= 0.03 * perSource - 1, "the dull camera kept " + keptQuiet + " frames, owed 3% of " + perSource);
+        assertEquals(List.of(new StreamSelector.SourceStats(0, perSource, r.keptCount() - keptQuiet),
+                new StreamSelector.SourceStats(1, perSource, keptQuiet)), r.s.sourceStats());
     }
 
     @Test
@@ -130,25 +238,28 @@ class StreamSelectorTest {
         SelectorConfig c = new SelectorConfig(List.of(Trigger.onBudget("img", Trigger.Score.IMAGE_MDSA),
                 new Trigger("ped", Trigger.Score.CLASS_MDSA_P95, "Pedestrian", 10, Double.NaN, 1)), SelectorConfig.Combine.ANY,
                 new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 0.05, 30, 20, 2), 0, 0, 6, 16);
-        StreamSelector s = new StreamSelector(c);
-        SplittableRandom r = new SplittableRandom(seed);
-        List<String> out = new ArrayList<>();
+        Replay r = new Replay(c);
+        SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < 5000; i++) {
-            StreamSelector.Decision d = s.offer(frame(5 + r.nextGaussian(), r.nextInt(40), 8 + 2 * r.nextGaussian()), i / 25.0,
-                    r.nextLong(), true, 0);
-            out.add(d.toString());
+            r.offer(0, frame(5 + rnd.nextGaussian(), rnd.nextInt(40), 8 + 2 * rnd.nextGaussian()), i / 25.0, rnd.nextLong(), true);
         }
+        r.flush();
+        List<String> out = new ArrayList<>();
+        for (StreamSelector.Decision d : r.decisions.values()) out.add(d.toString());
         return out;
     }
 
     @Test
-    void skippedFramesCountAsSeen() {
+    void skippedFramesCountAsSeenAndTimeGoingBackIsClamped() {
         StreamSelector s = new StreamSelector(SelectorConfig.imageSaShare(0.5));
         s.skipped(10);
-        s.offer(frame(1), 0);
+        s.offer(frame(1), 5);
         assertEquals(11, s.stats().seen());
         assertEquals(10, s.stats().skipped());
-        assertThrows(SegsaException.class, () -> s.offer(frame(1), -1), "time going back");
+        s.offer(frame(1), 4);  // another camera's frame, a little late: taken at 5 s
+        assertEquals(1, s.stats().backwardTimes());
+        assertEquals(2, s.flush().size());
+        assertThrows(IllegalArgumentException.class, () -> s.offer(frame(1), Double.NaN));
     }
 
     @Test
@@ -170,6 +281,13 @@ class StreamSelectorTest {
         Files.writeString(f, "{\"budget\": {\"share\": 0.1}, \"triggers\": [{\"score\": \"image-mdsa\", \"treshold\": 3}]}");
         SegsaException e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
         assertTrue(e.getMessage().contains("keep.json") && e.getMessage().contains("triggers[0].treshold: unknown field"), e.getMessage());
+        Files.writeString(f, "{\"budget\": {\"share\": 0.1, \"windowSeconds\": 5, \"minSharePerSource\": 0.01}, "
+                + "\"triggers\": [{\"score\": \"image-mdsa\"}]}");
+        assertEquals(5, SelectorConfig.read(f).budget().windowSeconds());
+        assertEquals(0.01, SelectorConfig.read(f).budget().minSharePerSource());
+        Files.writeString(f, "{\"budget\": {\"share\": 0.1, \"windowSeconds\": 500}, \"triggers\": [{\"score\": \"image-mdsa\"}]}");
+        e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
+        assertTrue(e.getMessage().contains("windowSeconds must be in [0, horizonSeconds]"), e.getMessage());
         Files.writeString(f, "{\"budget\": {\"share\": 1.5}, \"triggers\": [{\"score\": \"image-mdsa\"}]}");
         e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
         assertTrue(e.getMessage().contains("share must be in (0, 1]"), e.getMessage());

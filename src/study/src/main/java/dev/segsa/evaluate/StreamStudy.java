@@ -167,7 +167,12 @@ public final class StreamStudy {
                     new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, budget, 60, 10, 1), 0, 0,
                     rule.contains("diversity") ? DUPLICATE_BITS : -1, 32);
             StreamSelector sel = new StreamSelector(c);
-            for (int i = 0; i < n; i++) k[i] = sel.offer(s.get(i).result(), s.get(i).seconds(), s.get(i).hash(), true, 0).keep();
+            for (int i = 0; i < n; i++) {
+                for (StreamSelector.Decision d : sel.offer(0, s.get(i).result(), s.get(i).seconds(), s.get(i).hash(), true, 0)) {
+                    k[(int) d.frame()] = d.keep();
+                }
+            }
+            for (StreamSelector.Decision d : sel.flush()) k[(int) d.frame()] = d.keep();
         } else if (rule.startsWith("offline")) {
             int want = (int) Math.round(budget * n);
             Integer[] order = new Integer[n];
