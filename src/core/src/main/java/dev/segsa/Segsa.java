@@ -648,9 +648,10 @@ public final class Segsa implements AutoCloseable {
 
     /**
      * A {@link dev.segsa.stream.StreamSelector} for this engine's frames: feed it each
-     * {@link #score} result with the frame's time, and it decides at once whether to keep the frame
-     * (README, "On the vehicle"). Its class triggers are checked against the SA model's classes
-     * here, before the first frame. The selector is not thread-safe: one per stream.
+     * {@link #score} result with the frame's time (and its camera), and it returns the decisions
+     * of each decision window as the window closes, then the rest on {@code flush()} (README, "On
+     * the vehicle"). Its class triggers are checked against the SA model's classes here, before
+     * the first frame. The selector is not thread-safe: one per watch, shared by its cameras.
      *
      * @throws SegsaException when a trigger names a class the SA model does not have
      */

@@ -29,10 +29,10 @@ import java.util.Map;
  *   <li>Each trigger reads its score (NaN: does not apply). A fixed-threshold trigger fires when its
  *       score is above its threshold (not within {@code cooldownSeconds} of a frame it kept). A
  *       budget trigger ranks: its threshold is the (1 - s) quantile of its scores over the last
- *       {@code horizonSeconds} (the window's included), none while fewer than {@code warmupFrames}
- *       scores were seen; s is the budget's share raised by the credit carried (share x (1 +
- *       credit / one horizon's allowance)), so a quiet stretch's credit is spent on the best frames
- *       that follow.</li>
+ *       {@link #QUANTILE_HORIZONS} horizons (the window's included), none while fewer than
+ *       {@code warmupFrames} scores were seen; s is the budget's share raised by the credit
+ *       carried (share x (1 + credit / one horizon's allowance)), so a quiet stretch's credit is
+ *       spent on the best frames that follow.</li>
  *   <li>Candidates (under "any": a fixed trigger fires or a budget trigger applies; under "all":
  *       every applicable fixed trigger fires) are ordered exactly: frames a fixed trigger fires for
  *       first, then by the trigger's percentile of the score (max over triggers under "any", min
@@ -41,18 +41,20 @@ import java.util.Map;
  *       first.</li>
  *   <li>Candidates above their thresholds are kept in that order while the credit allows (see
  *       below; a near-duplicate of a kept descriptor is passed over).</li>
- *   <li>Pacing: credit that exceeds what one horizon may carry is spent on the window's best
- *       remaining candidates, above threshold or not; so is all of it when the stream ends.</li>
+ *   <li>Pacing: credit beyond {@link #CARRY} of one horizon's allowance is spent on the window's
+ *       best remaining candidates, above threshold or not; so is all of it when the stream ends.</li>
  * </ol>
  *
  * <h2>The budget</h2>
- * Credit accrues with the stream: {@code share} per frame seen (skipped frames included), or the
- * rate x the stream time for frames-per-minute and bytes-per-hour budgets; a keep costs one frame
- * (or its bytes). Unspent credit carries from window to window, at most one horizon's allowance.
- * Two bounds hold at every instant: kept &lt;= credit accrued + {@code burst} - 1 (with the default
- * burst of 1 the kept count never runs ahead of {@code share} x frames seen), and the frames (or
- * bytes) kept within any {@code horizonSeconds} stay within the allowance of that horizon plus the
- * burst. Over a long run the kept share is the budget to within one horizon's allowance.
+ * The allowance of the horizon ending now is {@code share} x the frames seen in the last
+ * {@code horizonSeconds} (skipped frames included), or the rate x the time it covers for
+ * frames-per-minute and bytes-per-hour budgets; a keep costs one frame (or its bytes). The credit
+ * is that allowance less what the horizon already kept: what earlier windows did not spend carries
+ * to the next, within the horizon. A keep needs credit + {@code burst} - 1 >= its cost, so no
+ * horizon keeps more than its allowance + burst - 1, and with the default burst of 1 the kept count
+ * never runs ahead of {@code share} x frames seen. Over a long run the kept share is the budget to
+ * within {@link #CARRY} of one horizon's allowance (what may stay unspent) plus the credit left
+ * when the stream ends in a window too short to spend it.
  *
  * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
  * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
@@ -64,7 +66,7 @@ import java.util.Map;
  */
 public final class StreamSelector {
     /** The thresholds' quantiles rest on the scores of the last this many horizons. */
-    static final double QUANTILE_HORIZONS = 5;
+    public static final double QUANTILE_HORIZONS = 5;
 
     /** Default most frames a window holds before it closes. */
     public static final int DEFAULT_MAX_PENDING = 4096;
@@ -322,7 +324,7 @@ public final class StreamSelector {
         if (b.minSharePerSource() > 0) {
             for (Pending p : candidates) {
                 double[] s = sources.get(p.source);
-                if (s[2] >= 1 && tryKeep(p, hardCap(), "the source's minimum share (" + fmt(b.minSharePerSource()) + ")")) {
+                if (s[2] >= 1 && tryKeep(p, credit() + (b.burst() - 1) * unit(), "the source's minimum share (" + fmt(b.minSharePerSource()) + ")")) {
                     s[2] -= 1;
                 }
             }
@@ -341,7 +343,7 @@ public final class StreamSelector {
             rank++;
             if (p.keep) continue;
             if (credit() - carry < cost(p) - 1e-9) break;
-            if (tryKeep(p, hardCap(), String.format(Locale.ROOT, "rank %d of %d in the window; kept to pace the budget (%s credit "
+            if (tryKeep(p, credit() + (b.burst() - 1) * unit(), String.format(Locale.ROOT, "rank %d of %d in the window; kept to pace the budget (%s credit "
                     + "unspent, %s may carry)", rank, windowFrames, fmt(credit()), fmt(carry)))) paced++;
         }
         List<Decision> out = new ArrayList<>(window.size());
@@ -471,13 +473,8 @@ public final class StreamSelector {
         return config.budget().kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? Math.max(1, meanBytes()) : 1;
     }
 
-    /** What may still be kept within the horizon ending now: its allowance less what it holds. */
-    private double hardCap() {
-        return allowance() - spent();
-    }
-
     /** Share of a horizon's allowance that may stay unspent; beyond it, credit is spent on the window's best frames. */
-    static final double CARRY = 0.5;
+    public static final double CARRY = 0.5;
 
     /** The credit: the horizon's allowance (without the burst) less what it holds; what was not spent within the horizon. */
     private double credit() {
