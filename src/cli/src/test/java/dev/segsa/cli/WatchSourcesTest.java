@@ -156,4 +156,31 @@ class WatchSourcesTest {
         assertEquals("stopped by SIGTERM", st.get("reason").asText());
         assertEquals(5, Files.readAllLines(out.resolve("decisions.jsonl")).size(), "the frames still waiting were decided");
     }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aFolderThatDisappearsEndsTheRunWithAnErrorAndAFinalStatus() throws Exception {
+        Path live = Files.createDirectories(dir.resolve("live-gone"));
+        for (int i = 0; i < 3; i++) Files.copy(frames.resolve(String.format("s%03d.png", i)), live.resolve(String.format("g%03d.png", i)));
+        Path out = dir.resolve("watch-gone");
+        int[] status = {-1};
+        Thread t = Thread.ofPlatform().start(() -> status[0] = EndToEndTest.run("watch", "--model", model.toString(), "--sa",
+                sa.toString(), "--folder", live.toString(), "--share", "0.2", "--poll-ms", "50", "--settle-ms", "0", "--out", out.toString()));
+        Path statusFile = out.resolve("status.json");
+        long until = System.nanoTime() + 90_000_000_000L;
+        while (System.nanoTime() < until) {
+            if (Files.exists(statusFile) && EndToEndTest.JSON.readTree(statusFile.toFile()).get("framesSeen").asInt() >= 3) break;
+            Thread.sleep(100);
+        }
+        try (var files = Files.list(live)) {
+            for (Path p : files.toList()) Files.delete(p);
+        }
+        Files.delete(live);
+        t.join(30_000);
+        assertEquals(1, status[0]);
+        JsonNode st = EndToEndTest.JSON.readTree(statusFile.toFile());
+        assertFalse(st.get("running").asBoolean());
+        assertTrue(st.get("reason").asText().startsWith("error:") && st.get("reason").asText().contains("gone"), st.toString());
+        assertEquals(3, Files.readAllLines(out.resolve("decisions.jsonl")).size(), "the frames seen were decided and logged");
+    }
 }
