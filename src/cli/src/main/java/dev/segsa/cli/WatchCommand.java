@@ -102,7 +102,7 @@ final class WatchCommand implements Callable<Integer> {
 
     @Option(names = "--share", paramLabel = "S", description = "Without --config: keep the share S of frames with the highest risk (with --risk), else the highest "
             + "class-aware score (image SA when the SA file has no class reference), with the default budget: decision windows of 2 s, "
-            + "horizon 120 s, warm-up 30 frames, burst 1 (README, \"On the vehicle\").")
+            + "horizon 60 s, no warm-up, burst 1 (README, \"On the vehicle\").")
     Double share;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the kept frames, decisions.jsonl and status.json go (a new or "

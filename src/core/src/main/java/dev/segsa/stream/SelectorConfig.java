@@ -66,8 +66,8 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
                          double minSharePerSource) {
         public enum Kind { SHARE, FRAMES_PER_MINUTE, BYTES_PER_HOUR }
 
-        public static final double DEFAULT_HORIZON_SECONDS = 120;
-        public static final int DEFAULT_WARMUP_FRAMES = 30;
+        public static final double DEFAULT_HORIZON_SECONDS = 60;
+        public static final int DEFAULT_WARMUP_FRAMES = 0;
         public static final double DEFAULT_BURST = 1;
         public static final double DEFAULT_WINDOW_SECONDS = 2;
 

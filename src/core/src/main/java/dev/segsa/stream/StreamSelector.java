@@ -46,15 +46,19 @@ import java.util.Map;
  * </ol>
  *
  * <h2>The budget</h2>
- * The allowance of the horizon ending now is {@code share} x the frames seen in the last
- * {@code horizonSeconds} (skipped frames included), or the rate x the time it covers for
- * frames-per-minute and bytes-per-hour budgets; a keep costs one frame (or its bytes). The credit
- * is that allowance less what the horizon already kept: what earlier windows did not spend carries
- * to the next, within the horizon. A keep needs credit + {@code burst} - 1 >= its cost, so no
- * horizon keeps more than its allowance + burst - 1, and with the default burst of 1 the kept count
- * never runs ahead of {@code share} x frames seen. Over a long run the kept share is the budget to
- * within {@link #CARRY} of one horizon's allowance (what may stay unspent) plus the credit left
- * when the stream ends in a window too short to spend it.
+ * The credit accrues with the stream: {@code share} per frame seen (skipped frames included), or
+ * the rate x the stream time for frames-per-minute and bytes-per-hour budgets; a keep costs one
+ * frame (or its bytes). What a window does not spend carries to the next. A keep needs credit +
+ * {@code burst} - 1 >= its cost (with the default burst of 1 the kept count never runs ahead of
+ * {@code share} x frames seen), and every horizon of {@code horizonSeconds} that holds it must
+ * stay within its allowance (share x the frames seen in it, or the rate x its time) plus the
+ * burst: the horizons ending at the frame and at later kept frames are checked, which are the
+ * fullest ones. So a quiet stretch's credit can be spent by a surprising one only within a
+ * horizon, and credit beyond {@link #CARRY} of one horizon's allowance is spent at once; over a
+ * long run the kept share is the budget less at most that carry (plus the credit left when the
+ * stream ends in a window too short to spend it). The top-k of a window is exact where the credit
+ * binds; where a horizon's own bound binds at a frame's time, a better frame may be passed over
+ * ("over budget") for a later one that fits.
  *
  * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
  * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
@@ -84,9 +88,13 @@ public final class StreamSelector {
     private final long[] recentFrames;
     private int recentCount, recentNext;
     /** Times of the frames seen and of the frames kept (and their cost) within the last horizon. */
-    private final TimeWindow seenWindow = new TimeWindow(), keptWindow = new TimeWindow();
+    private final TimeWindow seenWindow = new TimeWindow();
+    /** Times and costs of the frames kept within the last two horizons, in time order. */
+    private final List<double[]> keptTimes = new ArrayList<>();
     private double lastTime = Double.NaN, firstTime = Double.NaN;
     private long seen, scored, skipped, kept, budgetDrops, duplicateDrops, paced, backwardTimes;
+    /** The budget accrued over the whole stream less what was kept (frames, or bytes). */
+    private double credit;
     private double bytesSeen;
     private long bytesFrames;
     private final Map<Integer, double[]> sources = new HashMap<>();  // source -> {seen, kept, credit owed by the minimum}
@@ -244,11 +252,18 @@ public final class StreamSelector {
     private void account(int source, double t, long bytes) {
         SelectorConfig.Budget b = config.budget();
         if (Double.isNaN(firstTime)) firstTime = t;
+        double previous = lastTime;
         lastTime = t;
         if (bytes > 0) {
             bytesSeen += bytes;
             bytesFrames++;
         }
+        double dt = Double.isNaN(previous) ? 0 : t - previous;
+        credit += switch (b.kind()) {
+            case SHARE -> b.value();
+            case FRAMES_PER_MINUTE -> b.value() / 60.0 * dt;
+            case BYTES_PER_HOUR -> b.value() / 3600.0 * dt;
+        };
         seenWindow.add(t, bytes);
         double[] s = sources.computeIfAbsent(source, k -> new double[3]);
         s[0]++;
@@ -290,8 +305,8 @@ public final class StreamSelector {
     private List<Decision> close(boolean end) {
         SelectorConfig.Budget b = config.budget();
         double now = lastTime;
-        seenWindow.evictBefore(now - b.horizonSeconds());
-        keptWindow.evictBefore(now - b.horizonSeconds());
+        seenWindow.evictBefore(now - 2 * b.horizonSeconds());
+        while (!keptTimes.isEmpty() && keptTimes.getFirst()[0] < now - 2 * b.horizonSeconds()) keptTimes.removeFirst();
         for (int i = 0; i < triggers.size(); i++) {
             double cd = triggers.get(i).cooldownSeconds();
             while (!keptBy[i].isEmpty() && keptBy[i].peekFirst() < windowStart - cd) keptBy[i].removeFirst();
@@ -324,7 +339,7 @@ public final class StreamSelector {
         if (b.minSharePerSource() > 0) {
             for (Pending p : candidates) {
                 double[] s = sources.get(p.source);
-                if (s[2] >= 1 && tryKeep(p, credit() + (b.burst() - 1) * unit(), "the source's minimum share (" + fmt(b.minSharePerSource()) + ")")) {
+                if (s[2] >= 1 && tryKeep(p, limit(), "the source's minimum share (" + fmt(b.minSharePerSource()) + ")")) {
                     s[2] -= 1;
                 }
             }
@@ -333,7 +348,7 @@ public final class StreamSelector {
         for (Pending p : candidates) {
             rank++;
             if (p.keep || !p.above) continue;
-            double limit = credit() + (b.burst() - 1) * unit();
+            double limit = limit();
             tryKeep(p, limit, String.format(Locale.ROOT, "rank %d of %d in the window, above the threshold", rank, windowFrames));
         }
         // pacing: credit beyond what may carry (half a horizon's allowance) is spent now, on the best remaining candidates
@@ -343,7 +358,7 @@ public final class StreamSelector {
             rank++;
             if (p.keep) continue;
             if (credit() - carry < cost(p) - 1e-9) break;
-            if (tryKeep(p, credit() + (b.burst() - 1) * unit(), String.format(Locale.ROOT, "rank %d of %d in the window; kept to pace the budget (%s credit "
+            if (tryKeep(p, Double.POSITIVE_INFINITY, String.format(Locale.ROOT, "rank %d of %d in the window; kept to pace the budget (%s credit "
                     + "unspent, %s may carry)", rank, windowFrames, fmt(credit()), fmt(carry)))) paced++;
         }
         List<Decision> out = new ArrayList<>(window.size());
@@ -450,10 +465,13 @@ public final class StreamSelector {
             return false;
         }
         double c = cost(p);
-        if (c > limit + 1e-9) return false;
+        if (c > limit + 1e-9 || !fitsHorizons(p.time, c)) return false;
         p.keep = true;
         p.reason = reason;
-        keptWindow.add(p.time, (long) Math.ceil(c));
+        credit -= c;
+        int at = keptTimes.size();
+        while (at > 0 && keptTimes.get(at - 1)[0] > p.time) at--;
+        keptTimes.add(at, new double[] {p.time, c});
         for (int i = 0; i < triggers.size(); i++) {
             Trigger t = triggers.get(i);
             if (!t.usesBudgetQuantile() && t.cooldownSeconds() > 0 && !Double.isNaN(p.scores[i]) && p.scores[i] > t.threshold()) {
@@ -478,7 +496,63 @@ public final class StreamSelector {
 
     /** The credit: the horizon's allowance (without the burst) less what it holds; what was not spent within the horizon. */
     private double credit() {
-        return carryCap() - spent();
+        return credit;
+    }
+
+    /** Cost of the frames kept in [from, to). */
+    private double keptIn(double from, double to) {
+        double sum = 0;
+        for (double[] k : keptTimes) if (k[0] >= from && k[0] < to) sum += k[1];
+        return sum;
+    }
+
+    /**
+     * Whether a keep of cost {@code c} at time {@code t} leaves every horizon that holds it within
+     * its allowance plus the burst. The horizons checked are those that end at t or at a later kept
+     * frame (the fullest ones: a horizon holds the most keeps when it ends at one); they lie in the
+     * past, so their frames are known. For a share budget a horizon's allowance is share x the
+     * frames seen in it; for a rate, the rate x the horizon (or the time seen, when shorter).
+     */
+    private boolean fitsHorizons(double t, double c) {
+        double h = config.budget().horizonSeconds();
+        int n = keptTimes.size();
+        double[] times = new double[n], before = new double[n + 1];
+        for (int i = 0; i < n; i++) {
+            times[i] = keptTimes.get(i)[0];
+            before[i + 1] = before[i] + keptTimes.get(i)[1];
+        }
+        for (int i = -1; i < n; i++) {
+            double end = i < 0 ? t : times[i];
+            if (end < t || end >= t + h) continue;
+            double from = end - h, to = Math.nextUp(end);  // the horizon (end - h, end]
+            double kept = before[firstAtOrAfter(times, to)] - before[firstAtOrAfter(times, Math.nextUp(from))] + c;
+            if (kept > horizonAllowance(Math.nextUp(from), to) + 1e-9) return false;
+        }
+        return true;
+    }
+
+    private static int firstAtOrAfter(double[] sorted, double t) {
+        int i = java.util.Arrays.binarySearch(sorted, t);
+        if (i < 0) return -i - 1;
+        while (i > 0 && sorted[i - 1] == t) i--;
+        return i;
+    }
+
+    /** The allowance of the horizon [from, to) plus the burst. */
+    private double horizonAllowance(double from, double to) {
+        SelectorConfig.Budget b = config.budget();
+        double covered = Math.min(to, lastTime) - Math.max(from, firstTime);
+        double base = switch (b.kind()) {
+            case SHARE -> b.value() * seenWindow.countBetween(from, to);
+            case FRAMES_PER_MINUTE -> b.value() / 60.0 * Math.min(b.horizonSeconds(), Math.max(covered, lastTime - firstTime));
+            case BYTES_PER_HOUR -> b.value() / 3600.0 * Math.min(b.horizonSeconds(), Math.max(covered, lastTime - firstTime));
+        };
+        return base + b.burst() * unit();
+    }
+
+    /** What a keep may cost now: within the credit (plus the burst, less one) and the horizon's room. */
+    private double limit() {
+        return credit + (config.budget().burst() - 1) * unit();
     }
 
     /** The share of frames the quantile thresholds aim at, from the budget and the rate and sizes seen so far. */
@@ -501,7 +575,7 @@ public final class StreamSelector {
         SelectorConfig.Budget b = config.budget();
         double covered = Math.min(b.horizonSeconds(), lastTime - firstTime);
         return switch (b.kind()) {
-            case SHARE -> b.value() * seenWindow.count();
+            case SHARE -> b.value() * seenWindow.countFrom(lastTime - b.horizonSeconds());
             case FRAMES_PER_MINUTE -> b.value() / 60.0 * covered;
             case BYTES_PER_HOUR -> b.value() / 3600.0 * covered;
         };
@@ -514,7 +588,7 @@ public final class StreamSelector {
 
     /** Kept within the horizon: frames, or bytes for a bytes budget. */
     private double spent() {
-        return config.budget().kind() == SelectorConfig.Budget.Kind.BYTES_PER_HOUR ? keptWindow.bytes() : keptWindow.count();
+        return keptIn(lastTime - config.budget().horizonSeconds(), Double.POSITIVE_INFINITY);
     }
 
     private static String fmt(double v) {
@@ -553,6 +627,26 @@ public final class StreamSelector {
                 head = (head + 1) % times.length;
                 count--;
             }
+        }
+
+        /** Entries with a time in [from, to) (times are added in order). */
+        int countBetween(double from, double to) {
+            return firstAtOrAfter(to) - firstAtOrAfter(from);
+        }
+
+        int countFrom(double from) {
+            return count - firstAtOrAfter(from);
+        }
+
+        /** The position (0 .. count) of the first entry with a time >= t. */
+        private int firstAtOrAfter(double t) {
+            int lo = 0, hi = count;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (times[(head + mid) % times.length] < t) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
         }
 
         int count() {

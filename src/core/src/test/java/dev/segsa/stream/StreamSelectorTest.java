@@ -97,14 +97,14 @@ class StreamSelectorTest {
         r.flush();
         assertEquals(n, r.decisions.size(), "every frame decided");
         assertEquals(1000, r.keptCount(), 30, "kept " + r.keptCount() + " of 20,000 frames at 5%");
-        // no horizon (120 s = 3,600 frames) keeps more than its allowance plus the burst
-        int most = 0;
-        for (int i = 0; i + 3600 <= n; i += 60) {
+        // no horizon (60 s = 1,800 frames) keeps more than its allowance plus the burst
+        int h = (int) (SelectorConfig.Budget.DEFAULT_HORIZON_SECONDS * 30), most = 0;
+        for (int i = 0; i + h <= n; i++) {
             int k = 0;
-            for (int j = i; j < i + 3600; j++) if (r.kept(j)) k++;
+            for (int j = i; j < i + h; j++) if (r.kept(j)) k++;
             most = Math.max(most, k);
         }
-        assertTrue(most <= 0.05 * 3600 + 1, "kept " + most + " in one horizon");
+        assertTrue(most <= 0.05 * h + 1, "kept " + most + " in one horizon of " + h + " frames");
     }
 
     @Test
@@ -119,7 +119,12 @@ class StreamSelectorTest {
         }
         r.flush();
         assertTrue(r.windows.size() >= 100, r.windows.size() + " windows");
+        int exact = 0;
         for (List<StreamSelector.Decision> w : r.windows) {
+            // the top-k is exact where the credit binds; in the first horizon (few frames seen) and where a horizon's own
+            // bound binds at a frame's time, a better frame may be passed over ("over budget")
+            if (w.getFirst().seconds() < 120 || w.stream().anyMatch(d -> d.reason().startsWith("over budget"))) continue;
+            exact++;
             double lowestKept = Double.POSITIVE_INFINITY, highestDropped = Double.NEGATIVE_INFINITY;
             for (StreamSelector.Decision d : w) {
                 if (d.keep()) lowestKept = Math.min(lowestKept, score[(int) d.frame()]);
@@ -127,13 +132,16 @@ class StreamSelectorTest {
             }
             assertTrue(lowestKept > highestDropped, "a window kept a frame below one it dropped: " + w);
         }
+        assertTrue(exact >= r.windows.size() / 2, exact + " of " + r.windows.size() + " windows checked");
         // decisions come at most one window (5 s = 50 frames) plus one frame after the frame
         for (var e : r.decidedAt.entrySet()) assertTrue(e.getValue() - e.getKey() <= 51, "frame " + e.getKey() + " decided at " + e.getValue());
     }
 
     @Test
     void creditOfQuietStretchesIsSpentOnTheSurprisingOnesThatFollow() {
-        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA), SelectorConfig.Budget.share(0.1)));
+        // a horizon of 5 minutes: a minute may spend what the quiet minute before it saved
+        Replay r = new Replay(one(Trigger.onBudget("image", Trigger.Score.IMAGE_MDSA),
+                budget(SelectorConfig.Budget.Kind.SHARE, 0.1, 300, 0, 1, 2)));
         SplittableRandom rnd = new SplittableRandom(2);
         // 10 fps, 20 minutes: a quiet minute of N(5,1), then a surprising one of N(8,1), in turn
         int n = 12_000;
@@ -147,7 +155,10 @@ class StreamSelectorTest {
             }
         }
         assertTrue(inLoud > 0.1 * loud * 1.4, "kept " + inLoud + " of the " + loud + " surprising frames after the first 4 minutes");
-        assertEquals(0.1 * n, r.keptCount(), 0.03 * 0.1 * n, "the whole stream keeps its budget");
+        // the stated bound: short of the budget by at most what may carry (half of one horizon's allowance), never above it
+        double carry = StreamSelector.CARRY * 0.1 * 3000;
+        assertTrue(r.keptCount() <= 0.1 * n && r.keptCount() >= 0.1 * n - carry - 1, "kept " + r.keptCount() + " for a budget of "
+                + 0.1 * n + " (carry " + carry + ")");
     }
 
     @Test
