@@ -27,9 +27,10 @@ import java.util.SplittableRandom;
  * relative error against the budget (whole stream, and the worst over every stretch of
  * {@code stretchSeconds}), the most frames kept within any horizon against the stated bound
  * (allowance + burst), the longest decision delay, online top-k recall (the share of the offline
- * top-x% by the same score over the whole stream that the online run kept), and the kept frames'
- * mean mIoU beside the offline top-x%, every k-th frame, random (20 seeded draws) and the oracle
- * (the x% of lowest mIoU).
+ * top-x% by the same score over the whole stream that the online run kept; per horizon: of the
+ * top-x% of each consecutive horizon, what hindsight keeps under the same horizon bound), and the
+ * kept frames' mean mIoU beside the offline top-x% (whole stream and per horizon), every k-th
+ * frame, random (20 seeded draws) and the oracle (the x% of lowest mIoU).
  *
  * <p>Usage: {@code SelectorStudy OUT.md [--sweep] NAME=SCORES.csv:FPS|camvid ...}; a stream's frame
  * times are its frame index / FPS, or, for {@code camvid}, the frame number in the name / 30 (its
@@ -44,7 +45,7 @@ public final class SelectorStudy {
 
     /** One online run's figures. */
     record Figures(double keptShare, double budgetError, double worstStretchError, double maxInHorizon, double bound,
-                   double maxDelay, double recall, double recallPerHorizon, double keptMiou) {}
+                   double maxDelay, double recall, double recallPerHorizon, double keptMiou, double perHorizonTopMiou) {}
 
     static final double[] BUDGETS = {0.05, 0.10, 0.20};
     static final List<String> SCORES = List.of("mdsa", "class_aware", "risk");
@@ -74,8 +75,8 @@ public final class SelectorStudy {
                 + "worst budget error: %.0f s.%n%n", defaults.windowSeconds(), defaults.horizonSeconds(), defaults.warmupFrames(),
                 defaults.burst(), STRETCH_SECONDS));
         md.append("| stream | score | budget | kept share | budget error | worst stretch error | most kept in a horizon (bound) "
-                + "| longest delay s | top-k recall | per-horizon recall | kept mIoU | offline top-x% mIoU | every k-th | random (20) | oracle | all frames |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| longest delay s | top-k recall | per-horizon recall | kept mIoU | offline top-x% mIoU | per-horizon top-x% mIoU | every k-th | random (20) | oracle | all frames |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Stream s : streams) {
             for (String score : SCORES) {
                 if (!s.scores().containsKey(score)) continue;
@@ -86,19 +87,19 @@ public final class SelectorStudy {
                     double random = 0;
                     for (int d = 0; d < 20; d++) random += mean(s.miou(), random(s.frames().size(), budget, d)) / 20;
                     double oracle = mean(s.miou(), offlineTop(negate(s.miou()), budget));
-                    md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.4f | %+.1f%% | %+.1f%% | %.0f (%.1f) | %.1f | %.3f | %.3f | %.3f "
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.4f | %+.1f%% | %+.1f%% | %.0f (%.1f) | %.1f | %.3f | %.3f | %.3f | %.3f "
                                     + "| %.3f | %.3f | %.3f | %.3f | %.3f |%n", s.name(), score, 100 * budget, f.keptShare(),
                             100 * f.budgetError(), 100 * f.worstStretchError(), f.maxInHorizon(), f.bound(), f.maxDelay(), f.recall(),
-                            f.recallPerHorizon(), f.keptMiou(), mean(s.miou(), top), every, random, oracle, mean(s.miou(), null)));
+                            f.recallPerHorizon(), f.keptMiou(), mean(s.miou(), top), f.perHorizonTopMiou(), every, random, oracle, mean(s.miou(), null)));
                 }
             }
         }
         if (sweep) {
             md.append("\nSettings (class-aware score, 10%; recall and budget errors per stream):\n\n");
             md.append("| window s | horizon s | warm-up | burst |");
-            for (Stream s : streams) md.append(" ").append(s.name()).append(" recall | per-horizon recall | error | worst stretch |");
+            for (Stream s : streams) md.append(" ").append(s.name()).append(" recall | per-horizon recall | error | worst stretch | kept mIoU |");
             md.append(" mean recall |\n|---|---|---|---|");
-            for (int i = 0; i < streams.size(); i++) md.append("---|---|---|---|");
+            for (int i = 0; i < streams.size(); i++) md.append("---|---|---|---|---|");
             md.append("---|\n");
             for (double window : new double[] {0, 2, 10}) {
                 for (double horizon : new double[] {60, 120, 300, 600, 1800}) {
@@ -110,9 +111,9 @@ public final class SelectorStudy {
                             double r = 0;
                             for (Stream s : streams) {
                                 Figures f = online(s, "class_aware", b);
-                                md.append(String.format(Locale.ROOT, " %.3f | %.3f | %+.1f%% | %+.1f%% |", f.recall(), f.recallPerHorizon(),
-                                        100 * f.budgetError(),
-                                        100 * f.worstStretchError()));
+                                md.append(String.format(Locale.ROOT, " %.3f | %.3f | %+.1f%% | %+.1f%% | %.3f |", f.recall(),
+                                        f.recallPerHorizon(), 100 * f.budgetError(),
+                                        100 * f.worstStretchError(), f.keptMiou()));
                                 r += f.recall() / streams.size();
                             }
                             md.append(String.format(Locale.ROOT, " %.3f |%n", r));
@@ -249,7 +250,7 @@ public final class SelectorStudy {
             }
         }
         return new Figures(share, share / budget.value() - 1, worst, maxH, bound, maxDelay, tops == 0 ? Double.NaN : (double) both / tops,
-                tops2 == 0 ? Double.NaN : (double) both2 / tops2, mean(s.miou(), kept));
+                tops2 == 0 ? Double.NaN : (double) both2 / tops2, mean(s.miou(), kept), mean(s.miou(), blockTop));
     }
 
     /** The round(x n) frames of highest value (NaN last; ties by frame). */
