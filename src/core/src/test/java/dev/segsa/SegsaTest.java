@@ -332,4 +332,19 @@ class SegsaTest {
         SegsaException e = assertThrows(SegsaException.class, () -> Segsa.builder(model, noRefs).lsa(true).open());
         assertTrue(e.getMessage().contains("--lsa-references 0"), e.getMessage());
     }
+
+    @Test
+    void aRawFrameIsCheckedBeforeAnythingIsAllocatedForIt() {
+        // 16384 x 16384 RGB claimed over a 1 MiB buffer: refused by its length (and pixel limit), never an OutOfMemoryError
+        ByteBuffer small = ByteBuffer.allocate(1 << 20);
+        SegsaException e = assertThrows(SegsaException.class, () -> engine.score(small, 16384, 16384, 16384 * 3, PixelFormat.RGB, "huge"));
+        assertEquals(SegsaException.Kind.FRAME, e.kind());
+        assertTrue(e.getMessage().startsWith("huge: "), e.getMessage());
+        // a stride whose product with the height overflows a long
+        SegsaException o = assertThrows(SegsaException.class, () -> engine.score(java.lang.foreign.MemorySegment.ofArray(new byte[64]), 4, 4,
+                Long.MAX_VALUE / 2, PixelFormat.RGB, "stride"));
+        assertEquals(SegsaException.Kind.FRAME, o.kind());
+        SegsaException n = assertThrows(SegsaException.class, () -> engine.scoreNormalized(new float[12], 16, 16, "chw"));
+        assertTrue(n.getMessage().contains("normalised buffer holds 48 bytes"), n.getMessage());
+    }
 }

@@ -53,20 +53,45 @@ public final class FrameNormalizer {
         }
     }
 
-    /** Packed 8-bit pixels (HWC) to the model input; {@code dst} holds 3 * outW * outH floats. */
-    public void fromPacked(MemorySegment src, int width, int height, long rowStride, PixelFormat format, MemorySegment dst,
-                           String what) {
+    /**
+     * Checks a raw frame before anything is allocated for it: its size (1..{@value #MAX_SIDE} per
+     * side, at most {@link FrameReader#maxPixels()} pixels), the row stride and the buffer's length,
+     * all in {@code long}: the one validation of every packed frame.
+     */
+    public static void checkPacked(MemorySegment src, int width, int height, long rowStride, PixelFormat format, String what) {
         checkSize(width, height, what);
+        checkPixels(width, height, what);
         int bpp = format.bytesPerPixel();
         if (rowStride < (long) width * bpp) {
             throw new SegsaException(SegsaException.Kind.FRAME, what + ": row stride " + rowStride + " bytes is shorter than a row of " + width + " "
                     + format + " pixels (" + (long) width * bpp + " bytes)");
         }
-        long need = rowStride * (height - 1) + (long) width * bpp;
+        long need;
+        try {
+            need = Math.addExact(Math.multiplyExact(rowStride, (long) height - 1), (long) width * bpp);
+        } catch (ArithmeticException e) {
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": row stride " + rowStride + " x " + height + " rows overflows");
+        }
         if (src.byteSize() < need) {
             throw new SegsaException(SegsaException.Kind.FRAME, what + ": pixel buffer holds " + src.byteSize() + " bytes, a " + width + "x" + height + " "
                     + format + " frame with row stride " + rowStride + " needs " + need);
         }
+    }
+
+    /** Refuses a frame of more pixels than {@link FrameReader#maxPixels()} (--max-pixels). */
+    public static void checkPixels(int width, int height, String what) {
+        long pixels = (long) width * height;
+        if (pixels > FrameReader.maxPixels()) {
+            throw new SegsaException(SegsaException.Kind.FRAME, what + ": frame size " + width + "x" + height + " = " + pixels
+                    + " pixels is above the limit of " + FrameReader.maxPixels() + " (raise it with --max-pixels)");
+        }
+    }
+
+    /** Packed 8-bit pixels (HWC) to the model input; {@code dst} holds 3 * outW * outH floats. */
+    public void fromPacked(MemorySegment src, int width, int height, long rowStride, PixelFormat format, MemorySegment dst,
+                           String what) {
+        checkPacked(src, width, height, rowStride, format, what);
+        int bpp = format.bytesPerPixel();
         int ro = format.offset(0), go = format.offset(1), bo = format.offset(2);
         int w = outputWidth(width), h = outputHeight(height);
         long plane = (long) w * h;

@@ -132,6 +132,7 @@ public final class FrameScorer implements AutoCloseable {
     public FrameResult score(BufferedImage image, String name) {
         long t0 = System.nanoTime();
         FrameNormalizer.checkSize(image.getWidth(), image.getHeight(), name);
+        FrameNormalizer.checkPixels(image.getWidth(), image.getHeight(), name);
         int w = normalizer.outputWidth(image.getWidth()), h = normalizer.outputHeight(image.getHeight());
         normalizer.fromImage(image, input(h, w), name);
         return run(name, h, w, t0);
@@ -140,7 +141,7 @@ public final class FrameScorer implements AutoCloseable {
     /** Packed 8-bit pixels, HWC, rows {@code rowStride} bytes apart; read in place. */
     public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String name) {
         long t0 = System.nanoTime();
-        FrameNormalizer.checkSize(width, height, name);
+        FrameNormalizer.checkPacked(pixels, width, height, rowStride, format, name);  // before the model input is allocated
         int w = normalizer.outputWidth(width), h = normalizer.outputHeight(height);
         normalizer.fromPacked(pixels, width, height, rowStride, format, input(h, w), name);
         return run(name, h, w, t0);
@@ -150,6 +151,12 @@ public final class FrameScorer implements AutoCloseable {
     public FrameResult scoreNormalized(MemorySegment chw, int width, int height, String name) {
         long t0 = System.nanoTime();
         FrameNormalizer.checkSize(width, height, name);
+        FrameNormalizer.checkPixels(width, height, name);
+        long need = 3L * width * height * Float.BYTES;
+        if (chw.byteSize() < need) {
+            throw new SegsaException(SegsaException.Kind.FRAME, name + ": normalised buffer holds " + chw.byteSize() + " bytes, a "
+                    + width + "x" + height + " frame needs " + need);
+        }
         normalizer.fromNormalized(chw, width, height, input(height, width), name);
         return run(name, height, width, t0);
     }

@@ -65,8 +65,9 @@ import java.util.Map;
  * window (at most {@code maxPending} frames' scores), the {@code recent} kept descriptors and the
  * times of the frames seen and kept within the horizon (16 bytes a frame). Frame times should not go
  * back; a time earlier than the last one is taken as the last one (counted in
- * {@link Stats#backwardTimes()}): several cameras' frames arrive slightly out of order. Not
- * thread-safe: one thread offers frames.
+ * {@link Stats#backwardTimes()}): several cameras' frames arrive slightly out of order. Every
+ * public method is synchronized: frames offered from several threads are decided as if offered
+ * one after another (in the order the threads got the lock), and the counts stay whole.
  */
 public final class StreamSelector {
     /** The thresholds' quantiles rest on the scores of the last this many horizons. */
@@ -157,7 +158,7 @@ public final class StreamSelector {
      * Frames the caller did not score (e.g. skipped because scoring was slower than the camera):
      * they count as seen for a share budget (and for the source's minimum), at the last frame's time.
      */
-    public void skipped(int source, long frames) {
+    public synchronized void skipped(int source, long frames) {
         if (frames < 0) throw new IllegalArgumentException("skipped frames must be >= 0, got " + frames);
         if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
         double t = Double.isNaN(lastTime) ? 0 : lastTime;
@@ -183,7 +184,7 @@ public final class StreamSelector {
      * @param bytes         the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
      * @return the decisions of the frames whose window this frame closed (in frame order; often none)
      */
-    public List<Decision> offer(int source, FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
+    public synchronized List<Decision> offer(int source, FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
         if (classNames == null) classNames = r.classNames();
         int n = triggers.size();
         double[] scores = new double[n];
@@ -202,7 +203,7 @@ public final class StreamSelector {
      * @param scored whether the frame was scored (false: non-finite features or logits; dropped)
      * @param scores the score of each trigger, in the configuration's order (NaN: does not apply)
      */
-    public List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, long descriptor,
+    public synchronized List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, long descriptor,
                                       boolean hasDescriptor, long bytes) {
         if (!Double.isFinite(seconds)) throw new IllegalArgumentException("frame time must be finite, got " + seconds);
         if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
@@ -233,18 +234,18 @@ public final class StreamSelector {
     }
 
     /** Closes the window if the stream time {@code seconds} is past its end (a source with no frame for a while). */
-    public List<Decision> advance(double seconds) {
+    public synchronized List<Decision> advance(double seconds) {
         if (window.isEmpty() || !(seconds >= windowStart + config.budget().windowSeconds())) return List.of();
         return close(false);
     }
 
     /** The end of the stream: decides the frames still waiting, spending the credit left on the best of them. */
-    public List<Decision> flush() {
+    public synchronized List<Decision> flush() {
         return window.isEmpty() ? List.of() : close(true);
     }
 
     /** Frames waiting for their window to close. */
-    public int pending() {
+    public synchronized int pending() {
         return window.size();
     }
 
@@ -678,21 +679,21 @@ public final class StreamSelector {
         recentCount = Math.min(recentCount + 1, recentDescriptors.length);
     }
 
-    public Stats stats() {
+    public synchronized Stats stats() {
         double elapsed = Double.isNaN(firstTime) ? 0 : lastTime - firstTime;
         return new Stats(seen, scored, skipped, kept, budgetDrops, duplicateDrops, seen == 0 ? 0 : (double) kept / seen,
                 elapsed > 0 ? kept / (elapsed / 60) : Double.NaN, elapsed, paced, window.size(), credit(), backwardTimes);
     }
 
     /** Frames seen and kept per source, in source order. */
-    public List<SourceStats> sourceStats() {
+    public synchronized List<SourceStats> sourceStats() {
         List<SourceStats> out = new ArrayList<>();
         sources.keySet().stream().sorted().forEach(k -> out.add(new SourceStats(k, (long) sources.get(k)[0], (long) sources.get(k)[1])));
         return out;
     }
 
     /** The current threshold of the i-th trigger (its fixed one, or the budget quantile; NaN during warm-up). */
-    public double threshold(int trigger) {
+    public synchronized double threshold(int trigger) {
         Trigger t = triggers.get(trigger);
         if (!t.usesBudgetQuantile()) return t.threshold();
         if (scored < config.budget().warmupFrames()) return Double.NaN;
