@@ -61,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "WxH", description = "Seeded synthetic frames of this size instead of --frames (default 480x360).")
     String synthetic;
 
-    @Option(names = "--seconds", paramLabel = "N", defaultValue = "10", description = "Measured seconds per thread count (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "N", converter = FiniteNumber.PositiveSeconds.class, defaultValue = "10", description = "Measured seconds per thread count (default ${DEFAULT-VALUE}).")
     double seconds;
 
     @Option(names = "--threads", paramLabel = "N,N,...", split = ",", converter = ThreadCount.class, description = "Thread counts to measure (default: all cores).")
@@ -128,7 +128,6 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (frames != null && synthetic != null) throw new IllegalArgumentException("give --frames or --synthetic, not both");
-        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive");
         OutputFiles.protect(model);
         OutputFiles.protect(saFile);
         OutputFiles.protect(frames);

@@ -63,7 +63,7 @@ final class DecideCommand implements Callable<Integer> {
     @Option(names = "--pilot-size", paramLabel = "N", description = "Frames in the pilot (default: --pilot-fraction of the frames, at least 20).")
     Integer pilotSize;
 
-    @Option(names = "--pilot-fraction", paramLabel = "F", defaultValue = "0.15", description = "Share of the frames in the pilot (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pilot-fraction", paramLabel = "F", converter = FiniteNumber.OpenFraction.class, defaultValue = "0.15", description = "Share of the frames in the pilot (default: ${DEFAULT-VALUE}).")
     double pilotFraction;
 
     @Option(names = "--stratify-by", paramLabel = "COLUMN", description = "Score column the pilot is stratified over (default: mdsa, else the first score column).")
@@ -72,13 +72,13 @@ final class DecideCommand implements Callable<Integer> {
     @Option(names = "--learner", paramLabel = "NAME", defaultValue = "forest", description = "Meta-model: forest or logistic (default: ${DEFAULT-VALUE}); --study: a comma list.", split = ",")
     List<String> learners;
 
-    @Option(names = "--iou-threshold", paramLabel = "T", defaultValue = "0.5", description = "A skipped frame is a miss when its class IoU is below this (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--iou-threshold", paramLabel = "T", converter = FiniteNumber.Fraction.class, defaultValue = "0.5", description = "A skipped frame is a miss when its class IoU is below this (default: ${DEFAULT-VALUE}).")
     double iouThreshold;
 
-    @Option(names = "--tolerance", paramLabel = "X", defaultValue = "0.05", description = "Largest acceptable share of misses among the skipped frames (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tolerance", paramLabel = "X", converter = FiniteNumber.OpenFraction.class, defaultValue = "0.05", description = "Largest acceptable share of misses among the skipped frames (default: ${DEFAULT-VALUE}).")
     double tolerance;
 
-    @Option(names = "--confidence", paramLabel = "C", defaultValue = "0.95", description = "Confidence of the one-sided Clopper-Pearson bound (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--confidence", paramLabel = "C", converter = FiniteNumber.OpenFraction.class, defaultValue = "0.95", description = "Confidence of the one-sided Clopper-Pearson bound (default: ${DEFAULT-VALUE}).")
     double confidence;
 
     @Option(names = "--folds", paramLabel = "K", defaultValue = "5", description = "Grouped cross-validation folds (default: ${DEFAULT-VALUE}).")
@@ -124,7 +124,6 @@ final class DecideCommand implements Callable<Integer> {
         if (classes == null || classes.size() != 1) throw new IllegalArgumentException("--class K: the one class to decide for");
         LabellingDecision.Settings settings = new LabellingDecision.Settings(ls.get(0), iouThreshold, tolerance, confidence, folds, block,
                 purge, seed);
-        if (!(pilotFraction > 0 && pilotFraction < 1)) throw new IllegalArgumentException("--pilot-fraction " + pilotFraction + " is outside (0, 1)");
         ScoresCsv.Contents pool = ScoresCsv.read(scores);
         pool.requireUniqueKeys();
         String target = classes.get(0);

@@ -23,7 +23,7 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--images", required = true, paramLabel = "DIR", description = "Frames (PNG, JPEG, BMP).")
     Path images;
 
-    @Option(names = "--fps", paramLabel = "F", defaultValue = "30", description = "Frames per second (default ${DEFAULT-VALUE}).")
+    @Option(names = "--fps", paramLabel = "F", converter = FiniteNumber.FrameRate.class, defaultValue = "30", description = "Frames per second (default ${DEFAULT-VALUE}).")
     double fps;
 
     @Option(names = "--bitrate", paramLabel = "BPS", defaultValue = "8000000", description = "H.264 bit rate (default ${DEFAULT-VALUE}).")

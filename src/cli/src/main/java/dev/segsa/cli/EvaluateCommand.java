@@ -47,7 +47,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     + "the class column); the group rows themselves must come from segsa score --groups.")
     String groups;
 
-    @Option(names = "--thresholds", paramLabel = "T,T,...", split = ",", defaultValue = "0.5,0.6,0.7,0.8,0.9",
+    @Option(names = "--thresholds", paramLabel = "T,T,...", converter = FiniteNumber.Fraction.class, split = ",", defaultValue = "0.5,0.6,0.7,0.8,0.9",
             description = "IoU thresholds of the classification inaccuracy (default: ${DEFAULT-VALUE}).")
     double[] thresholds;
 

@@ -64,7 +64,7 @@ final class FitCommand implements Callable<Integer> {
                     + "0: no check)."})
     int atCheckFrames;
 
-    @Option(names = "--class-min-share", paramLabel = "X", defaultValue = "0.0028935185185185184",
+    @Option(names = "--class-min-share", paramLabel = "X", converter = FiniteNumber.ShareOrNegative.class, defaultValue = "0.0028935185185185184",
             description = {"After fitting, score the fit frames once and record, per class, the distribution of their frame-level "
                     + "class MDSA over the frames where the class covers at least this share of the frame (default 500 pixels of "
                     + "480x360): the reference of the class-aware frame score (score's mdsa_pct column, select, watch). "
@@ -125,9 +125,6 @@ final class FitCommand implements Callable<Integer> {
         OutputFiles.protect(images);
         OutputFiles.protect(labels);
         OutputFiles.checkWritableFile(out, "--out");
-        if (!Double.isFinite(classMinShare) || classMinShare > 1) {
-            throw new IllegalArgumentException("--class-min-share must be a share in [0, 1] (negative: skip), got " + classMinShare);
-        }
         int frames = FrameReader.listFrames(images).size();
         SegsaFit.Builder builder = SegsaFit.builder(model).settings(modelOptions.asMetadata()).lsaReferences(lsaReferences)
                 .seed(seed).backend(backend).trustModel(run.trustModel).threads(run.threads);

@@ -9,11 +9,11 @@ import java.util.List;
 
 /** Options that describe how to feed the model; each may also come from the model's metadata. */
 final class ModelOptions {
-    @Option(names = "--mean", paramLabel = "R,G,B", split = ",",
+    @Option(names = "--mean", paramLabel = "R,G,B", converter = FiniteNumber.Any.class, split = ",",
             description = "Per-channel mean subtracted from RGB scaled to [0,1] (default: model metadata, else 0,0,0).")
     double[] mean;
 
-    @Option(names = "--std", paramLabel = "R,G,B", split = ",",
+    @Option(names = "--std", paramLabel = "R,G,B", converter = FiniteNumber.Positive.class, split = ",",
             description = "Per-channel std dividing RGB after the mean (default: model metadata, else 1,1,1).")
     double[] std;
 

@@ -44,27 +44,27 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "DIR", description = "With --images: masks, for the label-vs-prediction panel.")
     Path labels;
 
-    @Option(names = "--fps", paramLabel = "F", defaultValue = "10", description = "With --images: frames per second of the output (default ${DEFAULT-VALUE}).")
+    @Option(names = "--fps", paramLabel = "F", converter = FiniteNumber.FrameRate.class, defaultValue = "10", description = "With --images: frames per second of the output (default ${DEFAULT-VALUE}).")
     double fps;
 
     @Option(names = "--every", paramLabel = "K", defaultValue = "1", description = "With --video: every K-th frame (the output rate is the source's / K).")
     int every;
 
-    @Option(names = "--from", paramLabel = "S", defaultValue = "0", description = "With --video: start time in seconds.")
+    @Option(names = "--from", paramLabel = "S", converter = FiniteNumber.NonNegative.class, defaultValue = "0", description = "With --video: start time in seconds.")
     double fromSeconds;
 
-    @Option(names = "--to", paramLabel = "S", description = "With --video: end time in seconds (default: the end).")
+    @Option(names = "--to", paramLabel = "S", converter = FiniteNumber.NonNegative.class, description = "With --video: end time in seconds (default: the end).")
     Double toSeconds;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.mp4", description = "The evidence video to write.")
     Path out;
 
-    @Option(names = "--sa-range", paramLabel = "LO,HI", split = ",",
+    @Option(names = "--sa-range", paramLabel = "LO,HI", converter = FiniteNumber.Any.class, split = ",",
             description = {"Fixed MDSA colour scale of the heatmap (default: 0 to the 99.5th percentile of the fit's reference pixels' "
                     + "MDSA, from the SA file; without references 0 to 3 sqrt(d))."})
     double[] saRange;
 
-    @Option(names = "--sa-threshold", paramLabel = "T", description = {"MDSA threshold of the 'above' panel (default: the 95th "
+    @Option(names = "--sa-threshold", paramLabel = "T", converter = FiniteNumber.NonNegative.class, description = {"MDSA threshold of the 'above' panel (default: the 95th "
             + "percentile of the fit's reference pixels' MDSA; without references 2 sqrt(d))."})
     Double saThreshold;
 
@@ -84,7 +84,7 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--timeline", paramLabel = "FILE.png", description = "Also write the SA timeline chart of the sequence.")
     Path timeline;
 
-    @Option(names = "--skip-fraction", paramLabel = "X", defaultValue = "0.3",
+    @Option(names = "--skip-fraction", paramLabel = "X", converter = FiniteNumber.Share.class, defaultValue = "0.3",
             description = "Of the timeline: frames below the X quantile of image SA are skipped, the rest shaded as sent for labelling.")
     double skipFraction;
 
@@ -109,17 +109,15 @@ final class RenderCommand implements Callable<Integer> {
         if ((video == null) == (images == null)) throw new IllegalArgumentException("give either --video FILE or --images DIR");
         if (video != null && labels != null) throw new IllegalArgumentException("--labels goes with --images");
         if ((still >= 0) != (stillOut != null)) throw new IllegalArgumentException("--still N and --still-out FILE go together");
-        if (!(skipFraction >= 0 && skipFraction <= 1)) throw new IllegalArgumentException("--skip-fraction must be in [0, 1]");
         if (panelWidth < 64 || panelWidth > 1920) throw new IllegalArgumentException("--panel-width must be 64..1920");
-        if (!(fps > 0)) throw new IllegalArgumentException("--fps must be positive");
         if (images != null && (every != 1 || fromSeconds != 0 || toSeconds != null)) {
             throw new IllegalArgumentException("--every, --from and --to apply to --video, not to --images (a folder of frames has no "
                     + "times): remove them");
         }
-        boolean videoFile = video != null && !video.equals("-") && !video.contains("://") && !video.startsWith("/dev/");
-        for (Path p : new Path[] {model, ModelMetadata.sidecarOf(model), saFile, videoFile ? Path.of(video) : null, images, labels}) {
+        for (Path p : new Path[] {model, ModelMetadata.sidecarOf(model), saFile, images, labels}) {
             OutputFiles.protect(p);
         }
+        OutputFiles.protectSource(video);  // standard input, /dev/fd/N and file: URLs by what they are
         OutputFiles.checkWritableFile(out, "--out");
         if (stillOut != null) OutputFiles.checkWritableFile(stillOut, "--still-out");
         if (timeline != null) OutputFiles.checkWritableFile(timeline, "--timeline");

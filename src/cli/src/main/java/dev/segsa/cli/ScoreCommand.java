@@ -85,10 +85,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--every", paramLabel = "K", defaultValue = "1", description = "With --video: score every K-th frame (default ${DEFAULT-VALUE}).")
     int every;
 
-    @Option(names = "--from", paramLabel = "S", defaultValue = "0", description = "With --video: first presentation time scored, in seconds.")
+    @Option(names = "--from", paramLabel = "S", converter = FiniteNumber.NonNegative.class, defaultValue = "0", description = "With --video: first presentation time scored, in seconds.")
     double fromSeconds;
 
-    @Option(names = "--to", paramLabel = "S", description = "With --video: last presentation time scored, in seconds (default: the end).")
+    @Option(names = "--to", paramLabel = "S", converter = FiniteNumber.NonNegative.class, description = "With --video: last presentation time scored, in seconds (default: the end).")
     Double toSeconds;
 
     @Option(names = "--out", paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")
@@ -123,7 +123,7 @@ final class ScoreCommand implements Callable<Integer> {
                     + "0: one after the other; the output is the same).")
     int decodeAhead;
 
-    @Option(names = "--lsa-budget-ms", paramLabel = "MS", defaultValue = "0",
+    @Option(names = "--lsa-budget-ms", paramLabel = "MS", converter = FiniteNumber.NonNegative.class, defaultValue = "0",
             description = "Per-frame time budget with --lsa: a frame whose LSA would go past it (predicted from earlier frames) "
                     + "gets MDSA only, and its lsa cells are empty (default ${DEFAULT-VALUE}: no budget).")
     double lsaBudgetMs;
@@ -197,6 +197,7 @@ final class ScoreCommand implements Callable<Integer> {
         OutputFiles.protect(saFile);
         OutputFiles.protect(images);
         OutputFiles.protect(video);
+        OutputFiles.protectSource(videoArg);  // standard input, /dev/fd/N and file: URLs by what they are
         OutputFiles.protect(labels);
         OutputFiles.protect(riskFile);
         OutputFiles.checkWritableFile(out, "--out");

@@ -97,12 +97,23 @@ public final class SegsaCommand implements Runnable {
     /**
      * SIGINT and SIGTERM ask the run to stop before its next frame ({@link dev.segsa.io.StopRequest}):
      * the frame in hand finishes, temporaries are removed, outputs stay as they were, and the exit
-     * status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once (the JVM's default), and
-     * so does the first after {@link #STOP_GRACE_MS} when nothing took it.
+     * status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once, and so does the first
+     * after {@link #STOP_GRACE_MS} when nothing took it ({@link #forcedExit}: no native teardown).
      * {@code watch} installs its own handlers (stop and flush, exit 0) for its run.
      */
-    /** How long the first signal waits for a frame loop to take it before the default handler runs. */
-    static final long STOP_GRACE_MS = 10_000;
+    /** How long the first signal waits for a frame loop to take it before the process ends at once ({@code segsa.stopGraceMs}). */
+    static final long STOP_GRACE_MS = Long.getLong("segsa.stopGraceMs", 10_000);
+
+    /**
+     * Ends the process at once after a stop signal (a second one, or a first that no frame loop
+     * took): one line, exit 130 (SIGINT) or 143 (SIGTERM), through {@link NativeExit} so no native
+     * code is torn down under a forward still running on another thread (no crash, no hs_err file).
+     */
+    static void forcedExit(String name, String why) {
+        int status = name.equals("INT") ? 130 : 143;
+        System.err.println("segsa: SIG" + name + ": stopped at once (" + why + "); a temporary (*.segsa-tmp-*) may be left beside an output");
+        NativeExit.now(status);
+    }
 
     static void stopOnSignals() {
         for (String name : new String[] {"INT", "TERM"}) {
@@ -111,7 +122,7 @@ public final class SegsaCommand implements Runnable {
                 sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
                 previous[0] = sun.misc.Signal.handle(signal, sig -> {
                     if (dev.segsa.io.StopRequest.requested() != null) {
-                        previous[0].handle(sig); // a second signal: the default, at once
+                        forcedExit(name, "a second signal");
                     } else {
                         dev.segsa.io.StopRequest.request("SIG" + name);
                         System.err.println("\nsegsa: SIG" + name + ": stopping after the frame in hand (again to stop at once)");
@@ -123,7 +134,7 @@ public final class SegsaCommand implements Runnable {
                             } catch (InterruptedException e) {
                                 return;
                             }
-                            previous[0].handle(sig);
+                            forcedExit(name, "no frame loop took the stop request within " + STOP_GRACE_MS / 1000.0 + " s");
                         });
                     }
                 });

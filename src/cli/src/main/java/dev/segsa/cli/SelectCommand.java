@@ -67,20 +67,20 @@ final class SelectCommand implements Callable<Integer> {
                     + "of a score column over the frame's class rows."})
     String target;
 
-    @Option(names = "--skip-fraction", paramLabel = "X", description = "Skip the lowest-scored fraction X (0..1) of the frames.")
+    @Option(names = "--skip-fraction", paramLabel = "X", converter = FiniteNumber.Share.class, description = "Skip the lowest-scored fraction X (0..1) of the frames.")
     Double skipFraction;
 
-    @Option(names = "--tolerance", paramLabel = "T", description = "Largest acceptable share of skipped frames below the IoU threshold (needs --pilot).")
+    @Option(names = "--tolerance", paramLabel = "T", converter = FiniteNumber.OpenFraction.class, description = "Largest acceptable share of skipped frames below the IoU threshold (needs --pilot).")
     Double tolerance;
 
     @Option(names = "--pilot", paramLabel = "pilot.csv", description = "Scores with IoU of a labelled pilot set (segsa score --labels), for --tolerance.")
     Path pilot;
 
-    @Option(names = "--iou-threshold", paramLabel = "T", defaultValue = "0.5",
+    @Option(names = "--iou-threshold", paramLabel = "T", converter = FiniteNumber.Fraction.class, defaultValue = "0.5",
             description = "A skipped frame is a miss when its IoU is below this (default: ${DEFAULT-VALUE}).")
     double iouThreshold;
 
-    @Option(names = "--confidence", paramLabel = "C", defaultValue = "0.95",
+    @Option(names = "--confidence", paramLabel = "C", converter = FiniteNumber.OpenFraction.class, defaultValue = "0.95",
             description = "Confidence of the one-sided Clopper-Pearson upper bound (default: ${DEFAULT-VALUE}).")
     double confidence;
 

@@ -28,7 +28,7 @@ final class Signals {
                 sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
                 previous[0] = sun.misc.Signal.handle(signal, s -> {
                     last = name;
-                    if (stop.getAndSet(true)) previous[0].handle(s);  // a second signal: the default, at once
+                    if (stop.getAndSet(true)) SegsaCommand.forcedExit(name, "a second signal");  // at once, no native teardown
                     else System.err.println("\nsegsa: SIG" + name + ": finishing the frame in hand and flushing (again to stop at once)");
                 });
                 restore.add(() -> sun.misc.Signal.handle(signal, previous[0]));

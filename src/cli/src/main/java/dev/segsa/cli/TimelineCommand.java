@@ -28,10 +28,10 @@ final class TimelineCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "The chart to write.")
     Path out;
 
-    @Option(names = "--skip-fraction", paramLabel = "X", defaultValue = "0.3", description = "Share of frames whose labelling is skipped (default ${DEFAULT-VALUE}).")
+    @Option(names = "--skip-fraction", paramLabel = "X", converter = FiniteNumber.Share.class, defaultValue = "0.3", description = "Share of frames whose labelling is skipped (default ${DEFAULT-VALUE}).")
     double skipFraction;
 
-    @Option(names = "--fps", paramLabel = "F", defaultValue = "30", description = "For image scores: frames per second (default ${DEFAULT-VALUE}).")
+    @Option(names = "--fps", paramLabel = "F", converter = FiniteNumber.FrameRate.class, defaultValue = "30", description = "For image scores: frames per second (default ${DEFAULT-VALUE}).")
     double fps;
 
     @Option(names = "--groups", paramLabel = "SPEC", description = "The class groups of the scores file (their rows are not classes and are left out).")
@@ -44,8 +44,6 @@ final class TimelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!(skipFraction >= 0 && skipFraction <= 1)) throw new IllegalArgumentException("--skip-fraction must be in [0, 1]");
-        if (!(fps > 0)) throw new IllegalArgumentException("--fps must be positive");
         OutputFiles.protect(scores);
         OutputFiles.checkWritableFile(out, "--out");
         ScoresCsv.Contents c = ScoresCsv.read(scores);

@@ -67,10 +67,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--crop", paramLabel = "WxH", defaultValue = "384x288", description = "Random crop size, multiples of 8 (default ${DEFAULT-VALUE}).")
     String crop;
 
-    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "0.002", description = "Initial Adam learning rate, decayed polynomially (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "RATE", converter = FiniteNumber.Positive.class, defaultValue = "0.002", description = "Initial Adam learning rate, decayed polynomially (default ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.0001", description = "Adam weight decay (default ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", paramLabel = "W", converter = FiniteNumber.NonNegative.class, defaultValue = "0.0001", description = "Adam weight decay (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of initialisation and batches (default ${DEFAULT-VALUE}).")
@@ -79,10 +79,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", converter = ThreadCount.class, description = "LibTorch threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--mean", paramLabel = "R,G,B", split = ",", defaultValue = "0.5,0.5,0.5", description = "Input mean (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mean", paramLabel = "R,G,B", converter = FiniteNumber.Any.class, split = ",", defaultValue = "0.5,0.5,0.5", description = "Input mean (default ${DEFAULT-VALUE}).")
     double[] mean;
 
-    @Option(names = "--std", paramLabel = "R,G,B", split = ",", defaultValue = "0.25,0.25,0.25", description = "Input std (default ${DEFAULT-VALUE}).")
+    @Option(names = "--std", paramLabel = "R,G,B", converter = FiniteNumber.Positive.class, split = ",", defaultValue = "0.25,0.25,0.25", description = "Input std (default ${DEFAULT-VALUE}).")
     double[] std;
 
     @Option(names = "--head", paramLabel = "skip|features", defaultValue = "skip",
@@ -94,7 +94,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "M.pt", description = "Fine-tune: start from this trained model's weights instead of a fresh network.")
     Path init;
 
-    @Option(names = "--max-minutes", paramLabel = "M", defaultValue = "0",
+    @Option(names = "--max-minutes", paramLabel = "M", converter = FiniteNumber.NonNegative.class, defaultValue = "0",
             description = "Stop after the epoch that passes M minutes (checkpointed; continue with --resume). 0: no limit.")
     double maxMinutes;
 
@@ -116,10 +116,6 @@ final class TrainCommand implements Callable<Integer> {
         OutputFiles.checkWritableFile(out, "--out");
         CompactSegNet.Head h = CompactSegNet.Head.of(head);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
-        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
-        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
-            throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
-        }
         if (validateEvery < 0) throw new IllegalArgumentException("--validate-every must be >= 0, got " + validateEvery);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (features < 1 || features > dev.segsa.model.SegmentationModel.MAX_FEATURES) {

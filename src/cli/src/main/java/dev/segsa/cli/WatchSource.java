@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -34,7 +35,11 @@ final class WatchSource {
 
     /** A frame from a source: its image, name, index in the source, log time (ns), stream time (s), size and arrival. */
     record Frame(WatchSource source, BufferedImage image, String name, long index, long timeNs, double seconds, long bytes,
-                 long arrivedNanos) {}
+                 long arrivedNanos, int segment) {
+        Frame(WatchSource source, BufferedImage image, String name, long index, long timeNs, double seconds, long bytes, long arrivedNanos) {
+            this(source, image, name, index, timeNs, seconds, bytes, arrivedNanos, 0);
+        }
+    }
 
     /** How a source reads: the options of the watch that apply to every source. */
     record Settings(boolean realtime, boolean scoreAll, Double fps, Double idleSeconds, int pollMs, int settleMs, int queueFrames,
@@ -177,7 +182,8 @@ final class WatchSource {
             Frame old = queue.pollFirst();
             if (old != null && old != END) {
                 dropped.incrementAndGet();
-                lost.addLast(new Frame(this, null, old.name(), old.index(), old.timeNs(), old.seconds(), old.bytes(), old.arrivedNanos()));
+                lost.addLast(new Frame(this, null, old.name(), old.index(), old.timeNs(), old.seconds(), old.bytes(), old.arrivedNanos(),
+                        old.segment()));
             }
         }
         arrivals.release();
@@ -185,19 +191,51 @@ final class WatchSource {
 
     private long index;
 
+    /** This source's clock as the selector sees it. */
+    final TimeBase timeBase = new TimeBase();
+
+    /**
+     * One monotonic time base per source: a frame's time in seconds since the source's first frame;
+     * a time that goes back (a recorder restarted, a log of several sessions) starts a new segment
+     * that continues from the last time plus the last step between frames, counted, so the stream
+     * time never goes back and the frame's own time is kept beside it.
+     */
+    static final class TimeBase {
+        private long first = Long.MIN_VALUE, last, offset, step = 1_000_000;
+        private volatile int segments;
+
+        double seconds(long timeNs) {
+            if (first == Long.MIN_VALUE) {
+                first = timeNs;
+                last = timeNs;
+            } else if (timeNs < last) {
+                offset += last - timeNs + step;
+                segments++;
+            } else if (timeNs > last) {
+                step = timeNs - last;
+            }
+            last = timeNs;
+            return (timeNs - first + offset) / 1e9;
+        }
+
+        /** Backward jumps so far (0: one segment). */
+        int segment() {
+            return segments;
+        }
+    }
+
     private void readVideoFile() throws InterruptedException {
         try (VideoSource src = VideoSource.openSource(location, VideoSource.Options.ALL)) {
             long t0 = System.nanoTime();
-            double firstPts = Double.NaN;
             for (VideoSource.VideoFrame v : src) {
                 if (stop.get()) return;
-                if (Double.isNaN(firstPts)) firstPts = v.seconds();
+                double t = timeBase.seconds(v.ptsMicros() * 1000);
                 if (settings.realtime()) {
-                    long wait = t0 + (long) ((v.seconds() - firstPts) * 1e9) - System.nanoTime();
+                    long wait = t0 + (long) (t * 1e9) - System.nanoTime();
                     if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 }
-                deliver(new Frame(this, toImage(v), v.name(), index++, v.ptsMicros() * 1000, v.seconds() - firstPts,
-                        3L * v.width() * v.height(), System.nanoTime()));
+                deliver(new Frame(this, toImage(v), v.name(), index++, v.ptsMicros() * 1000, t, 3L * v.width() * v.height(), System.nanoTime(),
+                        timeBase.segment()));
             }
         }
     }
@@ -241,16 +279,15 @@ final class WatchSource {
     private void readMcap() throws InterruptedException {
         try (McapSource src = new McapSource(Path.of(location), topic, 0, Double.POSITIVE_INFINITY)) {
             long t0 = System.nanoTime();
-            long first = Long.MIN_VALUE;
             for (McapSource.Frame f : src) {
                 if (stop.get()) return;
-                if (first == Long.MIN_VALUE) first = f.logTime();
+                double t = timeBase.seconds(f.logTime());
                 if (settings.realtime()) {
-                    long wait = t0 + (f.logTime() - first) - System.nanoTime();
+                    long wait = t0 + (long) (t * 1e9) - System.nanoTime();
                     if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 }
-                deliver(new Frame(this, f.image(), f.topic() + "#" + f.index(), index++, f.logTime(), (f.logTime() - first) / 1e9,
-                        f.message().data().length, System.nanoTime()));
+                deliver(new Frame(this, f.image(), f.topic() + "#" + f.index(), index++, f.logTime(), t, f.message().data().length,
+                        System.nanoTime(), timeBase.segment()));
             }
             if (src.reader().truncatedAt() >= 0) {
                 note = location + " ends inside the record at offset " + src.reader().truncatedAt()
@@ -259,6 +296,9 @@ final class WatchSource {
             }
         }
     }
+
+    /** A pending file unchanged this long that does not decode (or stays empty) is skipped with a warning. */
+    static final long GIVE_UP_MS = 10_000;
 
     /** A file seen in the folder and not taken yet: its size and time, and since when they have not changed. */
     private record Pending(long size, long mtime, long since) {}
@@ -272,27 +312,41 @@ final class WatchSource {
             boolean any = false;
             long now = System.nanoTime();
             if (!Files.isDirectory(folder)) throw new SegsaException(folder + ": the folder is gone");
-            for (Path p : FrameReader.listFrames(folder)) {
+            List<Path> listed = FrameReader.listFrames(folder);
+            // a pending file that left the listing is forgotten
+            pending.keySet().retainAll(new HashSet<>(listed));
+            for (Path p : listed) {
                 if (taken.contains(p)) continue;
                 long size, mtime;
                 try {
                     size = Files.size(p);
                     mtime = Files.getLastModifiedTime(p).toMillis();
                 } catch (IOException e) {
-                    continue;  // gone or not readable yet: looked at again next poll
+                    pending.remove(p);  // gone or not readable: looked at afresh if it comes back
+                    continue;
                 }
                 Pending seen = pending.get(p);
-                if (seen == null || seen.size() != size || seen.mtime() != mtime || size == 0) {
+                if (seen == null || seen.size() != size || seen.mtime() != mtime) {
                     pending.put(p, new Pending(size, mtime, now));  // new or still growing
                     continue;
                 }
                 double unchanged = (now - seen.since()) / 1e6;
+                if (size == 0) {
+                    // an empty file that stays empty past the give-up time is skipped, not waited for forever
+                    if (unchanged >= GIVE_UP_MS) {
+                        System.err.println("segsa watch: warning: skipped " + p + ": empty for " + GIVE_UP_MS / 1000 + " s");
+                        pending.remove(p);
+                        taken.add(p);
+                        badFrames.incrementAndGet();
+                    }
+                    continue;
+                }
                 if (unchanged < settings.settleMs()) continue;
                 BufferedImage img;
                 try {
                     img = FrameReader.readImage(p);
                 } catch (SegsaException e) {
-                    if (unchanged < 10_000) continue;  // maybe still being written in pauses: tried again
+                    if (unchanged < GIVE_UP_MS) continue;  // maybe still being written in pauses: tried again
                     System.err.println("segsa watch: warning: skipped " + e.getMessage().lines().findFirst().orElse(p.toString()));
                     pending.remove(p);
                     taken.add(p);
@@ -308,7 +362,7 @@ final class WatchSource {
                 double t = settings.fps() != null ? index / settings.fps() : (picked - settings.startedNanos()) / 1e9;
                 deliver(new Frame(this, img, p.getFileName().toString(), index++, timeNs, t, size, picked));
             }
-            if (any || !pending.isEmpty()) lastNew = System.nanoTime();
+            if (any) lastNew = System.nanoTime();  // idleness counts frames taken, not files seen
             if (settings.idleSeconds() != null && (System.nanoTime() - lastNew) / 1e9 >= settings.idleSeconds()) return;
             TimeUnit.MILLISECONDS.sleep(settings.pollMs());
         }

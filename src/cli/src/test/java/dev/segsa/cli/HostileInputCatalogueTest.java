@@ -367,7 +367,7 @@ class HostileInputCatalogueTest {
         c.add(new Case("fit: --resize 100000x100000", 1, false, w -> fit(w, "--resize", "100000x100000"), "resize 100000x100000"));
         c.add(new Case("fit: --resize 0x10", 1, false, w -> fit(w, "--resize", "0x10"), "resize 0x10"));
         c.add(new Case("fit: --mean of two values", 1, false, w -> fit(w, "--mean", "0.1,0.2"), "--mean needs 3 values"));
-        c.add(new Case("fit: --std 0", 1, false, w -> fit(w, "--std", "0,1,1"), "std must be positive"));
+        c.add(new Case("fit: --std 0", 2, false, w -> fit(w, "--std", "0,1,1"), "option '--std'", "must be a finite number > 0, got '0'"));
         c.add(new Case("fit: --lsa-references -1", 1, false, w -> fit(w, "--lsa-references", "-1"), "--lsa-references must be >= 0"));
 
         // ---- SA files
@@ -481,8 +481,8 @@ class HostileInputCatalogueTest {
         // ---- training and generation options
         c.add(new Case("train: --epochs 0", 1, false, w -> new String[] {"train", "--images", w.s(w.images()), "--labels",
                 w.s(w.labels()), "--classes", "4", "--epochs", "0", "--out", w.s(w.out())}, "--epochs must be at least 1"));
-        c.add(new Case("train: --lr -1", 1, false, w -> new String[] {"train", "--images", w.s(w.images()), "--labels",
-                w.s(w.labels()), "--classes", "4", "--lr", "-1", "--out", w.s(w.out())}, "--lr must be a positive number"));
+        c.add(new Case("train: --lr -1", 2, false, w -> new String[] {"train", "--images", w.s(w.images()), "--labels",
+                w.s(w.labels()), "--classes", "4", "--lr", "-1", "--out", w.s(w.out())}, "option '--lr'", "must be a finite number > 0, got '-1'"));
         c.add(new Case("train: --out is one of the frames", 1, false, w -> new String[] {"train", "--images", w.s(w.images()),
                 "--labels", w.s(w.labels()), "--classes", "4", "--out", w.s(w.images().resolve("f000.png"))}, "input folder"));
         c.add(new Case("train: a crop larger than the frames fails and leaves no checkpoint folder", 1, false, w -> new String[] {

@@ -221,9 +221,12 @@ class RiskWorkflowTest {
         refused("--class-weights: no class 'NoSuchClass'", "fit", "--model", model.toString(), "--images", fewImages.toString(),
                 "--labels", fewLabels.toString(), "--out", badWeights.toString(), "--lsa-references", "0", "--at-check-frames", "0",
                 "--class-weights", "NoSuchClass=1", "--threads", "2");
-        refused("--class-min-share must be a share in [0, 1]", "fit", "--model", model.toString(), "--images", fewImages.toString(),
+        Run share = run("fit", "--model", model.toString(), "--images", fewImages.toString(),
                 "--labels", fewLabels.toString(), "--out", badShare.toString(), "--lsa-references", "0", "--at-check-frames", "0",
                 "--class-min-share", "2", "--threads", "2");
+        assertEquals(2, share.code(), share::toString); // a usage error (FiniteNumber), before any work
+        assertTrue(share.err().contains("option '--class-min-share'") && share.err().contains("must be a finite number <= 1, got '2'"),
+                share::toString);
         assertAll(() -> assertFalse(Files.exists(badWeights), "fit --class-weights NoSuchClass=1: nothing written"),
                 () -> assertFalse(Files.exists(badShare), "fit --class-min-share 2: nothing written"));
     }

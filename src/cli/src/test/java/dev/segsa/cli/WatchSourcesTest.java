@@ -183,4 +183,68 @@ class WatchSourcesTest {
         assertTrue(st.get("reason").asText().startsWith("error:") && st.get("reason").asText().contains("gone"), st.toString());
         assertEquals(3, Files.readAllLines(out.resolve("decisions.jsonl")).size(), "the frames seen were decided and logged");
     }
+
+    @Test
+    void aLogOfTwoSessionsIsWatchedWhole() throws Exception {
+        // a log of two recorder sessions: log times restart after the third frame
+        Path log = dir.resolve("restarted.mcap");
+        long[] times = {5_000_000_000L, 5_100_000_000L, 5_200_000_000L, 1_000_000_000L, 1_100_000_000L, 1_200_000_000L};
+        try (dev.segsa.mcap.McapWriter w = new dev.segsa.mcap.McapWriter(log, "", "test")) {
+            int ch = w.jsonChannel("/cam", "foxglove.CompressedImage", "{\"type\":\"object\"}");
+            for (int i = 0; i < times.length; i++) {
+                byte[] png = Files.readAllBytes(frames.resolve(String.format("s%03d.png", i)));
+                String json = "{\"frame_id\":\"cam\",\"format\":\"png\",\"data\":\"" + java.util.Base64.getEncoder().encodeToString(png) + "\"}";
+                w.message(ch, times[i], json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        Path out = dir.resolve("watch-restarted");
+        assertEquals(0, EndToEndTest.run("watch", "--model", model.toString(), "--sa", sa.toString(), "--mcap", log.toString(),
+                "--share", "0.5", "--out", out.toString()));
+        List<String> lines = Files.readAllLines(out.resolve("decisions.jsonl"));
+        assertEquals(times.length, lines.size(), "every frame decided: " + lines);
+        double last = -1;
+        for (String l : lines) {
+            JsonNode d = EndToEndTest.JSON.readTree(l);
+            assertTrue(d.get("streamSeconds").asDouble() > last, "the stream time never goes back: " + l);
+            last = d.get("streamSeconds").asDouble();
+        }
+        // the log's chunk indexes give the frames in log-time order: the restarted session's frames come first
+        assertEquals(1_000_000_000L, EndToEndTest.JSON.readTree(lines.get(0)).get("timeNs").asLong(), lines.get(0));
+        JsonNode st = EndToEndTest.JSON.readTree(out.resolve("status.json").toFile());
+        assertEquals("every source ended", st.get("reason").asText());
+    }
+
+    @Test
+    void aSourceClockThatGoesBackContinuesInANewSegment() {
+        WatchSource.TimeBase t = new WatchSource.TimeBase();
+        assertEquals(0.0, t.seconds(5_000_000_000L));
+        assertEquals(0.1, t.seconds(5_100_000_000L), 1e-12);
+        assertEquals(0.2, t.seconds(1_000_000_000L), 1e-12, "a jump back continues one step after the last time");
+        assertEquals(1, t.segment());
+        assertEquals(0.3, t.seconds(1_100_000_000L), 1e-12);
+        assertEquals(0.3, t.seconds(1_100_000_000L), 1e-12, "a repeated time stays");
+        assertEquals(1, t.segment());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aFolderForgetsFilesThatLeaveAndGivesUpOnAnEmptyOne() throws Exception {
+        Path live = Files.createDirectories(dir.resolve("live-pending"));
+        Files.copy(frames.resolve("s000.png"), live.resolve("a000.png"));
+        Files.createFile(live.resolve("a001.png"));  // stays empty
+        Files.write(live.resolve("a002.png"), new byte[] {1, 2, 3});  // deleted before it settles
+        Path out = dir.resolve("watch-pending");
+        int[] status = {-1};
+        Thread t = Thread.ofPlatform().start(() -> status[0] = EndToEndTest.run("watch", "--model", model.toString(), "--sa",
+                sa.toString(), "--folder", live.toString(), "--share", "0.5", "--score-all", "--poll-ms", "50", "--settle-ms", "3000",
+                "--idle-seconds", "15", "--out", out.toString()));
+        Thread.sleep(500);
+        Files.delete(live.resolve("a002.png"));
+        t.join(90_000);
+        assertEquals(0, status[0], "idle-seconds fired although an empty file was pending");
+        JsonNode st = EndToEndTest.JSON.readTree(out.resolve("status.json").toFile());
+        JsonNode cam = st.get("sources").get(0);
+        assertEquals(1, cam.get("framesRead").asInt(), cam.toString());
+        assertEquals(1, cam.get("badFramesSkipped").asInt(), "the empty file was given up: " + cam);
+    }
 }

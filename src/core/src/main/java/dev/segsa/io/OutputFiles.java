@@ -11,13 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The one check every output goes through, before the first frame and again when it is written:
- * an output file is never a symbolic link, a directory, a device or a FIFO, and never one of the
- * run's inputs (by real path), nor inside an input folder; its folder must be writable. Inputs
+ * an output file or folder is never a symbolic link; a file output never a directory, a device or a
+ * FIFO, and never one of the run's inputs (by real path, and by file identity: device and inode,
+ * so standard input, {@code /dev/fd/N} and {@code file:} URLs are recognised), nor inside an input
+ * folder; its folder must be writable. Inputs
  * are declared with {@link #protect} in a {@link #scope()} (one per command run).
  */
 public final class OutputFiles {
     private static final Set<Path> PROTECTED_FILES = ConcurrentHashMap.newKeySet();
     private static final Set<Path> PROTECTED_DIRS = ConcurrentHashMap.newKeySet();
+    /** The inputs' file identities (device and inode), so an output reached by another name is still recognised. */
+    private static final Set<Object> PROTECTED_IDS = ConcurrentHashMap.newKeySet();
     /** The outputs of this run by real path, and the option that named each. */
     private static final java.util.Map<Path, String> CLAIMED = new ConcurrentHashMap<>();
 
@@ -32,10 +36,12 @@ public final class OutputFiles {
     public static Scope scope() {
         PROTECTED_FILES.clear();
         PROTECTED_DIRS.clear();
+        PROTECTED_IDS.clear();
         CLAIMED.clear();
         return () -> {
             PROTECTED_FILES.clear();
             PROTECTED_DIRS.clear();
+            PROTECTED_IDS.clear();
             CLAIMED.clear();
         };
     }
@@ -46,6 +52,48 @@ public final class OutputFiles {
         Path real = real(input);
         if (Files.isDirectory(real)) PROTECTED_DIRS.add(real);
         else PROTECTED_FILES.add(real);
+        Object id = identity(input);
+        if (id != null) PROTECTED_IDS.add(id);
+    }
+
+    /**
+     * Declares a source named as FFmpeg takes it: {@code -} and {@code /dev/stdin} (standard input,
+     * by what file descriptor 0 is), {@code /dev/fd/N}, a {@code file:} URL, or a path; other URLs
+     * (rtsp://, http://, ...) and cameras name nothing on this machine's disks.
+     */
+    public static void protectSource(String source) {
+        if (source == null || source.isBlank()) return;
+        if (source.equals("-") || source.equals("/dev/stdin")) {
+            protect(Path.of("/proc/self/fd/0"));
+            return;
+        }
+        if (source.regionMatches(true, 0, "file:", 0, 5)) {
+            try {
+                protect(Path.of(java.net.URI.create(source)));
+            } catch (IllegalArgumentException e) {
+                protect(Path.of(source.substring(5)));
+            }
+            return;
+        }
+        if (source.contains("://") || source.startsWith("/dev/video")) return;
+        protect(Path.of(source));
+    }
+
+    /** A file's identity (device and inode on Linux), following links; null when it cannot be read. */
+    private static Object identity(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
+        }
+    }
+
+    private static void checkIdentity(Path out, String what) {
+        if (!Files.exists(out)) return;
+        Object id = identity(out);
+        if (id != null && PROTECTED_IDS.contains(id)) {
+            throw new SegsaException(what + ": is one of this run's inputs (the same file by another name); refusing to overwrite it");
+        }
     }
 
     private static Path real(Path p) {
@@ -73,6 +121,7 @@ public final class OutputFiles {
         }
         Path real = real(out);
         if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs; refusing to overwrite it");
+        checkIdentity(out, what);
         claim(real, option, what);
         for (Path d : PROTECTED_DIRS) {
             if (real.startsWith(d)) throw new SegsaException(what + ": is inside the input folder " + d + "; write it elsewhere");
@@ -98,7 +147,9 @@ public final class OutputFiles {
     /** Checks an output folder: not a file, not an input folder (nor inside one), writable. */
     public static void checkDirectory(Path out, String option) {
         String what = (option == null ? "" : option + " ") + out;
+        if (Files.isSymbolicLink(out)) throw new SegsaException(what + ": is a symbolic link; segsa does not write through links");
         if (Files.exists(out) && !Files.isDirectory(out)) throw new SegsaException(what + ": exists and is not a directory");
+        checkIdentity(out, what);
         Path real = real(out);
         if (PROTECTED_FILES.contains(real)) throw new SegsaException(what + ": is one of this run's inputs");
         claim(real, option, what);
