@@ -280,12 +280,16 @@ final class ScoreCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "segsa score: note: %d of %d frames got MDSA only (LSA over the %.1f ms budget)%n",
                         skippedLsa[0], frames, lsaBudgetMs);
             }
-            if (images != null) ScoresCsv.write(out, rows, uncertainty);
-            else ScoresCsv.writeVideo(out, rows, uncertainty, positions);
-            if (segmentsOut != null) {
-                new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(segmentsOut);
-                System.out.printf(Locale.ROOT, "wrote %s (%d segments)%n", segmentsOut, segmentRows.size());
+            // the scores and the segments are put in place together or not at all
+            try (dev.segsa.io.OutputTransaction txn = new dev.segsa.io.OutputTransaction()) {
+                if (images != null) ScoresCsv.write(txn.stage(out), rows, uncertainty);
+                else ScoresCsv.writeVideo(txn.stage(out), rows, uncertainty, positions);
+                if (segmentsOut != null) {
+                    new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(txn.stage(segmentsOut));
+                }
+                txn.commit();
             }
+            if (segmentsOut != null) System.out.printf(Locale.ROOT, "wrote %s (%d segments)%n", segmentsOut, segmentRows.size());
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             StageLatency latency = engine.latency();
             if (read != null) latency.add(read);
@@ -324,9 +328,12 @@ final class ScoreCommand implements Callable<Integer> {
         List<double[]> segmentRows = new ArrayList<>();
         double to = toSeconds == null ? Double.POSITIVE_INFINITY : toSeconds;
         McapOutput mout = null;
-        try (Segsa engine = builder.saSource(saFile).open();
+        // the scores, the segments and the MCAP are staged and put in place together, or not at all (a full disk while the MCAP
+        // is finished leaves the earlier scores.csv as it was)
+        try (dev.segsa.io.OutputTransaction txn = new dev.segsa.io.OutputTransaction();
+             Segsa engine = builder.saSource(saFile).open();
              McapSource source = new McapSource(mcap, topic, fromSeconds, to)) {
-            if (mcapOut != null) mout = new McapOutput(mcapOut, sa, mcapCopyInput);
+            if (mcapOut != null) mout = new McapOutput(txn.stage(mcapOut), sa, mcapCopyInput);
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             List<String> warnings = new ArrayList<>();
             ScoringJob job = new ScoringJob(sa, g);
@@ -355,11 +362,12 @@ final class ScoreCommand implements Callable<Integer> {
                         ? " within --from/--to" : "") : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
             }
             List<ScoresCsv.Row> rows = job.rows();
-            ScoresCsv.writeVideo(out, rows, uncertainty, positions);
+            ScoresCsv.writeVideo(txn.stage(out), rows, uncertainty, positions);
             if (segmentsOut != null) {
-                new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(segmentsOut);
+                new dev.segsa.scores.SegmentTable(sa.settings().classNames(), segmentImages, segmentRows).write(txn.stage(segmentsOut));
             }
-            if (mout != null) mout.close();  // after the CSV: a run that fails leaves no new MCAP
+            if (mout != null) mout.close();  // finished into its staged file
+            txn.commit();
             System.out.println(ScoreSummary.table(rows, sa.settings().classNames(), g));
             System.out.println(ScoreSummary.stages(engine.latency(), false));
             System.out.printf(Locale.ROOT, "wrote %s%s (%d frames of %s, %d rows, %.1f s, backend %s)%n", out,

@@ -83,8 +83,10 @@ final class WatchOutput implements AutoCloseable {
         ObjectNode o = JSON.createObjectNode();
         o.put("schemaVersion", SCHEMA_VERSION);
         o.setAll(line);
-        log.write(JSON.writeValueAsBytes(o));
-        log.write('\n');
+        byte[] json = JSON.writeValueAsBytes(o);
+        byte[] withNewline = java.util.Arrays.copyOf(json, json.length + 1);
+        withNewline[json.length] = '\n';
+        log.write(withNewline);  // one write: a kill between two writes cannot leave half a line
         log.flush();
     }
 

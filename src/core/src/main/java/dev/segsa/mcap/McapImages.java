@@ -1,12 +1,10 @@
 package dev.segsa.mcap;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameReader;
+import dev.segsa.io.StrictJson;
 
 import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -17,15 +15,22 @@ import java.util.Set;
  * Camera messages of an MCAP log as images: ROS 2 {@code sensor_msgs/msg/Image} and
  * {@code sensor_msgs/msg/CompressedImage} in CDR, and {@code foxglove.RawImage} /
  * {@code foxglove.CompressedImage} in JSON or protobuf. Raw encodings rgb8, bgr8, rgba8, bgra8 and
- * mono8 (others are refused naming the encoding); compressed formats JPEG and PNG. Errors name the
- * file and the message's record offset.
+ * mono8 (others are refused naming the encoding); compressed formats JPEG and PNG. JSON messages are
+ * read strictly ({@link StrictJson}: a key given twice, anything after the object, a field of the
+ * wrong type refused; integers integral and within their range, never cast). Errors name the file,
+ * the topic, the message's index (when known), log time and record offset, and the field.
  */
 public final class McapImages {
     private McapImages() {}
 
     static final Set<String> RAW = Set.of("sensor_msgs/msg/Image", "foxglove.RawImage");
     static final Set<String> COMPRESSED = Set.of("sensor_msgs/msg/CompressedImage", "foxglove.CompressedImage");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest width or height of a raw image in JSON (foxglove.RawImage). */
+    static final int MAX_SIDE = 16384;
+    private static final StrictJson.Range SIDE = StrictJson.Range.closed(1, MAX_SIDE);
+    private static final StrictJson.Range UINT32 = StrictJson.Range.closed(0, 0xffffffffL);
+    private static final StrictJson.Range STEP = StrictJson.Range.closed(1, 0xffffffffL);
+    private static final StrictJson.Range NANOS = StrictJson.Range.closed(0, 999_999_999);
 
     /** Whether messages of this channel are camera images segsa reads. */
     public static boolean isImageChannel(McapReader.Channel c, McapReader.Schema s) {
@@ -39,7 +44,13 @@ public final class McapImages {
     public record Decoded(BufferedImage image, String encoding) {}
 
     public static Decoded decode(McapReader.Message m, McapReader.Schema s, String file) {
-        String where = file + ": message at offset " + m.offset() + " on " + m.channel().topic();
+        return decode(m, s, file, -1);
+    }
+
+    /** {@code index}: the message's index among its topic's (named in errors), -1 when not known. */
+    public static Decoded decode(McapReader.Message m, McapReader.Schema s, String file, long index) {
+        String where = file + ": " + m.channel().topic() + " message " + (index >= 0 ? "#" + index + " " : "") + "(log time "
+                + logTime(m.logTime()) + ", record at offset " + m.offset() + ")";
         if (m.channel().messageEncoding().equals("cdr")) return cdr(m.data(), s.name(), where);
         if (m.channel().messageEncoding().equals("json")) return json(m.data(), s.name(), where);
         if (m.channel().messageEncoding().equals("protobuf")) return protobuf(m.data(), s.name(), where);
@@ -71,26 +82,55 @@ public final class McapImages {
                 encoding, where), encoding);
     }
 
+    /** Log time in seconds with its nanoseconds: {@code 1700000000.066666667 s}. */
+    static String logTime(long ns) {
+        return Math.floorDiv(ns, 1_000_000_000L) + "." + String.format(java.util.Locale.ROOT, "%09d", Math.floorMod(ns, 1_000_000_000L)) + " s";
+    }
+
+    /**
+     * foxglove.RawImage (timestamp, frame_id, width, height, encoding, step, data) or
+     * foxglove.CompressedImage (timestamp, frame_id, data, format) in JSON, data in base64. Other
+     * fields are let through; those known must have their type and range.
+     */
     private static Decoded json(byte[] data, String schema, String where) {
-        JsonNode n;
-        try {
-            n = JSON.readTree(new String(data, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new SegsaException(where + ": not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
+        StrictJson.Obj n;
         byte[] bytes;
+        String format = null, encoding = null;
+        int width = 0, height = 0;
+        long step = 0;
         try {
-            bytes = Base64.getDecoder().decode(n.path("data").asText(""));
-        } catch (IllegalArgumentException e) {
-            throw new SegsaException(where + ": data is not base64", e);
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(data)).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new SegsaException("the JSON message is not valid UTF-8", e);
+            }
+            n = StrictJson.parseObject(text, "the JSON message");
+            StrictJson.Obj ts = n.optionalObject("timestamp");
+            if (ts != null) {
+                ts.longInteger("sec", UINT32, 0);
+                ts.longInteger("nsec", NANOS, 0);
+            }
+            n.string("frame_id", "");
+            String base64 = n.string("data");
+            try {
+                bytes = Base64.getDecoder().decode(base64);
+            } catch (IllegalArgumentException e) {
+                throw new SegsaException("data is not base64", e);
+            }
+            if (schema.equals("foxglove.CompressedImage")) {
+                format = n.string("format");
+            } else {
+                width = n.integer("width", SIDE);
+                height = n.integer("height", SIDE);
+                encoding = n.string("encoding");
+                step = n.longInteger("step", STEP);
+            }
+        } catch (SegsaException e) {
+            throw new SegsaException(where + ": " + e.getMessage(), e);
         }
-        if (schema.equals("foxglove.CompressedImage")) {
-            String format = n.path("format").asText("");
-            return new Decoded(compressed(bytes, format, where), format);
-        }
-        String encoding = n.path("encoding").asText("");
-        return new Decoded(raw(bytes, n.path("width").asInt(-1), n.path("height").asInt(-1), n.path("step").asLong(-1), encoding, where),
-                encoding);
+        if (format != null) return new Decoded(compressed(bytes, format, where), format);
+        return new Decoded(raw(bytes, width, height, step, encoding, where), encoding);
     }
 
     /**

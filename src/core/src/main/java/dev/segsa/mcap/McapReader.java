@@ -13,32 +13,55 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
- * Streams the records of an MCAP file (https://mcap.dev/spec) in file order: schemas, channels
- * and messages, inside chunks or not; chunks compressed with zstd (zstd-jni), lz4 (LZ4 frame
- * format: {@link Lz4Frames}, checksums by lz4-java) or not at all, their CRC checked when the writer set one. No maintained JVM
- * MCAP library exists (the official ones are C++, Go, Python, Rust, Swift and TypeScript), so this
- * record layer is segsa's own; it is tested against files written by the official TypeScript
- * library ({@code tools/mcap}).
+ * Reads the records of an MCAP file (https://mcap.dev/spec): schemas, channels and messages,
+ * inside chunks or not; chunks compressed with zstd (zstd-jni), lz4 (LZ4 frame format:
+ * {@link Lz4Frames}, checksums by lz4-java) or not at all, their CRC checked when the writer set
+ * one. No maintained JVM MCAP library exists (the official ones are C++, Go, Python, Rust, Swift and
+ * TypeScript), so this record layer is segsa's own; it is tested against files written by the
+ * official TypeScript library ({@code tools/mcap}).
  *
- * <p>Memory is bounded whatever the file's size: one record at a time, and one chunk's
- * decompressed records (at most {@link #MAX_CHUNK_BYTES}). Unknown opcodes are skipped (the spec
- * asks it). A file cut short (a recorder killed mid-write: no footer) is read up to its last
- * complete record and {@link #truncatedAt()} says where it ended. Every error is one
- * {@link SegsaException} naming the file, the record's offset and the problem.
+ * <p>Two orders. {@link #next()} gives the messages in file order, which MCAP does not require to
+ * be log-time order. After {@link #orderByLogTime}, it gives the messages of some channels in
+ * log-time order, read through the summary's chunk indexes (chunks loaded by their
+ * {@code message_start_time}, their messages merged) and, where the chunks have them, the message
+ * indexes (chunks without a message of those channels in a time window are counted, not read).
+ *
+ * <p>Memory is bounded whatever the file's size: one record at a time and one chunk's decompressed
+ * records (at most {@link #MAX_CHUNK_BYTES}); in log-time order, the chunks that overlap in time at
+ * most {@link #MAX_REORDER_BYTES} together (else the file is read in file order). Unknown opcodes
+ * are skipped (the spec asks it).
+ *
+ * <p>A file <em>cut short</em> (a recorder killed mid-write) has no footer and magic at its end: it
+ * is read up to its last complete record and {@link #truncatedAt()} says where it ended. A file that
+ * ends with its footer and magic ({@link #hasFooter()}) was finished, so a record length that runs
+ * past its footer is corruption, not a cut: an error naming the record's offset, or with
+ * {@code skipBadChunks} a skip to the next chunk the chunk indexes list ({@link #skippedRanges()});
+ * a chunk that cannot be read (CRC, compressed data, its records, a length that disagrees with its
+ * chunk index) is skipped the same way. Every error is one {@link SegsaException} naming the file,
+ * the record's offset and the problem.
  */
 public final class McapReader implements AutoCloseable {
     /** The largest decompressed chunk or record accepted: 256 MiB. */
     public static final long MAX_CHUNK_BYTES = 256L << 20;
+    /**
+     * The most decompressed chunk data that reading in log-time order may need at once (chunks that
+     * overlap in time are held together): 256 MiB; past it the file is read in file order.
+     */
+    public static final long MAX_REORDER_BYTES = 256L << 20;
 
     static final byte[] MAGIC = {(byte) 0x89, 'M', 'C', 'A', 'P', '0', '\r', '\n'};
     static final int OP_HEADER = 0x01, OP_FOOTER = 0x02, OP_SCHEMA = 0x03, OP_CHANNEL = 0x04, OP_MESSAGE = 0x05, OP_CHUNK = 0x06,
             OP_MESSAGE_INDEX = 0x07, OP_CHUNK_INDEX = 0x08, OP_STATISTICS = 0x0B, OP_SUMMARY_OFFSET = 0x0E, OP_DATA_END = 0x0F;
+    private static final int FOOTER_BYTES = 9 + 20, TAIL_BYTES = FOOTER_BYTES + 8;
 
     public record Schema(int id, String name, String encoding, byte[] data) {}
 
@@ -47,21 +70,43 @@ public final class McapReader implements AutoCloseable {
     /** A message: its channel, times in nanoseconds, payload, and the file offset of its record (or of its chunk). */
     public record Message(Channel channel, long sequence, long logTime, long publishTime, byte[] data, long offset) {}
 
+    /**
+     * Bytes {@code [start, end)} of the file passed over with {@code skipBadChunks}: why (the record's
+     * offset and the problem), and how many messages of the channels read in log-time order were
+     * lost there by the message indexes (-1 when not known).
+     */
+    public record SkippedRange(long start, long end, String reason, long messages) {}
+
     private final Path file;
     private final FileChannel in;
     private final long size;
+    private final boolean skipBadChunks;
+    private final long footerAt;    // the footer record's offset when the file ends with footer and magic, else -1
+    private final long dataLimit;   // where the data section must end: the footer, or the file's end
     private final Map<Integer, Schema> schemas = new LinkedHashMap<>();
     private final Map<Integer, Channel> channels = new LinkedHashMap<>();
+    private final List<SkippedRange> skipped = new ArrayList<>();
     private long position;
-    private ByteBuffer chunk;       // the current chunk's decompressed records
+    private ByteBuffer chunk;       // the current chunk's decompressed records (file order)
     private long chunkOffset;
     private String profile = "", library = "";
     private boolean footer;
+    private boolean started;
     private long truncatedAt = -1;
     private long skippedRecords;
 
     public McapReader(Path file) {
+        this(file, false);
+    }
+
+    /**
+     * @param skipBadChunks go on past a chunk that cannot be read, or a record whose length is
+     *                      impossible in a complete file, at the next chunk of the chunk indexes;
+     *                      what was passed over is in {@link #skippedRanges()}. Without it these are errors.
+     */
+    public McapReader(Path file, boolean skipBadChunks) {
         this.file = file;
+        this.skipBadChunks = skipBadChunks;
         if (!Files.isRegularFile(file)) throw new SegsaException(file + ": MCAP file not found");
         try {
             this.in = FileChannel.open(file, StandardOpenOption.READ);
@@ -75,6 +120,17 @@ public final class McapReader implements AutoCloseable {
             throw new SegsaException(file + ": not an MCAP file (no MCAP magic at the start)");
         }
         position = 8;
+        long f = -1, limit = size;
+        if (size >= 8 + TAIL_BYTES) {
+            ByteBuffer t = ByteBuffer.allocate(TAIL_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            if (readFully(size - TAIL_BYTES, t.array()) && (t.get(0) & 0xff) == OP_FOOTER && t.getLong(1) == 20
+                    && java.util.Arrays.equals(java.util.Arrays.copyOfRange(t.array(), FOOTER_BYTES, TAIL_BYTES), MAGIC)) {
+                f = size - TAIL_BYTES;
+                limit = f;
+            }
+        }
+        this.footerAt = f;
+        this.dataLimit = limit;
     }
 
     public Path file() {
@@ -103,6 +159,11 @@ public final class McapReader implements AutoCloseable {
         return footer;
     }
 
+    /** Whether the file ends with a footer record and the magic: it was finished, so it cannot have been cut short. */
+    public boolean hasFooter() {
+        return footerAt >= 0;
+    }
+
     /** Where a file cut short ended (-1 when it was not): the offset of its incomplete record. */
     public long truncatedAt() {
         return truncatedAt;
@@ -113,8 +174,15 @@ public final class McapReader implements AutoCloseable {
         return skippedRecords;
     }
 
-    /** The next message in file order, or null at the end of the data. */
+    /** The parts of the file passed over with {@code skipBadChunks}, in the order met. */
+    public List<SkippedRange> skippedRanges() {
+        return List.copyOf(skipped);
+    }
+
+    /** The next message (in file order, or in log-time order after {@link #orderByLogTime}), or null at the end of the data. */
     public Message next() {
+        started = true;
+        if (ordered) return nextOrdered();
         while (true) {
             if (chunk != null) {
                 Message m = nextInChunk();
@@ -124,14 +192,23 @@ public final class McapReader implements AutoCloseable {
             }
             if (footer || truncatedAt >= 0 || position >= size) return null;
             long at = position;
+            if (footerAt >= 0 && at >= dataLimit) {
+                footer = true;  // at the footer
+                return null;
+            }
             if (size - at < 9) return truncated(at);
             ByteBuffer head = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
             if (!readFully(at, head.array())) return truncated(at);
             int op = head.get(0) & 0xff;
             long length = head.getLong(1);
-            // a length past the end of the file: the recorder was stopped mid-record (or the file was cut);
-            // everything before it has been read
-            if (length < 0 || length > size - at - 9) return truncated(at);
+            if (length < 0 || length > dataLimit - at - 9) {
+                // without a footer: the recorder was stopped mid-record (or the file was cut), everything before it was read;
+                // with one the file was finished, and the length is wrong
+                if (footerAt < 0) return truncated(at);
+                String problem = impossibleLength(at, length);
+                if (resumeAfter(at, problem)) continue;
+                throw new SegsaException(file + ": " + problem + (skipBadChunks ? "; no chunk index to resume from" : ""));
+            }
             position = at + 9 + length;
             switch (op) {
                 case OP_HEADER -> {
@@ -142,9 +219,22 @@ public final class McapReader implements AutoCloseable {
                 case OP_SCHEMA -> schema(record(at, length), at);
                 case OP_CHANNEL -> channel(record(at, length), at);
                 case OP_MESSAGE -> {
-                    return message(record(at, length), at, (int) length);
+                    return message(record(at, length), at);
                 }
-                case OP_CHUNK -> openChunk(at, length);
+                case OP_CHUNK -> {
+                    try {
+                        ByteBuffer records = openChunk(at, length, null);
+                        if (records == null) {
+                            truncatedAt = at;
+                        } else {
+                            chunk = records;
+                            chunkOffset = at;
+                        }
+                    } catch (RecordException e) {
+                        if (!skipBadChunks) throw e;
+                        skipped.add(new SkippedRange(at, at + 9 + length, e.reason, -1));
+                    }
+                }
                 case OP_DATA_END, OP_FOOTER -> {
                     // the end of the data section: what follows (summary, footer) repeats what was read
                     footer = true;
@@ -156,6 +246,40 @@ public final class McapReader implements AutoCloseable {
                 default -> skippedRecords++;
             }
         }
+    }
+
+    /** The problem of a record length that cannot be, in a file that ends with its footer. */
+    private String impossibleLength(long at, long length) {
+        String declared = Long.toUnsignedString(length);
+        if (length < 0 || length > size - at - 9) {
+            return "record at offset " + at + " declares length " + declared + " beyond the end of the file (the log is corrupt, not cut short)";
+        }
+        return "record at offset " + at + " declares length " + declared + ", past the footer at offset " + dataLimit
+                + " (the log is corrupt, not cut short)";
+    }
+
+    /** With skipBadChunks: go on at the first chunk of the chunk indexes after {@code at} (or end the data); false when there are none. */
+    private boolean resumeAfter(long at, String problem) {
+        if (!skipBadChunks) return false;
+        Summary s = summary();
+        if (s == null || s.chunks().isEmpty()) return false;
+        long next = -1;
+        for (ChunkIndex c : s.chunks()) {
+            if (c.offset() > at && opcodeAt(c.offset()) == OP_CHUNK) {
+                next = c.offset();
+                break;
+            }
+        }
+        skipped.add(new SkippedRange(at, next < 0 ? dataLimit : next, problem, -1));
+        if (next < 0) footer = true;
+        else position = next;
+        return true;
+    }
+
+    /** The opcode of the record at {@code at}, -1 when it cannot be read. */
+    private int opcodeAt(long at) {
+        byte[] b = new byte[1];
+        return at < size && readFully(at, b) ? b[0] & 0xff : -1;
     }
 
     private Message truncated(long at) {
@@ -191,7 +315,7 @@ public final class McapReader implements AutoCloseable {
         channels.put(id, new Channel(id, schemaId, topic, encoding, meta));
     }
 
-    private Message message(ByteBuffer b, long at, int length) {
+    private Message message(ByteBuffer b, long at) {
         int channelId = u16(b, at, "message channel id");
         long sequence = u32(b, at, "message sequence");
         need(b, 16, at, "message times");
@@ -203,15 +327,17 @@ public final class McapReader implements AutoCloseable {
         return new Message(ch, sequence, logTime, publishTime, data, at);
     }
 
-    private void openChunk(long at, long length) {
+    /**
+     * The chunk record at {@code at}: decompressed, CRC checked, its records walked (schemas and
+     * channels registered, every record's length and every message's header checked), so that a
+     * chunk is read whole or not at all. {@code index} (when read through the chunk indexes) must
+     * agree with the record. Null when the file ends inside it.
+     */
+    private ByteBuffer openChunk(long at, long length, ChunkIndex index) {
         ByteBuffer h = ByteBuffer.allocate((int) Math.min(length, 4096)).order(ByteOrder.LITTLE_ENDIAN);
-        if (!readFully(at + 9, h.array())) {
-            truncatedAt = at;
-            return;
-        }
+        if (!readFully(at + 9, h.array())) return null;
         need(h, 28, at, "chunk header");
-        h.getLong();
-        h.getLong();
+        long start = h.getLong(), end = h.getLong();
         long uncompressedSize = h.getLong();
         long crc = h.getInt() & 0xffffffffL;
         String compression = string(h, at, "chunk compression");
@@ -223,18 +349,19 @@ public final class McapReader implements AutoCloseable {
         if (uncompressedSize < 0 || uncompressedSize > MAX_CHUNK_BYTES) {
             fail(at, "chunk decompresses to " + uncompressedSize + " bytes, above the limit of " + MAX_CHUNK_BYTES);
         }
+        if (index != null && (start != index.start() || end != index.end() || uncompressedSize != index.uncompressedSize())) {
+            fail(at, "chunk record (log times " + start + ".." + end + ", " + uncompressedSize + " bytes decompressed) disagrees with its "
+                    + "chunk index (" + index.start() + ".." + index.end() + ", " + index.uncompressedSize() + " bytes)");
+        }
         if (recordsLength > MAX_CHUNK_BYTES) fail(at, "chunk of " + recordsLength + " compressed bytes, above the limit");
         byte[] compressed = new byte[(int) recordsLength];
-        if (!readFully(recordsAt, compressed)) {
-            truncatedAt = at;
-            return;
-        }
+        if (!readFully(recordsAt, compressed)) return null;
         byte[] records = switch (compression) {
             case "" -> compressed;
             case "zstd" -> zstd(compressed, uncompressedSize, at);
             case "lz4" -> lz4(compressed, uncompressedSize, at);
-            default -> throw new SegsaException(file + ": chunk at offset " + at + " is compressed with '" + compression
-                    + "', which segsa does not read (zstd, lz4 or none)");
+            default -> throw new RecordException(file, "record at offset " + at + ": chunk is compressed with '" + compression
+                    + "', which segsa does not read (zstd, lz4 or none)", null);
         };
         if (records.length != uncompressedSize) {
             fail(at, "chunk decompressed to " + records.length + " bytes, its record says " + uncompressedSize);
@@ -246,8 +373,33 @@ public final class McapReader implements AutoCloseable {
                 fail(at, String.format("chunk CRC mismatch (record says %08x, the data gives %08x)", crc, c.getValue()));
             }
         }
-        chunk = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
-        chunkOffset = at;
+        ByteBuffer b = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
+        walkChunk(b.duplicate().order(ByteOrder.LITTLE_ENDIAN), at);
+        return b;
+    }
+
+    /** Checks every record of a chunk and registers its schemas and channels. */
+    private void walkChunk(ByteBuffer b, long at) {
+        while (b.remaining() > 0) {
+            if (b.remaining() < 9) fail(at, "chunk ends inside a record header");
+            int op = b.get() & 0xff;
+            long length = b.getLong();
+            if (length < 0 || length > b.remaining()) fail(at, "a record in the chunk runs past its end");
+            ByteBuffer r = b.slice(b.position(), (int) length).order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + (int) length);
+            switch (op) {
+                case OP_SCHEMA -> schema(r, at);
+                case OP_CHANNEL -> channel(r, at);
+                case OP_MESSAGE -> {
+                    int channelId = u16(r, at, "message channel id");
+                    need(r, 4 + 16, at, "message header");
+                    if (!channels.containsKey(channelId)) {
+                        fail(at, "message on channel " + channelId + ", which no Channel record declared before it");
+                    }
+                }
+                default -> skippedRecords += op > OP_DATA_END ? 1 : 0;
+            }
+        }
     }
 
     private byte[] zstd(byte[] compressed, long uncompressedSize, long at) {
@@ -258,8 +410,8 @@ public final class McapReader implements AutoCloseable {
             return out;
         } catch (RuntimeException e) {
             if (e instanceof SegsaException s) throw s;
-            throw new SegsaException(file + ": chunk at offset " + at + ": zstd data is corrupt or inflates past the "
-                    + uncompressedSize + " bytes its record declares: " + e.getMessage(), e);
+            throw new RecordException(file, "record at offset " + at + ": zstd data is corrupt or inflates past the " + uncompressedSize
+                    + " bytes its record declares: " + e.getMessage(), e);
         }
     }
 
@@ -267,27 +419,19 @@ public final class McapReader implements AutoCloseable {
         try {
             return Lz4Frames.decode(compressed, (int) uncompressedSize);
         } catch (IllegalArgumentException | IndexOutOfBoundsException | java.nio.BufferUnderflowException e) {
-            throw new SegsaException(file + ": chunk at offset " + at + ": lz4 data is corrupt or inflates past the " + uncompressedSize
+            throw new RecordException(file, "record at offset " + at + ": lz4 data is corrupt or inflates past the " + uncompressedSize
                     + " bytes its record declares: " + e.getMessage(), e);
         }
     }
 
+    /** The next message of the current chunk (file order); its records were checked when it was opened. */
     private Message nextInChunk() {
         while (chunk.remaining() > 0) {
-            if (chunk.remaining() < 9) fail(chunkOffset, "chunk ends inside a record header");
             int op = chunk.get() & 0xff;
             long length = chunk.getLong();
-            if (length < 0 || length > chunk.remaining()) fail(chunkOffset, "a record in the chunk runs past its end");
             ByteBuffer r = chunk.slice(chunk.position(), (int) length).order(ByteOrder.LITTLE_ENDIAN);
             chunk.position(chunk.position() + (int) length);
-            switch (op) {
-                case OP_SCHEMA -> schema(r, chunkOffset);
-                case OP_CHANNEL -> channel(r, chunkOffset);
-                case OP_MESSAGE -> {
-                    return message(r, chunkOffset, (int) length);
-                }
-                default -> skippedRecords += op > OP_DATA_END ? 1 : 0;
-            }
+            if (op == OP_MESSAGE) return message(r, chunkOffset);
         }
         return null;
     }
@@ -310,7 +454,17 @@ public final class McapReader implements AutoCloseable {
     }
 
     private void fail(long at, String problem) {
-        throw new SegsaException(file + ": record at offset " + at + ": " + problem);
+        throw new RecordException(file, "record at offset " + at + ": " + problem, null);
+    }
+
+    /** A record that cannot be read: what {@code skipBadChunks} passes over. {@code reason} is the message without the file. */
+    private static final class RecordException extends SegsaException {
+        final String reason;
+
+        RecordException(Path file, String reason, Throwable cause) {
+            super(file + ": " + reason, cause);
+            this.reason = reason;
+        }
     }
 
     private void need(ByteBuffer b, long n, long at, String what) {
@@ -343,23 +497,34 @@ public final class McapReader implements AutoCloseable {
         return out;
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // the summary section
+
     /**
-     * The summary section: schemas, channels, per-channel message counts, the log's first message
-     * time, and the chunk indexes as {start offset, message start time, message end time}.
+     * A Chunk Index record: the chunk's log times, where its record is and how long, where its
+     * message indexes are (by channel; empty when the writer wrote none), its decompressed size.
+     */
+    record ChunkIndex(long start, long end, long offset, long length, Map<Integer, Long> messageIndexOffsets, long uncompressedSize) {}
+
+    /**
+     * The summary section: schemas, channels, per-channel message counts (the statistics; empty
+     * without them), the log's first message time (the statistics', else the earliest chunk
+     * index's; Long.MIN_VALUE when neither is there), and the chunk indexes in file order (empty
+     * when there are none or one of them cannot be: they are then not used at all).
      */
     record Summary(Map<Integer, Schema> schemas, Map<Integer, Channel> channels, Map<Integer, Long> counts, long messageStart,
-                   List<long[]> chunks) {}
+                   List<ChunkIndex> chunks) {}
 
-    /** Schemas, channels and per-channel message counts of the summary section; null when there is none or it cannot be read. */
+    /** The summary section; null when there is none or it cannot be read. */
     static Summary readSummary(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            long footerAt = size - 8 - 29;
+            long footerAt = size - TAIL_BYTES;
             if (footerAt < 8) return null;
-            ByteBuffer f = ByteBuffer.allocate(29 + 8).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer f = ByteBuffer.allocate(TAIL_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(f, footerAt);
             if ((f.get(0) & 0xff) != OP_FOOTER || f.getLong(1) != 20) return null;
-            for (int i = 0; i < 8; i++) if (f.get(29 + i) != MAGIC[i]) return null;
+            for (int i = 0; i < 8; i++) if (f.get(FOOTER_BYTES + i) != MAGIC[i]) return null;
             long summaryStart = f.getLong(9);
             if (summaryStart <= 8 || summaryStart >= footerAt || footerAt - summaryStart > MAX_CHUNK_BYTES) return null;
             ByteBuffer b = ByteBuffer.allocate((int) (footerAt - summaryStart)).order(ByteOrder.LITTLE_ENDIAN);
@@ -368,8 +533,9 @@ public final class McapReader implements AutoCloseable {
             Map<Integer, Schema> schemas = new LinkedHashMap<>();
             Map<Integer, Channel> channels = new LinkedHashMap<>();
             Map<Integer, Long> counts = new LinkedHashMap<>();
-            List<long[]> chunks = new ArrayList<>();
-            long messageStart = Long.MIN_VALUE;
+            List<ChunkIndex> chunks = new ArrayList<>();
+            long statsStart = Long.MIN_VALUE;
+            boolean statistics = false;
             while (b.remaining() >= 9) {
                 int op = b.get() & 0xff;
                 long len = b.getLong();
@@ -387,8 +553,16 @@ public final class McapReader implements AutoCloseable {
                     String topic = str(r), enc = str(r);
                     channels.put(id, new Channel(id, schemaId, topic, enc, Map.of()));
                 } else if (op == OP_CHUNK_INDEX) {
-                    long start = r.getLong(), end = r.getLong(), offset = r.getLong();
-                    chunks.add(new long[] {offset, start, end});
+                    long start = r.getLong(), end = r.getLong(), offset = r.getLong(), length = r.getLong();
+                    int mapLen = r.getInt();
+                    if (mapLen < 0 || mapLen % 10 != 0 || mapLen > r.remaining()) return null;
+                    Map<Integer, Long> indexes = new LinkedHashMap<>();
+                    for (int i = 0; i < mapLen / 10; i++) indexes.put(r.getShort() & 0xffff, r.getLong());
+                    r.getLong();  // message index length
+                    str(r);       // compression
+                    r.getLong();  // compressed size
+                    long uncompressed = r.getLong();
+                    chunks.add(new ChunkIndex(start, end, offset, length, indexes, uncompressed));
                 } else if (op == OP_STATISTICS) {
                     long count = r.getLong();
                     r.getShort();
@@ -398,14 +572,28 @@ public final class McapReader implements AutoCloseable {
                     r.getInt();
                     long start = r.getLong();
                     r.getLong();
-                    if (count > 0) messageStart = start;
+                    statistics = true;
+                    if (count > 0) statsStart = start;
                     int mapLen = r.getInt();
                     int end = r.position() + mapLen;
                     while (r.position() < end) counts.put(r.getShort() & 0xffff, r.getLong());
                 }
             }
-            chunks.sort(java.util.Comparator.comparingLong(c -> c[0]));
-            return channels.isEmpty() ? null : new Summary(schemas, channels, counts, messageStart, chunks);
+            chunks.sort(Comparator.comparingLong(ChunkIndex::offset));
+            // chunk indexes that cannot be (outside the data section, overlapping, times reversed) are not used
+            long after = 8;
+            for (ChunkIndex c : chunks) {
+                if (c.offset() < after || c.length() < 9 || c.length() > summaryStart - c.offset() || c.start() > c.end()
+                        || c.uncompressedSize() < 0 || c.uncompressedSize() > MAX_CHUNK_BYTES) {
+                    chunks.clear();
+                    break;
+                }
+                after = c.offset() + c.length();
+            }
+            long messageStart = statistics ? statsStart : Long.MIN_VALUE;
+            if (!statistics) for (ChunkIndex c : chunks) messageStart = messageStart == Long.MIN_VALUE ? c.start() : Math.min(messageStart, c.start());
+            if (channels.isEmpty() && chunks.isEmpty() && !statistics) return null;
+            return new Summary(schemas, channels, counts, messageStart, List.copyOf(chunks));
         } catch (IOException | RuntimeException e) {
             return null;  // no usable summary: the caller streams the file instead
         }
@@ -431,26 +619,220 @@ public final class McapReader implements AutoCloseable {
     }
 
     /**
-     * Before the first {@link #next()}: with a summary section, takes its schemas and channels, and
-     * when {@code fromSeconds} is past the log's start, moves to the first chunk whose messages
-     * reach that time. Returns the log's first message time (ns), or Long.MIN_VALUE without a
-     * summary (nothing changed: the file streams from its start).
+     * The log's first message time (ns) by the summary section: its statistics, else its chunk
+     * indexes; Long.MIN_VALUE when it has neither (the caller takes the first message read). Takes
+     * the summary's schemas and channels too.
      */
-    public long seekStart(double fromSeconds) {
+    public long logStart() {
         Summary s = summary();
-        if (s == null || s.messageStart() == Long.MIN_VALUE) return Long.MIN_VALUE;
+        if (s == null) return Long.MIN_VALUE;
         schemas.putAll(s.schemas());
         for (Channel c : s.channels().values()) channels.putIfAbsent(c.id(), c);
-        if (fromSeconds > 0 && !s.chunks().isEmpty()) {
-            long target = s.messageStart() + (long) (fromSeconds * 1e9);
-            for (long[] c : s.chunks()) {
-                if (c[2] >= target) {
-                    if (c[0] > position && c[0] < size) position = c[0];
-                    break;
-                }
+        return s.messageStart();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // log-time order through the indexes
+
+    /**
+     * A chunk and its messages of the channels read, by its message indexes: before, within and
+     * after the time window ({@code indexed} false: it has no usable message index, counts 0).
+     */
+    private record Planned(ChunkIndex chunk, boolean indexed, long before, long within, long after) {
+        long messages() {
+            return indexed ? before + within + after : -1;
+        }
+    }
+
+    /** A message waiting in the merge, with where it was in the file (ties in log time keep file order). */
+    private record Queued(Message message, long chunkOffset, int position) {}
+
+    private boolean ordered;
+    private List<Planned> toLoad = List.of();
+    private int nextLoad;
+    private Set<Integer> orderedChannels = Set.of();
+    private final PriorityQueue<Queued> merge = new PriorityQueue<>(Comparator.comparingLong((Queued q) -> q.message().logTime())
+            .thenComparingLong(Queued::chunkOffset).thenComparingInt(Queued::position));
+    private long unreadBefore, unreadAfter;
+    private String fileOrderReason;
+    int chunksLoaded;  // for tests: chunks decompressed in log-time order
+
+    /**
+     * Before the first {@link #next()}: from then on {@link #next()} gives the messages of
+     * {@code channelIds} (and only those) in log-time order, ties in file order, read through the
+     * chunk indexes. Chunks whose message indexes show no message of these channels within
+     * [{@code fromNs}, {@code toNs}] are not read: their messages of these channels are counted in
+     * {@link #unreadBefore()} / {@link #unreadAfter()}. Returns false (and nothing changes: file
+     * order) when the file's indexes do not allow it, {@link #fileOrderReason()} says why: no
+     * summary, no chunk index, a chunk index that points at no chunk, a channel the summary does not list, message indexes that disagree
+     * with the statistics' counts (messages outside chunks), or chunks overlapping in time over
+     * {@link #MAX_REORDER_BYTES}.
+     */
+    public boolean orderByLogTime(Set<Integer> channelIds, long fromNs, long toNs) {
+        if (started) throw new IllegalStateException("orderByLogTime is called before the first next()");
+        Summary s = summary();
+        if (s == null) return fileOrder("the file has no summary section");
+        if (s.chunks().isEmpty()) return fileOrder("the summary has no (usable) chunk index");
+        for (int id : channelIds) if (!s.channels().containsKey(id)) return fileOrder("the summary does not list channel " + id);
+        List<Planned> plan = new ArrayList<>();
+        boolean allIndexed = true;
+        long indexedMessages = 0;
+        for (ChunkIndex c : s.chunks()) {
+            if (opcodeAt(c.offset()) != OP_CHUNK) return fileOrder("a chunk index points at offset " + c.offset() + ", where no chunk starts");
+            Planned p = countIndexed(c, channelIds, fromNs, toNs);
+            if (!p.indexed()) allIndexed = false;
+            indexedMessages += p.messages();
+            plan.add(p);
+        }
+        if (allIndexed && !s.counts().isEmpty()) {
+            long counted = 0;
+            for (int id : channelIds) counted += s.counts().getOrDefault(id, 0L);
+            if (counted != indexedMessages) {
+                return fileOrder("the message indexes list " + indexedMessages + " messages of the channel, the statistics "
+                        + counted + " (messages outside chunks?)");
             }
         }
-        return s.messageStart();
+        List<Planned> load = new ArrayList<>();
+        long before = 0, after = 0;
+        for (Planned p : plan) {
+            if (!p.indexed() || p.within() > 0) {
+                load.add(p);
+            } else {
+                before += p.before();
+                after += p.after();
+            }
+        }
+        load.sort(Comparator.comparingLong((Planned p) -> p.chunk().start()).thenComparingLong(p -> p.chunk().offset()));
+        // a chunk is held from when it is read until its last message is given: those that overlap in time are held together
+        PriorityQueue<ChunkIndex> held = new PriorityQueue<>(Comparator.comparingLong(ChunkIndex::end));
+        long heldBytes = 0;
+        for (Planned p : load) {
+            while (!held.isEmpty() && held.peek().end() < p.chunk().start()) heldBytes -= held.poll().uncompressedSize();
+            held.add(p.chunk());
+            heldBytes += p.chunk().uncompressedSize();
+            if (held.size() > 1 && heldBytes > MAX_REORDER_BYTES) {
+                return fileOrder("its chunks overlap in log time over more than " + (MAX_REORDER_BYTES >> 20) + " MiB");
+            }
+        }
+        logStart();
+        ordered = true;
+        toLoad = load;
+        orderedChannels = Set.copyOf(channelIds);
+        unreadBefore = before;
+        unreadAfter = after;
+        return true;
+    }
+
+    private boolean fileOrder(String reason) {
+        fileOrderReason = reason;
+        return false;
+    }
+
+    /** Whether {@link #next()} gives messages in log-time order ({@link #orderByLogTime} succeeded). */
+    public boolean inLogTimeOrder() {
+        return ordered;
+    }
+
+    /** Why the file is read in file order after {@link #orderByLogTime} returned false (null otherwise). */
+    public String fileOrderReason() {
+        return fileOrderReason;
+    }
+
+    /** In log-time order: messages of the channels before {@code fromNs} in chunks that were not read (by their message indexes). */
+    public long unreadBefore() {
+        return unreadBefore;
+    }
+
+    /** In log-time order: messages of the channels after {@code toNs} in chunks that were not read. */
+    public long unreadAfter() {
+        return unreadAfter;
+    }
+
+    /**
+     * The chunk's messages of these channels before, within and after [fromNs, toNs] by its message
+     * indexes; not indexed when it has none or one of them cannot be read (the chunk is then read).
+     */
+    private Planned countIndexed(ChunkIndex c, Set<Integer> channelIds, long fromNs, long toNs) {
+        Planned none = new Planned(c, false, 0, 0, 0);
+        if (c.messageIndexOffsets().isEmpty()) return none;
+        long before = 0, within = 0, after = 0;
+        for (int id : channelIds) {
+            Long off = c.messageIndexOffsets().get(id);
+            if (off == null) continue;  // no message of this channel in the chunk
+            if (off < c.offset() + c.length() || off > dataLimit - 9 - 6) return none;
+            ByteBuffer h = ByteBuffer.allocate(9 + 6).order(ByteOrder.LITTLE_ENDIAN);
+            if (!readFully(off, h.array())) return none;
+            long len = h.getLong(1);
+            long bytes = h.getInt(11) & 0xffffffffL;
+            if ((h.get(0) & 0xff) != OP_MESSAGE_INDEX || (h.getShort(9) & 0xffff) != id || len != 6 + bytes || bytes % 16 != 0
+                    || len > dataLimit - off - 9) {
+                return none;
+            }
+            // read in blocks: the entries' size is the file's word
+            byte[] block = new byte[(int) Math.min(bytes, 1 << 16)];
+            for (long done = 0; done < bytes; ) {
+                int n = (int) Math.min(block.length, bytes - done);
+                if (!readFully(off + 9 + 6 + done, n == block.length ? block : (block = new byte[n]))) return none;
+                ByteBuffer e = ByteBuffer.wrap(block, 0, n).order(ByteOrder.LITTLE_ENDIAN);
+                while (e.remaining() >= 16) {
+                    long t = e.getLong(), at = e.getLong();
+                    if (t < c.start() || t > c.end() || at < 0 || at > c.uncompressedSize() - 9) return none;
+                    if (t < fromNs) before++;
+                    else if (t > toNs) after++;
+                    else within++;
+                }
+                done += n;
+            }
+        }
+        return new Planned(c, true, before, within, after);
+    }
+
+    private Message nextOrdered() {
+        while (nextLoad < toLoad.size() && (merge.isEmpty() || toLoad.get(nextLoad).chunk().start() <= merge.peek().message().logTime())) {
+            load(toLoad.get(nextLoad++));
+        }
+        Queued q = merge.poll();
+        if (q == null) {
+            footer = true;
+            return null;
+        }
+        return q.message();
+    }
+
+    /** Reads one chunk found through the chunk indexes into the merge (all of its messages of the channels, or with skipBadChunks none). */
+    private void load(Planned p) {
+        ChunkIndex c = p.chunk();
+        long at = c.offset();
+        try {
+            ByteBuffer head = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
+            if (!readFully(at, head.array())) fail(at, "the chunk index points past the end of the file");
+            int op = head.get(0) & 0xff;
+            long length = head.getLong(1);
+            if (op != OP_CHUNK) fail(at, String.format("the chunk index points at a record of opcode 0x%02x, not a chunk", op));
+            if (length < 0 || length > size - at - 9) throw new RecordException(file, impossibleLength(at, length), null);
+            if (9 + length != c.length()) fail(at, "chunk record of " + (9 + length) + " bytes, its chunk index says " + c.length());
+            ByteBuffer records = openChunk(at, length, c);
+            if (records == null) fail(at, "the chunk cannot be read to its end");
+            chunksLoaded++;
+            List<Queued> found = new ArrayList<>();
+            while (records.remaining() > 0) {
+                int position = records.position();
+                int rop = records.get() & 0xff;
+                long rlength = records.getLong();
+                ByteBuffer r = records.slice(records.position(), (int) rlength).order(ByteOrder.LITTLE_ENDIAN);
+                records.position(records.position() + (int) rlength);
+                if (rop != OP_MESSAGE || !orderedChannels.contains(r.getShort(0) & 0xffff)) continue;
+                Message m = message(r, at);
+                if (m.logTime() < c.start() || m.logTime() > c.end()) {
+                    fail(at, "chunk holds a message at log time " + m.logTime() + ", outside its log times " + c.start() + ".." + c.end());
+                }
+                found.add(new Queued(m, at, position));
+            }
+            merge.addAll(found);
+        } catch (RecordException e) {
+            if (!skipBadChunks) throw e;
+            skipped.add(new SkippedRange(at, at + c.length(), e.reason, p.messages()));
+        }
     }
 
     @Override

@@ -11,20 +11,31 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
- * The camera frames of one topic of an MCAP log, in file order, with their log times: what
+ * The camera frames of one topic of an MCAP log with their log times: what
  * {@code segsa score --mcap} scores. The topic is given, or the log's only image channel (found
- * in the summary section when the file has one, else the first image channel met). Frames
- * outside [{@code from}, {@code to}] seconds of log time (from the log's first message) are
- * passed over; with a summary section, reading starts at the first chunk that can hold
- * {@code from} (its chunk indexes), else it streams from the start. The index of a frame counts
- * the topic's messages from where reading started.
+ * in the summary section when the file has one, else the first image channel met).
+ *
+ * <p>Order: MCAP does not require file order to be log-time order. With chunk indexes in the
+ * summary section the frames come out in log-time order ({@link McapReader#orderByLogTime});
+ * without them, in file order, and no frame is dropped for being earlier than one before it
+ * ({@link #outOfOrderFrames()} counts them).
+ *
+ * <p>The time window applies only when given: {@code fromSeconds > 0} passes over the frames
+ * before {@code from} seconds of log time, a finite {@code toSeconds} those after {@code to},
+ * both counted from the log's first message time (the summary's statistics or chunk indexes when
+ * the file has them, else the first message read). Frames passed over are counted
+ * ({@link #skippedBeforeWindow()}, {@link #skippedAfterWindow()}); chunks whose message indexes
+ * show no frame in the window are counted, not read. The index of a frame counts the topic's
+ * messages, in the order read, from the first chunk read.
  */
 public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseable {
     /**
@@ -47,16 +58,28 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
     private final McapReader reader;
     private final String topic;
     private final double from, to;
+    private final McapReader.Summary summary;
     private boolean iterated;
+    private long before, after, outOfOrder;
+    private String fileOrderReason;
 
     public McapSource(Path file, String topic, double fromSeconds, double toSeconds) {
+        this(file, topic, fromSeconds, toSeconds, false);
+    }
+
+    /**
+     * @param fromSeconds   frames before this many seconds of log time are passed over when it is above 0
+     * @param toSeconds     frames after this many seconds are passed over when it is finite
+     * @param skipBadChunks go on past chunks that cannot be read ({@link #skippedRanges()}) instead of failing
+     */
+    public McapSource(Path file, String topic, double fromSeconds, double toSeconds, boolean skipBadChunks) {
         this.file = file;
         this.from = fromSeconds;
         this.to = toSeconds;
-        this.reader = new McapReader(file);
+        this.reader = new McapReader(file, skipBadChunks);
+        this.summary = reader.summary();
         String t = topic;
-        McapReader.Summary summary = t == null ? reader.summary() : null;
-        if (summary != null) {
+        if (t == null && summary != null) {
             List<String> images = new ArrayList<>();
             for (McapReader.Channel c : summary.channels().values()) {
                 if (McapImages.isImageChannel(c, summary.schemas().get(c.schemaId()))) images.add(c.topic());
@@ -79,6 +102,50 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
         return reader;
     }
 
+    /** Frames of the topic before the window's start passed over (read or counted by the message indexes); 0 without a start. */
+    public long skippedBeforeWindow() {
+        return before + reader.unreadBefore();
+    }
+
+    /** Frames of the topic after the window's end passed over; 0 without an end. */
+    public long skippedAfterWindow() {
+        return after + reader.unreadAfter();
+    }
+
+    /** Frames given with a log time earlier than a frame given before them (possible only in file order). */
+    public long outOfOrderFrames() {
+        return outOfOrder;
+    }
+
+    /** Whether the frames come out in log-time order (read through the chunk indexes); else in file order. */
+    public boolean inLogTimeOrder() {
+        return reader.inLogTimeOrder();
+    }
+
+    /**
+     * Once iterating: why the frames come in file order (no summary section, no chunk index, ...),
+     * null when they come in log-time order.
+     */
+    public String fileOrderReason() {
+        return fileOrderReason;
+    }
+
+    /** The parts of the file passed over with {@code skipBadChunks}. */
+    public List<McapReader.SkippedRange> skippedRanges() {
+        return reader.skippedRanges();
+    }
+
+    /** The window's bound at {@code seconds} after {@code start} (ns), saturated. */
+    private static long bound(long start, double seconds) {
+        double ns = seconds * 1e9;
+        if (ns >= Long.MAX_VALUE) return Long.MAX_VALUE;
+        if (ns <= Long.MIN_VALUE) return Long.MIN_VALUE;
+        long d = (long) ns;
+        long r = start + d;
+        if (((start ^ r) & (d ^ r)) < 0) return d > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        return r;
+    }
+
     @Override
     public Iterator<Frame> iterator() {
         if (iterated) throw new IllegalStateException("an McapSource can be iterated once");
@@ -87,21 +154,40 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
             private Frame next;
             private String chosen = topic;
             private long index;
-            private long first = Long.MIN_VALUE;
-            private boolean started;
+            private boolean started, windowSet;
+            private long fromNs = Long.MIN_VALUE, toNs = Long.MAX_VALUE, last = Long.MIN_VALUE;
+
+            /** The window in log time from the log's start: only the bounds that were given. */
+            private void window(long start) {
+                windowSet = true;
+                if (from > 0) fromNs = bound(start, from);
+                if (to < Double.POSITIVE_INFINITY) toNs = bound(start, to);
+            }
 
             @Override
             public boolean hasNext() {
                 if (!started) {
                     started = true;
-                    // with a summary: the log starts at its statistics' first message time, and --from seeks by the chunk indexes
-                    long logStart = reader.seekStart(from);
-                    if (logStart != Long.MIN_VALUE) first = logStart;
+                    // the log starts at the summary's first message time (statistics, else chunk indexes), else at the first message read
+                    long logStart = reader.logStart();
+                    if (logStart != Long.MIN_VALUE) window(logStart);
+                    if (summary == null) {
+                        fileOrderReason = "the file has no summary section";
+                    } else if (chosen == null) {
+                        fileOrderReason = "the summary lists no image channel";
+                    } else if (!windowSet) {
+                        fileOrderReason = "the summary gives no first message time";
+                    } else {
+                        Set<Integer> ids = new HashSet<>();
+                        for (McapReader.Channel c : summary.channels().values()) if (c.topic().equals(chosen)) ids.add(c.id());
+                        if (ids.isEmpty()) fileOrderReason = "the summary does not list topic " + chosen;
+                        else if (!reader.orderByLogTime(ids, fromNs, toNs)) fileOrderReason = reader.fileOrderReason();
+                    }
                 }
                 while (next == null) {
                     McapReader.Message m = reader.next();
                     if (m == null) return false;
-                    if (first == Long.MIN_VALUE) first = m.logTime();
+                    if (!windowSet) window(m.logTime());
                     McapReader.Schema s = reader.schemas().get(m.channel().schemaId());
                     if (chosen == null && McapImages.isImageChannel(m.channel(), s)) chosen = m.channel().topic();
                     if (chosen == null || !m.channel().topic().equals(chosen)) continue;
@@ -110,10 +196,18 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
                                 + m.channel().messageEncoding() + ", not camera images (sensor_msgs/msg/Image or CompressedImage in "
                                 + "CDR, foxglove.RawImage or CompressedImage in JSON)");
                     }
-                    double t = (m.logTime() - first) / 1e9;
                     long i = index++;
-                    if (t < from || t > to) continue;
-                    McapImages.Decoded d = McapImages.decode(m, s, file.toString());
+                    if (m.logTime() < fromNs) {
+                        before++;
+                        continue;
+                    }
+                    if (m.logTime() > toNs) {
+                        after++;
+                        continue;
+                    }
+                    if (m.logTime() < last) outOfOrder++;
+                    last = Math.max(last, m.logTime());
+                    McapImages.Decoded d = McapImages.decode(m, s, file.toString(), i);
                     next = new Frame(chosen, i, m.logTime(), d.image(), d.encoding(), m, s);
                 }
                 return true;

@@ -31,6 +31,7 @@ import java.util.zip.CRC32;
 public final class McapWriter implements AutoCloseable {
     private static final int CHUNK_TARGET = 1 << 20;
 
+    private final int chunkTarget;
     private final Path target, temp;
     private final OutputStream out;
     private final CRC32 dataCrc = new CRC32();
@@ -50,7 +51,13 @@ public final class McapWriter implements AutoCloseable {
     private boolean closedData;
 
     public McapWriter(Path target, String profile, String library) {
+        this(target, profile, library, CHUNK_TARGET);
+    }
+
+    /** With chunks closed at {@code chunkTarget} bytes of records (tests: files of several small chunks). */
+    McapWriter(Path target, String profile, String library, int chunkTarget) {
         this.target = target;
+        this.chunkTarget = chunkTarget;
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
@@ -130,7 +137,12 @@ public final class McapWriter implements AutoCloseable {
         chunkEnd = Math.max(chunkEnd, logTime);
         firstTime = Math.min(firstTime, logTime);
         lastTime = Math.max(lastTime, logTime);
-        if (chunk.size() >= CHUNK_TARGET) flushChunk();
+        if (chunk.size() >= chunkTarget) flushChunk();
+    }
+
+    /** Closes the current chunk now (the next message starts another). */
+    void endChunk() {
+        flushChunk();
     }
 
     private void flushChunk() {

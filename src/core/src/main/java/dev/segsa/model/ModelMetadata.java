@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.UpsampleMode;
+import dev.segsa.io.SmallTextFile;
+import dev.segsa.io.StrictJson;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,22 +44,17 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
         return model.resolveSibling(base + ".segsa.json");
     }
 
-    /** Archive metadata overlaid with the sidecar's, when either exists. */
+    /**
+     * Archive metadata overlaid with the sidecar's, when either exists. A sidecar that exists but is
+     * not a regular file (a directory, a FIFO, a device) is refused, not skipped.
+     */
     public static ModelMetadata read(Path model) {
         ModelMetadata m = empty();
         String archived = readArchiveEntry(model);
         if (archived != null) m = m.overlay(parse(archived, model + "!" + ARCHIVE_ENTRY));
         Path sidecar = sidecarOf(model);
-        if (Files.isRegularFile(sidecar)) {
-            try {
-                if (Files.size(sidecar) > MAX_METADATA_BYTES) {
-                    throw new SegsaException(sidecar + ": model metadata is " + Files.size(sidecar) + " bytes, the limit is "
-                            + MAX_METADATA_BYTES);
-                }
-                m = m.overlay(parse(Files.readString(sidecar), sidecar.toString()));
-            } catch (IOException e) {
-                throw new SegsaException(sidecar + ": cannot read model metadata: " + e.getMessage(), e);
-            }
+        if (Files.exists(sidecar)) {
+            m = m.overlay(parse(SmallTextFile.read(sidecar, MAX_METADATA_BYTES, "model metadata"), sidecar.toString()));
         }
         return m;
     }
@@ -77,12 +74,8 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
                                 + MAX_METADATA_BYTES);
                     }
                     try (InputStream in = zip.getInputStream(e)) {
-                        byte[] bytes = in.readNBytes(MAX_METADATA_BYTES + 1);
-                        if (bytes.length > MAX_METADATA_BYTES) {
-                            throw new SegsaException(where + ": model metadata inflates to more than " + MAX_METADATA_BYTES
-                                    + " bytes (the limit)");
-                        }
-                        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                        byte[] bytes = SmallTextFile.readAtMost(in, MAX_METADATA_BYTES, where, "model metadata (inflated)");
+                        return SmallTextFile.decode(bytes, 0, bytes.length, where, "model metadata");
                     }
                 }
             }
@@ -93,75 +86,69 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
     }
 
     /**
-     * Parses metadata strictly: every key segsa reads must have the right type (numbers where
-     * numbers belong), or the error names the source and the key. Other keys (e.g. "training") are
-     * the model's own notes and are not read.
+     * Parses metadata strictly ({@link StrictJson}: no key twice, nothing after the object, no NaN
+     * token): every key segsa reads must have the right type (numbers where numbers belong, integers
+     * that are integers, never cast), or the error names the source and the key. Other keys (e.g.
+     * "training") are the model's own notes and are not read. (The wording of these errors predates
+     * {@link StrictJson.Obj}'s typed accessors and is kept: the hostile-input catalogue quotes it.)
      */
     public static ModelMetadata parse(String json, String source) {
         try {
-            JsonNode n = JSON.readTree(json);
-            if (n == null || !n.isObject()) throw new SegsaException(source + ": model metadata must be a JSON object");
-            double[] mean = triple(n, "mean", source);
-            double[] std = triple(n, "std", source);
+            StrictJson.Obj n = StrictJson.parseObject(json, "model metadata");
+            double[] mean = triple(n, "mean");
+            double[] std = triple(n, "std");
             UpsampleMode up = null;
-            if (n.hasNonNull("upsample")) {
-                if (!n.get("upsample").isTextual()) throw new SegsaException(source + ": 'upsample' must be a string");
-                up = UpsampleMode.parse(n.get("upsample").asText());
+            if (n.has("upsample")) {
+                if (!n.node("upsample").isTextual()) throw new SegsaException("'upsample' must be a string");
+                up = UpsampleMode.parse(n.node("upsample").asText());
             }
             List<String> names = null;
-            if (n.hasNonNull("classNames")) {
-                JsonNode a = n.get("classNames");
-                if (!a.isArray()) throw new SegsaException(source + ": 'classNames' must be an array of strings");
-                if (a.size() > 65535) throw new SegsaException(source + ": 'classNames' has " + a.size() + " names, the limit is 65535");
+            if (n.has("classNames")) {
+                JsonNode a = n.node("classNames");
+                if (!a.isArray()) throw new SegsaException("'classNames' must be an array of strings");
+                if (a.size() > 65535) throw new SegsaException("'classNames' has " + a.size() + " names, the limit is 65535");
                 names = new ArrayList<>();
                 for (JsonNode x : a) {
-                    if (!x.isTextual()) throw new SegsaException(source + ": 'classNames' must be an array of strings, found " + x);
+                    if (!x.isTextual()) throw new SegsaException("'classNames' must be an array of strings, found " + x);
                     names.add(x.asText());
                 }
             }
             Integer ignore = null;
-            if (n.hasNonNull("ignoreLabel")) {
-                JsonNode x = n.get("ignoreLabel");
-                if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0 || x.asInt() > 65535) {
-                    throw new SegsaException(source + ": 'ignoreLabel' must be an integer 0..65535, found " + x);
+            if (n.has("ignoreLabel")) {
+                JsonNode x = n.node("ignoreLabel");
+                if (!isInt(x) || x.asInt() < 0 || x.asInt() > 65535) {
+                    throw new SegsaException("'ignoreLabel' must be an integer 0..65535, found " + x);
                 }
                 ignore = x.asInt();
             }
             int[] resize = null;
-            if (n.hasNonNull("resize")) {
-                JsonNode r = n.get("resize");
+            if (n.has("resize")) {
+                JsonNode r = n.node("resize");
                 if (!r.isArray() || r.size() != 2 || !isInt(r.get(0)) || !isInt(r.get(1))) {
-                    throw new SegsaException(source + ": 'resize' must be [width, height] (two integers), found " + r);
+                    throw new SegsaException("'resize' must be [width, height] (two integers), found " + r);
                 }
                 resize = new int[] {r.get(0).asInt(), r.get(1).asInt()};
             }
             return new ModelMetadata(mean, std, up, names, ignore, resize);
-        } catch (IOException e) {
-            throw new SegsaException(source + ": model metadata is not valid JSON: " + firstLine(e.getMessage()), e);
-        } catch (IllegalArgumentException e) {
+        } catch (SegsaException | IllegalArgumentException e) {
             throw new SegsaException(source + ": " + e.getMessage(), e);
         }
     }
 
+    /** An integer token within Java's int: {@code 2.5}, {@code 2.0} and {@code 1e20} are not. */
     private static boolean isInt(JsonNode x) {
         return x != null && x.isIntegralNumber() && x.canConvertToInt();
     }
 
-    private static String firstLine(String s) {
-        if (s == null) return "";
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    private static double[] triple(JsonNode n, String key, String source) {
-        if (!n.hasNonNull(key)) return null;
-        JsonNode a = n.get(key);
-        if (!a.isArray() || a.size() != 3) throw new SegsaException(source + ": '" + key + "' must be an array of 3 numbers (r, g, b)");
+    private static double[] triple(StrictJson.Obj n, String key) {
+        if (!n.has(key)) return null;
+        JsonNode a = n.node(key);
+        if (!a.isArray() || a.size() != 3) throw new SegsaException("'" + key + "' must be an array of 3 numbers (r, g, b)");
         double[] out = new double[3];
         for (int i = 0; i < 3; i++) {
             JsonNode x = a.get(i);
             if (!x.isNumber() || !Double.isFinite(x.asDouble())) {
-                throw new SegsaException(source + ": '" + key + "' must be an array of 3 finite numbers (r, g, b), found " + a);
+                throw new SegsaException("'" + key + "' must be an array of 3 finite numbers (r, g, b), found " + a);
             }
             out[i] = x.asDouble();
         }

@@ -1,19 +1,18 @@
 package dev.segsa.risk;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.segsa.error.SegsaException;
 import dev.segsa.io.AtomicOutput;
+import dev.segsa.io.SmallTextFile;
+import dev.segsa.io.StrictJson;
+import dev.segsa.io.StrictJson.Range;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +30,8 @@ public final class RiskModelFile {
     /** Larger files are refused before reading (a forest of 200 trees of depth 8 is about 10 MB of JSON). */
     public static final long MAX_BYTES = 256L << 20;
     private static final byte[] MAGIC = "SEGSA-RK".getBytes(StandardCharsets.US_ASCII);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Writes the body (read back by {@link StrictJson}). */
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private RiskModelFile() {}
 
@@ -87,15 +86,7 @@ public final class RiskModelFile {
     }
 
     private static RiskModel readFile(Path file) {
-        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": risk model file not found (or not a regular file)");
-        byte[] all;
-        try {
-            long size = Files.size(file);
-            if (size > MAX_BYTES) throw new SegsaException(file + ": risk model file is " + size + " bytes, more than " + MAX_BYTES);
-            all = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new SegsaException(file + ": cannot read the risk model: " + e.getMessage(), e);
-        }
+        byte[] all = SmallTextFile.readBytes(file, MAX_BYTES, "risk model file");
         if (all.length < 24) throw new SegsaException(file + ": not a segsa risk model (too short: " + all.length + " bytes)");
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[8];
@@ -113,88 +104,26 @@ public final class RiskModelFile {
         CRC32C crc = new CRC32C();
         crc.update(all, 0, all.length - 8);
         if (b.getLong(all.length - 8) != crc.getValue()) throw new SegsaException(file + ": risk model is corrupted (checksum mismatch)");
-        JsonNode o;
+        StrictJson.Obj o = StrictJson.parseObject(SmallTextFile.decode(all, 16, len, file.toString(), "risk model body"), "risk model body");
         try {
-            o = JSON.readTree(new String(all, 16, len, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new SegsaException(file + ": risk model body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+            return body(o);
+        } catch (SegsaException e) {
+            throw e.getMessage().startsWith("risk model") ? e : new SegsaException(file + ": risk model body: " + e.getMessage(), e);
         }
-        if (o == null || !o.isObject()) throw new SegsaException(file + ": risk model body is not a JSON object");
+    }
+
+    /** The body's fields: every weight and threshold a finite number, every index an int (RiskModel checks how they fit together). */
+    private static RiskModel body(StrictJson.Obj o) {
         List<RiskModel.Tree> trees = new ArrayList<>();
-        JsonNode ts = field(o, "trees", file);
-        if (!ts.isArray()) throw new SegsaException(file + ": risk model 'trees' must be an array");
-        for (JsonNode t : ts) {
-            trees.add(new RiskModel.Tree(ints(field(t, "feature", file), "feature", file), doubles(field(t, "threshold", file), "threshold", file),
-                    ints(field(t, "left", file), "left", file), ints(field(t, "right", file), "right", file),
-                    doubles(field(t, "value", file), "value", file)));
+        for (StrictJson.Obj t : o.objects("trees")) {
+            trees.add(new RiskModel.Tree(t.integers("feature", Range.INT), t.numbers("threshold", Range.FINITE),
+                    t.integers("left", Range.INT), t.integers("right", Range.INT), t.numbers("value", Range.FINITE)));
         }
         // "withProbabilities" came after the first files were written: absent means true (those models read them)
-        JsonNode withSa = field(o, "withSa", file);
-        JsonNode withProbabilities = o.has("withProbabilities") ? o.get("withProbabilities")
-                : com.fasterxml.jackson.databind.node.BooleanNode.TRUE;
-        if (!withSa.isBoolean()) throw new SegsaException(file + ": risk model 'withSa' must be true or false");
-        if (!withProbabilities.isBoolean()) throw new SegsaException(file + ": risk model 'withProbabilities' must be true or false");
-        return new RiskModel(text(o, "modelSha256", file), text(o, "saFingerprint", file), strings(o, "classNames", file),
-                strings(o, "heatMaps", file), withSa.asBoolean(), withProbabilities.asBoolean(), doubles(field(o, "mean", file), "mean", file),
-                doubles(field(o, "scale", file), "scale", file), doubles(field(o, "logistic", file), "logistic", file),
-                doubles(field(o, "linear", file), "linear", file), trees, number(o, "treeBase", file),
-                doubles(field(o, "classWeights", file), "classWeights", file));
-    }
-
-    private static JsonNode field(JsonNode o, String key, Path file) {
-        JsonNode x = o.get(key);
-        if (x == null) throw new SegsaException(file + ": risk model has no '" + key + "'");
-        return x;
-    }
-
-    private static double number(JsonNode o, String key, Path file) {
-        JsonNode x = field(o, key, file);
-        if (!x.isNumber() || !Double.isFinite(x.asDouble())) throw new SegsaException(file + ": risk model '" + key + "' must be a finite number");
-        return x.asDouble();
-    }
-
-    private static String text(JsonNode o, String key, Path file) {
-        JsonNode x = field(o, key, file);
-        if (!x.isTextual()) throw new SegsaException(file + ": risk model '" + key + "' must be a string");
-        return x.asText();
-    }
-
-    private static List<String> strings(JsonNode o, String key, Path file) {
-        JsonNode a = field(o, key, file);
-        if (!a.isArray()) throw new SegsaException(file + ": risk model '" + key + "' must be an array of strings");
-        List<String> out = new ArrayList<>();
-        for (JsonNode x : a) {
-            if (!x.isTextual()) throw new SegsaException(file + ": risk model '" + key + "' must be an array of strings");
-            out.add(x.asText());
-        }
-        return out;
-    }
-
-    private static double[] doubles(JsonNode a, String key, Path file) {
-        if (!a.isArray()) throw new SegsaException(file + ": risk model '" + key + "' must be an array of numbers");
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            JsonNode x = a.get(i);
-            // NaN and Infinity are written as strings by lenient writers: refused here as not numbers
-            if (!x.isNumber() || !Double.isFinite(x.asDouble())) {
-                throw new SegsaException(file + ": risk model '" + key + "'[" + i + "] is not a finite number (" + x + ")");
-            }
-            v[i] = x.asDouble();
-        }
-        return v;
-    }
-
-    private static int[] ints(JsonNode a, String key, Path file) {
-        if (!a.isArray()) throw new SegsaException(file + ": risk model '" + key + "' must be an array of integers");
-        int[] v = new int[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            JsonNode x = a.get(i);
-            if (!x.isIntegralNumber() || !x.canConvertToInt()) {
-                throw new SegsaException(file + ": risk model '" + key + "'[" + i + "] is not an integer (" + x + ")");
-            }
-            v[i] = x.asInt();
-        }
-        return v;
+        return new RiskModel(o.string("modelSha256"), o.string("saFingerprint"), o.strings("classNames"), o.strings("heatMaps"),
+                o.bool("withSa"), o.bool("withProbabilities", true), o.numbers("mean", Range.FINITE), o.numbers("scale", Range.FINITE),
+                o.numbers("logistic", Range.FINITE), o.numbers("linear", Range.FINITE), trees, o.number("treeBase", Range.FINITE),
+                o.numbers("classWeights", Range.FINITE));
     }
 
     private static void doubles(ArrayNode a, double[] v) {

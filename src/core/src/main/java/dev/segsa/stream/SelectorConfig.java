@@ -1,14 +1,12 @@
 package dev.segsa.stream;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.segsa.error.SegsaException;
+import dev.segsa.io.SmallTextFile;
+import dev.segsa.io.StrictJson;
+import dev.segsa.io.StrictJson.Range;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -64,28 +62,56 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
      */
     public record Budget(Kind kind, double value, double horizonSeconds, int warmupFrames, double burst, double windowSeconds,
                          double minSharePerSource) {
-        public enum Kind { SHARE, FRAMES_PER_MINUTE, BYTES_PER_HOUR }
+        /** The budget's kinds, each with its field in the configuration file and the range of its value. */
+        public enum Kind {
+            SHARE("share", Range.openClosed(0, 1)),
+            FRAMES_PER_MINUTE("framesPerMinute", Range.openClosed(0, 1e12)),
+            BYTES_PER_HOUR("bytesPerHour", Range.openClosed(0, 1e12));
+
+            private final String key;
+            private final Range range;
+
+            Kind(String key, Range range) {
+                this.key = key;
+                this.range = range;
+            }
+
+            /** The field in the configuration file. */
+            public String key() {
+                return key;
+            }
+
+            public Range range() {
+                return range;
+            }
+        }
 
         public static final double DEFAULT_HORIZON_SECONDS = 60;
         public static final int DEFAULT_WARMUP_FRAMES = 0;
         public static final double DEFAULT_BURST = 1;
         public static final double DEFAULT_WINDOW_SECONDS = 2;
 
+        // The range of each field (the value's is its Kind's), declared once: the configuration file's reader and the
+        // constructor hold values to them.
+        public static final Range HORIZON_SECONDS = Range.openClosed(0, 86_400);
+        /** Also at most horizonSeconds. */
+        public static final Range WINDOW_SECONDS = Range.closed(0, 86_400);
+        public static final Range WARMUP_FRAMES = Range.closed(0, 1_000_000);
+        public static final Range BURST = Range.closed(1, 1e6);
+        /** Also at most the share, under a share budget. */
+        public static final Range MIN_SHARE_PER_SOURCE = Range.closed(0, 1);
+
         public Budget {
             if (kind == null) throw new SegsaException("budget: a kind is needed (share, framesPerMinute or bytesPerHour)");
-            if (!(value > 0) || Double.isInfinite(value)) throw new SegsaException("budget: the " + kind + " must be > 0, got " + value);
-            if (kind == Kind.SHARE && value > 1) throw new SegsaException("budget: share must be in (0, 1], got " + value);
-            if (!(horizonSeconds > 0) || horizonSeconds > 86_400) {
-                throw new SegsaException("budget: horizonSeconds must be in (0, 86400], got " + horizonSeconds);
-            }
-            if (warmupFrames < 0) throw new SegsaException("budget: warmupFrames must be >= 0, got " + warmupFrames);
-            if (!(burst >= 1) || burst > 1e6) throw new SegsaException("budget: burst must be 1 .. 1e6 frames, got " + burst);
-            if (!(windowSeconds >= 0) || windowSeconds > horizonSeconds) {
+            kind.range().check("budget." + kind.key(), value);
+            HORIZON_SECONDS.check("budget.horizonSeconds", horizonSeconds);
+            WARMUP_FRAMES.checkInteger("budget.warmupFrames", warmupFrames);
+            BURST.check("budget.burst", burst);
+            WINDOW_SECONDS.check("budget.windowSeconds", windowSeconds);
+            if (windowSeconds > horizonSeconds) {
                 throw new SegsaException("budget: windowSeconds must be in [0, horizonSeconds], got " + windowSeconds);
             }
-            if (!(minSharePerSource >= 0) || minSharePerSource > 1) {
-                throw new SegsaException("budget: minSharePerSource must be in [0, 1], got " + minSharePerSource);
-            }
+            MIN_SHARE_PER_SOURCE.check("budget.minSharePerSource", minSharePerSource);
             if (kind == Kind.SHARE && minSharePerSource > value) {
                 throw new SegsaException("budget: minSharePerSource (" + minSharePerSource + ") is above the share (" + value + ")");
             }
@@ -106,6 +132,20 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
         }
     }
 
+    // The range of each field, declared once: the configuration file's reader and the constructor hold values to them.
+    public static final Range PRE_SECONDS = Range.closed(0, 3600);
+    public static final Range POST_SECONDS = Range.closed(0, 3600);
+    /** -1: no diversity gate. */
+    public static final Range MAX_HAMMING = Range.closed(-1, 64);
+    public static final Range RECENT = Range.closed(1, 4096);
+    // A trigger's fields, read from the file (Trigger's constructor has its own checks)
+    static final Range MIN_PIXELS = Range.closed(0, 1e9);
+    static final Range THRESHOLD = Range.FINITE;
+    static final Range COOLDOWN_SECONDS = Range.closed(0, 86_400);
+
+    /** Larger configuration files are refused before reading. */
+    public static final long MAX_BYTES = SmallTextFile.CONFIG_MAX_BYTES;
+
     public SelectorConfig {
         if (triggers == null || triggers.isEmpty()) throw new SegsaException("the selector needs at least one trigger");
         triggers = List.copyOf(triggers);
@@ -113,11 +153,10 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
         for (Trigger t : triggers) if (!names.add(t.name())) throw new SegsaException("two triggers are named '" + t.name() + "'");
         if (combine == null) throw new SegsaException("combine must be any or all");
         if (budget == null) throw new SegsaException("the selector needs a budget");
-        if (!(preSeconds >= 0) || !(postSeconds >= 0) || Double.isInfinite(preSeconds) || Double.isInfinite(postSeconds)) {
-            throw new SegsaException("clip: preSeconds and postSeconds must be >= 0, got " + preSeconds + " and " + postSeconds);
-        }
-        if (maxHamming < -1 || maxHamming > 64) throw new SegsaException("diversity: maxHamming must be -1 (off) .. 64, got " + maxHamming);
-        if (recent < 1 || recent > 4096) throw new SegsaException("diversity: recent must be 1 .. 4096, got " + recent);
+        PRE_SECONDS.check("clip.preSeconds", preSeconds);
+        POST_SECONDS.check("clip.postSeconds", postSeconds);
+        MAX_HAMMING.checkInteger("diversity.maxHamming", maxHamming);
+        RECENT.checkInteger("diversity.recent", recent);
     }
 
     /** One trigger on the budget quantile of the image SA, a share budget, no clip, no diversity gate. */
@@ -142,95 +181,80 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
         return new SelectorConfig(List.of(Trigger.onBudget("risk", Trigger.Score.RISK)), Combine.ANY, Budget.share(share), 0, 0, -1, 32);
     }
 
-    /** Reads a JSON configuration; one clear message naming the file and the field on any problem. */
+    /**
+     * Reads a JSON configuration (a regular file of at most {@link #MAX_BYTES}, UTF-8, strict JSON:
+     * {@link SmallTextFile}, {@link StrictJson}); one clear message naming the file and the field on
+     * any problem.
+     */
     public static SelectorConfig read(Path file) {
-        JsonNode root;
+        String text = SmallTextFile.read(file, MAX_BYTES, "selector configuration");
         try {
-            root = new ObjectMapper().readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new SegsaException(file + ": cannot read the selector configuration: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
-        try {
-            return parse(root);
+            return parse(StrictJson.parseObject(text, "selector configuration"));
         } catch (SegsaException e) {
             throw new SegsaException(file + ": " + e.getMessage(), e);
         }
     }
 
-    static SelectorConfig parse(JsonNode root) {
-        if (root == null || !root.isObject()) throw new SegsaException("expected a JSON object");
-        known(root, "", "combine", "budget", "triggers", "clip", "diversity");
-        Combine combine = switch (text(root, "combine", "any")) {
+    static SelectorConfig parse(StrictJson.Obj root) {
+        root.known("combine", "budget", "triggers", "clip", "diversity");
+        String combineName = root.string("combine", "any");
+        Combine combine = switch (combineName) {
             case "any" -> Combine.ANY;
             case "all" -> Combine.ALL;
-            default -> throw new SegsaException("combine must be \"any\" or \"all\", got \"" + root.get("combine").asText() + "\"");
+            default -> throw new SegsaException("combine must be \"any\" or \"all\", got \"" + combineName + "\"");
         };
-        JsonNode b = root.get("budget");
-        if (b == null || !b.isObject()) throw new SegsaException("budget: an object with share, framesPerMinute or bytesPerHour is needed");
-        known(b, "budget.", "share", "framesPerMinute", "bytesPerHour", "horizonSeconds", "warmupFrames", "burst", "windowSeconds",
+        if (!root.has("budget")) throw new SegsaException("budget: an object with share, framesPerMinute or bytesPerHour is needed");
+        StrictJson.Obj b = root.object("budget");
+        b.known("share", "framesPerMinute", "bytesPerHour", "horizonSeconds", "warmupFrames", "burst", "windowSeconds",
                 "minSharePerSource");
-        int kinds = (b.has("share") ? 1 : 0) + (b.has("framesPerMinute") ? 1 : 0) + (b.has("bytesPerHour") ? 1 : 0);
-        if (kinds != 1) throw new SegsaException("budget: give exactly one of share, framesPerMinute, bytesPerHour");
-        Budget.Kind kind = b.has("share") ? Budget.Kind.SHARE : b.has("framesPerMinute") ? Budget.Kind.FRAMES_PER_MINUTE
-                : Budget.Kind.BYTES_PER_HOUR;
-        String key = kind == Budget.Kind.SHARE ? "share" : kind == Budget.Kind.FRAMES_PER_MINUTE ? "framesPerMinute" : "bytesPerHour";
-        double horizon = number(b, "horizonSeconds", Budget.DEFAULT_HORIZON_SECONDS, "budget.");
-        Budget budget = new Budget(kind, number(b, key, Double.NaN, "budget."), horizon,
-                (int) number(b, "warmupFrames", Budget.DEFAULT_WARMUP_FRAMES, "budget."), number(b, "burst", Budget.DEFAULT_BURST, "budget."),
-                number(b, "windowSeconds", Math.min(Budget.DEFAULT_WINDOW_SECONDS, horizon), "budget."),
-                number(b, "minSharePerSource", 0, "budget."));
-        JsonNode ts = root.get("triggers");
-        if (ts == null || !ts.isArray() || ts.isEmpty()) throw new SegsaException("triggers: a non-empty array is needed");
-        List<Trigger> triggers = new ArrayList<>();
-        for (int i = 0; i < ts.size(); i++) {
-            JsonNode t = ts.get(i);
-            String where = "triggers[" + i + "].";
-            if (!t.isObject()) throw new SegsaException("triggers[" + i + "]: expected an object");
-            known(t, where, "name", "score", "class", "minPixels", "threshold", "cooldownSeconds");
-            String score = text(t, "score", null);
-            if (score == null) throw new SegsaException(where + "score is missing");
-            triggers.add(new Trigger(text(t, "name", "trigger" + i), Trigger.Score.of(score), text(t, "class", null),
-                    (long) number(t, "minPixels", 0, where), number(t, "threshold", Double.NaN, where),
-                    number(t, "cooldownSeconds", 0, where)));
+        Budget.Kind kind = null;
+        for (Budget.Kind k : Budget.Kind.values()) {
+            if (!b.has(k.key())) continue;
+            if (kind != null) throw new SegsaException("budget: give exactly one of share, framesPerMinute, bytesPerHour");
+            kind = k;
         }
-        JsonNode clip = root.get("clip");
+        if (kind == null) throw new SegsaException("budget: give exactly one of share, framesPerMinute, bytesPerHour");
+        double horizon = b.number("horizonSeconds", Budget.HORIZON_SECONDS, Budget.DEFAULT_HORIZON_SECONDS);
+        Budget budget = new Budget(kind, b.number(kind.key(), kind.range()), horizon,
+                b.integer("warmupFrames", Budget.WARMUP_FRAMES, Budget.DEFAULT_WARMUP_FRAMES),
+                b.number("burst", Budget.BURST, Budget.DEFAULT_BURST),
+                b.number("windowSeconds", Budget.WINDOW_SECONDS, Math.min(Budget.DEFAULT_WINDOW_SECONDS, horizon)),
+                b.number("minSharePerSource", Budget.MIN_SHARE_PER_SOURCE, 0));
+        if (!root.has("triggers") || root.array("triggers").isEmpty()) throw new SegsaException("triggers: a non-empty array is needed");
+        List<Trigger> triggers = new ArrayList<>();
+        List<StrictJson.Obj> ts = root.objects("triggers");
+        for (int i = 0; i < ts.size(); i++) {
+            StrictJson.Obj t = ts.get(i);
+            t.known("name", "score", "class", "minPixels", "threshold", "cooldownSeconds");
+            String scoreName = t.string("score");
+            Trigger.Score score;
+            try {
+                score = Trigger.Score.of(scoreName);
+            } catch (SegsaException e) {
+                throw new SegsaException(t.path("score") + ": " + e.getMessage(), e);
+            }
+            try {
+                triggers.add(new Trigger(t.string("name", "trigger" + i), score, t.string("class", null),
+                        t.longInteger("minPixels", MIN_PIXELS, 0), t.number("threshold", THRESHOLD, Double.NaN),
+                        t.number("cooldownSeconds", COOLDOWN_SECONDS, 0)));
+            } catch (SegsaException e) {
+                throw e.getMessage().startsWith(t.path()) ? e : new SegsaException(t.path() + ": " + e.getMessage(), e);
+            }
+        }
+        StrictJson.Obj clip = root.optionalObject("clip");
         double pre = 0, post = 0;
         if (clip != null) {
-            known(clip, "clip.", "preSeconds", "postSeconds");
-            pre = number(clip, "preSeconds", 0, "clip.");
-            post = number(clip, "postSeconds", 0, "clip.");
+            clip.known("preSeconds", "postSeconds");
+            pre = clip.number("preSeconds", PRE_SECONDS, 0);
+            post = clip.number("postSeconds", POST_SECONDS, 0);
         }
-        JsonNode div = root.get("diversity");
+        StrictJson.Obj div = root.optionalObject("diversity");
         int maxHamming = -1, recent = 32;
         if (div != null) {
-            known(div, "diversity.", "maxHamming", "recent");
-            maxHamming = (int) number(div, "maxHamming", 6, "diversity.");
-            recent = (int) number(div, "recent", 32, "diversity.");
+            div.known("maxHamming", "recent");
+            maxHamming = div.integer("maxHamming", MAX_HAMMING, 6);
+            recent = div.integer("recent", RECENT, 32);
         }
         return new SelectorConfig(triggers, combine, budget, pre, post, maxHamming, recent);
-    }
-
-    private static void known(JsonNode o, String where, String... fields) {
-        Set<String> ok = Set.of(fields);
-        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!ok.contains(f)) throw new SegsaException(where + f + ": unknown field (known: " + String.join(", ", fields) + ")");
-        }
-    }
-
-    private static String text(JsonNode o, String field, String dflt) {
-        JsonNode v = o.get(field);
-        if (v == null || v.isNull()) return dflt;
-        if (!v.isTextual()) throw new SegsaException(field + ": expected a string, got " + v);
-        return v.asText();
-    }
-
-    private static double number(JsonNode o, String field, double dflt, String where) {
-        JsonNode v = o.get(field);
-        if (v == null || v.isNull()) return dflt;
-        if (!v.isNumber()) throw new SegsaException(where + field + ": expected a number, got " + v);
-        double d = v.asDouble();
-        if (!Double.isFinite(d)) throw new SegsaException(where + field + ": expected a finite number, got " + v);
-        return d;
     }
 }

@@ -306,4 +306,94 @@ class StreamSelectorTest {
         e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
         assertTrue(e.getMessage().contains("unknown trigger score 'image-sa'"), e.getMessage());
     }
+
+    /**
+     * The configuration is read strictly ({@code dev.segsa.io.StrictJson}, {@code SmallTextFile}):
+     * what a lenient reader would resolve silently (a key twice, content after the object, a number
+     * cast to an integer or clamped, NaN) is refused, and so is a path that is not a regular file;
+     * each error is one line naming the file and the field.
+     */
+    @Test
+    void configIsReadStrictlyNamingTheFileAndTheField(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("keep.json");
+        String triggers = "\"triggers\": [{\"score\": \"image-mdsa\"}]";
+        java.util.function.BiFunction<String, String, String> refused = (json, field) -> {
+            try {
+                Files.writeString(f, json);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            SegsaException e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f), json);
+            assertTrue(e.getMessage().startsWith(f + ": "), e.getMessage());
+            assertTrue(e.getMessage().contains(field), field + " in: " + e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            return e.getMessage();
+        };
+        // the well-formed configuration is read
+        Files.writeString(f, "{\"budget\": {\"share\": 0.05, \"warmupFrames\": 30}, " + triggers + "}");
+        assertEquals(0.05, SelectorConfig.read(f).budget().value());
+        assertEquals(30, SelectorConfig.read(f).budget().warmupFrames());
+        // a key given twice is refused, not its last value taken
+        String m = refused.apply("{\"budget\": {\"share\": 0.05, \"share\": 0.9}, " + triggers + "}", "\"share\"");
+        assertTrue(m.contains("selector configuration is not valid JSON") && m.contains("budget"), m);
+        // content after the object is refused, not ignored
+        refused.apply("{\"budget\": {\"share\": 0.05}, " + triggers + "} {\"budget\": {\"share\": 0.9}}", "content after the end");
+        refused.apply("{\"budget\": {\"share\": 0.05}, " + triggers + "}}", "content after the end");
+        // numbers are never cast
+        assertEquals(f + ": budget.warmupFrames must be an integer in [0, 1000000], got 2.5",
+                refused.apply("{\"budget\": {\"share\": 0.05, \"warmupFrames\": 2.5}, " + triggers + "}", "budget.warmupFrames"));
+        assertEquals(f + ": budget.warmupFrames must be an integer in [0, 1000000], got 1.0E20",
+                refused.apply("{\"budget\": {\"share\": 0.05, \"warmupFrames\": 1e20}, " + triggers + "}", "budget.warmupFrames"));
+        assertEquals(f + ": triggers[0].minPixels must be an integer in [0, 1000000000], got -0.5",
+                refused.apply("{\"budget\": {\"share\": 0.05}, \"triggers\": [{\"score\": \"class-mdsa-p95\", \"class\": \"Pedestrian\", "
+                        + "\"minPixels\": -0.5}]}", "triggers[0].minPixels"));
+        assertEquals(f + ": budget.horizonSeconds must be in (0, 86400], got 1.0E300",
+                refused.apply("{\"budget\": {\"share\": 0.05, \"horizonSeconds\": 1e300}, " + triggers + "}", "budget.horizonSeconds"));
+        refused.apply("{\"budget\": {\"framesPerMinute\": 1e13}, " + triggers + "}", "budget.framesPerMinute must be in (0, 1000000000000]");
+        refused.apply("{\"budget\": {\"share\": 0.05}, " + triggers + ", \"clip\": {\"preSeconds\": 3601}}", "clip.preSeconds must be in [0, 3600]");
+        refused.apply("{\"budget\": {\"share\": 0.05}, " + triggers + ", \"diversity\": {\"maxHamming\": 6.5}}",
+                "diversity.maxHamming must be an integer in [-1, 64]");
+        refused.apply("{\"budget\": {\"share\": 0.05}, \"triggers\": [{\"score\": \"image-mdsa\", \"threshold\": \"high\"}]}",
+                "triggers[0].threshold must be a finite number");
+        refused.apply("{\"budget\": {\"share\": 0.05}, \"triggers\": [{\"score\": 3}]}", "triggers[0].score must be a string");
+        // NaN is not a JSON number
+        m = refused.apply("{\"budget\": {\"share\": NaN}, " + triggers + "}", "not valid JSON");
+        assertTrue(m.contains("budget"), m);
+        refused.apply("{\"budget\": {\"share\": 0.05, \"burst\": -Infinity}, " + triggers + "}", "not valid JSON");
+        // /dev/zero, a FIFO, a directory: refused at once, never read
+        Path zero = Path.of("/dev/zero");
+        if (Files.exists(zero)) {
+            SegsaException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                    () -> assertThrows(SegsaException.class, () -> SelectorConfig.read(zero)));
+            assertEquals("/dev/zero: selector configuration is not a regular file (a device, FIFO or socket)", e.getMessage());
+        }
+        SegsaException e = assertThrows(SegsaException.class, () -> SelectorConfig.read(dir));
+        assertEquals(dir + ": selector configuration is a directory, not a regular file", e.getMessage());
+        Path fifo = dir.resolve("pipe.json");
+        boolean made;
+        try {
+            made = new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0;
+        } catch (java.io.IOException noMkfifo) {
+            made = false;
+        }
+        if (made) {
+            e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> assertThrows(SegsaException.class, () -> SelectorConfig.read(fifo)));
+            assertTrue(e.getMessage().startsWith(fifo + ": selector configuration is not a regular file"), e.getMessage());
+        }
+        // larger than the limit: refused before reading
+        Files.writeString(f, "{\"budget\": {\"share\": 0.05}, " + triggers + "}" + " ".repeat((int) SelectorConfig.MAX_BYTES));
+        e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
+        assertTrue(e.getMessage().startsWith(f + ": selector configuration is ") && e.getMessage().endsWith("the limit is 1048576"),
+                e.getMessage());
+        // malformed UTF-8
+        Files.write(f, "{\"budget\": {\"share\": 0.05}, \"triggers\": [{\"name\": \"Fu\u00dfg\u00e4nger\", \"score\": \"image-mdsa\"}]}"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(SegsaException.class, () -> SelectorConfig.read(f));
+        assertTrue(e.getMessage().startsWith(f + ": selector configuration is not valid UTF-8 (byte "), e.getMessage());
+        // values built in code are held to the same ranges
+        assertThrows(SegsaException.class, () -> new SelectorConfig.Budget(SelectorConfig.Budget.Kind.SHARE, 0.1, 60, 1_000_001, 1));
+        assertEquals("clip.postSeconds must be in [0, 3600], got 7200", assertThrows(SegsaException.class,
+                () -> new SelectorConfig(List.of(Trigger.onBudget("i", Trigger.Score.IMAGE_MDSA)), SelectorConfig.Combine.ANY,
+                        SelectorConfig.Budget.share(0.1), 0, 7200, -1, 32)).getMessage());
+    }
 }
