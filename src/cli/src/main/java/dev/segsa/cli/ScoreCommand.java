@@ -332,7 +332,7 @@ final class ScoreCommand implements Callable<Integer> {
         // is finished leaves the earlier scores.csv as it was)
         try (dev.segsa.io.OutputTransaction txn = new dev.segsa.io.OutputTransaction();
              Segsa engine = builder.saSource(saFile).open();
-             McapSource source = new McapSource(mcap, topic, fromSeconds, to)) {
+             McapSource source = new McapSource(mcap, topic, fromSeconds, to, run.skipBadFrames)) {
             if (mcapOut != null) mout = new McapOutput(txn.stage(mcapOut), sa, mcapCopyInput);
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             List<String> warnings = new ArrayList<>();
@@ -355,11 +355,21 @@ final class ScoreCommand implements Callable<Integer> {
                 warnings.add(mcap + ": the file ends inside the record at offset " + source.reader().truncatedAt()
                         + " (a recorder stopped mid-write?): scored the " + n + " frames before it");
             }
+            if (!source.inLogTimeOrder() && source.outOfOrderFrames() > 0) {
+                warnings.add(mcap + ": read in file order (" + source.fileOrderReason() + "): " + source.outOfOrderFrames()
+                        + " frames came earlier than a frame before them; frames are named in file order");
+            }
             for (String w : warnings) System.err.println("segsa score: warning: " + w);
+            long before = source.skippedBeforeWindow(), after = source.skippedAfterWindow();
+            if (before + after > 0) {
+                System.err.println("segsa score: note: passed over " + before + " frames before --from and " + after + " after --to of "
+                        + (source.topic() == null ? "the camera topic" : source.topic()));
+            }
             if (job.scoredFrames() == 0) {
                 throw new SegsaException(mcap + ": no frame could be scored (" + (n == 0 ? "no camera frame in "
                         + (source.topic() == null ? "the log" : "topic " + source.topic()) + (fromSeconds > 0 || toSeconds != null
-                        ? " within --from/--to" : "") : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
+                        ? " within --from/--to (" + before + " before, " + after + " after)" : "") : "every frame had NaN/Inf features or logits")
+                        + "); " + out + " not written");
             }
             List<ScoresCsv.Row> rows = job.rows();
             ScoresCsv.writeVideo(txn.stage(out), rows, uncertainty, positions);
@@ -372,6 +382,15 @@ final class ScoreCommand implements Callable<Integer> {
             System.out.println(ScoreSummary.stages(engine.latency(), false));
             System.out.printf(Locale.ROOT, "wrote %s%s (%d frames of %s, %d rows, %.1f s, backend %s)%n", out,
                     mcapOut == null ? "" : " and " + mcapOut, n, recording, rows.size(), (System.nanoTime() - t0) / 1e9, engine.backend());
+            if (!source.skippedRanges().isEmpty()) {
+                // --skip-bad-frames: chunks that could not be read were skipped to the next indexed chunk
+                System.err.println("segsa score: skipped " + source.skippedRanges().size() + " damaged part(s) of " + mcap + ":");
+                for (var r : source.skippedRanges()) {
+                    System.err.println("  bytes " + r.start() + ".." + r.end() + ": " + r.reason() + (r.messages() >= 0 ? " (" + r.messages()
+                            + " frames lost)" : ""));
+                }
+                return run.allowSkipped ? 0 : SegsaCommand.EXIT_FRAMES_SKIPPED;
+            }
             return 0;
         } catch (RuntimeException | Error e) {
             if (mout != null) mout.abort();

@@ -167,4 +167,32 @@ class McapCommandTest {
             return false;
         }
     }
+
+    @Test
+    void aLogStoredOutOfTimeOrderIsScoredWholeInTimeOrder() throws Exception {
+        Path log = dir.resolve("shuffled.mcap");
+        long[] times = {1_700_000_000_300_000_000L, 1_700_000_000_000_000_000L, 1_700_000_000_500_000_000L, 1_700_000_000_100_000_000L,
+                1_700_000_000_400_000_000L, 1_700_000_000_200_000_000L};
+        java.util.Random r = new java.util.Random(5);
+        try (dev.segsa.mcap.McapWriter w = new dev.segsa.mcap.McapWriter(log, "", "test")) {
+            int ch = w.jsonChannel("/cam", "foxglove.CompressedImage", "{\"type\":\"object\"}");
+            for (long t : times) {
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 24; y++) for (int x = 0; x < 32; x++) img.setRGB(x, y, r.nextInt(1 << 24));
+                ByteArrayOutputStream png = new ByteArrayOutputStream();
+                javax.imageio.ImageIO.write(img, "png", png);
+                String json = "{\"frame_id\":\"cam\",\"format\":\"png\",\"data\":\""
+                        + java.util.Base64.getEncoder().encodeToString(png.toByteArray()) + "\"}";
+                w.message(ch, t, json.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        Path csv = dir.resolve("shuffled.csv");
+        assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap", log.toString(),
+                "--out", csv.toString()));
+        List<String> rows = Files.readAllLines(csv);
+        List<String> frames = rows.subList(1, rows.size()).stream().map(l -> l.split(",")[1]).distinct().toList();
+        assertEquals(6, frames.size(), "every frame scored: " + frames);
+        List<Double> pts = rows.subList(1, rows.size()).stream().map(l -> Double.parseDouble(l.split(",")[2])).distinct().toList();
+        for (int i = 1; i < pts.size(); i++) assertTrue(pts.get(i) > pts.get(i - 1), "in log-time order: " + pts);
+    }
 }

@@ -88,8 +88,7 @@ public final class SegsaSpark {
                 if (o.containsKey("--images") == o.containsKey("--videos")) throw new IllegalArgumentException("give --images or --videos");
                 dev.segsa.video.VideoSource.Options video = !o.containsKey("--videos") ? null
                         : new dev.segsa.video.VideoSource.Options(Integer.parseInt(o.getOrDefault("--every", "1")),
-                                Double.parseDouble(o.getOrDefault("--from", "0")),
-                                Double.parseDouble(o.getOrDefault("--to", "Infinity")), 2);
+                                seconds(o, "--from", 0), seconds(o, "--to", Double.POSITIVE_INFINITY), 2);
                 SparkScore.Result r = SparkScore.run(spark, required(o, "--model"), required(o, "--sa"),
                         video != null ? o.get("--videos") : o.get("--images"), o.get("--labels"), out, partitions,
                         o.containsKey("--lsa"), o.containsKey("--uncertainty"), o.containsKey("--trust-model"), threads,
@@ -103,6 +102,20 @@ public final class SegsaSpark {
         } finally {
             spark.stop();
         }
+    }
+
+    /** A time option: a finite number of seconds >= 0 (NaN, Infinity and negatives refused); absent: the default. */
+    static double seconds(Map<String, String> o, String name, double dflt) {
+        String v = o.get(name);
+        if (v == null) return dflt;
+        double d;
+        try {
+            d = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a finite number of seconds >= 0, got '" + v + "'");
+        }
+        if (!Double.isFinite(d) || d < 0) throw new IllegalArgumentException(name + " must be a finite number of seconds >= 0, got '" + v + "'");
+        return d;
     }
 
     static Map<String, String> options(String[] args) {

@@ -469,6 +469,18 @@ class SparkJobsTest {
         assertTrue(usage.getMessage().contains("--risk"), usage.getMessage());
     }
 
+    /** --from / --to of a video job: NaN, Infinity and negatives refused before any job. */
+    @Test
+    void timeOptionsAreFiniteSeconds() {
+        for (String bad : new String[] {"NaN", "Infinity", "-1", "x"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SegsaSpark.seconds(java.util.Map.of("--from", bad), "--from", 0));
+            assertTrue(e.getMessage().contains("--from must be a finite number of seconds >= 0, got '" + bad + "'"), e.getMessage());
+        }
+        assertEquals(2.5, SegsaSpark.seconds(java.util.Map.of("--to", "2.5"), "--to", 0));
+        assertEquals(Double.POSITIVE_INFINITY, SegsaSpark.seconds(java.util.Map.of(), "--to", Double.POSITIVE_INFINITY));
+    }
+
     /** A failed job is one line naming the file, whether Spark kept the task's exception or only its text. */
     @Test
     void aFailedJobIsOneLineNamingTheFile() {
