@@ -17,7 +17,7 @@ pixels above 1e-3, IoUs strictly between 0 and 1 for some rows). It (re)writes u
   val/labels/f004.png .. f006.png
   model.json            weights of the model below (float32-representable values) and its forward
   expected_stats.json   per class: count, mean, covariance (ddof 1) of the training ATs
-  expected_scores.csv   per val image and class / class group: pixels, mean MDSA, mean LSA, IoU
+  expected_scores.csv   per val image and class / class group: pixels, mean MDSA, mean LSA, IoU, row_kind
 
 Model (x float32 [N,3,H,W], x = (rgb/255 - mean)/std per channel, mean 0.5, std 0.25):
     f = avg_pool2d(x, 4)                  # [N,3,6,8]
@@ -327,7 +327,7 @@ def score(frames, stats, refs):
     for name, rows, pred, lab, valid in per_image:
         for c in sorted(rows):
             r = rows[c]
-            out.append([name, str(c), r["pixels"], r["mdsa"], r["lsa"], r["iou"]])
+            out.append([name, str(c), r["pixels"], r["mdsa"], r["lsa"], r["iou"], "class"])
         for gname, members in GROUPS:
             if not any(c in rows for c in members):
                 continue
@@ -338,7 +338,7 @@ def score(frames, stats, refs):
                       if c in rows and rows[c][key] is not None and (key, c) in z]
                 gz[key] = float(np.mean(zs)) if zs else None
             g_iou = iou(np.isin(pred, members), np.isin(lab, members), valid)
-            out.append([name, gname, pixels, gz["mdsa"], gz["lsa"], g_iou])
+            out.append([name, gname, pixels, gz["mdsa"], gz["lsa"], g_iou, "group"])
     return out, z
 
 
@@ -417,7 +417,7 @@ def main():
 
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
-    wr.writerow(["image", "class", "pixels", "mdsa", "lsa", "iou"])
+    wr.writerow(["image", "class", "pixels", "mdsa", "lsa", "iou", "row_kind"])
     for r in rows:
         wr.writerow([fmt(v) for v in r])
     with open(os.path.join(out, "expected_scores.csv"), "w") as fh:

@@ -60,6 +60,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * (an {@link OutOfMemoryError}, an unexpected exception) discards that thread's scorer: the next
  * frame gets a fresh one and scores exactly as before.
  *
+ * <p><b>Error kinds.</b> Every method that throws {@link SegsaException} lists its
+ * {@link SegsaException#kind() kinds}, and throws no others: {@code FRAME} (skip the frame and go
+ * on), {@code MODEL} (the TorchScript model), {@code SA_FILE} (the SA model, or a risk model that
+ * does not belong to it), {@code NATIVE} (native libraries and kernels), {@code STOPPED} (a stop
+ * was requested, {@link dev.segsa.io.StopRequest}) and {@code OTHER} (options, folders, videos,
+ * configuration). Every scoring call may also throw {@code STOPPED}, and a thread's first call
+ * makes that thread's scorer, so it may throw what {@link Builder#open()} throws for the model and
+ * the backend ({@code MODEL}, {@code NATIVE}), e.g. when the model file was removed since. Messages
+ * that suggest an option name the builder method, then the command line's flag:
+ * {@code "Segsa.Builder.allowModelMismatch(true) (segsa: --allow-model-mismatch)"}.
+ *
  * <p><b>Closing.</b> {@link #close()} waits for the frames being scored on other threads to
  * finish, then frees every scorer; a frame started after it throws
  * {@link IllegalStateException}. It may not be called from inside a scoring call.
@@ -107,7 +118,10 @@ public final class Segsa implements AutoCloseable {
         owners.put(first, new java.lang.ref.WeakReference<>(Thread.currentThread()));
     }
 
-    /** An engine for {@code model} with the SA model in {@code saFile} (written by {@code segsa fit}). */
+    /**
+     * An engine for {@code model} with the SA model in {@code saFile} (written by {@code segsa fit}); both files are
+     * read by {@link Builder#open()}.
+     */
     public static Builder builder(Path model, Path saFile) {
         return new Builder(model, Objects.requireNonNull(saFile, "saFile"), null);
     }
@@ -117,12 +131,16 @@ public final class Segsa implements AutoCloseable {
         return new Builder(model, null, Objects.requireNonNull(sa, "sa"));
     }
 
-    /** {@code builder(model, saFile).open()}: MDSA only, automatic backend. */
+    /**
+     * {@code builder(model, saFile).open()}: MDSA only, automatic backend.
+     *
+     * @throws SegsaException of the kinds of {@link Builder#open()}
+     */
     public static Segsa open(Path model, Path saFile) {
         return builder(model, saFile).open();
     }
 
-    /** Options of an engine; every one has a default. */
+    /** Options of an engine; every one has a default. The options are checked by {@link #open()}. */
     public static final class Builder {
         private final Path model;
         private final Path saFile;
@@ -146,19 +164,22 @@ public final class Segsa implements AutoCloseable {
             this.saModel = saModel;
         }
 
-        /** SA kernels: {@code auto} (default; also the system property {@code segsa.backend}), {@code reference}, {@code native-cpu}, {@code cuda}. */
+        /**
+         * SA kernels: {@code auto} (default; also the system property {@code segsa.backend}), {@code reference},
+         * {@code native-cpu}, {@code cuda}. An unknown name fails at {@link #open()} (kind OTHER), a backend that
+         * cannot start there too (kind NATIVE).
+         */
         public Builder backend(String name) {
             this.backend = name;
             return this;
         }
 
-        /** Also compute LSA (the SA model must have been fitted with references). Default off. */
+        /** Also compute LSA (the SA model must have been fitted with references, else {@link #open()} fails: SA_FILE). Default off. */
         public Builder lsa(boolean on) {
             this.lsa = on;
             return this;
         }
 
-        /** Also aggregate the softmax uncertainty baselines per class. Default off. */
         /**
          * Also find every frame's segments (connected components of the predicted classes, 8-neighbourhood) and their
          * features: sizes, the mean MDSA, entropy and margin over each segment, its interior and boundary, the mean
@@ -173,14 +194,15 @@ public final class Segsa implements AutoCloseable {
          * A risk model ({@code segsa fit-risk}): every frame gets its risk, one minus its predicted mIoU
          * ({@link FrameResult#risk()}), from its segments (turns segments on).
          *
-         * @throws dev.segsa.error.SegsaException of kind SA_FILE (at {@link #open()}) when it was fitted for another
-         *                                        segmentation model or SA model
+         * <p>{@link #open()} fails with kind SA_FILE when it was fitted for another segmentation model, SA model or
+         * classes, and with kind OTHER when the backend is a device backend (segments run on the CPU).
          */
         public Builder riskModel(dev.segsa.risk.RiskModel model) {
             this.risk = model;
             return this;
         }
 
+        /** Also aggregate the softmax uncertainty baselines per class. Default off. */
         public Builder uncertainty(boolean on) {
             this.uncertainty = on;
             return this;
@@ -203,7 +225,11 @@ public final class Segsa implements AutoCloseable {
             return this;
         }
 
-        /** Score although the model file is not the one the SA model was fitted with (same shapes required). */
+        /**
+         * Score although the model file is not the one the SA model was fitted with. The shapes must still agree: a
+         * frame on which the model gives other classes or another feature dimension than the SA model fails with
+         * kind SA_FILE. Without it, {@link #open()} refuses another model (kind SA_FILE).
+         */
         public Builder allowModelMismatch(boolean allow) {
             this.allowModelMismatch = allow;
             return this;
@@ -211,8 +237,8 @@ public final class Segsa implements AutoCloseable {
 
         /**
          * Run the model without inspecting its TorchScript code first. By default a model that
-         * calls operators on files, or operators from outside LibTorch, is refused (see the README,
-         * "Bring your own model").
+         * calls operators on files, or operators from outside LibTorch, is refused by {@link #open()}
+         * (kind MODEL; see the README, "Bring your own model").
          */
         public Builder trustModel(boolean trust) {
             this.trustModel = trust;
@@ -222,7 +248,8 @@ public final class Segsa implements AutoCloseable {
         /**
          * Freeze the model (torch::jit::freeze), used from the second
          * frame on once the first frame's features and logits matched the original module's within
-         * {@link SegmentationModel#OPTIMIZE_TOLERANCE} (else that frame fails with a SegsaException).
+         * {@link SegmentationModel#OPTIMIZE_TOLERANCE} (else that frame fails with a SegsaException of kind MODEL;
+         * a model LibTorch cannot freeze fails {@link #open()} with kind MODEL).
          */
         public Builder optimizeModel(boolean optimize) {
             this.optimizeModel = optimize;
@@ -248,19 +275,31 @@ public final class Segsa implements AutoCloseable {
         /**
          * Opens the engine: reads and checks the SA model, loads the model, starts the backend.
          *
-         * @throws SegsaException of kind {@link SegsaException.Kind#SA_FILE} (missing, corrupt, fitted with another
-         *                        model), {@link SegsaException.Kind#MODEL} (does not load, breaks the output
-         *                        contract, touches files) or {@link SegsaException.Kind#NATIVE} (a backend that
-         *                        cannot start)
+         * @throws SegsaException of kind {@link SegsaException.Kind#SA_FILE} when the SA file is missing or corrupt,
+         *                        was fitted with another model file (unless {@link #allowModelMismatch}; the
+         *                        message names {@code Segsa.Builder.allowModelMismatch(true)}), has no LSA
+         *                        references while {@link #lsa} is on, or the {@link #riskModel} was fitted for
+         *                        another model, SA model or classes;
+         *                        {@link SegsaException.Kind#MODEL} when the model file is missing or unreadable, is
+         *                        not a TorchScript model, is refused by the inspection (see {@link #trustModel}),
+         *                        cannot be frozen ({@link #optimizeModel}) or moved to the backend's device;
+         *                        {@link SegsaException.Kind#NATIVE} when LibTorch does not load or the backend asked
+         *                        for cannot start;
+         *                        {@link SegsaException.Kind#OTHER} for an unknown backend name, or segments / a risk
+         *                        model with a device backend. A file that is not a usable model is a MODEL error
+         *                        even when it is not the fitted one (allowing the mismatch would not help)
          */
         public Segsa open() {
             SaModel sa = saModel != null ? saModel : SaModelFile.read(saFile);
             String sha = ModelFiles.sha256(model);
             if (!sha.equals(sa.settings().modelSha256()) && !allowModelMismatch) {
+                // a file that does not load (not TorchScript, truncated, refused) is reported as such first
+                SegmentationModel.load(model, sa.settings().upsample(), trustModel).close();
                 String source = saFile != null ? saFile.toString() : saSource != null ? saSource.toString() : "the SA model";
-                throw new SegsaException(source + ": fitted with model " + sa.settings().modelFile() + " (sha256 "
-                        + sa.settings().modelSha256().substring(0, 12) + "...), but --model " + model + " has sha256 "
-                        + sha.substring(0, 12) + "...; refit, or pass --allow-model-mismatch");
+                throw new SegsaException(SegsaException.Kind.SA_FILE, source + ": fitted with model " + sa.settings().modelFile()
+                        + " (sha256 " + sa.settings().modelSha256().substring(0, 12) + "...), but the model " + model + " has sha256 "
+                        + sha.substring(0, 12) + "...; refit, or pass Segsa.Builder.allowModelMismatch(true) (segsa: "
+                        + "--allow-model-mismatch)");
             }
             if (risk != null) {
                 try {
@@ -385,7 +424,12 @@ public final class Segsa implements AutoCloseable {
      * thread, against that frame's ground truth at the output size ({@link #labelsAtOutputSize}; class
      * ids, others ignored), in the order of {@link FrameResult#segments()}: for labelled lab runs.
      *
-     * @throws IllegalStateException when segments are off or no frame was scored on this thread
+     * @throws IllegalStateException    when segments are off or no frame was scored on this thread, or after
+     *                                  {@link #close()}
+     * @throws IllegalArgumentException when {@code labels} is shorter than the output size
+     * @throws SegsaException           of kind {@link SegsaException.Kind#NATIVE} when the kernel fails,
+     *                                  {@link SegsaException.Kind#STOPPED} when a stop was requested
+     *                                  (on a thread's first call, MODEL or NATIVE: class comment, Error kinds)
      */
     public double[] segmentIouAdj(int[] labels) {
         return withScorer(s -> s.segmentIouAdj(labels));
@@ -394,15 +438,22 @@ public final class Segsa implements AutoCloseable {
     /**
      * Scores a decoded image (any BufferedImage type; its pixels are read once).
      *
-     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} for a frame that cannot be scored (size,
-     *                        format), {@link SegsaException.Kind#MODEL} when the model's forward raises; the
-     *                        engine stays usable (class comment, Failures)
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} for a frame that cannot be scored (size outside
+     *                        1..16384 per side, more pixels than {@link dev.segsa.features.FrameReader#maxPixels()});
+     *                        {@link SegsaException.Kind#MODEL} when the model's forward raises or its output breaks
+     *                        the contract; {@link SegsaException.Kind#SA_FILE} when the model gives other classes or
+     *                        another feature dimension than the SA model (only with
+     *                        {@link Builder#allowModelMismatch}); {@link SegsaException.Kind#NATIVE} when a kernel
+     *                        fails; {@link SegsaException.Kind#STOPPED} when a stop was requested; on a thread's
+     *                        first call, the MODEL and NATIVE errors of making its scorer (class comment, Error
+     *                        kinds). The engine stays usable (class comment, Failures)
      * @throws IllegalStateException after {@link #close()}
      */
     public FrameResult score(BufferedImage image, String frameName) {
         return withScorer(s -> s.score(image, frameName));
     }
 
+    /** {@link #score(BufferedImage, String)} of a frame named "frame"; throws as it does. */
     public FrameResult score(BufferedImage image) {
         return score(image, "frame");
     }
@@ -412,14 +463,21 @@ public final class Segsa implements AutoCloseable {
      * {@code format}, rows {@code rowStride} bytes apart (at least width * bytes per pixel).
      *
      * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} when the buffer is shorter than the frame,
-     *                        the stride too small or the size outside 1..16384 per side
+     *                        the stride too small or the size outside 1..16384 per side (or above the pixel limit);
+     *                        {@link SegsaException.Kind#MODEL} when the model's forward raises or its output breaks
+     *                        the contract; {@link SegsaException.Kind#SA_FILE} when the model gives other classes or
+     *                        another feature dimension than the SA model (only with
+     *                        {@link Builder#allowModelMismatch}); {@link SegsaException.Kind#NATIVE} when a kernel
+     *                        fails; {@link SegsaException.Kind#STOPPED} when a stop was requested; on a thread's
+     *                        first call, the MODEL and NATIVE errors of making its scorer (class comment, Error
+     *                        kinds). The engine stays usable (class comment, Failures)
      * @throws IllegalStateException after {@link #close()}
      */
     public FrameResult score(MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, String frameName) {
         return withScorer(s -> s.score(pixels, width, height, rowStride, format, frameName));
     }
 
-    /** As {@link #score(MemorySegment, int, int, long, PixelFormat, String)}, from the buffer's position to its limit. */
+    /** As {@link #score(MemorySegment, int, int, long, PixelFormat, String)}, from the buffer's position to its limit; throws as it does. */
     public FrameResult score(ByteBuffer pixels, int width, int height, int rowStride, PixelFormat format, String frameName) {
         return score(MemorySegment.ofBuffer(pixels), width, height, rowStride, format, frameName);
     }
@@ -427,15 +485,29 @@ public final class Segsa implements AutoCloseable {
     /**
      * Scores an already normalised frame: float32 [3, height, width], RGB scaled to [0, 1] then
      * {@code (x - mean) / std}, at the SA model's resize when it has one.
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} when the buffer holds fewer than
+     *                        3 * width * height floats, or the size is not the SA model's resize (or outside
+     *                        1..16384 per side);
+     *                        {@link SegsaException.Kind#MODEL} when the model's forward raises or its output breaks
+     *                        the contract; {@link SegsaException.Kind#SA_FILE} when the model gives other classes or
+     *                        another feature dimension than the SA model (only with
+     *                        {@link Builder#allowModelMismatch}); {@link SegsaException.Kind#NATIVE} when a kernel
+     *                        fails; {@link SegsaException.Kind#STOPPED} when a stop was requested; on a thread's
+     *                        first call, the MODEL and NATIVE errors of making its scorer (class comment, Error
+     *                        kinds). The engine stays usable (class comment, Failures)
+     * @throws IllegalStateException after {@link #close()}
      */
     public FrameResult scoreNormalized(MemorySegment chw, int width, int height, String frameName) {
         return withScorer(s -> s.scoreNormalized(chw, width, height, frameName));
     }
 
+    /** As {@link #scoreNormalized(MemorySegment, int, int, String)}; throws as it does. */
     public FrameResult scoreNormalized(float[] chw, int width, int height, String frameName) {
         return scoreNormalized(MemorySegment.ofArray(chw), width, height, frameName);
     }
 
+    /** As {@link #scoreNormalized(MemorySegment, int, int, String)}, from the buffer's position to its limit; throws as it does. */
     public FrameResult scoreNormalized(FloatBuffer chw, int width, int height, String frameName) {
         return scoreNormalized(MemorySegment.ofBuffer(chw), width, height, frameName);
     }
@@ -461,6 +533,13 @@ public final class Segsa implements AutoCloseable {
      * @param skipBadFrames go on past a frame that cannot be read or scored (a corrupt image, a bad
      *                      mask, a forward error, or a {@link SegsaException} from the sink), and list
      *                      it in the result; otherwise the first such error ends the run
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} when {@code imageDir} is not a folder or
+     *                        holds no image, {@link SegsaException.Kind#FRAME} when it cannot be listed; without
+     *                        {@code skipBadFrames} also {@link SegsaException.Kind#FRAME} for an image or mask that
+     *                        cannot be read, and the kinds of {@link #score(BufferedImage, String)}
+     *                        (a {@link SegsaException} from the sink as it is); {@link SegsaException.Kind#STOPPED}
+     *                        when a stop was requested, with or without it
+     * @throws IllegalArgumentException when {@code ahead} is negative
      */
     public FolderRun scoreFolder(Path imageDir, Path labelDir, int ahead, boolean skipBadFrames, FrameSink sink) {
         StageLatency read = new StageLatency();
@@ -483,7 +562,7 @@ public final class Segsa implements AutoCloseable {
         return new FolderRun(read, List.copyOf(skipped));
     }
 
-    /** {@link #scoreFolder(Path, Path, int, boolean, FrameSink)} stopping at the first error. */
+    /** {@link #scoreFolder(Path, Path, int, boolean, FrameSink)} stopping at the first error; throws as it does. */
     public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
         return scoreFolder(imageDir, labelDir, ahead, false, sink).read();
     }
@@ -501,6 +580,12 @@ public final class Segsa implements AutoCloseable {
      * @param skipBadFrames a frame the engine cannot score is listed and skipped; a stream that
      *                      cannot be decoded further ends the video either way (listed when skipping)
      * @return the frames skipped (empty unless {@code skipBadFrames}); latency in {@link #latency()}
+     * @throws SegsaException without {@code skipBadFrames}: of kind {@link SegsaException.Kind#OTHER} when the
+     *                        video cannot be opened or its decoding fails ({@link VideoSource}'s errors),
+     *                        {@link SegsaException.Kind#FRAME} for a damaged frame or a stream damaged at its
+     *                        end, and the kinds of {@link #score(MemorySegment, int, int, long, PixelFormat, String)}
+     *                        (a {@link SegsaException} from the sink as it is); {@link SegsaException.Kind#STOPPED}
+     *                        when a stop was requested, with or without it
      */
     public List<SkippedFrame> scoreVideo(Path video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
         return scoreVideo(video.toString(), options, skipBadFrames, sink);
@@ -509,7 +594,7 @@ public final class Segsa implements AutoCloseable {
     /**
      * As {@link #scoreVideo(Path, VideoSource.Options, boolean, VideoSink)} on what FFmpeg opens: a
      * file, a URL ({@code rtsp://}, {@code http://}, ...), a V4L2 camera ({@code /dev/video0}) or
-     * {@code -} for standard input ({@link VideoSource#openSource}).
+     * {@code -} for standard input ({@link VideoSource#openSource}); throws as it does.
      */
     public List<SkippedFrame> scoreVideo(String video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
         List<SkippedFrame> skipped = new ArrayList<>();
@@ -532,7 +617,7 @@ public final class Segsa implements AutoCloseable {
     /**
      * As {@link #scoreVideo(String, VideoSource.Options, boolean, VideoSink)} on a source the caller
      * opened (e.g. to read its size and rate first: a stream on standard input opens once); the
-     * caller closes it.
+     * caller closes it. Throws as it does, less the errors of opening.
      */
     public List<SkippedFrame> scoreVideo(VideoSource source, boolean skipBadFrames, VideoSink sink) {
         List<SkippedFrame> skipped = new ArrayList<>();
@@ -552,9 +637,9 @@ public final class Segsa implements AutoCloseable {
             String damage = source.damageOf(f.index());
             if (damage != null) {
                 if (!skipBadFrames) {
-                    throw new SegsaException(source.file() + ": frame " + f.index() + " is damaged (FFmpeg: " + damage + "); the "
-                            + "stream has decoding errors (score and watch: --skip-bad-frames scores the rest and lists the damaged "
-                            + "frames)");
+                    throw new SegsaException(SegsaException.Kind.FRAME, source.file() + ": frame " + f.index() + " is damaged (FFmpeg: "
+                            + damage + "); the stream has decoding errors (scoreVideo with skipBadFrames true scores the rest and "
+                            + "lists the damaged frames; segsa score and watch: --skip-bad-frames)");
                 }
                 range.add(f.index(), damage);
                 continue;
@@ -572,8 +657,9 @@ public final class Segsa implements AutoCloseable {
         String end = source.endDamage();
         if (end != null) {
             if (!skipBadFrames) {
-                throw new SegsaException(source.file() + ": the stream is damaged at its end (FFmpeg: " + end + ") (score and "
-                        + "watch: --skip-bad-frames scores what decodes and lists the damage)");
+                throw new SegsaException(SegsaException.Kind.FRAME, source.file() + ": the stream is damaged at its end (FFmpeg: " + end
+                        + ") (scoreVideo with skipBadFrames true scores what decodes and lists the damage; segsa score and watch: "
+                        + "--skip-bad-frames)");
             }
             skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
         }
@@ -606,13 +692,30 @@ public final class Segsa implements AutoCloseable {
         }
     }
 
-    /** Output size {width, height} of a frame of the given size (the SA model's resize, if any). */
+    /**
+     * Output size {width, height} of a frame of the given size (the SA model's resize, if any).
+     *
+     * @throws IllegalStateException after {@link #close()}
+     * @throws SegsaException        of kind {@link SegsaException.Kind#STOPPED} when a stop was requested; on a
+     *                               thread's first call, MODEL or NATIVE (class comment, Error kinds)
+     */
     public int[] outputSize(int width, int height) {
         return withScorer(s -> s.outputSize(width, height));
     }
 
-    /** Label ids at the frame's size, resized (nearest) to the output size: what IoU is computed on. */
+    /**
+     * Label ids at the frame's size, resized (nearest) to the output size: what IoU is computed on.
+     *
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IllegalArgumentException when {@code labels} holds fewer than {@code width * height} ids
+     * @throws SegsaException           of kind {@link SegsaException.Kind#STOPPED} when a stop was requested; on a
+     *                                  thread's first call, MODEL or NATIVE (class comment, Error kinds)
+     */
     public int[] labelsAtOutputSize(int[] labels, int width, int height) {
+        if (labels.length < (long) width * height) {
+            throw new IllegalArgumentException("labels holds " + labels.length + " ids, a " + width + "x" + height + " frame has "
+                    + (long) width * height);
+        }
         return withScorer(s -> s.labelsAtOutputSize(labels, width, height));
     }
 
@@ -653,14 +756,15 @@ public final class Segsa implements AutoCloseable {
      * the vehicle"). Its class triggers are checked against the SA model's classes here, before
      * the first frame. The selector is not thread-safe: one per watch, shared by its cameras.
      *
-     * @throws SegsaException when a trigger names a class the SA model does not have
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} when a trigger names a class the SA model does
+     *                        not have
      */
     public dev.segsa.stream.StreamSelector selector(dev.segsa.stream.SelectorConfig config) {
         List<String> classes = sa.settings().classNames();
         for (dev.segsa.stream.Trigger t : config.triggers()) {
             if (t.className() != null && !classes.contains(t.className())) {
-                throw new SegsaException("trigger '" + t.name() + "': class '" + t.className() + "' is not one of the SA model's classes "
-                        + classes);
+                throw new SegsaException(SegsaException.Kind.OTHER, "trigger '" + t.name() + "': class '" + t.className()
+                        + "' is not one of the SA model's classes " + classes);
             }
         }
         return new dev.segsa.stream.StreamSelector(config);
@@ -671,7 +775,6 @@ public final class Segsa implements AutoCloseable {
         return notes;
     }
 
-    /** Latency of every frame scored so far, all threads together (a snapshot). */
     /**
      * With {@link Builder#optimizeModel}: what the first frame's check of the optimised module
      * measured (see {@link SegmentationModel#optimizationReport()}); null before the first frame or
@@ -682,6 +785,7 @@ public final class Segsa implements AutoCloseable {
         return null;
     }
 
+    /** Latency of every frame scored so far, all threads together (a snapshot). */
     public StageLatency latency() {
         StageLatency all = new StageLatency();
         synchronized (retiredLatency) {
@@ -704,6 +808,8 @@ public final class Segsa implements AutoCloseable {
      * on other threads have finished. Idempotent.
      *
      * @throws IllegalStateException when called from inside a scoring call of this engine
+     * @throws RuntimeException      the first error a scorer's close raised (from native code: a SegsaException
+     *                               of kind {@link SegsaException.Kind#NATIVE}), after every scorer was closed
      */
     @Override
     public void close() {

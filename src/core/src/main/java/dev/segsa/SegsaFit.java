@@ -36,7 +36,8 @@ import java.util.Objects;
  * one-pass fit: moments to float64 rounding, references identically. Frame names must be unique
  * (they key the sample). Settings come from the model's metadata (archive or sidecar) under the
  * builder's overrides. One thread at a time; for parallel fitting use one {@code SegsaFit} per
- * thread and merge their partial fits.
+ * thread and merge their partial fits. Every throwing method lists the {@link SegsaException} kinds
+ * it throws, as {@link Segsa} does (its class comment, Error kinds).
  */
 public final class SegsaFit implements AutoCloseable {
     private final FitAccumulator accumulator;
@@ -47,10 +48,12 @@ public final class SegsaFit implements AutoCloseable {
         this.backendInUse = backendInUse;
     }
 
+    /** A fit of {@code model}; the model file is read by {@link Builder#fitSettings()} and {@link Builder#open()}. */
     public static Builder builder(Path model) {
         return new Builder(model);
     }
 
+    /** Options of a fit; every one has a default. */
     public static final class Builder {
         private final Path model;
         private ModelMetadata overrides = ModelMetadata.empty();
@@ -70,9 +73,13 @@ public final class SegsaFit implements AutoCloseable {
             return this;
         }
 
-        /** LSA reference traces kept per class (default 10000; 0 skips LSA). */
+        /**
+         * LSA reference traces kept per class (default 10000; 0 skips LSA).
+         *
+         * @throws IllegalArgumentException when {@code n} is negative
+         */
         public Builder lsaReferences(int n) {
-            if (n < 0) throw new IllegalArgumentException("--lsa-references must be >= 0, got " + n);
+            if (n < 0) throw new IllegalArgumentException("lsaReferences must be >= 0 (segsa fit: --lsa-references), got " + n);
             this.lsaReferences = n;
             return this;
         }
@@ -83,31 +90,61 @@ public final class SegsaFit implements AutoCloseable {
             return this;
         }
 
+        /**
+         * SA kernels, as {@code Segsa.Builder#backend}; an unknown name fails at {@link #open()} (kind OTHER), a backend
+         * that cannot start there too (kind NATIVE).
+         */
         public Builder backend(String name) {
             this.backend = name;
             return this;
         }
 
-        /** Threads of inference and of the accumulation kernels, process-wide (0: all cores); results do not depend on it. */
+        /**
+         * Threads of inference and of the accumulation kernels, process-wide (0: all cores); results do not depend on it.
+         *
+         * @throws IllegalArgumentException when {@code n} is negative
+         */
         public Builder threads(int n) {
             if (n < 0) throw new IllegalArgumentException("threads must be >= 0, got " + n);
             this.threads = n;
             return this;
         }
 
-        /** Run the model without inspecting its TorchScript code first (see {@code Segsa.Builder#trustModel}). */
+        /**
+         * Run the model without inspecting its TorchScript code first (see {@code Segsa.Builder#trustModel}); without
+         * it a model that touches files is refused by {@link #open()} (kind MODEL).
+         */
         public Builder trustModel(boolean trust) {
             this.trustModel = trust;
             return this;
         }
 
-        /** The settings a fit of this model would use, and the model's hash: what {@link PartialFit}s must share. */
+        /**
+         * The settings a fit of this model would use, and the model's hash: what {@link PartialFit}s must share.
+         *
+         * @throws SegsaException           of kind {@link SegsaException.Kind#MODEL} when the model file is missing or
+         *                                  unreadable, or its metadata (archive entry or sidecar) is invalid
+         * @throws IllegalArgumentException when the settings (overrides over the metadata) are out of range: a std
+         *                                  that is not positive, a resize outside 1..16384 per side or above the
+         *                                  pixel limit
+         */
         public PartialFit.Settings fitSettings() {
             ModelSettings s = ModelSettings.resolve(overrides, ModelMetadata.read(model));
             return new PartialFit.Settings(model.getFileName().toString(), ModelFiles.sha256(model), s.upsample(), s.mean(),
                     s.std(), s.resize(), s.ignoreLabel(), s.classNames(), lsaReferences, seed);
         }
 
+        /**
+         * Opens the fit: reads the settings, loads the model, starts the backend.
+         *
+         * @throws SegsaException           of kind {@link SegsaException.Kind#MODEL} when the model file is missing or
+         *                                  unreadable, its metadata is invalid, it is not a TorchScript model or is
+         *                                  refused by the inspection (see {@link #trustModel});
+         *                                  {@link SegsaException.Kind#NATIVE} when LibTorch does not load or the
+         *                                  backend asked for cannot start; {@link SegsaException.Kind#OTHER} for an
+         *                                  unknown backend name
+         * @throws IllegalArgumentException as {@link #fitSettings()}
+         */
         public SegsaFit open() {
             PartialFit.Settings settings = fitSettings();
             Segsa.applyThreads(threads);
@@ -128,6 +165,14 @@ public final class SegsaFit implements AutoCloseable {
      *
      * @param frame  the frame's unique name (e.g. its file name)
      * @param labels true class ids, row-major at the image's size; the ignore label counts nowhere
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} when the frame cannot be used (size outside
+     *                        1..16384 per side, labels that are not width * height ids of the model's classes
+     *                        or the ignore label, a name that is null or was added before);
+     *                        {@link SegsaException.Kind#MODEL} when the model's forward raises, its output breaks
+     *                        the contract, or it gives other classes or feature dimension than on earlier frames;
+     *                        {@link SegsaException.Kind#NATIVE} when a kernel fails;
+     *                        {@link SegsaException.Kind#STOPPED} when a stop was requested
+     * @throws IllegalStateException after {@link #close()}
      */
     public void add(String frame, BufferedImage image, int[] labels) {
         checkNew(frame);
@@ -135,21 +180,36 @@ public final class SegsaFit implements AutoCloseable {
         frameNames.add(frame);
     }
 
-    /** As {@link #add(String, BufferedImage, int[])}; {@code labelsName} names the labels in error messages. */
+    /** As {@link #add(String, BufferedImage, int[])}; {@code labelsName} names the labels in error messages; throws as it does. */
     public void add(String frame, BufferedImage image, int[] labels, String labelsName) {
         checkNew(frame);
         accumulator.add(frame, image, labels, labelsName);
         frameNames.add(frame);
     }
 
-    /** Adds a frame labelled with the model's own predicted classes: a throwaway SA model for benchmarks, not a real fit. */
+    /**
+     * Adds a frame labelled with the model's own predicted classes: a throwaway SA model for benchmarks, not a real fit.
+     * Throws as {@link #add(String, BufferedImage, int[])}.
+     */
     public void addSelfLabelled(String frame, BufferedImage image) {
         checkNew(frame);
         accumulator.addSelfLabelled(frame, image);
         frameNames.add(frame);
     }
 
-    /** Adds a frame of packed 8-bit pixels (HWC, rows {@code rowStride} bytes apart), read in place. */
+    /**
+     * Adds a frame of packed 8-bit pixels (HWC, rows {@code rowStride} bytes apart), read in place.
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} when the frame cannot be used (size outside
+     *                        1..16384 per side, a buffer shorter than the frame or a stride too small, labels
+     *                        that are not width * height ids of the model's classes or the ignore label, a name
+     *                        that is null or was added before);
+     *                        {@link SegsaException.Kind#MODEL} when the model's forward raises, its output breaks
+     *                        the contract, or it gives other classes or feature dimension than on earlier frames;
+     *                        {@link SegsaException.Kind#NATIVE} when a kernel fails;
+     *                        {@link SegsaException.Kind#STOPPED} when a stop was requested
+     * @throws IllegalStateException after {@link #close()}
+     */
     public void add(String frame, MemorySegment pixels, int width, int height, long rowStride, PixelFormat format, int[] labels) {
         checkNew(frame);
         accumulator.add(frame, pixels, width, height, rowStride, format, labels, frame);
@@ -168,10 +228,10 @@ public final class SegsaFit implements AutoCloseable {
      */
     private void checkNew(String frame) {
         dev.segsa.io.StopRequest.check();
-        if (frame == null) throw new SegsaException("a frame needs a name");
+        if (frame == null) throw new SegsaException(SegsaException.Kind.FRAME, "a frame needs a name");
         if (frameNames.contains(frame)) {
-            throw new SegsaException("frame '" + frame + "' was added to this fit before: frame names must be unique "
-                    + "(a frame added twice would count twice)");
+            throw new SegsaException(SegsaException.Kind.FRAME, "frame '" + frame + "' was added to this fit before: frame names "
+                    + "must be unique (a frame added twice would count twice)");
         }
     }
 
@@ -182,6 +242,12 @@ public final class SegsaFit implements AutoCloseable {
      * @param skipBadFrames go on past a frame that cannot be read or fitted (listed in the result)
      * @param onFrame       called after each frame, skipped ones too (e.g. progress)
      * @return the frames skipped, with their reasons
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} when {@code imageDir} is not a folder or
+     *                        holds no image, {@link SegsaException.Kind#FRAME} when it cannot be listed; without
+     *                        {@code skipBadFrames} also {@link SegsaException.Kind#FRAME} for an image or mask that
+     *                        cannot be read, and the kinds of {@link #add(String, BufferedImage, int[])};
+     *                        {@link SegsaException.Kind#STOPPED} when a stop was requested, with or without it
+     * @throws IllegalArgumentException when {@code ahead} is negative
      */
     public List<Segsa.SkippedFrame> addFolder(Path imageDir, Path labelDir, int ahead, boolean skipBadFrames, Runnable onFrame) {
         List<Segsa.SkippedFrame> skipped = new ArrayList<>();
@@ -203,7 +269,7 @@ public final class SegsaFit implements AutoCloseable {
         return List.copyOf(skipped);
     }
 
-    /** {@link #addFolder(Path, Path, int, boolean, Runnable)} stopping at the first error. */
+    /** {@link #addFolder(Path, Path, int, boolean, Runnable)} stopping at the first error; throws as it does. */
     public void addFolder(Path imageDir, Path labelDir, int ahead, Runnable onFrame) {
         addFolder(imageDir, labelDir, ahead, false, onFrame);
     }
@@ -225,6 +291,11 @@ public final class SegsaFit implements AutoCloseable {
     /**
      * Checks the model's activation-trace contract on these frames (the logits against the best
      * linear per-pixel head on the upsampled features; {@link dev.segsa.fit.ActivationTraceCheck}).
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#FRAME} for an image that cannot be used,
+     *                        {@link SegsaException.Kind#MODEL} when the forward raises or breaks the contract,
+     *                        {@link SegsaException.Kind#OTHER} when there are no frames
+     * @throws IllegalStateException after {@link #close()}
      */
     public dev.segsa.fit.ActivationTraceCheck.Result checkActivationTraces(List<BufferedImage> images, List<String> names,
                                                                            int pixelsPerFrame, long seed) {
@@ -234,7 +305,7 @@ public final class SegsaFit implements AutoCloseable {
     /**
      * The SA model of every frame added.
      *
-     * @throws SegsaException when no frame was added, or a class's statistics cannot make a model
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} when no usable frame was added
      */
     public SaModel finish() {
         return accumulator.partial().finish();

@@ -90,7 +90,7 @@ final class DecideCommand implements Callable<Integer> {
     @Option(names = "--purge", paramLabel = "N", defaultValue = "1", description = "Frames on each side of a test frame left out of fitting (default: ${DEFAULT-VALUE}).")
     int purge;
 
-    @Option(names = "--groups", paramLabel = "SPEC", description = "Which rows are class groups (as in segsa evaluate): left out of the frame totals.")
+    @Option(names = "--groups", paramLabel = "SPEC", description = "Which rows are class groups (as in segsa evaluate): left out of the frame totals. Rows the file marks row_kind=group are group rows without it; it matters only for files written before that column.")
     String groups;
 
     @Option(names = "--study", description = "Evaluate every way of deciding on labelled scores instead of deciding (writes a folder).")

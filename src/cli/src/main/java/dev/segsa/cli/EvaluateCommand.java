@@ -44,7 +44,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--groups", paramLabel = "SPEC",
             description = "Which rows of the scores file are class groups, e.g. \"lanes=1,2,3;markers=4,5\" (members named as in "
-                    + "the class column); the group rows themselves must come from segsa score --groups.")
+                    + "the class column); the group rows themselves must come from segsa score --groups. Rows the file marks row_kind=group are group rows without it; it matters only for files written before that column.")
     String groups;
 
     @Option(names = "--thresholds", paramLabel = "T,T,...", converter = FiniteNumber.Fraction.class, split = ",", defaultValue = "0.5,0.6,0.7,0.8,0.9",
@@ -220,7 +220,7 @@ final class EvaluateCommand implements Callable<Integer> {
             for (String m : part.substring(eq + 1).split(",")) if (!m.isBlank()) members.add(m.trim());
         }
         Set<String> classNames = new LinkedHashSet<>();
-        for (ScoresCsv.Row r : contents.rows()) if (!groupNames.contains(r.className())) classNames.add(r.className());
+        for (ScoresCsv.Row r : contents.rows()) if (!ScoresCsv.Contents.isGroup(r, groupNames)) classNames.add(r.className());
         for (String m : members) {
             if (!classNames.contains(m)) {
                 throw new SegsaException("--groups: class '" + m + "' does not appear in the class column of " + contents.file()

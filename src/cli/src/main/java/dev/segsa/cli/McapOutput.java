@@ -20,9 +20,12 @@ import java.util.Locale;
  * What {@code segsa score --mcap ... --mcap-out} writes, at each scored frame's log time: the
  * frame's scores as JSON on {@code /segsa/scores} (schema {@code segsa.FrameScores}; Foxglove's Plot
  * panel graphs e.g. {@code /segsa/scores.imageMdsa} or {@code /segsa/scores.classes.Car.mdsaP95})
- * and the MDSA map as a {@code foxglove.RawImage} on {@code /segsa/heatmap} (rgb8, inferno, 0 to
- * 2 sqrt(d), the same scale for every frame, so frames compare by colour; Foxglove's Image panel
- * shows it). Both in JSON with JSON schemas, so Foxglove decodes them without configuration.
+ * and the MDSA map on {@code /segsa/heatmap} as a {@code foxglove.RawImage} or, with
+ * {@code --mcap-heatmap png}, a {@code foxglove.CompressedImage} (rgb8, inferno, 0 to 2 sqrt(d),
+ * the same scale for every frame, so frames compare by colour; Foxglove's Image panel shows it),
+ * with the camera's {@code frame_id}. Both in JSON with JSON schemas, so Foxglove decodes them
+ * without configuration. A Metadata record "segsa" names the model, the SA file's SHA-256 and
+ * segsa's version; the header's profile is the input's when its camera messages are copied.
  */
 final class McapOutput implements AutoCloseable {
     static final String SCORES_TOPIC = "/segsa/scores", HEATMAP_TOPIC = "/segsa/heatmap";
@@ -42,16 +45,32 @@ final class McapOutput implements AutoCloseable {
               "encoding": {"type": "string"}, "step": {"type": "integer", "minimum": 0},
               "data": {"type": "string", "contentEncoding": "base64"}}}""";
 
+    private static final String COMPRESSED_IMAGE_SCHEMA = """
+            {"title": "foxglove.CompressedImage", "description": "A compressed image", "type": "object", "properties": {
+              "timestamp": {"type": "object", "properties": {"sec": {"type": "integer", "minimum": 0},
+                "nsec": {"type": "integer", "minimum": 0, "maximum": 999999999}}},
+              "frame_id": {"type": "string"}, "data": {"type": "string", "contentEncoding": "base64"},
+              "format": {"type": "string"}}}""";
+
     private final McapWriter writer;
     private final int scores, heatmap;
     private final double hi;
-    private final boolean copyInput;
+    private final boolean copyInput, png;
 
-    McapOutput(Path file, SaModel sa, boolean copyInput) {
+    /**
+     * @param profile   the header's profile: the input log's (e.g. "ros2") when its messages are copied, else ""
+     * @param png       the heatmap as a {@code foxglove.CompressedImage} PNG (about a tenth of the raw image's size) rather than a
+     *                  {@code foxglove.RawImage}
+     * @param metadata  what wrote the file (model, SA file hash, segsa's version), as a Metadata record named "segsa"
+     */
+    McapOutput(Path file, SaModel sa, boolean copyInput, String profile, boolean png, java.util.Map<String, String> metadata) {
         this.copyInput = copyInput;
-        this.writer = new McapWriter(file, "", "segsa score --mcap-out");
+        this.png = png;
+        this.writer = new McapWriter(file, copyInput && profile != null ? profile : "", "segsa score --mcap-out");
+        if (metadata != null && !metadata.isEmpty()) writer.metadata("segsa", metadata);
         this.scores = writer.jsonChannel(SCORES_TOPIC, "segsa.FrameScores", SCORES_SCHEMA);
-        this.heatmap = writer.jsonChannel(HEATMAP_TOPIC, "foxglove.RawImage", RAW_IMAGE_SCHEMA);
+        this.heatmap = png ? writer.jsonChannel(HEATMAP_TOPIC, "foxglove.CompressedImage", COMPRESSED_IMAGE_SCHEMA)
+                : writer.jsonChannel(HEATMAP_TOPIC, "foxglove.RawImage", RAW_IMAGE_SCHEMA);
         this.hi = 2 * Math.sqrt(sa.settings().featureDimension());
     }
 
@@ -100,12 +119,32 @@ final class McapOutput implements AutoCloseable {
         ObjectNode ts = img.putObject("timestamp");
         ts.put("sec", Math.floorDiv(f.logTime(), 1_000_000_000L));
         ts.put("nsec", Math.floorMod(f.logTime(), 1_000_000_000L));
-        img.put("frame_id", "segsa");
-        img.put("width", w);
-        img.put("height", h);
-        img.put("encoding", "rgb8");
-        img.put("step", 3 * w);
-        img.put("data", Base64.getEncoder().encodeToString(rgb));
+        img.put("frame_id", f.frameId());  // the camera's, so its calibration and transforms apply to the heatmap
+        if (png) {
+            java.awt.image.BufferedImage b = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int i = 3 * (y * w + x);
+                    row[x] = ((rgb[i] & 255) << 16) | ((rgb[i + 1] & 255) << 8) | (rgb[i + 2] & 255);
+                }
+                b.setRGB(0, y, w, 1, row, 0, w);
+            }
+            java.io.ByteArrayOutputStream encoded = new java.io.ByteArrayOutputStream();
+            try {
+                javax.imageio.ImageIO.write(b, "png", encoded);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);  // in memory
+            }
+            img.put("format", "png");
+            img.put("data", Base64.getEncoder().encodeToString(encoded.toByteArray()));
+        } else {
+            img.put("width", w);
+            img.put("height", h);
+            img.put("encoding", "rgb8");
+            img.put("step", 3 * w);
+            img.put("data", Base64.getEncoder().encodeToString(rgb));
+        }
         writer.message(heatmap, f.logTime(), bytes(img));
     }
 

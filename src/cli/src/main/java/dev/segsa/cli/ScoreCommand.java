@@ -69,6 +69,22 @@ final class ScoreCommand implements Callable<Integer> {
             + "when asked; Foxglove's Plot panel graphs them) and /segsa/heatmap (foxglove.RawImage, rgb8, the MDSA map colour-mapped).")
     Path mcapOut;
 
+    @Option(names = "--mcap-heatmap", paramLabel = "raw|png", defaultValue = "raw", description = "With --mcap-out: the heatmap as a "
+            + "foxglove.RawImage (raw, default) or a foxglove.CompressedImage PNG (png: about a tenth of the size).")
+    String mcapHeatmap;
+
+    /** SHA-256 of a file, hex. */
+    static String sha256(Path file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new SegsaException(file + ": cannot read for its hash: " + e.getMessage(), e);
+        }
+    }
+
     @Option(names = "--images", paramLabel = "DIR", description = "Frames to score (PNG, JPEG, BMP).")
     Path images;
 
@@ -182,6 +198,9 @@ final class ScoreCommand implements Callable<Integer> {
         }
         if (topic != null && mcap == null) throw new IllegalArgumentException("--topic is for --mcap");
         if (mcapOut != null && mcap == null) throw new IllegalArgumentException("--mcap-out is for --mcap");
+        if (!mcapHeatmap.equals("raw") && !mcapHeatmap.equals("png")) {
+            throw new IllegalArgumentException("--mcap-heatmap must be raw or png, got " + mcapHeatmap);
+        }
         if (mcapCopyInput && mcapOut == null) throw new IllegalArgumentException("--mcap-copy-input goes with --mcap-out");
         if (mcap != null) return scoreMcap();
         if ((images == null) == (videoArg == null)) throw new IllegalArgumentException("give either --images DIR, --video FILE|DIR|URL or --mcap FILE");
@@ -258,7 +277,8 @@ final class ScoreCommand implements Callable<Integer> {
                 skipped.addAll(folder.skipped());
             } else {
                 Segsa.VideoSink sink = (f, r) -> {
-                    positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds()));
+                    positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds(),
+                            f.ptsMicros() * 1000));
                     job.add(r, null, null, warnings);
                     if (segmentsOut != null) addSegments(engine, r, null, segmentImages, segmentRows);
                     if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
@@ -333,7 +353,13 @@ final class ScoreCommand implements Callable<Integer> {
         try (dev.segsa.io.OutputTransaction txn = new dev.segsa.io.OutputTransaction();
              Segsa engine = builder.saSource(saFile).open();
              McapSource source = new McapSource(mcap, topic, fromSeconds, to, run.skipBadFrames)) {
-            if (mcapOut != null) mout = new McapOutput(txn.stage(mcapOut), sa, mcapCopyInput);
+            java.util.Map<String, String> meta = new java.util.LinkedHashMap<>();
+            if (mcapOut != null) {
+                meta.put("model", model.toAbsolutePath().normalize().toString());
+                meta.put("saFile", saFile.toAbsolutePath().normalize().toString());
+                meta.put("saFileSha256", sha256(saFile));
+                meta.put("segsaVersion", SegsaCommand.version());
+            }
             for (String n : engine.notes()) System.err.println("segsa score: note: " + n);
             List<String> warnings = new ArrayList<>();
             ScoringJob job = new ScoringJob(sa, g);
@@ -345,9 +371,14 @@ final class ScoreCommand implements Callable<Integer> {
                 recording = mcap.getFileName() + ":" + f.topic();
                 String name = recording + "#" + f.index();
                 FrameResult r = engine.score(f.image(), name);
-                positions.put(name, new ScoresCsv.VideoFrameRef(recording, (int) Math.min(Integer.MAX_VALUE, f.index()), f.seconds()));
+                positions.put(name, new ScoresCsv.VideoFrameRef(recording, (int) Math.min(Integer.MAX_VALUE, f.index()), f.seconds(),
+                        f.logTime()));
                 job.add(r, null, null, warnings);
                 if (segmentsOut != null) addSegments(engine, r, null, segmentImages, segmentRows);
+                if (mcapOut != null && mout == null) {
+                    // made at the first frame: the input's header (its profile) has been read by then
+                    mout = new McapOutput(txn.stage(mcapOut), sa, mcapCopyInput, source.reader().profile(), mcapHeatmap.equals("png"), meta);
+                }
                 if (mout != null) mout.add(f, r);
                 n++;
             }

@@ -149,6 +149,18 @@ public final class SegsaCommand implements Runnable {
      * git checkout ({@code -Dsegsa.home}, as the launcher sets it), the commit and whether the tree
      * has changes; then the JDK, LibTorch's version as packaged and the kernels' ISA.
      */
+    /** segsa's version from the build ("unknown" when it was not recorded). */
+    static String version() {
+        try (java.io.InputStream in = SegsaCommand.class.getResourceAsStream("version.properties")) {
+            if (in == null) return "unknown";
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {

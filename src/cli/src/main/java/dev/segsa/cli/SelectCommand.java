@@ -51,7 +51,7 @@ final class SelectCommand implements Callable<Integer> {
     Path report;
 
     @Option(names = "--groups", paramLabel = "SPEC",
-            description = "Without --class: which rows are class groups (as in segsa evaluate), left out of the frame's score.")
+            description = "Without --class: which rows are class groups (as in segsa evaluate), left out of the frame's score. Rows the file marks row_kind=group are group rows without it; it matters only for files written before that column.")
     String groups;
 
     @Option(names = "--per-recording", paramLabel = "MODE", defaultValue = "none",
@@ -177,7 +177,10 @@ final class SelectCommand implements Callable<Integer> {
             List<FrameSelection.RetrainSubset> subsets;
             if (diverse) {
                 List<String> classNames = new java.util.ArrayList<>();
-                for (ScoresCsv.Row r : contents.rows()) if (!classNames.contains(r.className())) classNames.add(r.className());
+                Set<String> groupNames = dev.segsa.scores.ClassGroups.names(groups);
+                for (ScoresCsv.Row r : contents.rows()) {
+                    if (!ScoresCsv.Contents.isGroup(r, groupNames) && !classNames.contains(r.className())) classNames.add(r.className());
+                }
                 List<ScoresCsv.Contents> sources = seenContents == null ? List.of(contents) : List.of(contents, seenContents);
                 subsets = FrameSelection.diverseSubsets(candidates, FrameSelection.profiles(sources, classNames, column), seenImages,
                         minPixels, baseSize, sizes);

@@ -34,7 +34,7 @@ final class TimelineCommand implements Callable<Integer> {
     @Option(names = "--fps", paramLabel = "F", converter = FiniteNumber.FrameRate.class, defaultValue = "30", description = "For image scores: frames per second (default ${DEFAULT-VALUE}).")
     double fps;
 
-    @Option(names = "--groups", paramLabel = "SPEC", description = "The class groups of the scores file (their rows are not classes and are left out).")
+    @Option(names = "--groups", paramLabel = "SPEC", description = "The class groups of the scores file (their rows are not classes and are left out). Rows the file marks row_kind=group are group rows without it; it matters only for files written before that column.")
     String groups;
 
     @Option(names = "--score", paramLabel = "NAME",

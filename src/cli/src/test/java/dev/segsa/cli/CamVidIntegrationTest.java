@@ -65,7 +65,7 @@ class CamVidIntegrationTest {
         List<String> lines = Files.readAllLines(scores);
         SaModel fit = SaModelFile.read(sa);
         List<String> fittedNames = fit.settings().classNames();
-        assertEquals("image,class,pixels,mdsa,lsa,iou", lines.get(0));
+        assertEquals("image,class,pixels,mdsa,lsa,iou,row_kind", lines.get(0));
         Set<String> images = new HashSet<>();
         long[] pixelsPerImage = new long[2];
         List<String> frameNames;
@@ -74,7 +74,8 @@ class CamVidIntegrationTest {
         }
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",", -1);
-            assertEquals(6, f.length, line);
+            assertEquals(7, f.length, line);
+            assertEquals(f[1].equals("vehicles") ? "group" : "class", f[6], "row_kind: " + line);
             images.add(f[0]);
             long pixels = Long.parseLong(f[2]);
             if (!f[1].equals("vehicles")) pixelsPerImage[frameNames.indexOf(f[0])] += pixels;

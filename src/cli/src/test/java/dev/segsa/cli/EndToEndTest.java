@@ -125,6 +125,7 @@ class EndToEndTest {
             assertEquals(e[0], a[0], "image of row " + r);
             assertEquals(e[1], a[1], "class of row " + r);
             assertEquals(e[2], a[2], "pixels of row " + r);
+            assertEquals(e[6], a[6], "row_kind of row " + r);
             for (int k = 3; k < 6; k++) {
                 assertEquals(e[k].isEmpty(), a[k].isEmpty(), "emptiness of column " + k + " in row " + r + ": " + actual.get(r));
                 if (!e[k].isEmpty()) close(Double.parseDouble(e[k]), Double.parseDouble(a[k]), "column " + k + " of row " + r);

@@ -368,7 +368,8 @@ class HostileInputCatalogueTest {
         c.add(new Case("fit: --resize 0x10", 1, false, w -> fit(w, "--resize", "0x10"), "resize 0x10"));
         c.add(new Case("fit: --mean of two values", 1, false, w -> fit(w, "--mean", "0.1,0.2"), "--mean needs 3 values"));
         c.add(new Case("fit: --std 0", 2, false, w -> fit(w, "--std", "0,1,1"), "option '--std'", "must be a finite number > 0, got '0'"));
-        c.add(new Case("fit: --lsa-references -1", 1, false, w -> fit(w, "--lsa-references", "-1"), "--lsa-references must be >= 0"));
+        c.add(new Case("fit: --lsa-references -1", 1, false, w -> fit(w, "--lsa-references", "-1"),
+                "lsaReferences must be >= 0 (segsa fit: --lsa-references)"));
 
         // ---- SA files
         c.add(new Case("score: truncated SA file", 1, false, w -> {

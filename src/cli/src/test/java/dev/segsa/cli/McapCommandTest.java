@@ -67,8 +67,21 @@ class McapCommandTest {
             assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap", fixture(f).toString(),
                     "--out", csv.toString(), "--mcap-out", out.toString()), f);
             List<String> lines = Files.readAllLines(csv);
-            assertEquals("video,frame,pts,class,pixels,mdsa,lsa,iou", lines.get(0));
+            assertEquals("video,frame,pts,time_ns,class,pixels,mdsa,lsa,iou,row_kind", lines.get(0));
             assertEquals(8, lines.subList(1, lines.size()).stream().map(l -> l.split(",")[1]).distinct().count(), f);
+            for (String l : lines.subList(1, lines.size())) {
+                // time_ns is the camera message's log time, exactly; pts the same in seconds, a plain decimal
+                String[] cells = l.split(",", -1);
+                long logTime = 1_700_000_000_000_000_000L + Long.parseLong(cells[1]) * 66_666_667L;
+                assertEquals(Long.toString(logTime), cells[3], l);
+                assertEquals(new java.math.BigDecimal(cells[2]).movePointRight(9).longValueExact(), logTime, l);
+                assertTrue(cells[2].matches("\\d+\\.\\d{9}"), "pts without E-notation: " + l);
+            }
+            assertTrue(lines.get(1).startsWith(f + ":"), lines.get(1));
+            assertTrue(lines.get(1).contains(",0,1700000000.000000000,1700000000000000000,"), lines.get(1));
+            dev.segsa.scores.ScoresCsv.Contents back = dev.segsa.scores.ScoresCsv.read(csv);
+            assertEquals(1_700_000_000_000_000_000L, back.timeNs().get(back.rows().getFirst().image()), "time_ns read back");
+            assertEquals(1_700_000_000.0, back.ptsSeconds().get(back.rows().getFirst().image()), 1e-6, "pts read back");
             try (McapReader r = new McapReader(out)) {
                 int scores = 0, heat = 0;
                 for (McapReader.Message m; (m = r.next()) != null; ) {
@@ -194,5 +207,42 @@ class McapCommandTest {
         assertEquals(6, frames.size(), "every frame scored: " + frames);
         List<Double> pts = rows.subList(1, rows.size()).stream().map(l -> Double.parseDouble(l.split(",")[2])).distinct().toList();
         for (int i = 1; i < pts.size(); i++) assertTrue(pts.get(i) > pts.get(i - 1), "in log-time order: " + pts);
+    }
+
+    @Test
+    void theMcapOutputCarriesTheCameraFrameIdAMetadataRecordAPngHeatmapAndTheUsersFileMode() throws Exception {
+        Path out = dir.resolve("polish.mcap");
+        assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap",
+                fixture("ros2-image-zstd.mcap").toString(), "--out", dir.resolve("polish.csv").toString(), "--mcap-out", out.toString(),
+                "--mcap-heatmap", "png", "--mcap-copy-input"));
+        String cameraFrameId = null, heatFrameId = null, heatSchema = null, metadata = null;
+        String profile;
+        try (McapReader r = new McapReader(out)) {
+            profile = r.profile();
+            for (McapReader.Message m; (m = r.next()) != null; ) {
+                String topic = m.channel().topic();
+                if (topic.equals("/segsa/heatmap") && heatFrameId == null) {
+                    JsonNode h = EndToEndTest.JSON.readTree(m.data());
+                    heatFrameId = h.get("frame_id").asText();
+                    assertEquals("png", h.get("format").asText());
+                    byte[] png = java.util.Base64.getDecoder().decode(h.get("data").asText());
+                    assertNotNull(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png)), "a PNG");
+                    heatSchema = r.schemas().get(m.channel().schemaId()).name();
+                } else if (!topic.startsWith("/segsa/") && cameraFrameId == null) {
+                    cameraFrameId = dev.segsa.mcap.McapImages.decode(m, r.schemas().get(m.channel().schemaId()), out.toString()).frameId();
+                }
+            }
+        }
+        assertEquals("foxglove.CompressedImage", heatSchema);
+        assertNotNull(cameraFrameId);
+        assertEquals(cameraFrameId, heatFrameId, "the heatmap carries the camera's frame_id");
+        assertEquals("ros2", profile, "the copied ROS 2 messages keep the profile");
+        byte[] bytes = Files.readAllBytes(out);
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains("saFileSha256") && text.contains(ScoreCommand.sha256(sa)) && text.contains("segsaVersion"),
+                "a Metadata record with the SA file's hash and segsa's version");
+        var perms = Files.getPosixFilePermissions(out);
+        assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+                || perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ), "the user's umask, not 0600: " + perms);
     }
 }

@@ -261,7 +261,8 @@ class RiskWorkflowTest {
         perFrame.forEach((img, px) -> assertEquals((long) W * H, px, "segment pixels of " + img));
 
         List<String> h = header(scores);
-        assertEquals(ScoresCsv.CLASS_PERCENTILE_COLUMN, h.get(h.size() - 1), "scores.csv gains mdsa_pct: " + h);
+        assertEquals(ScoresCsv.CLASS_PERCENTILE_COLUMN, h.get(h.size() - 2), "scores.csv gains mdsa_pct: " + h);
+        assertEquals(ScoresCsv.ROW_KIND_COLUMN, h.get(h.size() - 1), "row_kind last: " + h);
         assertFalse(h.contains(ScoresCsv.RISK), "no risk column without --risk: " + h);
         ScoresCsv.Contents c = ScoresCsv.read(scores);
         assertTrue(c.hasClassPercentiles());
@@ -289,7 +290,8 @@ class RiskWorkflowTest {
         Run r = ok("score", "--model", model.toString(), "--sa", sa.toString(), "--images", images.toString(), "--risk", riskModel.toString(),
                 "--out", riskScores.toString(), "--threads", "2");
         List<String> h = header(riskScores);
-        assertEquals(ScoresCsv.RISK, h.get(h.size() - 1), "risk column last: " + h + "\n" + r);
+        assertEquals(ScoresCsv.RISK, h.get(h.size() - 2), "risk column before row_kind: " + h + "\n" + r);
+        assertEquals(ScoresCsv.ROW_KIND_COLUMN, h.get(h.size() - 1), "row_kind last: " + h);
         assertTrue(h.contains(ScoresCsv.CLASS_PERCENTILE_COLUMN), h.toString());
         ScoresCsv.Contents c = ScoresCsv.read(riskScores);
         assertTrue(c.hasRisk());

@@ -44,7 +44,7 @@ class ScoreUncertaintyTest {
                 fixture.resolve("val/images").toString(), "--labels", fixture.resolve("val/labels").toString(), "--uncertainty",
                 "--groups", golden.get("uncertainty_groups").asText(), "--out", scores.toString(), "--backend", "reference"));
         List<String> lines = Files.readAllLines(scores);
-        assertEquals("image,class,pixels,mdsa,lsa,iou,entropy,margin,least_confidence,deepgini", lines.get(0));
+        assertEquals("image,class,pixels,mdsa,lsa,iou,entropy,margin,least_confidence,deepgini,row_kind", lines.get(0));
         List<String> expectedBase = Files.readAllLines(fixture.resolve("expected_scores.csv"));
         assertEquals(expectedBase.size(), lines.size(), "same rows as without --uncertainty");
         JsonNode values = golden.get("uncertainty");
@@ -52,8 +52,9 @@ class ScoreUncertaintyTest {
         for (int r = 1; r < lines.size(); r++) {
             String[] a = lines.get(r).split(",", -1);
             String[] e = expectedBase.get(r).split(",", -1);
-            assertEquals(10, a.length, lines.get(r));
+            assertEquals(11, a.length, lines.get(r));
             for (int k : new int[] {0, 1, 2}) assertEquals(e[k], a[k], "column " + k + " of row " + r);
+            assertEquals(e[6], a[10], "row_kind of row " + r);
             JsonNode g = values.get(a[0] + "/" + a[1]);
             assertNotNull(g, "no golden values for " + a[0] + "/" + a[1]);
             for (int k = 0; k < 4; k++) {

@@ -69,7 +69,7 @@ class VideoCommandsTest {
         assertEquals(0, EndToEndTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--video", video.toString(),
                 "--every", "2", "--out", scores.toString()));
         List<String> lines = Files.readAllLines(scores);
-        assertEquals("video,frame,pts,class,pixels,mdsa,lsa,iou", lines.get(0));
+        assertEquals("video,frame,pts,time_ns,class,pixels,mdsa,lsa,iou,row_kind", lines.get(0));
         List<String> frameCells = lines.subList(1, lines.size()).stream().map(l -> l.split(",")[1]).distinct().toList();
         assertEquals(N / 2, frameCells.size(), "every other frame");
         assertEquals("0", frameCells.get(0));
@@ -79,6 +79,15 @@ class VideoCommandsTest {
         assertEquals(0.0, Double.parseDouble(first[2]), 1e-9);
         String later = lines.stream().filter(l -> l.startsWith("drive.mp4,4,")).findFirst().orElseThrow();
         assertEquals(4 / 15.0, Double.parseDouble(later.split(",")[2]), 1e-3, "pts of frame 4 at 15 fps");
+        for (String l : lines.subList(1, lines.size())) {
+            // time_ns: the presentation time in integer nanoseconds (whole microseconds); pts the same in seconds, plain
+            String[] cells = l.split(",", -1);
+            assertTrue(cells[2].matches("\\d+\\.\\d{9}"), "pts without E-notation: " + l);
+            long ns = Long.parseLong(cells[3]);
+            assertEquals(0, ns % 1000, l);
+            assertEquals(new java.math.BigDecimal(cells[2]).movePointRight(9).longValueExact(), ns, l);
+            assertEquals("class", cells[cells.length - 1], l);
+        }
         Path chosen = dir.resolve("to-label.csv");
         assertEquals(0, EndToEndTest.run("select", "--scores", scores.toString(), "--out", chosen.toString(), "--skip-fraction", "0.3",
                 "--class", "0"));

@@ -28,7 +28,7 @@ class DemoTest {
                 "--fit-frames", "12", "--test-frames", "16", "--heatmaps", "2");
         assertEquals(0, status);
         List<String> scores = Files.readAllLines(out.resolve("scores.csv"));
-        assertEquals("image,class,pixels,mdsa,lsa,iou", scores.get(0));
+        assertEquals("image,class,pixels,mdsa,lsa,iou,row_kind", scores.get(0));
         assertTrue(scores.size() > 16, "rows for every test frame");
         String summary = Files.readString(out.resolve("summary.txt"));
         assertTrue(summary.contains("lanes") && summary.contains("markers"), summary);

@@ -7,21 +7,45 @@ package dev.segsa.error;
  * differently (as ONNX Runtime's {@code OrtException} carries an error code), and {@link #code()}
  * is the native status code, or 0 for errors raised in Java. An engine used after
  * {@code close()} throws {@link IllegalStateException}, not this.
+ *
+ * <p>The front door ({@code dev.segsa.Segsa}, {@code Segsa.Builder}, {@code SegsaFit} and its
+ * builder) documents on every throwing method the kinds it throws, and throws no others
+ * ({@code ErrorKindsTest}). Its messages are written for library users: where a message suggests
+ * an option it names the builder method first and the command line's flag after it, e.g.
+ * {@code "pass Segsa.Builder.allowModelMismatch(true) (segsa: --allow-model-mismatch)"}; the
+ * command line prints the messages as they are.
  */
 public class SegsaException extends RuntimeException {
     /** What was at fault. */
     public enum Kind {
-        /** A frame: its pixels, size, format or image file (skip it and go on). */
+        /**
+         * A frame: its pixels, size, format, image file, label mask or name (skip it and go on); also a
+         * damaged frame of a video.
+         */
         FRAME,
-        /** The TorchScript model: it does not load, breaks the output contract, touches files, or its forward raised. */
+        /**
+         * The TorchScript model: its file is missing or unreadable, it does not load (not TorchScript),
+         * its metadata is invalid, it touches files (refused unless trusted), it breaks the output
+         * contract, its forward raised, or its optimised module does not match it.
+         */
         MODEL,
-        /** The SA model file: missing, corrupt, or fitted with another model. */
+        /**
+         * The SA model file: missing, corrupt, fitted with another model (or, when a mismatch is
+         * allowed, with other classes or feature dimension than the model gives), without the LSA
+         * references LSA needs; or a risk model fitted for another model, SA model or classes.
+         */
         SA_FILE,
-        /** The native kernels returned a status ({@link #code()}). */
+        /**
+         * Native code: the kernels returned a status ({@link #code()}), or a native library
+         * (libsegsa_cpu, libsegsa_cuda, LibTorch) does not load, or a requested backend cannot start.
+         */
         NATIVE,
-        /** The run was stopped on request (SIGINT / SIGTERM). */
+        /** The run was stopped on request (SIGINT / SIGTERM, {@code dev.segsa.io.StopRequest}). */
         STOPPED,
-        /** Anything else: other input files (scores, labels, configuration), outputs, options. */
+        /**
+         * Anything else: other input files (folders, videos, scores, configuration), outputs, options
+         * (an unknown backend name, options that do not go together), a fit without usable frames.
+         */
         OTHER
     }
 

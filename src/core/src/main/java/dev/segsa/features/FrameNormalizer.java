@@ -83,7 +83,8 @@ public final class FrameNormalizer {
         long pixels = (long) width * height;
         if (pixels > FrameReader.maxPixels()) {
             throw new SegsaException(SegsaException.Kind.FRAME, what + ": frame size " + width + "x" + height + " = " + pixels
-                    + " pixels is above the limit of " + FrameReader.maxPixels() + " (raise it with --max-pixels)");
+                    + " pixels is above the limit of " + FrameReader.maxPixels()
+                    + " (raise it with FrameReader.setMaxPixels; segsa: --max-pixels)");
         }
     }
 

@@ -81,7 +81,7 @@ public final class FrameReader {
     }
 
     public static void setMaxPixels(long limit) {
-        if (limit < 1) throw new IllegalArgumentException("--max-pixels must be >= 1, got " + limit);
+        if (limit < 1) throw new IllegalArgumentException("max pixels must be >= 1 (segsa: --max-pixels), got " + limit);
         maxPixels = limit;
     }
 
@@ -120,7 +120,8 @@ public final class FrameReader {
                 long pixels = (long) w * h;
                 if (w <= 0 || h <= 0 || pixels > maxPixels) {
                     throw new SegsaException(SegsaException.Kind.FRAME, file + ": " + what + " declares " + w + "x" + h + " = " + pixels
-                            + " pixels, above the limit of " + maxPixels + " (raise it with --max-pixels)");
+                            + " pixels, above the limit of " + maxPixels
+                            + " (raise it with FrameReader.setMaxPixels; segsa: --max-pixels)");
                 }
                 if (jpegComponents(reader) == 4) {
                     throw new SegsaException(SegsaException.Kind.FRAME, file + ": " + what + " is a CMYK (4-component) JPEG, which is not supported: "

@@ -104,13 +104,14 @@ public final class FitAccumulator implements AutoCloseable {
             if (check == null) check = new ActivationTraceCheck(o.d(), o.classes(), images.size(), pixelsPerFrame, seed);
             check.add(o, fit.settings().upsample());
         }
-        if (check == null) throw new SegsaException("activation-trace check: no frames");
+        if (check == null) throw new SegsaException(SegsaException.Kind.OTHER, "activation-trace check: no frames");
         return check.result();
     }
 
     private static void checkLabels(int[] labels, int width, int height, String labelsName) {
         if (labels.length != width * height) {
-            throw new SegsaException(labelsName + ": " + labels.length + " labels for a " + width + "x" + height + " frame");
+            throw new SegsaException(SegsaException.Kind.FRAME, labelsName + ": " + labels.length + " labels for a " + width + "x"
+                    + height + " frame");
         }
     }
 
@@ -134,8 +135,9 @@ public final class FitAccumulator implements AutoCloseable {
                 if (c == ignore) {
                     labels[i] = -1;
                 } else if (c < 0 || c >= classes) {
-                    throw new SegsaException(labelsName + ": pixel (" + (i % width) + "," + (i / width) + ") has label " + c
-                            + " but the model has " + classes + " classes (0.." + (classes - 1) + ") and the ignore label is " + ignore);
+                    throw new SegsaException(SegsaException.Kind.FRAME, labelsName + ": pixel (" + (i % width) + "," + (i / width)
+                            + ") has label " + c + " but the model has " + classes + " classes (0.." + (classes - 1)
+                            + ") and the ignore label is " + ignore);
                 }
             }
             long bad = out.nonFiniteFeatures();

@@ -26,7 +26,8 @@ public final class PartialFit {
         public Settings {
             Objects.requireNonNull(modelSha256, "modelSha256");
             Objects.requireNonNull(upsample, "upsample");
-            if (lsaReferences < 0) throw new IllegalArgumentException("--lsa-references must be >= 0, got " + lsaReferences);
+            if (lsaReferences < 0) throw new IllegalArgumentException("lsaReferences must be >= 0 (segsa fit: --lsa-references), got "
+                    + lsaReferences);
         }
 
         boolean sameAs(Settings o) {
@@ -94,8 +95,8 @@ public final class PartialFit {
                 samples[c] = new ReferenceSample(settings.lsaReferences(), d);
             }
         } else if (classes != this.classes || d != this.d) {
-            throw new SegsaException(frame + ": model returned " + classes + " classes and " + d + " features, earlier frames gave "
-                    + this.classes + " and " + this.d);
+            throw new SegsaException(SegsaException.Kind.MODEL, frame + ": model returned " + classes + " classes and " + d
+                    + " features, earlier frames gave " + this.classes + " and " + this.d);
         }
     }
 
@@ -335,11 +336,12 @@ public final class PartialFit {
      * The SA model of the frames gathered; the models are derived once so that ridges and
      * dropped features are reported in its notes.
      *
-     * @throws SegsaException when no frame was usable
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} when no frame was usable
      */
     public SaModel finish() {
         if (frames == 0 || classes < 0) {
-            throw new SegsaException("no usable training frame" + (notes.isEmpty() ? "" : ": " + String.join("; ", notes)));
+            throw new SegsaException(SegsaException.Kind.OTHER, "no usable training frame"
+                    + (notes.isEmpty() ? "" : ": " + String.join("; ", notes)));
         }
         List<String> allNotes = new ArrayList<>(notes);
         double[][] refs = null;

@@ -26,6 +26,10 @@ public final class Backends {
 
     private Backends() {}
 
+    /**
+     * @throws SegsaException of kind {@link SegsaException.Kind#OTHER} for an unknown name,
+     *                        {@link SegsaException.Kind#NATIVE} when the backend asked for cannot start
+     */
     public static Backend select(String requested) {
         String name = requested;
         if (name == null) name = System.getProperty(PROPERTY);
@@ -70,7 +74,7 @@ public final class Backends {
                 logOnce("segsa: backend reference (auto): native-cpu unavailable: " + why);
                 return new ReferenceBackend();
             }
-            default -> throw new SegsaException("unknown backend '" + (requested == null ? name : requested)
+            default -> throw new SegsaException(SegsaException.Kind.OTHER, "unknown backend '" + (requested == null ? name : requested)
                     + "': expected auto, reference, native-cpu or cuda");
         }
     }
@@ -78,12 +82,12 @@ public final class Backends {
     private static NativeCpuBackend nativeCpu() {
         if (!NativeLibrary.cpuAvailable()) {
             SegsaException why = NativeLibrary.cpuFailure().orElseThrow();
-            throw new SegsaException("backend native-cpu is unavailable: " + why.getMessage(), why.code(), why);
+            throw new SegsaException(SegsaException.Kind.NATIVE, "backend native-cpu is unavailable: " + why.getMessage(), why.code(), why);
         }
         try {
             return new NativeCpuBackend();
         } catch (LinkageError e) {
-            throw new SegsaException("backend native-cpu is unavailable: " + e, e);
+            throw new SegsaException(SegsaException.Kind.NATIVE, "backend native-cpu is unavailable: " + e, e);
         }
     }
 
@@ -123,16 +127,16 @@ public final class Backends {
             }
         }
         if (!reasons.isEmpty()) {
-            throw new SegsaException("backend cuda is unavailable: " + String.join("; ", reasons), code, null);
+            throw new SegsaException(SegsaException.Kind.NATIVE, "backend cuda is unavailable: " + String.join("; ", reasons), code, null);
         }
         try {
             return (Backend) backendClass.getDeclaredConstructor().newInstance();
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof SegsaException s) throw s;
-            throw new SegsaException("backend cuda failed to start: " + cause, cause);
+            if (cause instanceof SegsaException s) throw s.withKind(SegsaException.Kind.NATIVE);
+            throw new SegsaException(SegsaException.Kind.NATIVE, "backend cuda failed to start: " + cause, cause);
         } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new SegsaException("backend cuda failed to start: " + e, e);
+            throw new SegsaException(SegsaException.Kind.NATIVE, "backend cuda failed to start: " + e, e);
         }
     }
 

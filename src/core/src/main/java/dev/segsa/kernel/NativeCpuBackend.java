@@ -561,7 +561,7 @@ public final class NativeCpuBackend implements Backend {
     private static RuntimeException rethrow(String function, Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
-        return new SegsaException("native " + function + " call failed: " + t, t);
+        return new SegsaException(SegsaException.Kind.NATIVE, "native " + function + " call failed: " + t, t);
     }
 
 }

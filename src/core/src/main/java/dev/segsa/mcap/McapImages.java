@@ -40,8 +40,12 @@ public final class McapImages {
         return (cdr || foxglove) && (RAW.contains(s.name()) || COMPRESSED.contains(s.name()));
     }
 
-    /** A decoded image message: the image and its raw encoding (or compressed format). */
-    public record Decoded(BufferedImage image, String encoding) {}
+    /** A decoded image message: the image, its raw encoding (or compressed format) and its frame_id ("" when it has none). */
+    public record Decoded(BufferedImage image, String encoding, String frameId) {
+        public Decoded(BufferedImage image, String encoding) {
+            this(image, encoding, "");
+        }
+    }
 
     public static Decoded decode(McapReader.Message m, McapReader.Schema s, String file) {
         return decode(m, s, file, -1);
@@ -67,11 +71,11 @@ public final class McapImages {
         Cdr c = new Cdr(ByteBuffer.wrap(data, 4, data.length - 4).slice().order(order), where);
         c.u32("header.stamp.sec");
         c.u32("header.stamp.nanosec");
-        c.string("header.frame_id");
+        String frameId = c.string("header.frame_id");
         if (schema.equals("sensor_msgs/msg/CompressedImage")) {
             String format = c.string("format");
             byte[] bytes = c.bytes("data");
-            return new Decoded(compressed(bytes, format, where), format);
+            return new Decoded(compressed(bytes, format, where), format, frameId);
         }
         long height = c.u32("height"), width = c.u32("width");
         String encoding = c.string("encoding");
@@ -79,7 +83,7 @@ public final class McapImages {
         long step = c.u32("step");
         byte[] bytes = c.bytes("data");
         return new Decoded(raw(bytes, (int) Math.min(width, Integer.MAX_VALUE), (int) Math.min(height, Integer.MAX_VALUE), step,
-                encoding, where), encoding);
+                encoding, where), encoding, frameId);
     }
 
     /** Log time in seconds with its nanoseconds: {@code 1700000000.066666667 s}. */
@@ -95,7 +99,7 @@ public final class McapImages {
     private static Decoded json(byte[] data, String schema, String where) {
         StrictJson.Obj n;
         byte[] bytes;
-        String format = null, encoding = null;
+        String format = null, encoding = null, frameId = "";
         int width = 0, height = 0;
         long step = 0;
         try {
@@ -111,7 +115,7 @@ public final class McapImages {
                 ts.longInteger("sec", UINT32, 0);
                 ts.longInteger("nsec", NANOS, 0);
             }
-            n.string("frame_id", "");
+            frameId = n.string("frame_id", "");
             String base64 = n.string("data");
             try {
                 bytes = Base64.getDecoder().decode(base64);
@@ -129,8 +133,8 @@ public final class McapImages {
         } catch (SegsaException e) {
             throw new SegsaException(where + ": " + e.getMessage(), e);
         }
-        if (format != null) return new Decoded(compressed(bytes, format, where), format);
-        return new Decoded(raw(bytes, width, height, step, encoding, where), encoding);
+        if (format != null) return new Decoded(compressed(bytes, format, where), format, frameId);
+        return new Decoded(raw(bytes, width, height, step, encoding, where), encoding, frameId);
     }
 
     /**
@@ -141,7 +145,7 @@ public final class McapImages {
     private static Decoded protobuf(byte[] data, String schema, String where) {
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         long width = -1, height = -1, step = -1;
-        String encoding = "", format = "";
+        String encoding = "", format = "", frameId = "";
         byte[] bytes = new byte[0];
         boolean raw = schema.equals("foxglove.RawImage");
         while (b.hasRemaining()) {
@@ -171,13 +175,14 @@ public final class McapImages {
                     if (raw && field == 6) bytes = v;
                     if (!raw && field == 2) bytes = v;
                     if (!raw && field == 3) format = new String(v, StandardCharsets.UTF_8);
+                    if ((raw && field == 7) || (!raw && field == 4)) frameId = new String(v, StandardCharsets.UTF_8);
                 }
                 default -> throw new SegsaException(where + ": protobuf wire type " + wire + " (field " + field + ") is not valid here");
             }
         }
-        if (!raw) return new Decoded(compressed(bytes, format, where), format);
+        if (!raw) return new Decoded(compressed(bytes, format, where), format, frameId);
         return new Decoded(raw(bytes, (int) Math.min(width, Integer.MAX_VALUE), (int) Math.min(height, Integer.MAX_VALUE), step, encoding,
-                where), encoding);
+                where), encoding, frameId);
     }
 
     private static long varint(ByteBuffer b, String where) {

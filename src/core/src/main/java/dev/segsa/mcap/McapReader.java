@@ -131,6 +131,20 @@ public final class McapReader implements AutoCloseable {
         }
         this.footerAt = f;
         this.dataLimit = limit;
+        // the header (profile, library) is the first record: read at once, so it is known however the messages are read
+        ByteBuffer h = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
+        if (size >= 17 && readFully(8, h.array()) && (h.get(0) & 0xff) == OP_HEADER) {
+            long length = h.getLong(1);
+            if (length >= 8 && length <= 1 << 20 && 17 + length <= size) {
+                try {
+                    ByteBuffer b = record(8, length);
+                    profile = string(b, 8, "profile");
+                    library = string(b, 8, "library");
+                } catch (SegsaException e) {
+                    // a damaged header is reported when the records are read in order
+                }
+            }
+        }
     }
 
     public Path file() {

@@ -44,7 +44,12 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
      * copies through).
      */
     public record Frame(String topic, long index, long logTime, BufferedImage image, String encoding, McapReader.Message message,
-                        McapReader.Schema schema) {
+                        McapReader.Schema schema, String frameId) {
+        public Frame(String topic, long index, long logTime, BufferedImage image, String encoding, McapReader.Message message,
+                     McapReader.Schema schema) {
+            this(topic, index, logTime, image, encoding, message, schema, "");
+        }
+
         public double seconds() {
             return logTime / 1e9;
         }
@@ -208,7 +213,7 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
                     if (m.logTime() < last) outOfOrder++;
                     last = Math.max(last, m.logTime());
                     McapImages.Decoded d = McapImages.decode(m, s, file.toString(), i);
-                    next = new Frame(chosen, i, m.logTime(), d.image(), d.encoding(), m, s);
+                    next = new Frame(chosen, i, m.logTime(), d.image(), d.encoding(), m, s, d.frameId());
                 }
                 return true;
             }

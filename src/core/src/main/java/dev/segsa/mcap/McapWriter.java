@@ -61,8 +61,12 @@ public final class McapWriter implements AutoCloseable {
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            this.temp = Files.createTempFile(dir, target.getFileName() + AtomicOutput.TEMP_MARK, ".mcap");
-            this.out = new java.io.BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
+            // created with the default permissions (0666 less the umask), as any file the user writes; a temporary file API's 0600
+            // would stay on the output after the rename
+            this.temp = dir.resolve("." + target.getFileName() + AtomicOutput.TEMP_MARK + ProcessHandle.current().pid() + "-"
+                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".mcap");
+            this.out = new java.io.BufferedOutputStream(Files.newOutputStream(temp, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE), 1 << 16);
         } catch (IOException e) {
             throw new SegsaException(target + ": cannot write: " + e.getMessage(), e);
         }
@@ -110,6 +114,20 @@ public final class McapWriter implements AutoCloseable {
         chunkNewChannels.add(channelRecords.size() - 1);
         channelCounts.put(id, 0L);
         return id;
+    }
+
+    /** A Metadata record (name and string pairs, e.g. what wrote the file), in the data section. */
+    public void metadata(String name, java.util.Map<String, String> values) {
+        if (closed) throw new IllegalStateException("the MCAP writer is closed");
+        Rec map = new Rec(0);
+        for (var e : values.entrySet()) {
+            map.string(e.getKey());
+            map.string(e.getValue());
+        }
+        Rec m = new Rec(0x0C);
+        m.string(name);
+        m.bytes32(map.b.toByteArray());
+        write(m.bytes());
     }
 
     /** Adds a message at {@code logTime} ns (publish time the same). */

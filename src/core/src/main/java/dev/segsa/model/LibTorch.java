@@ -34,7 +34,7 @@ public final class LibTorch {
                 cuda = true;
                 loaded = true;
             } catch (Exception | UnsatisfiedLinkError e) {
-                throw new SegsaException("cannot load LibTorch's CUDA build (org.bytedeco:pytorch for " + Loader.getPlatform()
+                throw new SegsaException(SegsaException.Kind.NATIVE, "cannot load LibTorch's CUDA build (org.bytedeco:pytorch for " + Loader.getPlatform()
                         + GPU_EXTENSION + ", built with -Pcuda): " + e + "; it needs the CUDA 13.1 runtime and cuDNN 9.19 "
                         + "(install them, or build with -Pcuda,cuda-redist)", e);
             }
@@ -45,7 +45,7 @@ public final class LibTorch {
                 Loader.load(torch.class);
                 cuda = GPU_EXTENSION.equals(System.getProperty(EXTENSION_PROPERTY));
             } catch (Exception | UnsatisfiedLinkError e) {
-                throw new SegsaException("cannot load LibTorch (org.bytedeco:pytorch for " + Loader.getPlatform() + "): " + e, e);
+                throw new SegsaException(SegsaException.Kind.NATIVE, "cannot load LibTorch (org.bytedeco:pytorch for " + Loader.getPlatform() + "): " + e, e);
             }
         }
         if (System.getenv("OMP_WAIT_POLICY") == null) {

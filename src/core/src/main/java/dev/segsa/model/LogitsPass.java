@@ -159,7 +159,7 @@ public final class LogitsPass implements AutoCloseable {
     private static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
-        return new SegsaException("native segsa_logits_frame call failed: " + t, t);
+        return new SegsaException(SegsaException.Kind.NATIVE, "native segsa_logits_frame call failed: " + t, t);
     }
 
     @Override

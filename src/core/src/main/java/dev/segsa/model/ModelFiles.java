@@ -14,15 +14,16 @@ import java.util.HexFormat;
 public final class ModelFiles {
     private ModelFiles() {}
 
+    /** @throws SegsaException of kind {@link SegsaException.Kind#MODEL} when the file is missing or cannot be read */
     public static String sha256(Path file) {
-        if (!Files.isRegularFile(file)) throw new SegsaException(file + ": model file not found");
+        if (!Files.isRegularFile(file)) throw new SegsaException(SegsaException.Kind.MODEL, file + ": model file not found");
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
             return HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
-            throw new SegsaException(file + ": cannot read model file: " + e.getMessage(), e);
+            throw new SegsaException(SegsaException.Kind.MODEL, file + ": cannot read model file: " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

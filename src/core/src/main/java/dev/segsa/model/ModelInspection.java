@@ -97,7 +97,7 @@ public final class ModelInspection {
             b.append(f.function()).append(" calls ").append(f.operator()).append(" (").append(f.why()).append(')');
         }
         if (findings.size() > 5) b.append("; and ").append(findings.size() - 5).append(" more");
-        b.append(". If you trust this model, pass --trust-model (engine option trustModel)");
+        b.append(". If you trust this model, pass trustModel(true) to Segsa.Builder or SegsaFit.Builder (segsa: --trust-model)");
         throw new SegsaException(b.toString());
     }
 }

@@ -47,8 +47,18 @@ public record ModelMetadata(double[] mean, double[] std, UpsampleMode upsample, 
     /**
      * Archive metadata overlaid with the sidecar's, when either exists. A sidecar that exists but is
      * not a regular file (a directory, a FIFO, a device) is refused, not skipped.
+     *
+     * @throws SegsaException of kind {@link SegsaException.Kind#MODEL} naming the metadata and the problem
      */
     public static ModelMetadata read(Path model) {
+        try {
+            return readMetadata(model);
+        } catch (SegsaException e) {
+            throw e.withKind(SegsaException.Kind.MODEL);
+        }
+    }
+
+    private static ModelMetadata readMetadata(Path model) {
         ModelMetadata m = empty();
         String archived = readArchiveEntry(model);
         if (archived != null) m = m.overlay(parse(archived, model + "!" + ARCHIVE_ENTRY));

@@ -28,7 +28,8 @@ public record ModelSettings(double[] mean, double[] std, UpsampleMode upsample, 
             if (w <= 0 || h <= 0 || w > dev.segsa.features.FrameNormalizer.MAX_SIDE || h > dev.segsa.features.FrameNormalizer.MAX_SIDE
                     || (long) w * h > dev.segsa.features.FrameReader.maxPixels()) {
                 throw new IllegalArgumentException("resize " + w + "x" + h + " is outside 1.." + dev.segsa.features.FrameNormalizer.MAX_SIDE
-                        + " per side or above the pixel limit " + dev.segsa.features.FrameReader.maxPixels() + " (--max-pixels)");
+                        + " per side or above the pixel limit " + dev.segsa.features.FrameReader.maxPixels()
+                        + " (FrameReader.setMaxPixels; segsa: --max-pixels)");
             }
         }
         return new ModelSettings(mean, std, m.upsample() != null ? m.upsample() : UpsampleMode.BILINEAR,

@@ -63,6 +63,8 @@ public final class SegmentationModel implements AutoCloseable {
 
     /**
      * @param trusted skip {@link ModelInspection} (the caller vouches for the model's code)
+     * @throws SegsaException of kind {@link SegsaException.Kind#MODEL} (missing, not TorchScript, refused by the
+     *                        inspection) or {@link SegsaException.Kind#NATIVE} (LibTorch does not load)
      */
     public static SegmentationModel load(Path path, UpsampleMode upsample, boolean trusted) {
         try {
@@ -104,6 +106,9 @@ public final class SegmentationModel implements AutoCloseable {
      */
     public static final double OPTIMIZE_TOLERANCE = 1e-4;
 
+    /** The option of {@link #optimizeForInference} as messages name it: the builder method, then the command line's flag. */
+    static final String OPTIMIZE_OPTION = "Segsa.Builder.optimizeModel(true) (segsa: --optimize-model)";
+
     /**
      * Freezes the module ({@code torch::jit::freeze}: parameters and attributes inlined as
      * constants, conv-BN folding and the other numerics-preserving graph passes). The frozen
@@ -121,7 +126,7 @@ public final class SegmentationModel implements AutoCloseable {
         try {
             optimized = torch.freeze(module);
         } catch (RuntimeException e) {
-            throw new SegsaException(path + ": --optimize-model: LibTorch cannot freeze this model: "
+            throw new SegsaException(SegsaException.Kind.MODEL, path + ": " + OPTIMIZE_OPTION + ": LibTorch cannot freeze this model: "
                     + firstLine(e.getMessage()), e);
         }
     }
@@ -142,7 +147,8 @@ public final class SegmentationModel implements AutoCloseable {
             d = new Device(deviceName);
             module.to(d);
         } catch (RuntimeException e) {
-            throw new SegsaException(path + ": cannot move the model to " + deviceName + ": " + firstLine(e.getMessage()), e);
+            throw new SegsaException(SegsaException.Kind.MODEL, path + ": cannot move the model to " + deviceName + ": "
+                    + firstLine(e.getMessage()), e);
         }
         device = d;
         this.deviceName = deviceName;
@@ -335,7 +341,7 @@ public final class SegmentationModel implements AutoCloseable {
         try {
             result = (optimized != null && optimizedChecked ? optimized : module).forward(args);
         } catch (RuntimeException e) {
-            throw new SegsaException(path + ": forward failed on " + what + " (input [1,3," + height + "," + width
+            throw new SegsaException(SegsaException.Kind.MODEL, path + ": forward failed on " + what + " (input [1,3," + height + "," + width
                     + "]): " + modelMessage(e.getMessage()), e);
         }
         Tensor[] fl = unpack(result);
@@ -389,28 +395,28 @@ public final class SegmentationModel implements AutoCloseable {
         try {
             opt = unpack(optimized.forward(args));
         } catch (RuntimeException e) {
-            throw new SegsaException(path + ": --optimize-model: the optimised module failed on " + what + ": "
-                    + modelMessage(e.getMessage()), e);
+            throw new SegsaException(SegsaException.Kind.MODEL, path + ": " + OPTIMIZE_OPTION + ": the optimised module failed on "
+                    + what + ": " + modelMessage(e.getMessage()), e);
         }
         String[] names = {"features", "logits"};
         StringBuilder report = new StringBuilder();
         for (int i = 0; i < 2; i++) {
             Tensor a = original[i].to(torch.ScalarType.Double), b = opt[i].to(torch.ScalarType.Double);
             if (!Arrays.equals(shape(a), shape(b))) {
-                throw new SegsaException(path + ": --optimize-model changed the shape of the " + names[i] + " from "
-                        + Arrays.toString(shape(a)) + " to " + Arrays.toString(shape(b)) + "; run without it");
+                throw new SegsaException(SegsaException.Kind.MODEL, path + ": " + OPTIMIZE_OPTION + " changed the shape of the "
+                        + names[i] + " from " + Arrays.toString(shape(a)) + " to " + Arrays.toString(shape(b)) + "; run without it");
             }
             double diff = a.sub(b).abs().max().item_double();
             double scale = Math.max(1, a.abs().max().item_double());
             if (!(diff <= OPTIMIZE_TOLERANCE * scale)) {
-                throw new SegsaException(String.format(java.util.Locale.ROOT,
-                        "%s: --optimize-model changed the %s by up to %.3g on %s (tolerance %.1g x %.3g); run without it", path,
+                throw new SegsaException(SegsaException.Kind.MODEL, String.format(java.util.Locale.ROOT,
+                        "%s: %s changed the %s by up to %.3g on %s (tolerance %.1g x %.3g); run without it", path, OPTIMIZE_OPTION,
                         names[i], diff, what, OPTIMIZE_TOLERANCE, scale));
             }
             report.append(String.format(java.util.Locale.ROOT, "%s max abs difference %.3g", names[i], diff)).append(i == 0 ? ", " : "");
         }
         optimizedChecked = true;
-        optimizationReport = "--optimize-model: the frozen module matches the original on the first frame (" + report
+        optimizationReport = OPTIMIZE_OPTION + ": the frozen module matches the original on the first frame (" + report
                 + "; tolerance " + OPTIMIZE_TOLERANCE + " x max(1, max |output|)); using it from the next frame";
     }
 
@@ -537,7 +543,8 @@ public final class SegmentationModel implements AutoCloseable {
     }
 
     private SegsaException contract(String expected) {
-        return new SegsaException(path + ": model output does not follow the segsa contract: expected " + expected);
+        return new SegsaException(SegsaException.Kind.MODEL, path + ": model output does not follow the segsa contract: expected "
+                + expected);
     }
 
     static long[] shape(Tensor t) {

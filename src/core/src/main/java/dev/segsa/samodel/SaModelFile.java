@@ -88,7 +88,10 @@ public final class SaModelFile {
             throw new IllegalStateException(e);
         }
         size += header.length;
-        if (size > Integer.MAX_VALUE - 16) throw new SegsaException(out + ": SA model would exceed 2 GiB; lower --lsa-references");
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new SegsaException(out + ": SA model would exceed 2 GiB; lower SegsaFit.Builder.lsaReferences (segsa fit: "
+                    + "--lsa-references)");
+        }
         ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putInt(VERSION).putInt(header.length).put(header);
         for (int c = 0; c < classes; c++) {

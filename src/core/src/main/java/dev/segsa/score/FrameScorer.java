@@ -72,7 +72,9 @@ public final class FrameScorer implements AutoCloseable {
         this.options = options;
         this.mdsaModels = sa.mahalanobisModels(notes);
         if (options.lsa() && sa.references() == null) {
-            throw new SegsaException("LSA was asked for but the SA model was fitted with --lsa-references 0");
+            throw new SegsaException(SegsaException.Kind.SA_FILE, "LSA was asked for (Segsa.Builder.lsa(true); segsa: --lsa) but the "
+                    + "SA model was fitted without LSA references (SegsaFit.Builder.lsaReferences(0); segsa fit: --lsa-references 0): "
+                    + "refit with references, or score without LSA");
         }
         this.lsaModels = options.lsa() ? sa.kdeModels(notes) : null;
         this.mdsaScores = new FrameScores(sa.classes());
@@ -81,8 +83,9 @@ public final class FrameScorer implements AutoCloseable {
         this.normalizer = new FrameNormalizer(s.mean(), s.std(), s.resize());
         this.classNames = List.copyOf(s.classNames());
         if (options.segmentsPass() && backend instanceof DeviceBackend) {
-            throw new SegsaException("segments and frame risk run on the CPU path; the " + backend.name() + " backend has no segment "
-                    + "pass yet: score with --backend native-cpu");
+            throw new SegsaException(SegsaException.Kind.OTHER, "segments and frame risk (Segsa.Builder.segments, riskModel) run on "
+                    + "the CPU path; the " + backend.name() + " backend has no segment pass yet: use "
+                    + "Segsa.Builder.backend(\"native-cpu\") (segsa: --backend native-cpu)");
         }
         this.segments = options.segmentsPass() ? new NativeSegments() : null;
         this.frameRisk = options.risk() == null ? null : new dev.segsa.risk.FrameRisk(options.risk());
@@ -216,8 +219,9 @@ public final class FrameScorer implements AutoCloseable {
 
     private void checkShape(String name, int classes, int d) {
         if (classes != sa.classes() || d != sa.settings().featureDimension()) {
-            throw new SegsaException(name + ": model returned " + classes + " classes and " + d + " features, the SA model was "
-                    + "fitted with " + sa.classes() + " and " + sa.settings().featureDimension());
+            throw new SegsaException(SegsaException.Kind.SA_FILE, name + ": model returned " + classes + " classes and " + d
+                    + " features, the SA model was fitted with " + sa.classes() + " and " + sa.settings().featureDimension()
+                    + " (a mismatch allowed by Segsa.Builder.allowModelMismatch(true) needs the same shapes)");
         }
     }
 

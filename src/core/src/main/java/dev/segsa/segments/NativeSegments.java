@@ -199,7 +199,7 @@ public final class NativeSegments implements AutoCloseable {
     private static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
-        return new SegsaException("native segsa_segments call failed: " + t, t);
+        return new SegsaException(SegsaException.Kind.NATIVE, "native segsa_segments call failed: " + t, t);
     }
 
     @Override

@@ -47,9 +47,10 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
         public static final Options ALL = new Options(1, 0, Double.POSITIVE_INFINITY, 2);
 
         public Options {
-            if (every < 1) throw new IllegalArgumentException("--every must be >= 1, got " + every);
+            if (every < 1) throw new IllegalArgumentException("every must be >= 1 (segsa: --every), got " + every);
             if (!(fromSeconds >= 0) || !(toSeconds >= fromSeconds)) {
-                throw new IllegalArgumentException("--from/--to must satisfy 0 <= from <= to, got " + fromSeconds + " and " + toSeconds);
+                throw new IllegalArgumentException("fromSeconds and toSeconds must satisfy 0 <= from <= to (segsa: --from, --to), got "
+                        + fromSeconds + " and " + toSeconds);
             }
             if (ahead < 0) throw new IllegalArgumentException("frames decoded ahead must be >= 0, got " + ahead);
         }
@@ -261,7 +262,8 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
             long pixels = (long) g.getImageWidth() * g.getImageHeight();
             if (pixels > dev.segsa.features.FrameReader.maxPixels()) {
                 throw new SegsaException(what + ": video frames are " + g.getImageWidth() + "x" + g.getImageHeight() + " = " + pixels
-                        + " pixels, above the limit of " + dev.segsa.features.FrameReader.maxPixels() + " (raise it with --max-pixels)");
+                        + " pixels, above the limit of " + dev.segsa.features.FrameReader.maxPixels()
+                        + " (raise it with FrameReader.setMaxPixels; segsa: --max-pixels)");
             }
         } catch (SegsaException e) {
             discard(g, dog);

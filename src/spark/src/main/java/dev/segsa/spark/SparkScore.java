@@ -53,7 +53,10 @@ public final class SparkScore {
         return schema(uncertainty, false);
     }
 
-    /** @param video the rows of video frames also carry video (file name), frame (index in the stream) and pts (seconds) */
+    /**
+     * @param video the rows of video frames also carry video (file name), frame (index in the stream), pts (seconds) and time_ns
+     *              (the presentation time in integer nanoseconds, the exact join key)
+     */
     static StructType schema(boolean uncertainty, boolean video) {
         List<StructField> f = new ArrayList<>();
         f.add(DataTypes.createStructField("image", DataTypes.StringType, false));
@@ -69,11 +72,14 @@ public final class SparkScore {
         f.add(DataTypes.createStructField(ScoresCsv.CLASS_PERCENTILE_COLUMN, DataTypes.DoubleType, false));
         // one minus the class's predicted IoU (--risk; NaN without a risk model, or where the class has no risk)
         f.add(DataTypes.createStructField(ScoresCsv.RISK, DataTypes.DoubleType, false));
+        // class or group, as in scores.csv (this job writes class rows only: it has no --groups)
+        f.add(DataTypes.createStructField(ScoresCsv.ROW_KIND_COLUMN, DataTypes.StringType, true));
         f.add(DataTypes.createStructField("path", DataTypes.StringType, false));
         if (video) {
             f.add(DataTypes.createStructField("video", DataTypes.StringType, false));
             f.add(DataTypes.createStructField("frame", DataTypes.IntegerType, false));
             f.add(DataTypes.createStructField("pts", DataTypes.DoubleType, false));
+            f.add(DataTypes.createStructField(ScoresCsv.TIME_NS_COLUMN, DataTypes.LongType, true));
         }
         f.add(DataTypes.createStructField("recording", DataTypes.StringType, false));
         f.add(DataTypes.createStructField(SKIPPED, DataTypes.StringType, true));
@@ -241,17 +247,18 @@ public final class SparkScore {
                     String image = ScoresCsv.videoFrameName(name, f.index());
                     for (ScoresCsv.Row row : one.rows()) {
                         out.add(row(new ScoresCsv.Row(image, row.className(), row.pixels(), row.mdsa(), row.lsa(), row.iou(),
-                                row.uncertainty(), row.mdsaPct(), row.risk()), job.uncertainty(), path, recording, null, name, f.index(), f.seconds()));
+                                row.uncertainty(), row.mdsaPct(), row.risk(), row.group()), job.uncertainty(), path, recording, null, name, f.index(),
+                                f.seconds(), f.ptsMicros() * 1000));
                     }
                 });
                 for (Segsa.SkippedFrame k : skipped) {
                     out.add(row(new ScoresCsv.Row(k.frame(), null, 0, Double.NaN, Double.NaN, Double.NaN), job.uncertainty(), path,
-                            recording, k.reason(), name, -1, Double.NaN));
+                            recording, k.reason(), name, -1, Double.NaN, null));
                 }
             } catch (SegsaException | java.io.IOException e) {
                 if (!job.skipBadFrames()) throw e instanceof SegsaException se ? se : new SegsaException(path + ": " + e.getMessage(), e);
                 out.add(row(new ScoresCsv.Row(name, null, 0, Double.NaN, Double.NaN, Double.NaN), job.uncertainty(), path, recording,
-                        e.getMessage(), name, -1, Double.NaN));
+                        e.getMessage(), name, -1, Double.NaN, null));
             } finally {
                 if (temp != null) {
                     try {
@@ -265,10 +272,10 @@ public final class SparkScore {
         return out.iterator();
     }
 
-    /** A row of a video frame: the columns of a frame's row, with video, frame and pts after path. */
+    /** A row of a video frame: the columns of a frame's row, with video, frame, pts and time_ns (null: unknown) after path. */
     private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped,
-                           String video, int frame, double pts) {
-        return RowFactory.create(values(r, withUncertainty, path, recording, skipped, new Object[] {video, frame, pts}).toArray());
+                           String video, int frame, double pts, Long timeNs) {
+        return RowFactory.create(values(r, withUncertainty, path, recording, skipped, new Object[] {video, frame, pts, timeNs}).toArray());
     }
 
     private static Row row(ScoresCsv.Row r, boolean withUncertainty, String path, String recording, String skipped) {
@@ -292,8 +299,9 @@ public final class SparkScore {
         }
         v.add(r.mdsaPct());
         v.add(r.risk());
+        v.add(r.className() == null ? null : r.group() ? ScoresCsv.ROW_KIND_GROUP : ScoresCsv.ROW_KIND_CLASS);
         v.add(path);
-        v.addAll(List.of(video));
+        v.addAll(java.util.Arrays.asList(video));
         v.add(recording);
         v.add(skipped);
         return v;

@@ -153,6 +153,7 @@ class SparkJobsTest {
                         row.<Double>getAs("lsa"), row.<Double>getAs("iou")));
                 String rec = row.getAs("recording");
                 assertTrue(rec.equals("rec-a") || rec.equals("rec-b"), rec);
+                assertEquals("class", row.getAs("row_kind"), "the job writes class rows only");
             }
             want.sort(null);
             got.sort(null);
@@ -202,7 +203,8 @@ class SparkJobsTest {
                     job.add(r, null, null, new ArrayList<>());
                     for (ScoresCsv.Row row : job.rows()) {
                         want.add(key(ScoresCsv.videoFrameName(clip.getFileName().toString(), f.index()), row.className(), row.pixels(),
-                                row.mdsa(), row.lsa(), row.iou()) + "|" + f.index() + "|" + f.seconds());
+                                row.mdsa(), row.lsa(), row.iou()) + "|" + f.index() + "|" + f.seconds() + "|" + f.ptsMicros() * 1000
+                                + "|class");
                     }
                 });
             }
@@ -213,7 +215,8 @@ class SparkJobsTest {
         List<String> got = new ArrayList<>();
         for (Row row : spark.read().parquet(out).collectAsList()) {
             got.add(key(row.getAs("image"), row.getAs("class"), row.<Long>getAs("pixels"), row.<Double>getAs("mdsa"),
-                    row.<Double>getAs("lsa"), row.<Double>getAs("iou")) + "|" + row.<Integer>getAs("frame") + "|" + row.<Double>getAs("pts"));
+                    row.<Double>getAs("lsa"), row.<Double>getAs("iou")) + "|" + row.<Integer>getAs("frame") + "|" + row.<Double>getAs("pts")
+                    + "|" + row.<Long>getAs("time_ns") + "|" + row.<String>getAs("row_kind"));
         }
         want.sort(null);
         got.sort(null);
@@ -226,6 +229,8 @@ class SparkJobsTest {
         assertEquals(6, back.rows().stream().map(ScoresCsv.Row::image).distinct().count());
         assertTrue(back.rows().stream().allMatch(x -> x.image().matches(".*clip[01]\\.mp4#[0-2]")), back.rows().get(0).image());
         assertEquals(6, back.ptsSeconds().size());
+        assertEquals(6, back.timeNs().size(), "time_ns: the presentation time in integer nanoseconds");
+        assertTrue(back.rows().stream().noneMatch(ScoresCsv.Row::group));
 
         // a zero-byte video and one that is not a video: listed as skipped with --skip-bad-frames, never silently left out
         Files.write(videos.resolve("empty.mp4"), new byte[0]);

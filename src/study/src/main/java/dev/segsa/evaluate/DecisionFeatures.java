@@ -91,10 +91,11 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
             long total = 0;
             int classes = 0;
             for (ScoresCsv.Row r : e.getValue()) {
-                if (groupNames.contains(r.className())) continue;
+                // group rows (marked in the file or named in groupNames) are not classes of the frame; a group can still be the target
+                if (r.className().equals(target)) own = r;
+                if (ScoresCsv.Contents.isGroup(r, groupNames)) continue;
                 total += r.pixels();
                 if (r.pixels() > 0) classes++;
-                if (r.className().equals(target)) own = r;
             }
             if (own == null) continue;
             boolean complete = true;
@@ -108,7 +109,7 @@ public record DecisionFeatures(String target, List<String> frames, List<String> 
             for (String c : columns) {
                 double sum = 0, weight = 0;
                 for (ScoresCsv.Row r : e.getValue()) {
-                    if (groupNames.contains(r.className())) continue;
+                    if (ScoresCsv.Contents.isGroup(r, groupNames)) continue;
                     double s = r.score(c);
                     if (Double.isFinite(s) && r.pixels() > 0) {
                         sum += s * r.pixels();

@@ -109,6 +109,7 @@ public final class Evaluation {
             }
             groupNames.add(g.name());
         }
+        groupNames.addAll(scores.markedGroups()); // the rows the file marks as groups are groups without --groups too
         for (String f : settings.fusion()) {
             if (!columns.contains(f)) {
                 throw new SegsaException(scores.file() + ": cannot fuse '" + f + "': the scores have " + String.join(", ", columns));

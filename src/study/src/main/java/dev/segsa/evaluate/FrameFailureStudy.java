@@ -57,13 +57,13 @@ public final class FrameFailureStudy {
 
     /**
      * The frames of a labelled scores file: per frame the mean IoU over its class rows (group rows
-     * named in {@code groupNames} left out) and, for every frame score the file offers, its value.
+     * left out: those the file marks as groups and those named in {@code groupNames}) and, for every frame score the file offers, its value.
      * Frames without an IoU are left out.
      */
     public static Frames frames(ScoresCsv.Contents contents, java.util.Set<String> groupNames, Map<String, Map<String, Double>> extraScores) {
         Map<String, double[]> acc = new LinkedHashMap<>();
         for (ScoresCsv.Row r : contents.rows()) {
-            if (groupNames.contains(r.className())) continue;
+            if (ScoresCsv.Contents.isGroup(r, groupNames)) continue;
             double[] a = acc.computeIfAbsent(r.image(), k -> new double[2]);
             if (Double.isFinite(r.iou())) {
                 a[0] += r.iou();

@@ -187,7 +187,7 @@ public final class FrameSelection {
         for (ScoresCsv.Contents c : sources) {
             for (ScoresCsv.Row r : c.rows()) {
                 Integer i = index.get(r.className());
-                if (i == null) continue;
+                if (i == null || r.group()) continue;
                 double[] v = raw.computeIfAbsent(r.image(), x -> {
                     double[] a = new double[k];
                     java.util.Arrays.fill(a, Double.NaN);

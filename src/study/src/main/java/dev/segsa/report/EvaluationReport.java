@@ -18,7 +18,8 @@ import java.util.Locale;
  * {@link EvaluationCsv}, the PNG charts of {@link SavingsCharts} and {@code index.html}, a
  * self-contained report (every picture embedded as a data URI, no scripts, no network) that opens
  * from disk, mailed or copied alone; it begins with what to do (per class, the best order and the
- * {@code segsa select} command). Every file is written atomically; index.html last, so a report that exists is complete.
+ * {@code segsa select} command, measured in hindsight, and the pilot {@code segsa decide} needs to
+ * certify a skip on a new pool). Every file is written atomically; index.html last, so a report that exists is complete.
  */
 public final class EvaluationReport {
     public static final String RQ1_CSV = "rq1.csv";
@@ -247,23 +248,34 @@ public final class EvaluationReport {
         // first what to do: per class, the score that saves most, and the command that writes the label list
         h.append("<h2 id=\"what-to-do\">What to do</h2>\n<p>Per class, the order that skips the most labelling while at most ")
                 .append(EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE)).append(" of the skipped frames are below IoU ")
-                .append(EvaluationCsv.threshold(th[0])).append(" (at every smaller saving too), beside the oracle (the best any score ")
-                .append("could do) and random, and the <code>segsa select</code> command that writes the label list with it.</p>\n");
+                .append(EvaluationCsv.threshold(th[0])).append(" (at every smaller saving too; ties: the lower mean classification ")
+                .append("inaccuracy, then the name), beside the oracle (the best any score could do) and random, and the ")
+                .append("<code>segsa select</code> command that writes the label list with it. A score flagged below as wrong-signed ")
+                .append("or worse than random is never recommended. Measured in hindsight: see under the table.</p>\n");
         for (String w : warnings) h.append("<p><b>Warning</b>: ").append(esc(w)).append("</p>\n");
         if (!frameFailure.isEmpty()) h.append(frameLine(frameFailure));
-        h.append("<table><tr><th>class</th><th>best order</th><th>skip</th><th>oracle</th><th>random</th><th>command</th></tr>\n");
-        for (Advice a : advice(r)) {
+        List<Advice> advice = advice(r);
+        h.append("<table><tr><th>class</th><th>best order</th><th>skip</th><th>oracle</th><th>random</th><th>command</th>")
+                .append("<th>pilot a certificate needs</th></tr>\n");
+        for (Advice a : advice) {
             String cmd = selectCommand(r, a);
+            String text = adviceText(r, a);
+            int pilot = pilotToCertify(r, a);
             h.append("<tr><td>").append(esc(a.target().name())).append(a.target().group() ? " (group)" : "").append("</td><td>")
-                    .append(a.best() == null ? "-" : esc(a.best())).append("</td><td>").append(a.saving()).append("%</td><td>")
+                    .append(a.verdict() == Verdict.NOTHING_TO_LABEL ? "any" : a.best() == null ? "-" : esc(a.best()))
+                    .append("</td><td>").append(a.saving()).append("%</td><td>")
                     .append(a.oracle()).append("%</td><td>").append(a.random()).append("%</td><td style=\"text-align:left\">")
-                    .append(cmd == null ? "nothing can be skipped within the tolerance: label every frame" : "<code>" + esc(cmd) + "</code>"
-                            + (a.best() != null && !a.best().equals(a.selectable()) ? " (the fused order " + esc(a.best())
-                            + " saves " + a.saving() + "%; select ranks by one column)" : ""))
+                    .append(cmd == null ? "" : "<code>" + esc(cmd) + "</code>").append(cmd != null && text != null ? " (" : "")
+                    .append(text == null ? "" : esc(text)).append(cmd != null && text != null ? ")" : "")
+                    .append("</td><td>").append(pilot == 0 ? "-" : "&ge; " + pilot + " frames (decide's default on a pool this size: "
+                            + decideDefaultPilot(a.target().images()) + ")")
                     .append("</td></tr>\n");
         }
         h.append("</table>\n");
-        for (Advice a : advice(r)) {
+        h.append("<p><b>Hindsight, no guarantee.</b> ").append(esc(hindsightText(r))
+                .replace("segsa decide --scores", "<code>segsa decide --scores").replace("round0.csv", "round0.csv</code>"))
+                .append("</p>\n");
+        for (Advice a : advice) {
             for (String f : a.flags()) h.append("<p class=\"note\">").append(esc(a.target().name())).append(": ").append(esc(f)).append("</p>\n");
         }
         // then the pictures: RQ1 as scatters, RQ2 as each target's savings-vs-inaccuracy chart
@@ -421,51 +433,141 @@ public final class EvaluationReport {
         return best;
     }
 
-    /** One class's advice: its best order, the saving, the oracle's and random's, and what to flag. */
-    public record Advice(Evaluation.Target target, String best, int saving, int oracle, int random, String selectable,
-                         int selectableSaving, List<String> flags) {}
+    /** What the "What to do" section says for a class. */
+    public enum Verdict {
+        /** A score order skips labelling: the best order, its saving and the select command. */
+        SKIP,
+        /** No frame is below the IoU threshold: every order (random too) skips 100%; nothing to label, any order. */
+        NOTHING_TO_LABEL,
+        /** Every score is flagged (wrong-signed or worse than random): none is recommended. */
+        NO_SCORE_BEATS_RANDOM,
+        /** No score order that is not flagged skips any frame within the tolerance: label every frame. */
+        NOTHING_SKIPPED
+    }
 
-    /** Per class (groups too), the order that saves most within the tolerance, and the warnings about the others. */
+    /**
+     * One class's advice: its best order (null unless {@link Verdict#SKIP}), the saving, the
+     * oracle's and random's, the best single score column (for {@code segsa select}), what to flag
+     * and the verdict.
+     */
+    public record Advice(Evaluation.Target target, String best, int saving, int oracle, int random, String selectable,
+                         int selectableSaving, List<String> flags, Verdict verdict) {}
+
+    /**
+     * The confidence of {@code segsa decide}'s one-sided Clopper-Pearson bound by default (its
+     * {@code --confidence}); the report's tolerance ({@link EvaluationCsv#SUMMARY_TOLERANCE}) is
+     * decide's default {@code --tolerance} too.
+     */
+    public static final double DECIDE_CONFIDENCE = 0.95;
+    /** {@code segsa decide}'s default pilot: this share of the class's frames, at least {@link #DECIDE_MIN_PILOT}. */
+    public static final double DECIDE_PILOT_FRACTION = 0.15;
+    public static final int DECIDE_MIN_PILOT = 20;
+
+    /**
+     * The fewest skipped pilot frames, none of them below the IoU threshold, with which
+     * {@code segsa decide} certifies a skip at the report's tolerance and {@link #DECIDE_CONFIDENCE}:
+     * decide's own rule ({@link dev.segsa.evaluate.LabellingDecision.Settings#minimumCertifiable},
+     * the smallest k with (1 - tolerance)^k &le; 1 - confidence; 59 at 0.05 and 95%).
+     */
+    public static int minimumCertifiable(double iouThreshold) {
+        return new dev.segsa.evaluate.LabellingDecision.Settings(dev.segsa.evaluate.MetaModel.Learner.FOREST, iouThreshold,
+                EvaluationCsv.SUMMARY_TOLERANCE, DECIDE_CONFIDENCE, 5, 10, 1, 1).minimumCertifiable();
+    }
+
+    /**
+     * The smallest pilot with which {@code segsa decide} could certify skipping {@code percent} %:
+     * decide skips the share k/pilot of the pool that the pilot certified, and k must be at least
+     * {@link #minimumCertifiable}; so ceil(k0 &middot; 100 / percent) frames (0 for no skip), and
+     * that only when none of the skipped pilot frames is below the threshold.
+     */
+    public static int pilotToCertify(double iouThreshold, int percent) {
+        if (percent <= 0) return 0;
+        int k0 = minimumCertifiable(iouThreshold);
+        return (k0 * 100 + percent - 1) / percent;
+    }
+
+    /** decide's default pilot for a class of {@code frames} frames (its --pilot-fraction, at least 20, at most the frames). */
+    public static int decideDefaultPilot(int frames) {
+        return Math.min(frames, Math.max(DECIDE_MIN_PILOT, (int) Math.ceil(DECIDE_PILOT_FRACTION * frames)));
+    }
+
+    /** The pilot a class's advice needs for a certificate of its saving (0 when it skips nothing). */
+    public static int pilotToCertify(Evaluation.Result r, Advice a) {
+        return switch (a.verdict()) {
+            case SKIP -> pilotToCertify(r.settings().thresholds()[0], a.saving());
+            case NOTHING_TO_LABEL -> pilotToCertify(r.settings().thresholds()[0], 100);
+            default -> 0;
+        };
+    }
+
+    /**
+     * Per class (groups too), the order that saves most within the tolerance, and the warnings
+     * about the others. A score flagged as wrong-signed or worse than random is never the best;
+     * ties in saving go to the lower mean classification inaccuracy, then to the name.
+     */
     public static List<Advice> advice(Evaluation.Result r) {
         List<Advice> out = new ArrayList<>();
         for (Evaluation.Target t : r.targets()) {
             if (t.images() == 0) continue;
-            int oracle = 0, random = 0;
-            String best = null, selectable = null;
-            int bestSaving = -1, selectableSaving = -1;
             List<String> flags = new ArrayList<>();
-            for (Evaluation.Rq2Series s : r.rq2()) {
-                if (s.target() != t) continue;
-                int v = s.curve().maxSavingsWithin(0, EvaluationCsv.SUMMARY_TOLERANCE);
-                if (s.order().equals(Evaluation.ORACLE)) oracle = v;
-                else if (s.order().equals(Evaluation.RANDOM)) random = v;
-                else {
-                    if (v > bestSaving) {
-                        bestSaving = v;
-                        best = s.order();
-                    }
-                    if (r.scores().scoreColumns().contains(s.order()) && v > selectableSaving) {
-                        selectableSaving = v;
-                        selectable = s.order();
-                    }
-                }
-            }
+            java.util.Set<String> flagged = new java.util.HashSet<>();
+            double randomMean = randomMean(r, t);
             for (String c : r.columns()) {
                 SpearmanCorrelation rho = find(r, t, c);
                 if (rho.rho() > 0 && rho.pValue() < 0.05) {
+                    flagged.add(c);
                     flags.add(c + " has the wrong sign (rho " + fmt(rho.rho(), "%+.2f") + ", p " + fmtP(rho.pValue())
                             + "): a higher " + c + " goes with a higher IoU here, so skipping its lowest frames skips the poor ones");
                 }
                 for (Evaluation.Rq2Series s : r.rq2()) {
                     if (s.target() == t && s.order().equals(c)
-                            && SavingsCurve.meanOverSavings(s.curve().classificationInaccuracy()[0]) > randomMean(r, t) + 1e-9) {
+                            && SavingsCurve.meanOverSavings(s.curve().classificationInaccuracy()[0]) > randomMean + 1e-9) {
+                        flagged.add(c);
                         flags.add(c + " does worse than random (mean classification inaccuracy above the random order's)");
                     }
                 }
             }
-            out.add(new Advice(t, best, Math.max(0, bestSaving), oracle, random, selectable, Math.max(0, selectableSaving), flags));
+            int oracle = 0, random = 0;
+            Evaluation.Rq2Series best = null, selectable = null;
+            int bestSaving = -1, selectableSaving = -1;
+            boolean anyScore = false;
+            for (Evaluation.Rq2Series s : r.rq2()) {
+                if (s.target() != t) continue;
+                int v = s.curve().maxSavingsWithin(0, EvaluationCsv.SUMMARY_TOLERANCE);
+                if (s.order().equals(Evaluation.ORACLE)) oracle = v;
+                else if (s.order().equals(Evaluation.RANDOM)) random = v;
+                else if (!flagged.contains(s.order())) {
+                    anyScore = true;
+                    if (better(s, v, best, bestSaving)) {
+                        best = s;
+                        bestSaving = v;
+                    }
+                    if (r.scores().scoreColumns().contains(s.order()) && better(s, v, selectable, selectableSaving)) {
+                        selectable = s;
+                        selectableSaving = v;
+                    }
+                }
+            }
+            Verdict verdict = belowThreshold(r, t) == 0 ? Verdict.NOTHING_TO_LABEL
+                    : !anyScore ? Verdict.NO_SCORE_BEATS_RANDOM
+                    : bestSaving <= 0 ? Verdict.NOTHING_SKIPPED : Verdict.SKIP;
+            if (verdict != Verdict.SKIP) {
+                out.add(new Advice(t, null, verdict == Verdict.NOTHING_TO_LABEL ? 100 : 0, oracle, random, null, 0, flags, verdict));
+            } else {
+                out.add(new Advice(t, best.order(), bestSaving, oracle, random, selectable == null ? null : selectable.order(),
+                        Math.max(0, selectableSaving), flags, verdict));
+            }
         }
         return out;
+    }
+
+    /** A larger saving, then a lower mean classification inaccuracy (first threshold), then the name first in order. */
+    private static boolean better(Evaluation.Rq2Series s, int saving, Evaluation.Rq2Series than, int thanSaving) {
+        if (than == null || saving != thanSaving) return than == null || saving > thanSaving;
+        double m = SavingsCurve.meanOverSavings(s.curve().classificationInaccuracy()[0]);
+        double n = SavingsCurve.meanOverSavings(than.curve().classificationInaccuracy()[0]);
+        if (Math.abs(m - n) > 1e-12) return m < n;
+        return s.order().compareTo(than.order()) < 0;
     }
 
     private static double randomMean(Evaluation.Result r, Evaluation.Target t) {
@@ -475,13 +577,59 @@ public final class EvaluationReport {
         return Double.NaN;
     }
 
-    /** The exact select command that writes the label list of an advice (null when nothing can be skipped). */
+    /** The exact select command that writes the label list of an advice (null when nothing can be skipped or none is recommended). */
     public static String selectCommand(Evaluation.Result r, Advice a) {
-        if (a.selectable() == null || a.selectableSaving() == 0) return null;
+        if (a.verdict() != Verdict.SKIP || a.selectable() == null || a.selectableSaving() == 0) return null;
         String scores = r.scores().file().toString();
         return "segsa select --scores " + shellQuote(scores) + " --class " + shellQuote(a.target().name()) + " --score " + a.selectable()
                 + " --skip-fraction " + EvaluationCsv.threshold(a.selectableSaving() / 100.0) + " --out "
                 + shellQuote("to-label-" + SavingsCharts.slug(a.target().name()) + ".csv");
+    }
+
+    /** What a class's advice says instead of (or beside) its command, as plain text. */
+    static String adviceText(Evaluation.Result r, Advice a) {
+        String th = EvaluationCsv.threshold(r.settings().thresholds()[0]);
+        return switch (a.verdict()) {
+            case NOTHING_TO_LABEL -> "nothing to label for this class, any order: no frame is below IoU " + th
+                    + " (every order, random too, skips 100%)";
+            case NO_SCORE_BEATS_RANDOM -> "none of the scores beats random here (each is wrong-signed or worse than random, see the "
+                    + "notes): no order is recommended; label every frame";
+            case NOTHING_SKIPPED -> "no order skips any labelling here within the tolerance: label every frame";
+            case SKIP -> a.best().equals(a.selectable()) ? null
+                    : a.selectable() == null || a.selectableSaving() == 0
+                    ? "the fused order " + a.best() + " skips " + a.saving() + "%; select ranks by one column, and no single "
+                      + "column skips any frame here"
+                    : "the fused order " + a.best() + " saves " + a.saving() + "%; select ranks by one column";
+        };
+    }
+
+    /**
+     * The caveat under the advice: the savings are hindsight with no bound; for a new pool,
+     * {@code segsa decide} and the pilot size its certificate needs.
+     */
+    static String hindsightText(Evaluation.Result r) {
+        double th = r.settings().thresholds()[0];
+        int k0 = minimumCertifiable(th);
+        String decide = "segsa decide --scores POOL.csv --class K"
+                + (th == 0.5 ? "" : " --iou-threshold " + EvaluationCsv.threshold(th)) + " --pilot-size N --out round0.csv";
+        return String.format(Locale.ROOT, "These savings are measured in hindsight on these labelled frames: the order and the skip are "
+                        + "read off with every IoU known, so they carry no bound and guarantee nothing on a new pool. For a new pool use "
+                        + "segsa decide (%s draws a pilot to label; --pilot certifies a skip with a one-sided Clopper-Pearson bound). At "
+                        + "tolerance %s and %.0f%% confidence (decide's defaults) a certificate needs at least %d skipped pilot frames with "
+                        + "none below IoU %s (the smallest k with (1 - %s)^k <= %s), so a pilot of at least %d / (skip share) frames: %d to "
+                        + "certify a 50%% skip, %d for 100%%. decide's default pilot is %.0f%% of the frames (at least %d), too small for "
+                        + "any certificate below %d frames.",
+                decide, EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE), 100 * DECIDE_CONFIDENCE, k0,
+                EvaluationCsv.threshold(th), EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE),
+                java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(DECIDE_CONFIDENCE)).stripTrailingZeros().toPlainString(), k0, pilotToCertify(th, 50), pilotToCertify(th, 100),
+                100 * DECIDE_PILOT_FRACTION, DECIDE_MIN_PILOT, smallestPoolForCertificate(k0));
+    }
+
+    /** The fewest frames for which decide's default pilot reaches {@code k0} frames. */
+    static int smallestPoolForCertificate(int k0) {
+        int n = k0;
+        while (decideDefaultPilot(n) < k0) n++;
+        return n;
     }
 
     private static String shellQuote(String s) {
@@ -490,15 +638,27 @@ public final class EvaluationReport {
 
     /** The "what to do" table as text, for the terminal. */
     public static String adviceTable(Evaluation.Result r) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "What to do (skip within %s classification inaccuracy at IoU %s):%n",
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "What to do (skip within %s classification inaccuracy at IoU %s, "
+                        + "in hindsight on these frames):%n",
                 EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE), EvaluationCsv.threshold(r.settings().thresholds()[0])));
         for (Advice a : advice(r)) {
-            b.append(String.format(Locale.ROOT, "  %-14s best %-22s skips %3d%% (oracle %3d%%, random %3d%%)%n", a.target().name(),
-                    a.best() == null ? "-" : a.best(), a.saving(), a.oracle(), a.random()));
+            if (a.verdict() == Verdict.SKIP) {
+                b.append(String.format(Locale.ROOT, "  %-14s best %-22s skips %3d%% (oracle %3d%%, random %3d%%); a certificate needs "
+                                + "a pilot of %d%n", a.target().name(), a.best(), a.saving(), a.oracle(), a.random(), pilotToCertify(r, a)));
+            } else if (a.verdict() == Verdict.NOTHING_TO_LABEL) {
+                b.append(String.format(Locale.ROOT, "  %-14s %s; a certificate needs a pilot of %d%n", a.target().name(), adviceText(r, a),
+                        pilotToCertify(r, a)));
+            } else {
+                b.append(String.format(Locale.ROOT, "  %-14s %s (oracle %d%%, random %d%%)%n", a.target().name(), adviceText(r, a),
+                        a.oracle(), a.random()));
+            }
             String cmd = selectCommand(r, a);
             if (cmd != null) b.append("      ").append(cmd).append('\n');
+            String text = a.verdict() == Verdict.SKIP ? adviceText(r, a) : null;
+            if (text != null) b.append("      ").append(text).append('\n');
             for (String f : a.flags()) b.append("      note: ").append(f).append('\n');
         }
+        b.append(hindsightText(r));
         return b.toString().stripTrailing();
     }
 

@@ -20,11 +20,23 @@ import java.util.List;
  * {@code entropy,margin,least_confidence,deepgini} after {@code iou} (every one oriented so that
  * higher = more uncertain; see {@link dev.segsa.model.FrameOutput.SoftmaxUncertainty}). Empty
  * cells for values that are not defined; doubles printed with {@link Double#toString} so they
- * round-trip. When the SA file has a class reference, a last column {@value #CLASS_PERCENTILE_COLUMN}
+ * round-trip. When the SA file has a class reference, a column {@value #CLASS_PERCENTILE_COLUMN}
  * holds each class row's percentile of its class MDSA among the fit frames (empty where the class
  * covers too little of the frame, and on group rows): its highest value over a frame's rows is the
  * class-aware frame score ({@link Contents#frameScores(String, java.util.Set)} with
  * {@value #CLASS_AWARE}).
+ *
+ * <p>The last column, {@value #ROW_KIND_COLUMN}, says what a row is: {@value #ROW_KIND_CLASS} (one
+ * class of the frame) or {@value #ROW_KIND_GROUP} (a class group of {@code segsa score --groups}: its
+ * scores are class scores z-scored and averaged, so they must never be pooled with class rows). Every
+ * reader that aggregates a frame's class rows leaves out the rows marked {@value #ROW_KIND_GROUP},
+ * with or without {@code --groups}; files written before the column existed are read as all class
+ * rows (their group rows are found only by the names given with {@code --groups}).
+ *
+ * <p>Scores of video frames and MCAP logs have {@value #VIDEO_COLUMNS} in place of {@code image}:
+ * {@code pts} is the frame's time in seconds written as a plain decimal with nine decimals (never in
+ * E-notation), and {@value #TIME_NS_COLUMN} the same time as an integer count of nanoseconds, the key
+ * to join the rows with the log (see {@link VideoFrameRef}).
  */
 public final class ScoresCsv {
     public static final String HEADER = "image,class,pixels,mdsa,lsa,iou";
@@ -37,13 +49,26 @@ public final class ScoresCsv {
     public static final String CLASS_AWARE = "class_aware";
     /** The per-row risk column: one minus the class's predicted IoU (segsa score --risk); its frame score is the mean over class rows. */
     public static final String RISK = "risk";
+    /** The last column: {@value #ROW_KIND_CLASS} or {@value #ROW_KIND_GROUP} (see the class comment). */
+    public static final String ROW_KIND_COLUMN = "row_kind";
+    public static final String ROW_KIND_CLASS = "class";
+    public static final String ROW_KIND_GROUP = "group";
+    /** The integer time of a video or MCAP frame in nanoseconds (see {@link VideoFrameRef}). */
+    public static final String TIME_NS_COLUMN = "time_ns";
 
     /**
-     * One row: an image and a class (or class group). {@code uncertainty} holds the values of
+     * One row: an image and a class, or a class group ({@code group}: the row is marked
+     * {@value #ROW_KIND_GROUP} in the file). {@code uncertainty} holds the values of
      * {@link #UNCERTAINTY_COLUMNS} in that order (NaN = empty), or is null when they were not computed.
      */
     public record Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
-                      double mdsaPct, double risk) {
+                      double mdsaPct, double risk, boolean group) {
+        /** A class row. */
+        public Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
+                   double mdsaPct, double risk) {
+            this(image, className, pixels, mdsa, lsa, iou, uncertainty, mdsaPct, risk, false);
+        }
+
         public Row(String image, String className, long pixels, double mdsa, double lsa, double iou, double[] uncertainty,
                    double mdsaPct) {
             this(image, className, pixels, mdsa, lsa, iou, uncertainty, mdsaPct, Double.NaN);
@@ -75,9 +100,36 @@ public final class ScoresCsv {
      * A scores file read back: its rows (in file order) and its score columns that hold at least
      * one value, in the order mdsa, lsa, then the uncertainty columns.
      */
-    public record Contents(Path file, List<Row> rows, List<String> scoreColumns, java.util.Map<String, Double> ptsSeconds) {
+    public record Contents(Path file, List<Row> rows, List<String> scoreColumns, java.util.Map<String, Double> ptsSeconds,
+                           java.util.Map<String, Long> timeNs) {
         public Contents(Path file, List<Row> rows, List<String> scoreColumns) {
             this(file, rows, scoreColumns, java.util.Map.of());
+        }
+
+        public Contents(Path file, List<Row> rows, List<String> scoreColumns, java.util.Map<String, Double> ptsSeconds) {
+            this(file, rows, scoreColumns, ptsSeconds, java.util.Map.of());
+        }
+
+        /**
+         * Whether a row is a group row: marked {@value #ROW_KIND_GROUP} in the file, or (files older than
+         * the {@value #ROW_KIND_COLUMN} column) named in {@code groupNames}.
+         */
+        public static boolean isGroup(Row r, java.util.Set<String> groupNames) {
+            return r.group() || groupNames.contains(r.className());
+        }
+
+        /** The names of the rows the file marks {@value #ROW_KIND_GROUP}, in file order (empty for older files). */
+        public java.util.Set<String> markedGroups() {
+            java.util.Set<String> out = new java.util.LinkedHashSet<>();
+            for (Row r : rows) if (r.group()) out.add(r.className());
+            return out;
+        }
+
+        /** {@code given} (the names of --groups) and the names of the rows the file marks as groups. */
+        public java.util.Set<String> groupNames(java.util.Set<String> given) {
+            java.util.Set<String> out = new java.util.LinkedHashSet<>(given);
+            out.addAll(markedGroups());
+            return out;
         }
 
         /** A frame's score and its predicted pixels over its class rows. */
@@ -85,7 +137,8 @@ public final class ScoresCsv {
 
         /**
          * Per frame, in file order: the pixel-weighted mean of {@code column} over its class rows
-         * (group rows named in {@code groupNames} left out; NaN when no row has a value) and the
+         * (group rows left out: those the file marks, and those named in {@code groupNames}; NaN when
+         * no row has a value) and the
          * pixels of those rows: the frame-level score of timeline, select and the report's heatmaps.
          */
         public java.util.Map<String, FrameScore> frameScores(String column, java.util.Set<String> groupNames) {
@@ -99,13 +152,13 @@ public final class ScoresCsv {
 
         /**
          * Per frame, in file order: its class rows' finite values combined (NaN when none has one)
-         * and the pixels of those rows; group rows named in {@code groupNames} left out.
+         * and the pixels of those rows; group rows (marked, or named in {@code groupNames}) left out.
          */
         private java.util.Map<String, FrameScore> aggregate(java.util.Set<String> groupNames, java.util.function.ToDoubleFunction<Row> value,
                                                             Combine how) {
             java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>(); // {sum or max, weight, pixels}
             for (Row r : rows) {
-                if (groupNames.contains(r.className())) continue;
+                if (isGroup(r, groupNames)) continue;
                 double[] a = acc.computeIfAbsent(r.image(), k -> new double[3]);
                 a[2] += r.pixels();
                 double v = value.applyAsDouble(r);
@@ -188,11 +241,40 @@ public final class ScoresCsv {
 
     private ScoresCsv() {}
 
-    /** The first columns of a video's scores: the video file, the frame's index in the stream, its presentation time in seconds. */
-    public static final String VIDEO_COLUMNS = "video,frame,pts";
+    /**
+     * The first columns of a video's scores: the video file, the frame's index in the stream, its time
+     * in seconds ({@code pts}, a plain decimal) and the same time in integer nanoseconds
+     * ({@value #TIME_NS_COLUMN}).
+     */
+    public static final String VIDEO_COLUMNS = "video,frame,pts," + TIME_NS_COLUMN;
 
-    /** Where a row's frame sits in a video: its row's image is {@link #videoFrameName}. */
-    public record VideoFrameRef(String video, int frame, double ptsSeconds) {}
+    /** {@link VideoFrameRef#timeNs} when the integer time is not known: {@code time_ns} is written empty. */
+    public static final long NO_TIME = Long.MIN_VALUE;
+
+    /**
+     * Where a row's frame sits in a video: its row's image is {@link #videoFrameName}. {@code timeNs}
+     * is the frame's time in integer nanoseconds ({@link #NO_TIME} when unknown): for a video the
+     * presentation time ({@code ptsMicros * 1000}), for an MCAP log the message's log time as the log
+     * stores it (nanoseconds since the Unix epoch by convention). {@code ptsSeconds} is the same time
+     * in seconds; when {@code timeNs} is known, {@code pts} is written from it exactly
+     * ({@code 1700000000.000000100}).
+     */
+    public record VideoFrameRef(String video, int frame, double ptsSeconds, long timeNs) {
+        public VideoFrameRef(String video, int frame, double ptsSeconds) {
+            this(video, frame, ptsSeconds, NO_TIME);
+        }
+    }
+
+    /**
+     * A time in seconds as a plain decimal, never in E-notation: {@code timeNs / 1e9} with nine
+     * decimals when the integer time is known, else {@code seconds} (its shortest decimal form) with
+     * nine decimals, rounded half even; empty when neither is known.
+     */
+    public static String plainSeconds(double seconds, long timeNs) {
+        if (timeNs != NO_TIME) return java.math.BigDecimal.valueOf(timeNs, 9).toPlainString();
+        if (!Double.isFinite(seconds)) return "";
+        return java.math.BigDecimal.valueOf(seconds).setScale(9, java.math.RoundingMode.HALF_EVEN).toPlainString();
+    }
 
     /** The image key of a video frame in rows and messages: {@code <video>#<frame>}. */
     public static String videoFrameName(String video, int frame) {
@@ -201,7 +283,8 @@ public final class ScoresCsv {
 
     /**
      * Writes scores of video frames: the {@code image} column is replaced by {@value #VIDEO_COLUMNS}
-     * (video file name, frame index in the stream, presentation timestamp in seconds); the rest as
+     * (video file name, frame index in the stream, time in seconds as a plain decimal, time in integer
+     * nanoseconds: see {@link VideoFrameRef}); the rest as
      * {@link #write(Path, List, boolean)}.
      *
      * @param frames the video position of every row's image
@@ -230,6 +313,7 @@ public final class ScoresCsv {
             boolean withRisk = false;
             for (Row r : rows) withRisk |= Double.isFinite(r.risk());
             if (withRisk) header += "," + RISK;
+            header += "," + ROW_KIND_COLUMN;
             w.write(frames == null ? header : VIDEO_COLUMNS + header.substring("image".length()));
             w.write('\n');
             for (Row r : rows) {
@@ -242,7 +326,9 @@ public final class ScoresCsv {
                     w.write(',');
                     w.write(Integer.toString(v.frame()));
                     w.write(',');
-                    w.write(Double.toString(v.ptsSeconds()));
+                    w.write(plainSeconds(v.ptsSeconds(), v.timeNs()));
+                    w.write(',');
+                    if (v.timeNs() != NO_TIME) w.write(Long.toString(v.timeNs()));
                 }
                 w.write(',');
                 w.write(field(r.className()));
@@ -268,6 +354,8 @@ public final class ScoresCsv {
                     w.write(',');
                     w.write(number(r.risk()));
                 }
+                w.write(',');
+                w.write(r.group() ? ROW_KIND_GROUP : ROW_KIND_CLASS);
                 w.write('\n');
             }
             w.flush();
@@ -342,7 +430,10 @@ public final class ScoresCsv {
         int video = header.indexOf("video"), frame = header.indexOf("frame");
         boolean videoRows = image < 0 && video >= 0 && frame >= 0;
         int ptsColumn = header.indexOf("pts");
+        int timeNsColumn = header.indexOf(TIME_NS_COLUMN);
+        int kindColumn = header.indexOf(ROW_KIND_COLUMN); // absent in files written before it
         java.util.Map<String, Double> pts = new java.util.HashMap<>();
+        java.util.Map<String, Long> timeNs = new java.util.HashMap<>();
         if ((image < 0 && !videoRows) || cls < 0 || pixels < 0 || iou < 0) {
             throw new SegsaException(file + ": header must have the columns image (or video,frame),class,pixels,iou and scores "
                     + "(as written by segsa score), got: " + headerLine);
@@ -384,18 +475,41 @@ public final class ScoresCsv {
                 throw new SegsaException(file + ": line " + (ln + 1) + ": iou " + iouValue + " is outside [0, 1]");
             }
             String key = videoRows ? videoFrameName(f.get(video), parseFrame(f.get(frame), file, ln + 1)) : f.get(image);
-            if (videoRows && ptsColumn >= 0) pts.putIfAbsent(key, parseNumber(f.get(ptsColumn), file, ln + 1, "pts"));
+            if (videoRows && ptsColumn >= 0) {
+                double t = parseNumber(f.get(ptsColumn), file, ln + 1, "pts");
+                if (!Double.isNaN(t)) pts.putIfAbsent(key, t);
+            }
+            if (videoRows && timeNsColumn >= 0 && !f.get(timeNsColumn).isEmpty()) {
+                timeNs.putIfAbsent(key, parseTimeNs(f.get(timeNsColumn), file, ln + 1));
+            }
             if (key.equals(previousKey)) key = previousKey; // one String per frame, not per row
             previousKey = key;
             String className = classNames.computeIfAbsent(f.get(cls), c -> c);
             double pct = pctIndex < 0 ? Double.NaN : parseNumber(f.get(pctIndex), file, ln + 1, CLASS_PERCENTILE_COLUMN);
             double risk = riskIndex < 0 ? Double.NaN : parseNumber(f.get(riskIndex), file, ln + 1, RISK);
+            boolean group = kindColumn >= 0 && parseRowKind(f.get(kindColumn), file, ln + 1);
             rows.add(new Row(key, className, px, scores[0], scores[1], iouValue,
-                    Arrays.copyOfRange(scores, 2, scores.length), pct, risk));
+                    Arrays.copyOfRange(scores, 2, scores.length), pct, risk, group));
         }
         List<String> present = new ArrayList<>();
         for (int s = 0; s < hasValue.length; s++) if (hasValue[s]) present.add(SCORE_COLUMNS.get(s));
-        return new Contents(file, rows, List.copyOf(present), java.util.Map.copyOf(pts));
+        return new Contents(file, rows, List.copyOf(present), java.util.Map.copyOf(pts), java.util.Map.copyOf(timeNs));
+    }
+
+    /** A {@value #ROW_KIND_COLUMN} cell: true for a group row; empty reads as a class row. */
+    static boolean parseRowKind(String s, Path file, int line) {
+        if (s.isEmpty() || s.equals(ROW_KIND_CLASS)) return false;
+        if (s.equals(ROW_KIND_GROUP)) return true;
+        throw new SegsaException(file + ": line " + line + ": " + ROW_KIND_COLUMN + " '" + s + "' is neither " + ROW_KIND_CLASS + " nor "
+                + ROW_KIND_GROUP);
+    }
+
+    private static long parseTimeNs(String s, Path file, int line) {
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new SegsaException(file + ": line " + line + ": " + TIME_NS_COLUMN + " '" + s + "' is not an integer (nanoseconds)");
+        }
     }
 
     private static int parseFrame(String s, Path file, int line) {

@@ -20,7 +20,9 @@ import java.util.Set;
  * partitioned by recording, or one .parquet file) through DuckDB's Parquet reader, into the same
  * {@link ScoresCsv.Contents} as a scores.csv: evaluate and select take either. The image of a row
  * is its {@code path} column when there is one (file names repeat across recordings), else its
- * {@code image} column.
+ * {@code image} column. Rows whose {@code row_kind} is {@code group} are group rows (see
+ * {@link ScoresCsv}); datasets without the column are read as class rows. Video rows' integer
+ * {@code time_ns}, when the dataset has it, goes to {@link ScoresCsv.Contents#timeNs()}.
  */
 public final class ScoresParquet {
     private ScoresParquet() {}
@@ -125,6 +127,8 @@ public final class ScoresParquet {
             boolean withPath = columns.contains("path");
             boolean videoRows = columns.contains("frame");
             java.util.Map<String, Double> pts = new java.util.HashMap<>();
+            java.util.Map<String, Long> timeNs = new java.util.HashMap<>();
+            boolean withKind = columns.contains(ScoresCsv.ROW_KIND_COLUMN); // absent in datasets written before it
             int unc = ScoresCsv.UNCERTAINTY_COLUMNS.size();
             List<ScoresCsv.Row> rows = new ArrayList<>();
             long row = 0;
@@ -145,6 +149,11 @@ public final class ScoresParquet {
                             double t = rs.getDouble("pts");
                             if (!rs.wasNull() && Double.isFinite(t)) pts.putIfAbsent(image, t);
                         }
+                        if (columns.contains(ScoresCsv.TIME_NS_COLUMN)) {
+                            column[0] = ScoresCsv.TIME_NS_COLUMN;
+                            long t = rs.getLong(ScoresCsv.TIME_NS_COLUMN);
+                            if (!rs.wasNull()) timeNs.putIfAbsent(image, t);
+                        }
                     }
                 }
                 String cls = rs.getString("class");
@@ -163,8 +172,17 @@ public final class ScoresParquet {
                 column[0] = "pixels";
                 long pixels = rs.getLong("pixels");
                 if (rs.wasNull() || pixels < 0) throw new SegsaException("is " + (rs.wasNull() ? "empty" : pixels));
+                boolean group = false;
+                if (withKind) {
+                    column[0] = ScoresCsv.ROW_KIND_COLUMN;
+                    String kind = rs.getString(ScoresCsv.ROW_KIND_COLUMN);
+                    group = ScoresCsv.ROW_KIND_GROUP.equals(kind);
+                    if (!group && kind != null && !kind.isEmpty() && !kind.equals(ScoresCsv.ROW_KIND_CLASS)) {
+                        throw new SegsaException("'" + kind + "' is neither " + ScoresCsv.ROW_KIND_CLASS + " nor " + ScoresCsv.ROW_KIND_GROUP);
+                    }
+                }
                 rows.add(new ScoresCsv.Row(image, cls, pixels, mdsa, lsa, value(rs, columns, "iou", column), u,
-                        value(rs, columns, ScoresCsv.CLASS_PERCENTILE_COLUMN, column), value(rs, columns, ScoresCsv.RISK, column)));
+                        value(rs, columns, ScoresCsv.CLASS_PERCENTILE_COLUMN, column), value(rs, columns, ScoresCsv.RISK, column), group));
                 } catch (SQLException | RuntimeException e) {
                     // one line: the file, the row and the column (bad typed values, non-finite scores)
                     throw new SegsaException(p + ": row " + row + ", column " + column[0] + ": " + firstLine(e.getMessage()), e);
@@ -174,7 +192,7 @@ public final class ScoresParquet {
             List<String> present = new ArrayList<>();
             for (int i = 0; i < hasValue.length; i++) if (hasValue[i]) present.add(ScoresCsv.SCORE_COLUMNS.get(i));
             if (present.isEmpty()) throw new SegsaException(p + ": every score is NaN");
-            return new ScoresCsv.Contents(p, rows, present, java.util.Map.copyOf(pts));
+            return new ScoresCsv.Contents(p, rows, present, java.util.Map.copyOf(pts), java.util.Map.copyOf(timeNs));
         } catch (SQLException e) {
             throw new SegsaException(p + ": cannot read Parquet scores: " + firstLine(e.getMessage()), e);
         }

@@ -122,8 +122,10 @@ public final class ScoringJob {
                     uncertainty = new double[measures];
                     for (int m = 0; m < measures; m++) uncertainty[m] = groupSa(r.uncertainty[m], group, uncertaintyZ[m]);
                 }
+                // marked as a group row in the file, so that no reader pools it with the class rows
                 rows.add(new ScoresCsv.Row(r.image, group.name(), pixels, groupSa(r.mdsa, group, mdsaZ),
-                        groupSa(r.lsa, group, lsaZ), r.overlap == null ? Double.NaN : r.overlap.iou(classes + g), uncertainty));
+                        groupSa(r.lsa, group, lsaZ), r.overlap == null ? Double.NaN : r.overlap.iou(classes + g), uncertainty,
+                        Double.NaN, Double.NaN, true));
             }
         }
         return rows;

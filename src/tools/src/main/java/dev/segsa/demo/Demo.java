@@ -133,7 +133,7 @@ public final class Demo {
         groups.groups().forEach(g -> groupNames.add(g.name()));
         Map<String, double[]> acc = new LinkedHashMap<>(); // sum sa*pixels, pixels, sum iou, n iou
         for (ScoresCsv.Row r : rows) {
-            if (groupNames.contains(r.className())) continue;
+            if (ScoresCsv.Contents.isGroup(r, groupNames)) continue;
             double[] a = acc.computeIfAbsent(r.image(), k -> new double[4]);
             if (Double.isFinite(r.mdsa())) { a[0] += r.mdsa() * r.pixels(); a[1] += r.pixels(); }
             if (Double.isFinite(r.iou())) { a[2] += r.iou(); a[3]++; }
