@@ -101,10 +101,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--every", paramLabel = "K", defaultValue = "1", description = "With --video: score every K-th frame (default ${DEFAULT-VALUE}).")
     int every;
 
-    @Option(names = "--from", paramLabel = "S", converter = FiniteNumber.NonNegative.class, defaultValue = "0", description = "With --video: first presentation time scored, in seconds.")
+    @Option(names = "--from", paramLabel = "S", converter = FiniteNumber.NonNegative.class, defaultValue = "0", description = "With --video: first presentation time scored, in seconds; with --mcap: seconds of log time from the log's first message.")
     double fromSeconds;
 
-    @Option(names = "--to", paramLabel = "S", converter = FiniteNumber.NonNegative.class, description = "With --video: last presentation time scored, in seconds (default: the end).")
+    @Option(names = "--to", paramLabel = "S", converter = FiniteNumber.NonNegative.class, description = "With --video: last presentation time scored, in seconds; with --mcap: seconds of log time from the log's first message (default: the end).")
     Double toSeconds;
 
     @Option(names = "--out", paramLabel = "scores.csv", description = "CSV to write: image,class,pixels,mdsa,lsa,iou (then the uncertainty columns with --uncertainty).")

@@ -90,6 +90,10 @@ public final class SegsaCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // java.util.logging's notes (the backend chosen, once) on one line, not the default two (date and source first)
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         stopOnSignals();
         System.exit(commandLine().execute(args));
     }

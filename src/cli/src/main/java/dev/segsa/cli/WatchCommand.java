@@ -631,6 +631,10 @@ final class WatchCommand implements Callable<Integer> {
                             src.reconnectCount.get() > 0 ? ", " + src.reconnectCount.get() + " reconnects" : "");
                 }
             }
+            if (s.skipped() > 0 && sources.stream().anyMatch(x -> x.stream() && !scoreAll)) {
+                System.err.println("segsa watch: note: " + s.skipped() + " frames were skipped because scoring was slower than the source; "
+                        + "a recording piped in (not paced like a camera, e.g. without ffmpeg -re) scores every frame with --score-all");
+            }
             for (int i = 0; i < sources.size(); i++) {
                 if (clips.get(i).cutShort() > 0) {
                     System.err.println("segsa watch: note: " + sources.get(i).name + ": " + clips.get(i).cutShort() + " pre-roll frames had "
