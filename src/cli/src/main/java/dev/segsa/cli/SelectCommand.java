@@ -112,6 +112,22 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the retraining samples (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    /**
+     * The {@code segsa watch} trigger score that reads the same number as {@code column} (whole
+     * frames or one class), or null when watch has none (e.g. LSA).
+     */
+    static String watchTrigger(String column, boolean wholeFrames) {
+        return switch (column) {
+            case "risk" -> wholeFrames ? "risk" : null;
+            case "class_aware" -> wholeFrames ? "class-aware" : null;
+            case "mdsa" -> wholeFrames ? "image-mdsa" : "class-mdsa-mean";
+            case "mdsa_pct" -> wholeFrames ? null : "class-percentile";
+            case "entropy", "margin", "deepgini" -> wholeFrames ? column : null;
+            case "least_confidence" -> wholeFrames ? "least-confidence" : null;
+            default -> null;
+        };
+    }
+
     @Override
     public Integer call() {
         OutputFiles.protect(scores);
@@ -232,8 +248,12 @@ final class SelectCommand implements Callable<Integer> {
         double cut = decisions.stream().filter(FrameSelection.Decision::skip).mapToDouble(d -> d.candidate().score()).max().orElse(Double.NaN);
         if (!Double.isNaN(cut)) {
             long tiedLabelled = decisions.stream().filter(d -> !d.skip() && d.candidate().score() == cut).count();
-            System.out.printf(Locale.ROOT, "threshold: %s %s <= %s is skipped, above it labelled (reusable online, e.g. as a segsa watch "
-                    + "trigger threshold)%s%n", wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut),
+            String trigger = watchTrigger(column, wholeFrames);
+            System.out.printf(Locale.ROOT, "threshold: %s %s <= %s is skipped, above it labelled (%s)%s%n",
+                    wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut),
+                    trigger == null ? "no segsa watch trigger reads " + column + ", so it is not reusable online"
+                            : "reusable online as a segsa watch trigger: {\"score\": \"" + trigger + "\"" + (wholeFrames ? "" : ", \"class\": \""
+                            + k + "\"") + ", \"threshold\": " + ScoresCsv.number(cut) + "}",
                     tiedLabelled > 0 ? "; " + tiedLabelled + " labelled frame(s) tie at it (ties are split by name), so online the "
                             + "threshold skips a little more" : "");
         }

@@ -78,6 +78,13 @@ class SelectCommandTest {
         // f05's frame score (car 1500 px at 5, road 500 px at 1) is the highest skipped one
         assertTrue(stdout.toString().contains("threshold: a frame with mdsa <= " + (8000.0 / 2000) + " is skipped"), stdout.toString());
         assertTrue(stdout.toString().contains("whole frames by mdsa"), stdout.toString());
+        assertTrue(stdout.toString().contains("reusable online as a segsa watch trigger: {\"score\": \"image-mdsa\", \"threshold\": "
+                + (8000.0 / 2000) + "}"), stdout.toString());
+        // only for scores a watch trigger reads
+        assertEquals("class-mdsa-mean", SelectCommand.watchTrigger("mdsa", false));
+        assertEquals("risk", SelectCommand.watchTrigger("risk", true));
+        assertNull(SelectCommand.watchTrigger("lsa", true));
+        assertNull(SelectCommand.watchTrigger("lsa", false));
         // a pilot bound needs a class
         assertEquals(1, run(err, "select", "--scores", scores().toString(), "--tolerance", "0.1", "--pilot", scores().toString(), "--out",
                 out.toString()));
