@@ -1,0 +1,6 @@
+/**
+ * The {@code segsa} command line (picocli).
+ *
+ * <p><b>Application</b>: the code of a command-line or cluster tool, not a library interface; it may change in any release.
+ */
+package dev.segsa.cli;

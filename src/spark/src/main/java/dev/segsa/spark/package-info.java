@@ -1,0 +1,6 @@
+/**
+ * Fleet-scale fitting and scoring on Apache Spark ({@code segsa-spark}).
+ *
+ * <p><b>Application</b>: the code of a command-line or cluster tool, not a library interface; it may change in any release.
+ */
+package dev.segsa.spark;
