@@ -25,7 +25,9 @@ import dev.segsa.samodel.SaModelFile;
 import dev.segsa.score.StageLatency;
 import org.bytedeco.javacpp.PointerScope;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
@@ -47,9 +49,14 @@ import java.util.concurrent.Callable;
                 + "With --segments or --risk the engine with segments (and risk) on, the same engine without them and the bare "
                 + "forward alternate every 4 frames, so that one run gives the overhead with and without them.",
                 "",
-                "Example: segsa bench --model camvid.pt --frames camvid/val --seconds 10 --threads 1,2 --json bench.json"})
+                "Every thread count is measured --repeats times, the thread counts in turn within each repeat, and the table "
+                + "and the JSON give the median and the min-max of frames/s and of the overhead per thread count. "
+                + "--compare a.json b.json compares two such JSON files.",
+                "",
+                "Example: segsa bench --model camvid.pt --frames camvid/val --seconds 10 --threads 1,2 --json bench.json",
+                "         segsa bench --compare before.json after.json"})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The TorchScript model.")
+    @Option(names = "--model", paramLabel = "M.pt", description = "The TorchScript model (required unless --compare).")
     Path model;
 
     @Option(names = "--sa", paramLabel = "FILE", description = "An SA model of the model (default: a throwaway one fitted on the frames).")
@@ -61,8 +68,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "WxH", description = "Seeded synthetic frames of this size instead of --frames (default 480x360).")
     String synthetic;
 
-    @Option(names = "--seconds", paramLabel = "N", converter = FiniteNumber.PositiveSeconds.class, defaultValue = "10", description = "Measured seconds per thread count (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "N", converter = FiniteNumber.PositiveSeconds.class, defaultValue = "10", description = "Measured seconds per thread count and repeat (default ${DEFAULT-VALUE}).")
     double seconds;
+
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "Measure every thread count N times, "
+            + "the thread counts in turn within each repeat, so that the machine's drift meets all alike; the median and the "
+            + "min-max per thread count are reported (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--compare", arity = "2", paramLabel = "FILE", description = "Compare two bench JSON files (--json): per "
+            + "thread count in both, the medians, the change in %% and whether it exceeds the spread (min-max) of the repeats. "
+            + "Measures nothing.")
+    List<Path> compare;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--threads", paramLabel = "N,N,...", split = ",", converter = ThreadCount.class, description = "Thread counts to measure (default: all cores).")
     List<Integer> threads;
@@ -99,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     record Row(int threads, long frames, double framesPerSecond, StageLatency latency, StageLatency bare, double frameMs,
                double decodeMs, double bareForwardMs, double overhead, double kernelPixelsPerSecond, double peerPixelsPerSecond,
-               double kernelMs, double peerMs, Plain plain) {
+               double kernelMs, double peerMs, Plain plain, int repeat, double lsaMs, double lsaPixelsPerSecond) {
         /** Frames/s of the bare forward (1 / its mean). */
         double bareForwardPerSecond() {
             return 1000.0 / bareForwardMs;
@@ -119,15 +139,28 @@ final class BenchCommand implements Callable<Integer> {
 
     static final String BARE_FORWARD = "bare-forward";
 
-    /** Version of the --json layout (2: the bare forward, the stage split and the overhead of 2026-12-04). */
-    static final int JSON_SCHEMA_VERSION = 2;
+    /**
+     * Version of the --json layout (2: the bare forward, the stage split and the overhead of 2026-12-04; 3: repeats with
+     * median and min-max, every setting, the environment, LSA as its own stage, {@code $schema}).
+     */
+    static final int JSON_SCHEMA_VERSION = 3;
+
+    /** The JSON Schema of the --json layout: a resource of segsa's cli jar; the JSON's {@code $schema} names it. */
+    static final String JSON_SCHEMA_RESOURCE = "bench.schema.json";
+    static final String JSON_SCHEMA_ID = "https://segsa.dev/schemas/bench-3.schema.json";
 
     /** Below this many frames a percentile rests on too few to mean much: the JSON and the table say so. */
     static final int FEW_FRAMES = 100;
 
     @Override
     public Integer call() throws Exception {
+        if (compare != null) return BenchCompare.compare(compare.get(0), compare.get(1), System.out);
+        if (model == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--model=M.pt' (or --compare a.json b.json)");
+        }
+        if (repeats < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeats must be at least 1, got " + repeats);
         if (frames != null && synthetic != null) throw new IllegalArgumentException("give --frames or --synthetic, not both");
+        double[] loadBefore = BenchEnvironment.loadAverage();
         OutputFiles.protect(model);
         OutputFiles.protect(saFile);
         OutputFiles.protect(frames);
@@ -158,25 +191,29 @@ final class BenchCommand implements Callable<Integer> {
             SaModel saModel = SaModelFile.read(sa);
             if (risk != null) risk.requireFor(saModel, riskFile);
             List<Integer> counts = threads == null || threads.isEmpty() ? List.of(Runtime.getRuntime().availableProcessors()) : threads;
+            String saSha256 = BenchEnvironment.sha256(sa);
             List<Row> rows = new ArrayList<>();
             String backendName = null, isa = "-";
-            for (int t : counts) {
+            // repeat after repeat, the thread counts in turn: a drift of the machine's speed meets every count alike
+            for (int rep = 1; rep <= repeats; rep++) for (int t : counts) {
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
                         .lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).segments(withSegments).riskModel(risk).open();
                      Segsa plain = !withSegments ? null : Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null)
                              .trustModel(trustModel).lsa(lsa).uncertainty(uncertainty).optimizeModel(optimizeModel).threads(t).open()) {
                     backendName = engine.backend();
-                    rows.add(measure(engine, plain, saModel, images, t));
-                    if (engine.optimizationReport() != null) System.err.println("segsa bench: " + engine.optimizationReport());
+                    rows.add(measure(engine, plain, saModel, images, t, rep));
+                    if (rep == 1 && engine.optimizationReport() != null) System.err.println("segsa bench: " + engine.optimizationReport());
                 }
             }
             if (Backends.select(null) instanceof NativeCpuBackend n) {
                 isa = n.isa();
                 n.close();
             }
-            String table = table(rows, saModel, images, backendName, isa);
+            double[] loadAfter = BenchEnvironment.loadAverage();
+            List<BenchStats> stats = BenchStats.of(rows, counts);
+            String table = table(stats, saModel, images, backendName, isa);
             System.out.println(table);
-            if (json != null) writeJson(json, rows, saModel, images, backendName, isa);
+            if (json != null) writeJson(json, stats, saModel, images, backendName, isa, saSha256, loadBefore, loadAfter);
             return 0;
         } finally {
             Backends.setKernelThreads(0);
@@ -186,12 +223,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {@code plain}: the engine without segments and risk (null when they are off), a third arm of the alternation. */
-    private Row measure(Segsa engine, Segsa plain, SaModel sa, List<BufferedImage> images, int threads) {
+    private Row measure(Segsa engine, Segsa plain, SaModel sa, List<BufferedImage> images, int threads, int repeat) {
         SaModel.FitSettings s = sa.settings();
         FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
         StageLatency bare = new StageLatency();
         try (SegmentationModel bareModel = SegmentationModel.load(model, s.upsample(), trustModel)) {
-            long warmEnd = System.nanoTime() + 2_000_000_000L;
+            // 2 s of warm-up, or --seconds when that is shorter (a quick run stays quick with repeats)
+            long warmEnd = System.nanoTime() + (long) (Math.min(2.0, seconds) * 1e9);
             int i = 0;
             while (System.nanoTime() < warmEnd || i < 3) {
                 engine.score(images.get(i % images.size()), "warm-up");
@@ -228,7 +266,8 @@ final class BenchCommand implements Callable<Integer> {
             int[] size = engine.outputSize(images.get(0).getWidth(), images.get(0).getHeight());
             double pixels = (double) size[0] * size[1];
             return new Row(threads, n, n / (engineNanos / 1e9), lat, bare, frameMs, decodeMs, bareMs, (frameMs - decodeMs - bareMs) / bareMs,
-                    pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1], p);
+                    pixels / (kernelAndPeer[0] / 1e3), pixels / (kernelAndPeer[1] / 1e3), kernelAndPeer[0], kernelAndPeer[1], p, repeat,
+                    kernelAndPeer[2], lsa ? pixels / (kernelAndPeer[2] / 1e3) : Double.NaN);
         }
     }
 
@@ -251,7 +290,10 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps. */
+    /**
+     * ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps, and with --lsa of the
+     * LSA kernel alone (its own stage: the engine's {@code sa} stage holds MDSA and LSA together; NaN without --lsa).
+     */
     private double[] kernelAndPeer(SaModel sa, List<BufferedImage> images) {
         MahalanobisModel[] models = sa.mahalanobisModels(new ArrayList<>());
         MahalanobisModel first = null;
@@ -260,7 +302,9 @@ final class BenchCommand implements Callable<Integer> {
         SaModel.FitSettings s = sa.settings();
         FrameNormalizer norm = new FrameNormalizer(s.mean(), s.std(), s.resize());
         int frames = Math.min(images.size(), 8);
-        long kernelNanos = 0, peerNanos = 0;
+        long kernelNanos = 0, peerNanos = 0, lsaNanos = 0;
+        dev.segsa.samodel.KdeModel[] kde = lsa ? sa.kdeModels(new ArrayList<>()) : null;
+        FrameScores lsaScores = new FrameScores(sa.classes());
         double sink = 0;
         try (SegmentationModel m = SegmentationModel.load(model, s.upsample(), trustModel);
              Backend kernel = Backends.select(null);
@@ -279,16 +323,22 @@ final class BenchCommand implements Callable<Integer> {
                         long b = System.nanoTime();
                         sink += peer.frame(out.features(), s.upsample(), h, w);
                         long c = System.nanoTime();
+                        if (kde != null) {
+                            lsaScores.reset(0);
+                            kernel.lsa(out.features(), s.upsample(), h, w, out.predicted(), kde, lsaScores);
+                        }
+                        long d = System.nanoTime();
                         if (round == 1) {
                             kernelNanos += b - a;
                             peerNanos += c - b;
+                            lsaNanos += d - c;
                         }
                     }
                 }
             }
         }
         if (Double.isNaN(sink)) System.err.println("segsa bench: note: the peer gave NaN");
-        return new double[] {kernelNanos / 1e6 / frames, peerNanos / 1e6 / frames};
+        return new double[] {kernelNanos / 1e6 / frames, peerNanos / 1e6 / frames, kde == null ? Double.NaN : lsaNanos / 1e6 / frames};
     }
 
     private static List<BufferedImage> readFrames(Path dir) {
@@ -338,24 +388,32 @@ final class BenchCommand implements Callable<Integer> {
         return "unknown";
     }
 
-    private String table(List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
+    private String table(List<BenchStats> stats, SaModel sa, List<BufferedImage> images, String backend, String isa) {
+        List<Row> rows = stats.stream().map(BenchStats::typical).toList();
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "machine: %s, %d cores; kernels %s (%s); model %s, d=%d, %d classes; frames %dx%d (%d in memory)%s%n",
                 cpuModel(), Runtime.getRuntime().availableProcessors(), backend, isa, model.getFileName(), sa.settings().featureDimension(),
                 sa.classes(), images.get(0).getWidth(), images.get(0).getHeight(), images.size(),
                 (lsa ? "; with LSA" : "") + (uncertainty ? "; with uncertainty" : "")
                         + (riskFile != null ? "; with segments and risk" : segments ? "; with segments" : "")));
-        b.append(String.format(Locale.ROOT, "%7s %7s %9s %9s %8s %8s %8s %8s %8s %9s %9s %11s %10s %7s%n", "threads", "frames", "frames/s",
-                "bare f/s", "bare p50", "fwd p50", "post p50", "sa p50", "dec p50", "frame p99", "overhead", "kernel px/s", "peer px/s",
-                "ratio"));
-        for (Row r : rows) {
+        b.append(String.format(Locale.ROOT, "%d repeat%s of %s s per thread count, the thread counts in turn; frames/s and overhead: "
+                + "median and min-max of the repeats, the rest from the median repeat%n", repeats, repeats == 1 ? "" : "s", seconds));
+        b.append(String.format(Locale.ROOT, "%7s %7s %9s %17s %9s %8s %8s %8s %8s %8s %9s %9s %15s %11s %10s %7s%s%n", "threads", "frames", "frames/s",
+                "f/s min-max", "bare f/s", "bare p50", "fwd p50", "post p50", "sa p50", "dec p50", "frame p99", "overhead", "ovh min-max",
+                "kernel px/s", "peer px/s", "ratio", lsa ? "    lsa px/s" : ""));
+        for (BenchStats st : stats) {
+            Row r = st.typical();
             StageLatency.Stage fw = stage(r.latency(), StageLatency.FORWARD), post = stage(r.latency(), StageLatency.POST_FORWARD),
                     saSt = stage(r.latency(), StageLatency.SA), dec = stage(r.latency(), StageLatency.DECODE),
                     fr = stage(r.latency(), StageLatency.FRAME), bare = stage(r.bare(), BARE_FORWARD);
-            b.append(String.format(Locale.ROOT, "%7d %7d %9.2f %9.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.1f %8.1f%% %10.3gM %9.3gM %6.1fx%n",
-                    r.threads(), r.frames(), r.framesPerSecond(), r.bareForwardPerSecond(), bare.p50Ms(), fw.p50Ms(), post.p50Ms(),
-                    saSt.p50Ms(), dec.p50Ms(), fr.p99Ms(), 100 * r.overhead(), r.kernelPixelsPerSecond() / 1e6,
-                    r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs()));
+            b.append(String.format(Locale.ROOT, "%7d %7d %9.2f %17s %9.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.1f %8.1f%% %15s %10.3gM %9.3gM %6.1fx%s%n",
+                    r.threads(), r.frames(), st.framesPerSecond().median(),
+                    String.format(Locale.ROOT, "%.2f-%.2f", st.framesPerSecond().min(), st.framesPerSecond().max()),
+                    r.bareForwardPerSecond(), bare.p50Ms(), fw.p50Ms(), post.p50Ms(),
+                    saSt.p50Ms(), dec.p50Ms(), fr.p99Ms(), 100 * st.overhead().median(),
+                    String.format(Locale.ROOT, "%.1f%%-%.1f%%", 100 * st.overhead().min(), 100 * st.overhead().max()),
+                    r.kernelPixelsPerSecond() / 1e6, r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs(),
+                    lsa ? String.format(Locale.ROOT, " %10.3gM", st.lsaPixelsPerSecond().median() / 1e6) : ""));
         }
         for (Row r : rows) {
             if (r.plain() == null) continue;
@@ -380,8 +438,18 @@ final class BenchCommand implements Callable<Integer> {
                 + "dec = conversion to the model input.\n"
                 + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
                 + "ratio = peer time / kernel time on the same feature maps (the peer whitens every pixel with one class's matrix). "
+                + (lsa ? "lsa px/s = the LSA kernel alone on the same feature maps (the sa stage holds MDSA and LSA together). " : "")
                 + "p99.9 and means in --json.");
         return b.toString();
+    }
+
+    /** LSA references over all classes (0 when the SA model has none). */
+    private static long lsaReferences(SaModel sa) {
+        if (sa.references() == null) return 0;
+        long n = 0;
+        int d = sa.settings().featureDimension();
+        for (double[] r : sa.references()) if (r != null) n += r.length / d;
+        return n;
     }
 
     private static StageLatency.Stage stage(StageLatency l, String name) {
@@ -401,21 +469,88 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void writeJson(Path out, List<Row> rows, SaModel sa, List<BufferedImage> images, String backend, String isa) {
+    private static ObjectNode putSpread(ObjectNode o, String name, BenchStats.Spread s, List<Row> repeats,
+                                        java.util.function.ToDoubleFunction<Row> value) {
+        ObjectNode x = o.putObject(name);
+        x.put("median", s.median());
+        x.put("min", s.min());
+        x.put("max", s.max());
+        ArrayNode v = x.putArray("values");
+        for (Row r : repeats) v.add(value.applyAsDouble(r));
+        return x;
+    }
+
+    private static void putLoad(ObjectNode o, String name, double[] load) {
+        ArrayNode a = o.putArray(name);
+        for (double l : load) {
+            if (Double.isNaN(l)) a.addNull();
+            else a.add(l);
+        }
+    }
+
+    /** The command line as given (picocli's original arguments), after "segsa". */
+    private List<String> commandLine() {
+        List<String> out = new ArrayList<>(List.of("segsa"));
+        try {
+            picocli.CommandLine root = spec.commandLine();
+            while (root.getParent() != null) root = root.getParent();
+            picocli.CommandLine.ParseResult pr = root.getParseResult();
+            if (pr != null) out.addAll(pr.originalArgs());
+        } catch (RuntimeException ignored) {
+            // no parse result (called without picocli): the command line stays "segsa"
+        }
+        return out;
+    }
+
+    private void writeJson(Path out, List<BenchStats> stats, SaModel sa, List<BufferedImage> images, String backend, String isa,
+                           String saSha256, double[] loadBefore, double[] loadAfter) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
-        // the JSON's schema: README, "bench"; its version changes when a field changes meaning or goes
+        // the JSON's schema: bench.schema.json (a resource of the cli jar) and README, "bench"; its version changes when a
+        // field changes meaning or goes
+        root.put("$schema", JSON_SCHEMA_ID);
         root.put("schemaVersion", JSON_SCHEMA_VERSION);
         root.put("timestamp", java.time.Instant.now().toString());
         String[] version = new SegsaCommand.Version().getVersion();
         root.put("segsa", version[0]);
         root.put("jdk", Runtime.version().toString());
+        root.put("segsaVersion", SegsaCommand.version());
         root.put("libtorch", "2.10.0-1.5.13 (JavaCPP presets)");
+        ArrayNode cl = root.putArray("commandLine");
+        for (String arg : commandLine()) cl.add(arg);
         ObjectNode machine = root.putObject("machine");
         machine.put("cpu", cpuModel());
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("backend", backend);
         machine.put("isa", isa);
+        ObjectNode os = root.putObject("os");
+        os.put("name", System.getProperty("os.name"));
+        os.put("version", System.getProperty("os.version"));
+        os.put("arch", System.getProperty("os.arch"));
+        putLoad(root, "loadAverageBefore", loadBefore);
+        putLoad(root, "loadAverageAfter", loadAfter);
+        root.put("repeats", repeats);
+        root.put("secondsPerRepeat", seconds);
+        List<Integer> counts = new ArrayList<>();
+        for (BenchStats st : stats) counts.add(st.threads());
+        ArrayNode th = root.putArray("threads");
+        for (int t : counts) th.add(t);
+        ObjectNode src = root.putObject("framesSource");
+        if (frames != null) {
+            src.put("kind", "directory");
+            src.put("path", frames.toString());
+        } else {
+            src.put("kind", "synthetic");
+            src.put("size", synthetic == null ? "480x360" : synthetic);
+        }
+        src.put("framesInMemory", images.size());
+        if (saFile != null) root.put("sa", saFile.toString());
+        else root.putNull("sa");
+        root.put("saThrowaway", saFile == null);
+        root.put("saSha256", saSha256);
+        root.put("lsaReferences", lsaReferences(sa));
+        root.put("optimizeModel", optimizeModel);
+        root.put("trustModel", trustModel);
         root.put("model", model.toString());
         root.put("featureDimension", sa.settings().featureDimension());
         root.put("classes", sa.classes());
@@ -427,7 +562,8 @@ final class BenchCommand implements Callable<Integer> {
         if (riskFile != null) root.put("risk", riskFile.toString());
         else root.putNull("risk");
         ArrayNode a = root.putArray("runs");
-        for (Row r : rows) {
+        for (BenchStats st : stats) {
+            Row r = st.typical();
             ObjectNode o = a.addObject();
             o.put("threads", r.threads());
             o.put("frames", r.frames());
@@ -442,6 +578,24 @@ final class BenchCommand implements Callable<Integer> {
             o.put("peerMsPerFrame", r.peerMs());
             o.put("kernelPixelsPerSecond", r.kernelPixelsPerSecond());
             o.put("peerPixelsPerSecond", r.peerPixelsPerSecond());
+            // the figures above and latencyMs are the median repeat's (by frames/s); the spreads are over all repeats
+            o.put("medianRepeat", r.repeat());
+            putSpread(o, "framesPerSecondStats", st.framesPerSecond(), st.repeats(), Row::framesPerSecond);
+            putSpread(o, "overheadStats", st.overhead(), st.repeats(), Row::overhead);
+            if (lsa) {
+                o.put("lsaMsPerFrame", r.lsaMs());
+                o.put("lsaPixelsPerSecond", r.lsaPixelsPerSecond());
+                putSpread(o, "lsaPixelsPerSecondStats", st.lsaPixelsPerSecond(), st.repeats(), Row::lsaPixelsPerSecond);
+            }
+            ArrayNode reps = o.putArray("repeats");
+            for (Row x : st.repeats()) {
+                ObjectNode y = reps.addObject();
+                y.put("repeat", x.repeat());
+                y.put("frames", x.frames());
+                y.put("framesPerSecond", x.framesPerSecond());
+                y.put("bareForwardPerSecond", x.bareForwardPerSecond());
+                y.put("overhead", x.overhead());
+            }
             if (r.frames() < FEW_FRAMES) {
                 o.put("warning", "p99 and p99.9 rest on " + r.frames() + " frames (fewer than " + FEW_FRAMES + "): raise --seconds");
             }

@@ -14,8 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -37,8 +41,8 @@ class BenchCommandTest {
         int status;
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            status = SegsaCommand.commandLine().execute("bench", "--model", model.toString(), "--synthetic", "96x64", "--seconds", "0.3",
-                    "--threads", "1,2", "--json", json.toString());
+            status = SegsaCommand.commandLine().execute("bench", "--model", model.toString(), "--synthetic", "96x64", "--seconds", "0.2",
+                    "--threads", "1,2", "--repeats", "3", "--lsa", "--json", json.toString());
         } finally {
             System.setOut(old);
         }
@@ -67,6 +71,173 @@ class BenchCommandTest {
                 && !j.get("timestamp").asText().isEmpty(), j.toString());
         if (j.get("runs").get(0).get("frames").asInt() < BenchCommand.FEW_FRAMES) {
             assertTrue(j.get("runs").get(0).get("warning").asText().contains("raise --seconds"), j.toString());
+        }
+        // repeats: per thread count the median and min-max of frames/s and overhead over the 3 repeats
+        assertTrue(table.contains("3 repeats of 0.2 s") && table.contains("f/s min-max") && table.contains("ovh min-max")
+                && table.contains("lsa px/s"), table);
+        for (JsonNode r : j.get("runs")) {
+            assertEquals(3, r.get("repeats").size(), r.toString());
+            for (String k : new String[] {"framesPerSecondStats", "overheadStats"}) {
+                JsonNode st = r.get(k);
+                assertEquals(3, st.get("values").size(), k + ": " + st);
+                double[] v = {st.get("values").get(0).asDouble(), st.get("values").get(1).asDouble(), st.get("values").get(2).asDouble()};
+                Arrays.sort(v);
+                assertEquals(v[0], st.get("min").asDouble(), 0, k);
+                assertEquals(v[1], st.get("median").asDouble(), 0, k);
+                assertEquals(v[2], st.get("max").asDouble(), 0, k);
+            }
+            // the run's own figures are the median repeat's
+            assertEquals(r.get("framesPerSecondStats").get("median").asDouble(), r.get("framesPerSecond").asDouble(), 0);
+            assertTrue(r.get("lsaPixelsPerSecond").asDouble() > 0 && r.get("lsaMsPerFrame").asDouble() > 0, r.toString());
+        }
+        // every setting of the run
+        assertEquals("https://segsa.dev/schemas/bench-3.schema.json", j.get("$schema").asText());
+        assertEquals(3, j.get("repeats").asInt());
+        assertEquals(0.2, j.get("secondsPerRepeat").asDouble(), 0);
+        assertFalse(j.get("optimizeModel").asBoolean());
+        assertTrue(j.get("lsa").asBoolean());
+        assertTrue(j.get("lsaReferences").asLong() > 0, j.toString());
+        assertEquals("synthetic", j.get("framesSource").get("kind").asText());
+        assertEquals("96x64", j.get("framesSource").get("size").asText());
+        assertTrue(j.get("saThrowaway").asBoolean() && j.get("sa").isNull(), j.toString());
+        assertEquals(64, j.get("saSha256").asText().length());
+        assertEquals(System.getProperty("os.name"), j.get("os").get("name").asText());
+        assertEquals(System.getProperty("os.arch"), j.get("os").get("arch").asText());
+        assertTrue(j.get("os").has("version") && j.get("machine").get("cores").asInt() > 0, j.toString());
+        assertTrue(j.get("loadAverageBefore").isArray() && j.get("loadAverageAfter").isArray(), j.toString());
+        assertEquals(SegsaCommand.version(), j.get("segsaVersion").asText());
+        assertEquals(List.of("segsa", "bench", "--model"), List.of(j.get("commandLine").get(0).asText(), j.get("commandLine").get(1).asText(),
+                j.get("commandLine").get(2).asText()));
+        assertTrue(j.get("commandLine").toString().contains("--repeats"), j.toString());
+        // and it matches the shipped JSON Schema's required fields and types
+        JsonNode schema;
+        try (InputStream in = BenchCommand.class.getResourceAsStream(BenchCommand.JSON_SCHEMA_RESOURCE)) {
+            assertNotNull(in, "the schema resource");
+            schema = new ObjectMapper().readTree(in);
+        }
+        assertEquals("https://json-schema.org/draft/2020-12/schema", schema.get("$schema").asText());
+        assertEquals(j.get("$schema").asText(), schema.get("$id").asText());
+        assertEquals(BenchCommand.JSON_SCHEMA_VERSION, schema.get("properties").get("schemaVersion").get("const").asInt());
+        checkSchema(j, schema, schema, "$");
+    }
+
+    /** A small structural check of {@code node} against a JSON Schema: $ref, type, const, required, properties, items. */
+    private static void checkSchema(JsonNode node, JsonNode schema, JsonNode root, String where) {
+        if (schema.has("$ref")) {
+            String ref = schema.get("$ref").asText();
+            assertTrue(ref.startsWith("#/$defs/"), ref);
+            schema = root.get("$defs").get(ref.substring("#/$defs/".length()));
+            assertNotNull(schema, ref);
+        }
+        if (schema.has("type")) {
+            JsonNode t = schema.get("type");
+            boolean ok = false;
+            for (JsonNode one : t.isArray() ? t : List.of(t)) ok |= hasType(node, one.asText());
+            assertTrue(ok, where + " should be " + t + ", is " + node);
+        }
+        if (schema.has("const")) assertEquals(schema.get("const"), node, where);
+        if (node.isObject()) {
+            for (JsonNode req : schema.path("required")) assertTrue(node.has(req.asText()), where + " lacks " + req.asText());
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode sub = schema.path("properties").get(e.getKey());
+                if (sub == null && schema.get("additionalProperties") != null && schema.get("additionalProperties").isObject()) {
+                    sub = schema.get("additionalProperties");
+                }
+                if (sub != null) checkSchema(e.getValue(), sub, root, where + "." + e.getKey());
+            }
+        }
+        if (node.isArray() && schema.has("items")) {
+            for (int i = 0; i < node.size(); i++) checkSchema(node.get(i), schema.get("items"), root, where + "[" + i + "]");
+        }
+    }
+
+    private static boolean hasType(JsonNode n, String type) {
+        return switch (type) {
+            case "object" -> n.isObject();
+            case "array" -> n.isArray();
+            case "string" -> n.isTextual();
+            case "integer" -> n.isIntegralNumber();
+            case "number" -> n.isNumber();
+            case "boolean" -> n.isBoolean();
+            case "null" -> n.isNull();
+            default -> throw new AssertionError("unknown type " + type);
+        };
+    }
+
+    /** A bench JSON by hand: one run per thread count with the given frames/s and overhead spreads (median, min, max). */
+    private Path benchJson(String name, double[][] fps, double[][] overhead) throws Exception {
+        StringBuilder runs = new StringBuilder();
+        for (int i = 0; i < fps.length; i++) {
+            if (i > 0) runs.append(',');
+            runs.append(String.format(java.util.Locale.ROOT, "{\"threads\": %d, \"framesPerSecond\": %s, "
+                            + "\"framesPerSecondStats\": {\"median\": %s, \"min\": %s, \"max\": %s, \"values\": []}, "
+                            + "\"overheadStats\": {\"median\": %s, \"min\": %s, \"max\": %s, \"values\": []}}",
+                    i + 1, fps[i][0], fps[i][0], fps[i][1], fps[i][2], overhead[i][0], overhead[i][1], overhead[i][2]));
+        }
+        Path p = dir.resolve(name);
+        Files.writeString(p, "{\"$schema\": \"" + BenchCommand.JSON_SCHEMA_ID + "\", \"schemaVersion\": 3, \"repeats\": 3, "
+                + "\"secondsPerRepeat\": 10, \"lsa\": false, \"runs\": [" + runs + "]}");
+        return p;
+    }
+
+    private static String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        int status;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            picocli.CommandLine cl = SegsaCommand.commandLine();
+            cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+            status = cl.execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    /**
+     * --compare: at 1 thread frames/s rose 100 -> 120 with ranges 98-102 and 118-122 (exceeds the spread) and the overhead
+     * moved 25% -> 24% with overlapping ranges (within); at 2 threads frames/s 180 -> 185 with overlapping ranges; a thread count
+     * only in one file is left out.
+     */
+    @Test
+    void compareReportsChangesBeyondAndWithinTheSpread() throws Exception {
+        Path a = benchJson("a.json", new double[][] {{100, 98, 102}, {180, 170, 190}, {250, 240, 260}},
+                new double[][] {{0.25, 0.20, 0.30}, {0.30, 0.28, 0.32}, {0.4, 0.4, 0.4}});
+        Path b = benchJson("b.json", new double[][] {{120, 118, 122}, {185, 175, 195}},
+                new double[][] {{0.24, 0.22, 0.26}, {0.50, 0.45, 0.55}});
+        String[] r = run("bench", "--compare", a.toString(), b.toString());
+        assertEquals("0", r[0], r[1] + r[2]);
+        String out = r[1];
+        assertTrue(out.contains("threads=1: frames/s median 100.00 -> 120.00 (+20.0%), exceeds the spread (a 98.00-102.00, b 118.00-122.00); "
+                + "overhead median 25.0% -> 24.0% (-4.0%), within the spread (a 20.0%-30.0%, b 22.0%-26.0%)"), out);
+        assertTrue(out.contains("threads=2: frames/s median 180.00 -> 185.00 (+2.8%), within the spread")
+                && out.contains("overhead median 30.0% -> 50.0% (+66.7%), exceeds the spread"), out);
+        assertFalse(out.contains("threads=3"), out);
+        // without --compare, --model is still required (a usage error), and --repeats must be positive
+        assertEquals("2", run("bench", "--synthetic", "32x32")[0]);
+        assertEquals("2", run("bench", "--model", a.toString(), "--repeats", "0")[0]);
+    }
+
+    /** --compare refuses a file that is not bench JSON (or an old one without repeats), in one line naming it. */
+    @Test
+    void compareRefusesFilesThatAreNotBenchJson() throws Exception {
+        Path good = benchJson("a.json", new double[][] {{100, 98, 102}}, new double[][] {{0.25, 0.2, 0.3}});
+        Path other = dir.resolve("other.json");
+        Files.writeString(other, "{\"classes\": [\"road\", \"car\"]}");
+        Path old = dir.resolve("old.json");
+        Files.writeString(old, "{\"schemaVersion\": 2, \"runs\": [{\"threads\": 1, \"framesPerSecond\": 10}]}");
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "not json at all");
+        for (Path bad : List.of(other, old, text)) {
+            String[] r = run("bench", "--compare", good.toString(), bad.toString());
+            assertNotEquals("0", r[0], r[1]);
+            String err = r[2].strip();
+            assertFalse(err.contains("\n"), err);
+            assertTrue(err.contains(bad.toString()) && err.contains("is not a segsa bench JSON file"), err);
         }
     }
 
