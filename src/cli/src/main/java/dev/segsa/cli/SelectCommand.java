@@ -322,7 +322,34 @@ final class SelectCommand implements Callable<Integer> {
         return out;
     }
 
-    /** --score best: the score column with the largest saving for the class in the evaluate report's rq2_summary.csv. */
+    /** The score columns the report's rq1.csv finds wrong-signed for the class (rho > 0, p < 0.05); none when it has no rq1.csv. */
+    private java.util.Set<String> wrongSigned(String k) {
+        Path rq1 = report.resolve("rq1.csv");
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (!Files.isRegularFile(rq1)) return out;
+        try {
+            List<String> lines = Files.readAllLines(rq1);
+            if (lines.isEmpty()) return out;
+            List<String> h = ScoresCsv.parseLine(lines.get(0), rq1, 1);
+            int target = h.indexOf("target"), score = h.indexOf("score"), rho = h.indexOf("rho"), p = h.indexOf("p_value");
+            if (target < 0 || score < 0 || rho < 0 || p < 0) return out;
+            for (int ln = 1; ln < lines.size(); ln++) {
+                if (lines.get(ln).isEmpty()) continue;
+                List<String> f = ScoresCsv.parseLine(lines.get(ln), rq1, ln + 1);
+                if (f.size() != h.size() || !f.get(target).equals(k) || f.get(rho).isEmpty() || f.get(p).isEmpty()) continue;
+                if (Double.parseDouble(f.get(rho)) > 0 && Double.parseDouble(f.get(p)) < 0.05) out.add(f.get(score));
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            throw new SegsaException(rq1 + ": cannot read the report's correlations: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /**
+     * --score best: the score column with the largest saving for the class in the evaluate report's
+     * rq2_summary.csv, by the report's own rules (never a wrong-signed score or one worse than
+     * random; ties by the lower mean classification inaccuracy, then the name).
+     */
     private String bestColumn(ScoresCsv.Contents contents, String k) {
         if (report == null) throw new IllegalArgumentException("--score best needs --report DIR (a segsa evaluate report of these scores)");
         if (k == null) throw new IllegalArgumentException("--score best picks the best score of one class: give --class K");
@@ -340,24 +367,48 @@ final class SelectCommand implements Callable<Integer> {
         if (target < 0 || order < 0 || !header.get(saving).startsWith("max_savings_percent")) {
             throw new SegsaException(summary + ": not an rq2_summary.csv of segsa evaluate (header " + lines.get(0) + ")");
         }
-        String best = null;
-        int bestSaving = -1;
+        int inaccuracy = -1;
+        for (int i = 0; i < header.size(); i++) if (inaccuracy < 0 && header.get(i).startsWith("mean_classification_inaccuracy_")) inaccuracy = i;
+        java.util.Set<String> wrongSigned = wrongSigned(k);
+        // the report's rules: a score that is wrong-signed or does worse than random is never the best; ties in saving go to
+        // the lower mean classification inaccuracy, then to the name
+        java.util.Map<String, double[]> rows = new java.util.TreeMap<>();
+        double random = Double.POSITIVE_INFINITY;
         for (int ln = 1; ln < lines.size(); ln++) {
             if (lines.get(ln).isEmpty()) continue;
             String[] f = ScoresCsv.parseLine(lines.get(ln), summary, ln + 1).toArray(String[]::new);
-            if (f.length != header.size() || !f[target].equals(k) || !contents.scoreColumns().contains(f[order]) || f[saving].isEmpty()) continue;
+            if (f.length != header.size() || !f[target].equals(k) || f[saving].isEmpty()) continue;
+            double mean = inaccuracy < 0 || f[inaccuracy].isEmpty() ? Double.NaN : Double.parseDouble(f[inaccuracy]);
+            if (f[order].equals("random")) random = mean;
+            if (!contents.scoreColumns().contains(f[order])) continue;
             int v;
             try {
                 v = Integer.parseInt(f[saving]);
             } catch (NumberFormatException e) {
                 throw new SegsaException(summary + ": line " + (ln + 1) + ": saving '" + f[saving] + "' is not an integer");
             }
-            if (v > bestSaving) {
+            rows.put(f[order], new double[] {v, mean});
+        }
+        if (rows.isEmpty()) throw new SegsaException(summary + ": no row for class '" + k + "' with a score column of " + scores);
+        String best = null;
+        int bestSaving = -1;
+        double bestMean = Double.POSITIVE_INFINITY;
+        for (var e : rows.entrySet()) {
+            double mean = e.getValue()[1];
+            if (wrongSigned.contains(e.getKey()) || (Double.isFinite(mean) && mean > random + 1e-9)) continue;
+            int v = (int) e.getValue()[0];
+            double m = Double.isNaN(mean) ? Double.POSITIVE_INFINITY : mean;
+            if (v > bestSaving || (v == bestSaving && m < bestMean)) {  // names come in order: a full tie keeps the first
+                best = e.getKey();
                 bestSaving = v;
-                best = f[order];
+                bestMean = m;
             }
         }
-        if (best == null) throw new SegsaException(summary + ": no row for class '" + k + "' with a score column of " + scores);
+        if (best == null) {
+            throw new SegsaException(summary + ": no score column for '" + k + "' beats random in this report (each is wrong-signed or "
+                    + "does worse than random): label every frame, or name a column with --score");
+        }
+        if (bestSaving == 0) System.out.println("--score best: note: no order skips any labelling for '" + k + "' within the report's tolerance");
         System.out.printf(Locale.ROOT, "--score best: %s (saves %d%% within the report's tolerance for '%s')%n", best, bestSaving, k);
         return best;
     }

@@ -108,6 +108,26 @@ class SelectCommandTest {
         assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--skip-fraction", "0.1",
                 "--out", out.toString()), "best needs --report");
         assertTrue(err.toString().contains("--score best needs --report"), err.toString());
+        // the report's rules: entropy is wrong-signed (rq1), so mdsa is best although it saves less
+        Files.writeString(report.resolve("rq1.csv"), "target,kind,score,images,rho,p_value\ncar,class,mdsa,10,-0.8,0.001\n"
+                + "car,class,entropy,10,0.6,0.01\n");
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
+                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), err.toString());
+        assertNotEquals("1,f01.png,10.0,300,label", Files.readAllLines(out).get(1), "not by the wrong-signed entropy");
+        // a tie in saving goes to the lower mean classification inaccuracy; a score worse than random is never taken
+        Files.writeString(report.resolve("rq1.csv"), "target,kind,score,images,rho,p_value\n");
+        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
+                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
+                + "car,class,mdsa,10,0.1,0.30,45\ncar,class,entropy,10,0.1,0.10,45\ncar,class,random,10,0.1,0.50,0\n");
+        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
+                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), err.toString());
+        assertEquals("1,f01.png,10.0,300,label", Files.readAllLines(out).get(1), "entropy: the lower inaccuracy at the same saving");
+        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
+                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
+                + "car,class,mdsa,10,0.1,0.60,45\ncar,class,entropy,10,0.1,0.70,45\ncar,class,random,10,0.1,0.50,0\n");
+        assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
+                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()));
+        assertTrue(err.toString().contains("beats random"), err.toString());
     }
 
     @Test
