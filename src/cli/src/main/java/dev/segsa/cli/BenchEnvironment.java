@@ -1,13 +1,9 @@
 package dev.segsa.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /** What segsa bench records of the machine and its inputs: load averages, file digests. */
 final class BenchEnvironment {
@@ -29,13 +25,6 @@ final class BenchEnvironment {
 
     /** The file's SHA-256 in lower-case hex. */
     static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.segsa.io.FileDigest.sha256(file);
     }
 }

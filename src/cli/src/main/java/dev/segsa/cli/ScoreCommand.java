@@ -75,12 +75,9 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** SHA-256 of a file, hex. */
     static String sha256(Path file) {
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+        try {
+            return dev.segsa.io.FileDigest.sha256(file);
+        } catch (java.io.IOException e) {
             throw new SegsaException(file + ": cannot read for its hash: " + e.getMessage(), e);
         }
     }

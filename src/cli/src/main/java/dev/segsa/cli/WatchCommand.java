@@ -481,7 +481,7 @@ final class WatchCommand implements Callable<Integer> {
             double latencyMs = (System.nanoTime() - f.arrivedNanos()) / 1e6;
             latencies[src][latencyCount[src]++ % latencies[src].length] = latencyMs;
             boolean gate = cfg.maxHamming() >= 0;  // the dHash only feeds the diversity gate
-            long number = selector.stats().seen();
+            long number = selector.seen();
             waiting.put(number, new Waiting(f, r.imageMdsa(), r.classAwareScore(), r.risk(), r.timings().totalNanos() / 1e6,
                     heatmap && r.scored() ? r.copyMdsaMap() : null, r.width(), r.height()));
             for (StreamSelector.Decision d : selector.offer(src, r, f.seconds(), gate ? DHash.of(f.image()) : 0, gate, f.bytes())) decided(d);

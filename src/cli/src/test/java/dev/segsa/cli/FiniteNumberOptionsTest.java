@@ -8,11 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,34 +32,9 @@ class FiniteNumberOptionsTest {
     /** Values no floating-point option accepts. */
     static final List<String> NOT_FINITE = List.of("NaN", "Infinity", "-Infinity", "1e999", "0x1p2000");
 
-    record Run(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
-        }
-
-        String firstErrorLine() {
-            return err.lines().filter(l -> !l.isBlank()).findFirst().orElse("");
-        }
-    }
-
-    static synchronized Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out, oldErr = System.err;
-        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8), e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        System.setOut(o);
-        System.setErr(e);
-        int code;
-        try {
-            CommandLine cl = SegsaCommand.commandLine();
-            cl.setErr(new PrintWriter(e, true));
-            cl.setOut(new PrintWriter(o, true));
-            code = cl.execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    /** A command run in this JVM (the one runner of the CLI tests, {@link RiskWorkflowTest#run}). */
+    static RiskWorkflowTest.Run run(String... args) {
+        return RiskWorkflowTest.run(args);
     }
 
     /** One floating-point option: the command's name ("" for segsa itself) and the option. */
@@ -140,7 +111,7 @@ class FiniteNumberOptionsTest {
             List<String> args = new ArrayList<>(f.command().isEmpty() ? List.of() : List.of(f.command().split(" ")));
             args.add(f.name());
             args.add(v);
-            Run r = run(args.toArray(String[]::new));
+            RiskWorkflowTest.Run r = run(args.toArray(String[]::new));
             FiniteNumber type = (FiniteNumber) f.option().converters()[0];
             assertUsageError(r, f.name(), type.range(), v);
         })));
@@ -161,7 +132,7 @@ class FiniteNumberOptionsTest {
         });
     }
 
-    static void assertUsageError(Run r, String option, String range, String value) {
+    static void assertUsageError(RiskWorkflowTest.Run r, String option, String range, String value) {
         assertEquals(SegsaCommand.EXIT_USAGE, r.code(), r::toString);
         String line = r.firstErrorLine();
         assertTrue(line.contains("option '" + option + "'"), () -> "the first line names " + option + ":\n" + r);
@@ -217,7 +188,7 @@ class FiniteNumberOptionsTest {
         Files.writeString(dir.resolve("s.csv"), "image,class,pixels,mdsa\n");
         Files.createDirectories(dir.resolve("cam"));
         Set<Path> before = listing(dir);
-        Run r = run(args);
+        RiskWorkflowTest.Run r = run(args);
         assertUsageError(r, option, "a finite number " + (range.startsWith("[") || range.startsWith("(") ? "in " : "") + range, value);
         assertEquals(before, listing(dir), "nothing written");
     }

@@ -60,8 +60,13 @@ class RiskWorkflowTest {
         public String toString() {
             return "exit " + code + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
         }
+
+        String firstErrorLine() {
+            return err.lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+        }
     }
 
+    /** Runs a command in this JVM, capturing its exit status, standard output and error. */
     static synchronized Run run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         PrintStream oldOut = System.out, oldErr = System.err;

@@ -139,11 +139,7 @@ class WatchSourcesTest {
         Thread t = Thread.ofPlatform().start(() -> status[0] = EndToEndTest.run("watch", "--model", model.toString(), "--sa",
                 sa.toString(), "--folder", live.toString(), "--share", "0.2", "--poll-ms", "50", "--settle-ms", "0", "--out", out.toString()));
         Path statusFile = out.resolve("status.json");
-        long until = System.nanoTime() + 90_000_000_000L;
-        while (System.nanoTime() < until) {
-            if (Files.exists(statusFile) && EndToEndTest.JSON.readTree(statusFile.toFile()).get("framesSeen").asInt() >= 5) break;
-            Thread.sleep(100);
-        }
+        awaitFramesSeen(statusFile, 5);
         long t0 = System.nanoTime();
         Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(ProcessHandle.current().pid())).start();
         assertEquals(0, kill.waitFor());
@@ -167,11 +163,7 @@ class WatchSourcesTest {
         Thread t = Thread.ofPlatform().start(() -> status[0] = EndToEndTest.run("watch", "--model", model.toString(), "--sa",
                 sa.toString(), "--folder", live.toString(), "--share", "0.2", "--poll-ms", "50", "--settle-ms", "0", "--out", out.toString()));
         Path statusFile = out.resolve("status.json");
-        long until = System.nanoTime() + 90_000_000_000L;
-        while (System.nanoTime() < until) {
-            if (Files.exists(statusFile) && EndToEndTest.JSON.readTree(statusFile.toFile()).get("framesSeen").asInt() >= 3) break;
-            Thread.sleep(100);
-        }
+        awaitFramesSeen(statusFile, 3);
         try (var files = Files.list(live)) {
             for (Path p : files.toList()) Files.delete(p);
         }
@@ -246,5 +238,14 @@ class WatchSourcesTest {
         JsonNode cam = st.get("sources").get(0);
         assertEquals(1, cam.get("framesRead").asInt(), cam.toString());
         assertEquals(1, cam.get("badFramesSkipped").asInt(), "the empty file was given up: " + cam);
+    }
+
+    /** Waits (at most 90 s) until the running watch's status.json counts {@code n} frames seen. */
+    private static void awaitFramesSeen(Path statusFile, int n) throws Exception {
+        long until = System.nanoTime() + 90_000_000_000L;
+        while (System.nanoTime() < until) {
+            if (Files.exists(statusFile) && EndToEndTest.JSON.readTree(statusFile.toFile()).get("framesSeen").asInt() >= n) return;
+            Thread.sleep(100);
+        }
     }
 }

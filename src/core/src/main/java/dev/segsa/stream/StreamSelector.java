@@ -244,6 +244,11 @@ public final class StreamSelector {
         return window.isEmpty() ? List.of() : close(true);
     }
 
+    /** Frames seen so far (skipped ones included): the number the next offered frame gets in its {@link Decision}. */
+    public synchronized long seen() {
+        return seen;
+    }
+
     /** Frames waiting for their window to close. */
     public synchronized int pending() {
         return window.size();

@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -186,19 +185,9 @@ public final class StreamStudy {
                 if (!Double.isNaN(v)) k[order[i]] = true;
             }
         } else if (rule.startsWith("every")) {
-            int step = (int) Math.round(1 / budget);
-            for (int i = step - 1; i < n; i += step) k[i] = true;
+            return SelectorStudy.everyKth(n, budget);
         } else {
-            int want = (int) Math.round(budget * n);
-            SplittableRandom r = new SplittableRandom(1000L * draw + n);
-            int chosen = 0;
-            while (chosen < want) {
-                int i = r.nextInt(n);
-                if (!k[i]) {
-                    k[i] = true;
-                    chosen++;
-                }
-            }
+            return SelectorStudy.random(n, budget, draw);
         }
         return k;
     }
