@@ -12,7 +12,6 @@ import dev.segsa.score.FrameResult;
 import dev.segsa.score.FrameScorer;
 import dev.segsa.score.ScoringOptions;
 import dev.segsa.score.StageLatency;
-import dev.segsa.video.VideoSource;
 
 import java.awt.image.BufferedImage;
 import java.lang.foreign.MemorySegment;
@@ -21,7 +20,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -565,131 +563,6 @@ public final class Segsa implements AutoCloseable {
     /** {@link #scoreFolder(Path, Path, int, boolean, FrameSink)} stopping at the first error; throws as it does. */
     public StageLatency scoreFolder(Path imageDir, Path labelDir, int ahead, FrameSink sink) {
         return scoreFolder(imageDir, labelDir, ahead, false, sink).read();
-    }
-
-    /** Receives each scored video frame of {@link #scoreVideo}, in stream order, on the calling thread. */
-    @FunctionalInterface
-    public interface VideoSink {
-        void accept(VideoSource.VideoFrame frame, FrameResult result);
-    }
-
-    /**
-     * Scores the frames of a video that {@code options} keep: decoded (on a background thread
-     * when {@code options.ahead() > 0}) into packed RGB and handed to the engine in place.
-     *
-     * @param skipBadFrames a frame the engine cannot score is listed and skipped; a stream that
-     *                      cannot be decoded further ends the video either way (listed when skipping)
-     * @return the frames skipped (empty unless {@code skipBadFrames}); latency in {@link #latency()}
-     * @throws SegsaException without {@code skipBadFrames}: of kind {@link SegsaException.Kind#OTHER} when the
-     *                        video cannot be opened or its decoding fails ({@link VideoSource}'s errors),
-     *                        {@link SegsaException.Kind#FRAME} for a damaged frame or a stream damaged at its
-     *                        end, and the kinds of {@link #score(MemorySegment, int, int, long, PixelFormat, String)}
-     *                        (a {@link SegsaException} from the sink as it is); {@link SegsaException.Kind#STOPPED}
-     *                        when a stop was requested, with or without it
-     */
-    public List<SkippedFrame> scoreVideo(Path video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
-        return scoreVideo(video.toString(), options, skipBadFrames, sink);
-    }
-
-    /**
-     * As {@link #scoreVideo(Path, VideoSource.Options, boolean, VideoSink)} on what FFmpeg opens: a
-     * file, a URL ({@code rtsp://}, {@code http://}, ...), a V4L2 camera ({@code /dev/video0}) or
-     * {@code -} for standard input ({@link VideoSource#openSource}); throws as it does.
-     */
-    public List<SkippedFrame> scoreVideo(String video, VideoSource.Options options, boolean skipBadFrames, VideoSink sink) {
-        List<SkippedFrame> skipped = new ArrayList<>();
-        VideoSource opened;
-        try {
-            opened = VideoSource.openSource(video, options);
-        } catch (SegsaException e) {
-            // a video that cannot be opened at all (zero bytes, not a video, audio only): listed, the run goes on
-            if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
-            String why = e.getMessage().startsWith(video + ": ") ? e.getMessage().substring(video.length() + 2) : e.getMessage();
-            skipped.add(new SkippedFrame(video, why));
-            return List.copyOf(skipped);
-        }
-        try (VideoSource source = opened) {
-            skipped.addAll(scoreVideo(source, skipBadFrames, sink));
-        }
-        return List.copyOf(skipped);
-    }
-
-    /**
-     * As {@link #scoreVideo(String, VideoSource.Options, boolean, VideoSink)} on a source the caller
-     * opened (e.g. to read its size and rate first: a stream on standard input opens once); the
-     * caller closes it. Throws as it does, less the errors of opening.
-     */
-    public List<SkippedFrame> scoreVideo(VideoSource source, boolean skipBadFrames, VideoSink sink) {
-        List<SkippedFrame> skipped = new ArrayList<>();
-        Iterator<VideoSource.VideoFrame> frames = source.iterator();
-        DamagedRange range = new DamagedRange(source.file().getFileName().toString());
-        while (true) {
-            VideoSource.VideoFrame f;
-            try {
-                if (!frames.hasNext()) break;
-                f = frames.next();
-            } catch (SegsaException e) {
-                if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
-                range.flush(skipped);
-                skipped.add(new SkippedFrame(source.file().getFileName() + " (rest of the stream)", e.getMessage()));
-                break;
-            }
-            String damage = source.damageOf(f.index());
-            if (damage != null) {
-                if (!skipBadFrames) {
-                    throw new SegsaException(SegsaException.Kind.FRAME, source.file() + ": frame " + f.index() + " is damaged (FFmpeg: "
-                            + damage + "); the stream has decoding errors (scoreVideo with skipBadFrames true scores the rest and "
-                            + "lists the damaged frames; segsa score and watch: --skip-bad-frames)");
-                }
-                range.add(f.index(), damage);
-                continue;
-            }
-            range.flush(skipped);
-            try {
-                sink.accept(f, score(MemorySegment.ofBuffer(f.pixels()), f.width(), f.height(), f.stride(), PixelFormat.RGB,
-                        f.name()));
-            } catch (SegsaException e) {
-                if (!skipBadFrames || e instanceof dev.segsa.io.StopRequest.Stopped) throw e;
-                skipped.add(new SkippedFrame(f.name(), e.getMessage()));
-            }
-        }
-        range.flush(skipped);
-        String end = source.endDamage();
-        if (end != null) {
-            if (!skipBadFrames) {
-                throw new SegsaException(SegsaException.Kind.FRAME, source.file() + ": the stream is damaged at its end (FFmpeg: " + end
-                        + ") (scoreVideo with skipBadFrames true scores what decodes and lists the damage; segsa score and watch: "
-                        + "--skip-bad-frames)");
-            }
-            skipped.add(new SkippedFrame(source.file().getFileName() + " (end of the stream)", end));
-        }
-        return List.copyOf(skipped);
-    }
-
-    /** Consecutive damaged frames of a video, listed as one skipped range. */
-    private static final class DamagedRange {
-        private final String video;
-        private int first = -1, last = -1;
-        private String reason;
-
-        DamagedRange(String video) {
-            this.video = video;
-        }
-
-        void add(int index, String why) {
-            if (first < 0) {
-                first = index;
-                reason = why;
-            }
-            last = index;
-        }
-
-        void flush(List<SkippedFrame> out) {
-            if (first < 0) return;
-            String frames = first == last ? "#" + first : "#" + first + "..#" + last;
-            out.add(new SkippedFrame(video + frames, "damaged (FFmpeg: " + reason + ")"));
-            first = last = -1;
-        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.segsa.cli;
 
+import dev.segsa.videoscore.SegsaVideo;
 import dev.segsa.error.SegsaException;
 
 import dev.segsa.model.ModelMetadata;
@@ -273,7 +274,7 @@ final class ScoreCommand implements Callable<Integer> {
                 read = folder.read();
                 skipped.addAll(folder.skipped());
             } else {
-                Segsa.VideoSink sink = (f, r) -> {
+                SegsaVideo.VideoSink sink = (f, r) -> {
                     positions.put(r.frame(), new ScoresCsv.VideoFrameRef(f.video().getFileName().toString(), f.index(), f.seconds(),
                             f.ptsMicros() * 1000));
                     job.add(r, null, null, warnings);
@@ -281,8 +282,8 @@ final class ScoreCommand implements Callable<Integer> {
                     if (r.lsa() == FrameResult.LsaState.SKIPPED_FOR_BUDGET) skippedLsa[0]++;
                     progress.step();
                 };
-                for (Path v : videos) skipped.addAll(engine.scoreVideo(v, videoOptions, run.skipBadFrames, sink));
-                if (stream != null) skipped.addAll(engine.scoreVideo(stream, videoOptions, run.skipBadFrames, sink));
+                for (Path v : videos) skipped.addAll(SegsaVideo.scoreVideo(engine, v, videoOptions, run.skipBadFrames, sink));
+                if (stream != null) skipped.addAll(SegsaVideo.scoreVideo(engine, stream, videoOptions, run.skipBadFrames, sink));
                 frames = job.frames();
             }
             List<ScoresCsv.Row> rows = job.rows();

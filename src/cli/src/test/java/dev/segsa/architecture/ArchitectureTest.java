@@ -38,6 +38,7 @@ class ArchitectureTest {
             Map.entry("dev.segsa.stream", 9),   // online keep/drop over scored frames
             Map.entry("dev.segsa", 10),         // the front door: Segsa, SegsaFit, FrameFiles
             Map.entry("dev.segsa.scores", 11),
+            Map.entry("dev.segsa.videoscore", 11), // scoring a video with the engine (segsa-video)
             Map.entry("dev.segsa.evaluate", 12),
             Map.entry("dev.segsa.report", 13),
             Map.entry("dev.segsa.synth", 14),

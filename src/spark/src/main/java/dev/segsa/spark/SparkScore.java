@@ -1,5 +1,6 @@
 package dev.segsa.spark;
 
+import dev.segsa.videoscore.SegsaVideo;
 import dev.segsa.Segsa;
 import dev.segsa.error.SegsaException;
 import dev.segsa.features.FrameReader;
@@ -241,7 +242,7 @@ public final class SparkScore {
                     local = temp;
                 }
                 final Path video = local;
-                List<Segsa.SkippedFrame> skipped = engine.scoreVideo(video, options, job.skipBadFrames(), (f, r) -> {
+                List<Segsa.SkippedFrame> skipped = SegsaVideo.scoreVideo(engine, video, options, job.skipBadFrames(), (f, r) -> {
                     ScoringJob one = new ScoringJob(sa, ClassGroups.none());
                     one.add(r, null, null, new ArrayList<>());
                     String image = ScoresCsv.videoFrameName(name, f.index());

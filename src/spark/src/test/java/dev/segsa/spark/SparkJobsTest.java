@@ -1,5 +1,6 @@
 package dev.segsa.spark;
 
+import dev.segsa.videoscore.SegsaVideo;
 import dev.segsa.Segsa;
 import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
@@ -198,7 +199,7 @@ class SparkJobsTest {
         try (Segsa engine = Segsa.builder(model, sa).open()) {
             for (int v = 0; v < 2; v++) {
                 Path clip = videos.resolve("clip" + v + ".mp4");
-                engine.scoreVideo(clip, options, false, (f, r) -> {
+                SegsaVideo.scoreVideo(engine, clip, options, false, (f, r) -> {
                     ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
                     job.add(r, null, null, new ArrayList<>());
                     for (ScoresCsv.Row row : job.rows()) {
@@ -416,7 +417,7 @@ class SparkJobsTest {
         dev.segsa.video.VideoSource.Options options = new dev.segsa.video.VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 2);
         java.util.Map<String, Double> wantVideo = new java.util.TreeMap<>();
         try (Segsa engine = Segsa.builder(model, sa).riskModel(riskModel).open()) {
-            engine.scoreVideo(clip, options, false, (f, r) -> {
+            SegsaVideo.scoreVideo(engine, clip, options, false, (f, r) -> {
                 ScoringJob job = new ScoringJob(engine.saModel(), ClassGroups.none());
                 job.add(r, null, null, new ArrayList<>());
                 for (ScoresCsv.Row row : job.rows()) {

@@ -1,5 +1,6 @@
 package dev.segsa.report;
 
+import dev.segsa.videoscore.SegsaVideo;
 import dev.segsa.FrameFiles;
 import dev.segsa.Segsa;
 import dev.segsa.error.SegsaException;
@@ -69,7 +70,7 @@ public final class EvidenceVideo {
         BufferedImage[] still = {null};
         VideoWriter w = VideoWriter.open(s.out(), ef.width(), ef.height(), fps, s.bitsPerSecond());
         try {
-            engine.scoreVideo(probe, false, (f, r) -> {
+            SegsaVideo.scoreVideo(engine, probe, false, (f, r) -> {
                 ByteBuffer px = f.pixels();
                 for (int y = 0; y < f.height(); y++) {
                     int o = y * f.stride();

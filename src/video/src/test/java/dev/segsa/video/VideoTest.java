@@ -1,5 +1,6 @@
 package dev.segsa.video;
 
+import dev.segsa.videoscore.SegsaVideo;
 import dev.segsa.Segsa;
 import dev.segsa.SegsaFit;
 import dev.segsa.error.SegsaException;
@@ -102,7 +103,7 @@ class VideoTest {
         try (Segsa engine = Segsa.open(model, saFile)) {
             List<FrameResult> fromVideo = new ArrayList<>();
             List<BufferedImage> decoded = new ArrayList<>();
-            engine.scoreVideo(video, new VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 2), false, (f, r) -> {
+            SegsaVideo.scoreVideo(engine, video, new VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 2), false, (f, r) -> {
                 fromVideo.add(r);
                 BufferedImage img = new BufferedImage(f.width(), f.height(), BufferedImage.TYPE_INT_RGB);
                 ByteBuffer p = f.pixels();
