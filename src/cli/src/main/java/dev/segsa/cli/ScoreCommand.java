@@ -291,8 +291,12 @@ final class ScoreCommand implements Callable<Integer> {
             if (engine.optimizationReport() != null) System.err.println("segsa score: note: " + engine.optimizationReport());
             Object source = images != null ? images : video != null ? video : stream;
             if (job.scoredFrames() == 0) {
-                throw new SegsaException(source + ": no frame could be scored (" + (job.frames() == 0 ? "no frame was read"
-                        : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
+                // with --skip-bad-frames, what was skipped is why nothing was read: say the first reason
+                String why = job.frames() > 0 ? "every frame had NaN/Inf features or logits"
+                        : skipped.isEmpty() ? "no frame was read"
+                        : "no frame was read; " + skipped.getFirst().frame() + ": " + skipped.getFirst().reason()
+                          + (skipped.size() > 1 ? " (and " + (skipped.size() - 1) + " more skipped)" : "");
+                throw new SegsaException(source + ": no frame could be scored (" + why + "); " + out + " not written");
             }
             if (skippedLsa[0] > 0) {
                 System.err.printf(Locale.ROOT, "segsa score: note: %d of %d frames got MDSA only (LSA over the %.1f ms budget)%n",

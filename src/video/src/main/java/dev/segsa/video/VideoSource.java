@@ -220,7 +220,15 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
             dog = new Watchdog(net);
         }
         String name = stdin ? "stdin" : source.replaceAll("[^A-Za-z0-9._-]+", "_");
-        return start(g, Path.of(name), stdin ? "standard input" : source, options, dog, net.stop());
+        return start(g, Path.of(name), stdin ? PIPED : source, options, dog, net.stop());
+    }
+
+    /** {@link #what} of standard input. */
+    private static final String PIPED = "standard input";
+
+    /** FFmpeg's name of the demuxer is the list of the formats it reads: "mov,mp4,m4a,3gp,3g2,mj2". */
+    private static boolean isMp4(String format) {
+        return format != null && java.util.Arrays.asList(format.split(",")).stream().anyMatch(f -> f.equals("mp4") || f.equals("mov"));
     }
 
     private static VideoSource start(FFmpegFrameGrabber g, Path file, String what, Options options, Watchdog dog, BooleanSupplier stop) {
@@ -353,6 +361,12 @@ public final class VideoSource implements Iterable<VideoSource.VideoFrame>, Auto
                 if (f == null && System.nanoTime() - began >= nanos(dog.net.readTimeoutSeconds())) throw readTimeout(index, null);
             }
             if (f == null) {
+                if (!errors.isEmpty() && index[0] == 0 && PIPED.equals(what) && isMp4(grabber.getFormat())) {
+                    throw new SegsaException(what + ": an MP4 or MOV whose index (moov) is at its end cannot be read from a pipe: "
+                            + "the index comes after the frames it points to, which a pipe cannot go back to (FFmpeg: " + errors.get(0)
+                            + "). Give the file's path instead, or pipe a streamable form, e.g. ffmpeg -i drive.mp4 -c copy "
+                            + "-movflags frag_keyframe+empty_moov -f mp4 - (or -f mpegts -)");
+                }
                 if (!errors.isEmpty()) damage.put(-1, errors.get(0));
                 return null;
             }

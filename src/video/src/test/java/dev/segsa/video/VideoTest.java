@@ -148,6 +148,35 @@ class VideoTest {
     }
 
     @Test
+    void anMp4OnStandardInputSaysThatItsIndexIsAtItsEnd() throws Exception {
+        // the writer's MP4 keeps its index (moov) after the frames: a pipe passes the frames before FFmpeg knows them.
+        // Noise at a high bit rate, so that the frames outgrow what FFmpeg buffers while probing (5 MB) and can go back to
+        Path big = dir.resolve("noise.mp4");
+        java.util.Random rnd = new java.util.Random(7);
+        try (VideoWriter w = VideoWriter.open(big, 640, 480, FPS, 50_000_000)) {
+            BufferedImage img = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+            for (int t = 0; t < 60; t++) {
+                for (int y = 0; y < 480; y++) for (int x = 0; x < 640; x++) img.setRGB(x, y, (x / 4 + y / 4 + t) % 7 == 0 ? rnd.nextInt(1 << 24) : (x * 13 + y * 7 + t * 5) * 0x010101 & 0xffffff);
+                w.write(img);
+            }
+        }
+        assertTrue(Files.size(big) > 6_000_000, "the noise clip is only " + Files.size(big) + " bytes");
+        java.io.InputStream old = System.in;
+        try (java.io.InputStream in = Files.newInputStream(big)) {
+            System.setIn(in);
+            try (VideoSource s = VideoSource.openSource("-", new VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 0))) {
+                SegsaException e = assertThrows(SegsaException.class, () -> s.iterator().hasNext());
+                assertTrue(e.getMessage().startsWith("standard input: an MP4 or MOV whose index (moov) is at its end cannot be read "
+                        + "from a pipe"), e.getMessage());
+                assertTrue(e.getMessage().contains("Give the file's path instead"), e.getMessage());
+                assertNotEquals(SegsaException.Kind.FRAME, e.kind(), "not a damaged frame: the input's form");
+            }
+        } finally {
+            System.setIn(old);
+        }
+    }
+
+    @Test
     void packedRgbFromTheDecoderGoesToTheEngineInPlace() {
         try (Segsa engine = Segsa.open(model, saFile);
              VideoSource s = VideoSource.open(video, new VideoSource.Options(1, 0, Double.POSITIVE_INFINITY, 0))) {
