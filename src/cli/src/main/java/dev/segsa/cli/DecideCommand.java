@@ -278,8 +278,14 @@ final class DecideCommand implements Callable<Integer> {
         else for (ScoresCsv.Row r : contents.rows()) if (r.className() != null && !targets.contains(r.className())) targets.add(r.className());
         DecisionStudy.Settings s = new DecisionStudy.Settings(iouThreshold, tolerance, confidence, folds, repeats, block, purge, ls,
                 groupNames, 200, pilotFraction, pilotRepeats, seed);
-        boolean terminal = System.console() != null;
-        DecisionStudy.Result r = DecisionStudy.run(contents, targets, s, t -> { if (terminal) System.err.println("decide --study: " + t); });
+        // a class at a time (minutes on a large file): redrawn on a terminal, a line every 30 s in a log
+        dev.segsa.io.Progress progress = new dev.segsa.io.Progress("decide --study", targets.size(), "classes");
+        boolean[] started = {false};
+        DecisionStudy.Result r = DecisionStudy.run(contents, targets, s, t -> {
+            if (started[0]) progress.step();
+            started[0] = true;
+        });
+        progress.step();
         String md = DecisionStudy.markdown(r);
         try {
             Files.createDirectories(out);

@@ -10,6 +10,8 @@ import java.util.Locale;
  */
 public final class Progress {
     private final String what;
+    /** What is counted, plural: "frames" unless given. */
+    private final String unit;
     private final int total;
     private final PrintStream out;
     private final boolean enabled;
@@ -21,14 +23,25 @@ public final class Progress {
     public static final long LOG_INTERVAL_NANOS = 30_000_000_000L;
 
     public Progress(String what, int total) {
-        this(what, total, System.err, System.console() != null && System.console().isTerminal());
+        this(what, total, "frames");
+    }
+
+    /** Progress of {@code total} things named {@code unit} (plural: "classes"), on standard error. */
+    public Progress(String what, int total, String unit) {
+        this(what, total, unit, System.err, System.console() != null && System.console().isTerminal());
         this.logLines = !enabled;
     }
 
     private boolean logLines;
 
     public Progress(String what, int total, PrintStream out, boolean enabled) {
+        this(what, total, "frames", out, enabled);
+    }
+
+    /** As {@link #Progress(String, int, PrintStream, boolean)}, counting {@code unit} (plural). */
+    public Progress(String what, int total, String unit, PrintStream out, boolean enabled) {
         this.what = what;
+        this.unit = unit;
         this.total = total;
         this.out = out;
         this.enabled = enabled;
@@ -57,7 +70,7 @@ public final class Progress {
         double s = (now - start) / 1e9;
         double rate = s > 0 ? done / s : 0;
         double eta = rate > 0 ? (total - done) / rate : Double.NaN;
-        return String.format(Locale.ROOT, "%s %d/%d frames  %.2f frames/s  ETA %s   ", what, done, total, rate, clock(eta));
+        return String.format(Locale.ROOT, "%s %d/%d %s  %.2f %s/s  ETA %s   ", what, done, total, unit, rate, unit, clock(eta));
     }
 
     static String clock(double seconds) {

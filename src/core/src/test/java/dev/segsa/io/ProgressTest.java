@@ -17,6 +17,17 @@ class ProgressTest {
     }
 
     @Test
+    void countsWhatItIsGiven() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Progress p = new Progress("decide --study", 3, "classes", new PrintStream(b), true);
+        for (int i = 0; i < 3; i++) p.step();
+        String s = b.toString();
+        assertTrue(s.contains("decide --study 3/3 classes"), s);
+        assertTrue(s.contains("classes/s"), s);
+        assertFalse(s.contains("frames"), s);
+    }
+
+    @Test
     void terminalLineShowsFramesRateAndEta() {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         Progress p = new Progress("score", 2, new PrintStream(b), true);
