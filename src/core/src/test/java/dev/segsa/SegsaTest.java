@@ -283,6 +283,14 @@ class SegsaTest {
             assertEquals(FrameResult.LsaState.SKIPPED_FOR_BUDGET, second.lsa());
             assertNull(second.lsaMean());
             assertArrayEquals(first.mdsaMean(), second.mdsaMean(), 0.0, "MDSA is still computed");
+            // LSA is its own stage: timed on the frame that got it, absent from the one that did not
+            FrameResult.StageTimes t1 = first.timings(), t2 = second.timings();
+            assertTrue(t1.lsaNanos() > 0, t1.toString());
+            assertEquals(0, t2.lsaNanos(), t2.toString());
+            assertEquals(t1.decodeNanos() + t1.forwardNanos() + t1.postForwardNanos() + t1.saNanos() + t1.lsaNanos(), t1.totalNanos());
+            StageLatency.Stage lsa = budgeted.latency().stages().stream().filter(st -> st.name().equals(StageLatency.LSA))
+                    .findFirst().orElseThrow();
+            assertEquals(1, lsa.count(), "one frame got LSA");
         }
     }
 

@@ -400,7 +400,7 @@ final class BenchCommand implements Callable<Integer> {
                 + "median and min-max of the repeats, the rest from the median repeat%n", repeats, repeats == 1 ? "" : "s", seconds));
         b.append(String.format(Locale.ROOT, "%7s %7s %9s %17s %9s %8s %8s %8s %8s %8s %9s %9s %15s %11s %10s %7s%s%n", "threads", "frames", "frames/s",
                 "f/s min-max", "bare f/s", "bare p50", "fwd p50", "post p50", "sa p50", "dec p50", "frame p99", "overhead", "ovh min-max",
-                "kernel px/s", "peer px/s", "ratio", lsa ? "    lsa px/s" : ""));
+                "kernel px/s", "peer px/s", "ratio", lsa ? "    lsa px/s  lsa p50" : ""));
         for (BenchStats st : stats) {
             Row r = st.typical();
             StageLatency.Stage fw = stage(r.latency(), StageLatency.FORWARD), post = stage(r.latency(), StageLatency.POST_FORWARD),
@@ -413,7 +413,8 @@ final class BenchCommand implements Callable<Integer> {
                     saSt.p50Ms(), dec.p50Ms(), fr.p99Ms(), 100 * st.overhead().median(),
                     String.format(Locale.ROOT, "%.1f%%-%.1f%%", 100 * st.overhead().min(), 100 * st.overhead().max()),
                     r.kernelPixelsPerSecond() / 1e6, r.peerPixelsPerSecond() / 1e6, r.peerMs() / r.kernelMs(),
-                    lsa ? String.format(Locale.ROOT, " %10.3gM", st.lsaPixelsPerSecond().median() / 1e6) : ""));
+                    lsa ? String.format(Locale.ROOT, " %10.3gM %8.2f", st.lsaPixelsPerSecond().median() / 1e6,
+                            stage(r.latency(), StageLatency.LSA).p50Ms()) : ""));
         }
         for (Row r : rows) {
             if (r.plain() == null) continue;
@@ -434,7 +435,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         b.append("latency in ms. bare = module.forward alone on the same frames in the same run; fwd = the engine's forward; "
                 + "post = segsa's pass over the model's outputs (argmax, non-finite checks, uncertainty; with segments also the entropy, "
-                + "margin and probability maps); sa = the SA stage (with segments also the segments pass and the risk); "
+                + "margin and probability maps); sa = the SA stage but LSA (with segments also the segments pass and the risk); "
+                + "lsa = the engine's LSA kernel, on the frames that got LSA; "
                 + "dec = conversion to the model input.\n"
                 + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
                 + "ratio = peer time / kernel time on the same feature maps (the peer whitens every pixel with one class's matrix). "

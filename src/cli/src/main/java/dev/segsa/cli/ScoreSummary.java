@@ -43,7 +43,7 @@ final class ScoreSummary {
      */
     static String stages(StageLatency latency, boolean overlapped) {
         StringBuilder b = new StringBuilder(latency.table()).append('\n');
-        double forward = 0, post = 0, sa = 0, frame = 0, read = 0;
+        double forward = 0, post = 0, sa = 0, lsa = 0, frame = 0, read = 0;
         long frames = 0;
         for (StageLatency.Stage s : latency.stages()) {
             double total = s.meanMs() * s.count();
@@ -51,6 +51,7 @@ final class ScoreSummary {
                 case StageLatency.FORWARD -> forward = total;
                 case StageLatency.POST_FORWARD -> post = total;
                 case StageLatency.SA -> sa = total;
+                case StageLatency.LSA -> lsa = total;
                 case StageLatency.FRAME -> { frame = total; frames = s.count(); }
                 case "read" -> read = total;
                 default -> { }
@@ -60,6 +61,7 @@ final class ScoreSummary {
         b.append(String.format(Locale.ROOT, "%.2f frames/s (read %s); post-forward + SA time is %.1f%% of the forward",
                 wall > 0 ? 1000.0 * frames / wall : 0, overlapped ? "overlapped with scoring" : "then score",
                 forward > 0 ? 100 * (post + sa) / forward : 0));
+        if (lsa > 0) b.append(String.format(Locale.ROOT, "; LSA adds %.1f%% of it", forward > 0 ? 100 * lsa / forward : 0));
         return b.toString();
     }
 

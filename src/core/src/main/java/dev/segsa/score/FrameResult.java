@@ -65,12 +65,19 @@ public record FrameResult(String frame, int width, int height, List<String> clas
     }
 
     /**
-     * Nanoseconds spent on the frame: decode (conversion, resize, normalisation), the model's forward,
-     * the post-forward pass over its outputs (argmax, non-finite checks, uncertainty), the SA kernels.
+     * Nanoseconds spent on the frame, in stages that do not overlap: decode (conversion, resize,
+     * normalisation), the model's forward, the post-forward pass over its outputs (argmax, non-finite
+     * checks, uncertainty), SA (the MDSA kernel, the frame's statistics and, when asked for, the
+     * segments and risk) and LSA (the KDE kernel alone; 0 when the frame got no LSA).
      */
-    public record StageTimes(long decodeNanos, long forwardNanos, long postForwardNanos, long saNanos) {
+    public record StageTimes(long decodeNanos, long forwardNanos, long postForwardNanos, long saNanos, long lsaNanos) {
+        /** Stage times of a frame without LSA. */
+        public StageTimes(long decodeNanos, long forwardNanos, long postForwardNanos, long saNanos) {
+            this(decodeNanos, forwardNanos, postForwardNanos, saNanos, 0);
+        }
+
         public long totalNanos() {
-            return decodeNanos + forwardNanos + postForwardNanos + saNanos;
+            return decodeNanos + forwardNanos + postForwardNanos + saNanos + lsaNanos;
         }
 
         /** The model's forward and segsa's pass over its outputs together. */

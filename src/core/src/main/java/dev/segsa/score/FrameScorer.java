@@ -53,6 +53,8 @@ public final class FrameScorer implements AutoCloseable {
     private IntBuffer predictedView;
     /** Smoothed LSA nanoseconds per scored pixel of earlier frames; 0 before the first. */
     private double lsaNanosPerPixel;
+    /** Nanoseconds of the current frame's LSA kernel (0: none), for its stage times. */
+    private long frameLsaNanos;
     private int[] devicePredicted;
     private boolean closed;
     /** Segments of a frame (with {@link ScoringOptions#segments()}): the native pass, its heat maps, the risk. */
@@ -204,8 +206,10 @@ public final class FrameScorer implements AutoCloseable {
             mdsaScores.reset(n);
             db.mdsaDevice(frames, mdsaModels, new FrameScores[] {mdsaScores});
             if (lsaModels != null) {
+                long l0 = System.nanoTime();
                 lsaScores.reset(0);
                 db.lsaDevice(frames, lsaModels, new FrameScores[] {lsaScores});
+                frameLsaNanos = System.nanoTime() - l0;
             }
             long bad = out.nonFiniteFeatures().item_long();
             long badLogits = out.nonFiniteLogits().item_long();
@@ -236,8 +240,9 @@ public final class FrameScorer implements AutoCloseable {
         long l0 = System.nanoTime();
         lsaScores.reset(0);
         backend.lsa(out.features(), sa.settings().upsample(), height, width, predicted, lsaModels, lsaScores);
+        frameLsaNanos = System.nanoTime() - l0;
         if (scored > 0) {
-            double rate = (double) (System.nanoTime() - l0) / scored;
+            double rate = (double) frameLsaNanos / scored;
             lsaNanosPerPixel = lsaNanosPerPixel == 0 ? rate : (1 - LSA_RATE_SMOOTHING) * lsaNanosPerPixel + LSA_RATE_SMOOTHING * rate;
         }
         return FrameResult.LsaState.COMPUTED;
@@ -280,7 +285,9 @@ public final class FrameScorer implements AutoCloseable {
             frameSegments = segments(map, predicted, hostOutput, height, width);
         }
         long t3 = System.nanoTime();
-        FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, tf - t1, t2 - tf, t3 - t2);
+        long lsaNanos = lsaState == FrameResult.LsaState.COMPUTED ? Math.min(frameLsaNanos, t3 - t2) : 0;
+        frameLsaNanos = 0;
+        FrameResult.StageTimes times = new FrameResult.StageTimes(t1 - t0, tf - t1, t2 - tf, t3 - t2 - lsaNanos, lsaNanos);
         latency.record(times);
         return new FrameResult(name, width, height, classNames, pixels, mean, max, p95, options.saThreshold(), share,
                 lsaState, lsa, uncertainty, bad, badLogits, times, mapView(map, n), predictedView(predicted, n), sa.frameReference(), frameSegments);

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Latency histograms (HdrHistogram, 3 significant digits, 1 us to 1 h) of named stages, e.g.
- * decode, forward, post-forward, SA and the whole frame. Recording allocates nothing once a stage exists.
+ * decode, forward, post-forward, SA, LSA and the whole frame. Recording allocates nothing once a stage exists.
  * Thread-safe: each method holds this object's lock (one scorer records, others may read).
  */
 public final class StageLatency {
@@ -19,7 +19,10 @@ public final class StageLatency {
     public static final String FORWARD = "forward";
     /** What segsa does between the forward and the SA kernels: the fused logits pass (argmax, non-finite checks, uncertainty). */
     public static final String POST_FORWARD = "post-forward";
+    /** The MDSA kernel, the frame's statistics and, when asked for, the segments and risk: every SA step but LSA. */
     public static final String SA = "sa";
+    /** The LSA (KDE) kernel alone, recorded only for the frames that got LSA (its count says how many). */
+    public static final String LSA = "lsa";
     public static final String FRAME = "frame";
 
     private static final long LOWEST = 1_000L;
@@ -45,6 +48,7 @@ public final class StageLatency {
         record(FORWARD, t.forwardNanos());
         record(POST_FORWARD, t.postForwardNanos());
         record(SA, t.saNanos());
+        if (t.lsaNanos() > 0) record(LSA, t.lsaNanos());
         record(FRAME, t.totalNanos());
     }
 
