@@ -44,7 +44,7 @@ final class SelectCommand implements Callable<Integer> {
             description = {"Score column to rank by: mdsa, lsa, entropy, margin, least_confidence or deepgini; without --class also "
                     + "class_aware (the frame's highest class MDSA percentile among the SA file's fit frames, the default when the scores "
                     + "have it; else mdsa if present, else the first score column with values); or best with --report DIR: the column that segsa evaluate found to "
-                    + "save most for the class (its rq2_summary.csv)."})
+                    + "save most for the class (its what_to_do.csv)."})
     String score;
 
     @Option(names = "--report", paramLabel = "DIR", description = "With --score best: the segsa evaluate report of these scores.")
@@ -322,94 +322,50 @@ final class SelectCommand implements Callable<Integer> {
         return out;
     }
 
-    /** The score columns the report's rq1.csv finds wrong-signed for the class (rho > 0, p < 0.05); none when it has no rq1.csv. */
-    private java.util.Set<String> wrongSigned(String k) {
-        Path rq1 = report.resolve("rq1.csv");
-        java.util.Set<String> out = new java.util.HashSet<>();
-        if (!Files.isRegularFile(rq1)) return out;
-        try {
-            List<String> lines = Files.readAllLines(rq1);
-            if (lines.isEmpty()) return out;
-            List<String> h = ScoresCsv.parseLine(lines.get(0), rq1, 1);
-            int target = h.indexOf("target"), score = h.indexOf("score"), rho = h.indexOf("rho"), p = h.indexOf("p_value");
-            if (target < 0 || score < 0 || rho < 0 || p < 0) return out;
-            for (int ln = 1; ln < lines.size(); ln++) {
-                if (lines.get(ln).isEmpty()) continue;
-                List<String> f = ScoresCsv.parseLine(lines.get(ln), rq1, ln + 1);
-                if (f.size() != h.size() || !f.get(target).equals(k) || f.get(rho).isEmpty() || f.get(p).isEmpty()) continue;
-                if (Double.parseDouble(f.get(rho)) > 0 && Double.parseDouble(f.get(p)) < 0.05) out.add(f.get(score));
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            throw new SegsaException(rq1 + ": cannot read the report's correlations: " + e.getMessage(), e);
-        }
-        return out;
-    }
-
     /**
-     * --score best: the score column with the largest saving for the class in the evaluate report's
-     * rq2_summary.csv, by the report's own rules (never a wrong-signed score or one worse than
-     * random; ties by the lower mean classification inaccuracy, then the name).
+     * --score best: the score column the evaluate report's what_to_do.csv recommends for the class
+     * (the report's own decision: never a wrong-signed score or one worse than random; ties by the
+     * lower mean classification inaccuracy, then the name); an error saying why when it recommends
+     * none.
      */
     private String bestColumn(ScoresCsv.Contents contents, String k) {
         if (report == null) throw new IllegalArgumentException("--score best needs --report DIR (a segsa evaluate report of these scores)");
         if (k == null) throw new IllegalArgumentException("--score best picks the best score of one class: give --class K");
-        Path summary = report.resolve(dev.segsa.report.EvaluationReport.RQ2_SUMMARY_CSV);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(summary);
-        } catch (java.io.IOException e) {
-            throw new SegsaException(summary + ": cannot read the report's summary (is " + report + " a segsa evaluate report?): "
-                    + e.getMessage(), e);
+        Path file = report.resolve(dev.segsa.report.WhatToDoCsv.FILE);
+        if (!Files.exists(file)) {
+            throw new SegsaException(file + ": not found: " + report + " is not a segsa evaluate report, or one written before "
+                    + "what_to_do.csv existed (run segsa evaluate again)");
         }
-        if (lines.isEmpty()) throw new SegsaException(summary + ": empty");
-        List<String> header = ScoresCsv.parseLine(lines.get(0), summary, 1);
-        int target = header.indexOf("target"), order = header.indexOf("order"), saving = header.size() - 1;
-        if (target < 0 || order < 0 || !header.get(saving).startsWith("max_savings_percent")) {
-            throw new SegsaException(summary + ": not an rq2_summary.csv of segsa evaluate (header " + lines.get(0) + ")");
+        dev.segsa.report.WhatToDoCsv.Row row = null;
+        for (dev.segsa.report.WhatToDoCsv.Row r : dev.segsa.report.WhatToDoCsv.read(file)) {
+            if (r.target().equals(k) && (row == null || r.kind().equals("class"))) row = r;
         }
-        int inaccuracy = -1;
-        for (int i = 0; i < header.size(); i++) if (inaccuracy < 0 && header.get(i).startsWith("mean_classification_inaccuracy_")) inaccuracy = i;
-        java.util.Set<String> wrongSigned = wrongSigned(k);
-        // the report's rules: a score that is wrong-signed or does worse than random is never the best; ties in saving go to
-        // the lower mean classification inaccuracy, then to the name
-        java.util.Map<String, double[]> rows = new java.util.TreeMap<>();
-        double random = Double.POSITIVE_INFINITY;
-        for (int ln = 1; ln < lines.size(); ln++) {
-            if (lines.get(ln).isEmpty()) continue;
-            String[] f = ScoresCsv.parseLine(lines.get(ln), summary, ln + 1).toArray(String[]::new);
-            if (f.length != header.size() || !f[target].equals(k) || f[saving].isEmpty()) continue;
-            double mean = inaccuracy < 0 || f[inaccuracy].isEmpty() ? Double.NaN : Double.parseDouble(f[inaccuracy]);
-            if (f[order].equals("random")) random = mean;
-            if (!contents.scoreColumns().contains(f[order])) continue;
-            int v;
-            try {
-                v = Integer.parseInt(f[saving]);
-            } catch (NumberFormatException e) {
-                throw new SegsaException(summary + ": line " + (ln + 1) + ": saving '" + f[saving] + "' is not an integer");
-            }
-            rows.put(f[order], new double[] {v, mean});
+        if (row == null) throw new SegsaException(file + ": no row for '" + k + "' (the report's classes and groups only)");
+        String anyway = "; --score NAME ranks by a column anyway";
+        switch (row.verdict()) {
+            case NOTHING_TO_LABEL -> throw new SegsaException(file + ": '" + k + "': nothing to label for this class, any order: no "
+                    + "frame of the report is below its IoU threshold, so no score is better than another" + anyway);
+            case NO_SCORE_BEATS_RANDOM -> throw new SegsaException(file + ": '" + k + "': no score column beats random in this report "
+                    + "(each is wrong-signed or does worse than random: " + String.join(", ", row.flagged()) + "): label every frame"
+                    + anyway);
+            case NOTHING_SKIPPED -> throw new SegsaException(file + ": '" + k + "': no order skips any labelling within the report's "
+                    + "tolerance: label every frame" + anyway);
+            case SKIP -> { }
         }
-        if (rows.isEmpty()) throw new SegsaException(summary + ": no row for class '" + k + "' with a score column of " + scores);
-        String best = null;
-        int bestSaving = -1;
-        double bestMean = Double.POSITIVE_INFINITY;
-        for (var e : rows.entrySet()) {
-            double mean = e.getValue()[1];
-            if (wrongSigned.contains(e.getKey()) || (Double.isFinite(mean) && mean > random + 1e-9)) continue;
-            int v = (int) e.getValue()[0];
-            double m = Double.isNaN(mean) ? Double.POSITIVE_INFINITY : mean;
-            if (v > bestSaving || (v == bestSaving && m < bestMean)) {  // names come in order: a full tie keeps the first
-                best = e.getKey();
-                bestSaving = v;
-                bestMean = m;
-            }
+        if (row.selectScore().isEmpty()) {
+            throw new SegsaException(file + ": '" + k + "': only the fused order " + row.order() + " skips frames (" + row.savingPercent()
+                    + "%); select ranks by one column and no single column skips any" + anyway);
         }
-        if (best == null) {
-            throw new SegsaException(summary + ": no score column for '" + k + "' beats random in this report (each is wrong-signed or "
-                    + "does worse than random): label every frame, or name a column with --score");
+        if (!contents.scoreColumns().contains(row.selectScore())) {
+            throw new SegsaException(file + ": '" + k + "': the report's best column " + row.selectScore() + " is not a score column of "
+                    + scores + " (" + String.join(", ", contents.scoreColumns()) + "): are these the scores the report evaluated?");
         }
-        if (bestSaving == 0) System.out.println("--score best: note: no order skips any labelling for '" + k + "' within the report's tolerance");
-        System.out.printf(Locale.ROOT, "--score best: %s (saves %d%% within the report's tolerance for '%s')%n", best, bestSaving, k);
-        return best;
+        System.out.printf(Locale.ROOT, "--score best: %s (saves %d%% within the report's tolerance for '%s', in hindsight)%n",
+                row.selectScore(), row.selectSavingPercent(), k);
+        if (!row.order().equals(row.selectScore())) {
+            System.out.printf(Locale.ROOT, "--score best: note: the fused order %s saves %d%%; select ranks by one column%n", row.order(),
+                    row.savingPercent());
+        }
+        return row.selectScore();
     }
 }

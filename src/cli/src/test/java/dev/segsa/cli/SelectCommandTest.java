@@ -91,14 +91,14 @@ class SelectCommandTest {
         assertTrue(err.toString().contains("works on one class: give --class K"), err.toString());
     }
 
-    /** --score best takes the column the evaluate report found to save most for the class. */
+    /** --score best takes the column the evaluate report's what_to_do.csv recommends for the class, or says why none. */
     @Test
     void bestScoreComesFromTheReport() throws Exception {
         Path report = Files.createDirectories(work.resolve("report"));
-        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
-                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
-                + "car,class,mdsa,10,0.1,0.1,20\ncar,class,entropy,10,0.1,0.1,45\ncar,class,oracle,10,0.1,0.1,90\n"
-                + "road,class,mdsa,10,0.1,0.1,95\n");
+        String header = "target,kind,verdict,order,saving_percent,oracle_percent,random_percent,select_score,select_saving_percent,"
+                + "pilot_to_certify,flagged\n";
+        Files.writeString(report.resolve("what_to_do.csv"), header + "car,class,skip,entropy,45,90,0,entropy,45,132,mdsa\n"
+                + "road,class,nothing_to_label,,100,100,100,,0,59,\n");
         Path out = work.resolve("best.csv");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
@@ -108,26 +108,29 @@ class SelectCommandTest {
         assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--skip-fraction", "0.1",
                 "--out", out.toString()), "best needs --report");
         assertTrue(err.toString().contains("--score best needs --report"), err.toString());
-        // the report's rules: entropy is wrong-signed (rq1), so mdsa is best although it saves less
-        Files.writeString(report.resolve("rq1.csv"), "target,kind,score,images,rho,p_value\ncar,class,mdsa,10,-0.8,0.001\n"
-                + "car,class,entropy,10,0.6,0.01\n");
-        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
-                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), err.toString());
-        assertNotEquals("1,f01.png,10.0,300,label", Files.readAllLines(out).get(1), "not by the wrong-signed entropy");
-        // a tie in saving goes to the lower mean classification inaccuracy; a score worse than random is never taken
-        Files.writeString(report.resolve("rq1.csv"), "target,kind,score,images,rho,p_value\n");
-        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
-                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
-                + "car,class,mdsa,10,0.1,0.30,45\ncar,class,entropy,10,0.1,0.10,45\ncar,class,random,10,0.1,0.50,0\n");
-        assertEquals(0, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
-                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), err.toString());
-        assertEquals("1,f01.png,10.0,300,label", Files.readAllLines(out).get(1), "entropy: the lower inaccuracy at the same saving");
-        Files.writeString(report.resolve("rq2_summary.csv"), "target,kind,order,images,mean_iou_inaccuracy,"
-                + "mean_classification_inaccuracy_0.5,max_savings_percent_0.5_within_0.05\n"
-                + "car,class,mdsa,10,0.1,0.60,45\ncar,class,entropy,10,0.1,0.70,45\ncar,class,random,10,0.1,0.50,0\n");
+        // the report recommends no column: each verdict is an error that says why
+        for (String[] c : new String[][] {
+                {"car,class,no_score_beats_random,,0,90,0,,0,0,mdsa;entropy\n", "no score column beats random in this report"},
+                {"car,class,nothing_skipped,,0,90,0,,0,0,\n", "no order skips any labelling"},
+                {"car,class,skip,fusion,20,90,0,,0,295,\n", "only the fused order fusion skips frames"},
+                {"car,class,skip,lsa,20,90,0,lsa,20,295,\n", "the report's best column lsa is not a score column of"}}) {
+            Files.writeString(report.resolve("what_to_do.csv"), header + c[0]);
+            err.reset();
+            assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
+                    report.toString(), "--skip-fraction", "0.1", "--out", out.toString()), c[0]);
+            assertTrue(err.toString().contains(c[1]), err.toString());
+        }
+        Files.writeString(report.resolve("what_to_do.csv"), header + "road,class,nothing_to_label,,100,100,100,,0,59,\n");
+        err.reset();
+        assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "road", "--score", "best", "--report",
+                report.toString(), "--skip-fraction", "0.1", "--out", out.toString()));
+        assertTrue(err.toString().contains("nothing to label for this class, any order"), err.toString());
+        // a report without the file (older, or not a report) is named
+        Files.delete(report.resolve("what_to_do.csv"));
+        err.reset();
         assertEquals(1, run(err, "select", "--scores", scores().toString(), "--class", "car", "--score", "best", "--report",
                 report.toString(), "--skip-fraction", "0.1", "--out", out.toString()));
-        assertTrue(err.toString().contains("beats random"), err.toString());
+        assertTrue(err.toString().contains("what_to_do.csv: not found"), err.toString());
     }
 
     @Test

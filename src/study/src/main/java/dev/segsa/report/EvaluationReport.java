@@ -76,7 +76,8 @@ public final class EvaluationReport {
         EvaluationCsv.writeRq2(dir.resolve(RQ2_CSV), r);
         EvaluationCsv.writeRq2Summary(dir.resolve(RQ2_SUMMARY_CSV), r);
         EvaluationCsv.writeExtremes(dir.resolve(EXTREMES_CSV), r.extremes());
-        files.addAll(List.of(RQ1_CSV, RQ2_CSV, RQ2_SUMMARY_CSV, EXTREMES_CSV));
+        WhatToDoCsv.write(dir.resolve(WhatToDoCsv.FILE), r);
+        files.addAll(List.of(RQ1_CSV, RQ2_CSV, RQ2_SUMMARY_CSV, EXTREMES_CSV, WhatToDoCsv.FILE));
         if (!frameFailure.isEmpty()) {
             // after the files whose checks refuse an input as an output (the scores file in the report folder)
             AtomicOutput.write(dir.resolve(FRAME_FAILURE_CSV),
