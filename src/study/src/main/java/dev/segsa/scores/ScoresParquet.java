@@ -38,25 +38,8 @@ public final class ScoresParquet {
      */
     public static String sha256(Path p) {
         try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            List<Path> files = new ArrayList<>();
-            if (Files.isDirectory(p)) {
-                try (var s = Files.walk(p)) {
-                    s.filter(Files::isRegularFile).forEach(files::add);
-                }
-                files.sort(null);
-            } else {
-                files.add(p);
-            }
-            for (Path f : files) {
-                md.update(p.relativize(f).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                try (var in = Files.newInputStream(f)) {
-                    byte[] buf = new byte[1 << 16];
-                    for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-                }
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            return dev.segsa.io.FileDigest.sha256OfTree(p);
+        } catch (java.io.IOException e) {
             throw new SegsaException(p + ": cannot hash the scores: " + e.getMessage(), e);
         }
     }
