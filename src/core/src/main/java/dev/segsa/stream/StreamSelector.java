@@ -12,11 +12,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Decides which frames a logger keeps (see {@link SelectorConfig}), over decision windows: each
- * scored frame's {@link FrameResult} (its time, its source, optionally a compact descriptor and its
- * size in bytes) goes in and waits in the current window; when the window closes, every frame of it
+ * scored frame's {@link FrameResult} (its time, its source, optionally a {@link FrameDescriptor} and
+ * its size in bytes) goes in and waits in the current window; when the window closes, every frame of it
  * gets its {@link Decision}. One allowance is shared by every trigger and every source (camera).
  *
  * <h2>The decision of a window</h2>
@@ -169,22 +170,37 @@ public final class StreamSelector {
         }
     }
 
-    /** {@link #offer(int, FrameResult, double, long, boolean, long)} of source 0 without a descriptor or a size. */
+    /**
+     * {@link #offer(int, FrameResult, double, FrameDescriptor, long)} of source 0 with no descriptor
+     * ({@link FrameDescriptor#NONE}) and no size.
+     *
+     * @param r       the frame's result
+     * @param seconds the frame's time
+     * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite
+     * @throws dev.segsa.error.SegsaException when a trigger's class is not one of the result's classes
+     */
     public List<Decision> offer(FrameResult r, double seconds) {
-        return offer(0, r, seconds, 0, false, 0);
+        return offer(0, r, seconds, FrameDescriptor.NONE, 0);
     }
 
     /**
      * Puts a scored frame in the current window.
      *
-     * @param source        which camera the frame is from (0 .. ; one allowance for all)
-     * @param seconds       the frame's time (non-decreasing along the stream; see the class comment)
-     * @param descriptor    a 64-bit descriptor of the frame for the diversity gate (e.g. {@link DHash})
-     * @param hasDescriptor whether {@code descriptor} is given
-     * @param bytes         the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     * @param source     which camera the frame is from (0 .. ; one allowance for all)
+     * @param r          the frame's result: each trigger reads its score from it (an unscored result,
+     *                   {@link FrameResult#scored()} false, is dropped)
+     * @param seconds    the frame's time (non-decreasing along the stream; see the class comment)
+     * @param descriptor the frame's descriptor for the diversity gate (e.g. {@link DHash#descriptor}),
+     *                   or {@link FrameDescriptor#NONE}
+     * @param bytes      the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     *                   (then the mean size of the frames seen is its cost; a negative size counts as unknown)
      * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite or {@code source} is negative
+     * @throws NullPointerException when {@code r} or {@code descriptor} is null
+     * @throws dev.segsa.error.SegsaException when a trigger's class is not one of the result's classes
      */
-    public synchronized List<Decision> offer(int source, FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
+    public synchronized List<Decision> offer(int source, FrameResult r, double seconds, FrameDescriptor descriptor, long bytes) {
         if (classNames == null) classNames = r.classNames();
         int n = triggers.size();
         double[] scores = new double[n];
@@ -193,18 +209,30 @@ public final class StreamSelector {
             if (r.scored() && t.score().perClass() && classIndex[i] < 0) classIndex[i] = t.classIndex(classNames);
             scores[i] = r.scored() ? t.read(r, classIndex[i]) : Double.NaN;
         }
-        return offerScores(source, r.scored(), scores, seconds, descriptor, hasDescriptor, bytes);
+        return offerScores(source, r.scored(), scores, seconds, descriptor, bytes);
     }
 
     /**
      * Puts a frame in the current window by its triggers' scores (for replaying recorded scores;
-     * {@link #offer(int, FrameResult, double, long, boolean, long)} reads them from a result).
+     * {@link #offer(int, FrameResult, double, FrameDescriptor, long)} reads them from a result).
      *
-     * @param scored whether the frame was scored (false: non-finite features or logits; dropped)
-     * @param scores the score of each trigger, in the configuration's order (NaN: does not apply)
+     * @param source     which camera the frame is from (0 .. ; one allowance for all)
+     * @param scored     whether the frame was scored (false: non-finite features or logits; dropped)
+     * @param scores     the score of each trigger, in the configuration's order (NaN: does not apply);
+     *                   copied
+     * @param seconds    the frame's time (non-decreasing along the stream; see the class comment)
+     * @param descriptor the frame's descriptor for the diversity gate (e.g. {@link DHash#descriptor}),
+     *                   or {@link FrameDescriptor#NONE}
+     * @param bytes      the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     *                   (then the mean size of the frames seen is its cost; a negative size counts as unknown)
+     * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite, {@code source} is negative or
+     *                                  {@code scores} does not hold one score per trigger
+     * @throws NullPointerException when {@code scores} or {@code descriptor} is null
      */
-    public synchronized List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, long descriptor,
-                                      boolean hasDescriptor, long bytes) {
+    public synchronized List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, FrameDescriptor descriptor,
+                                                   long bytes) {
+        Objects.requireNonNull(descriptor, "descriptor (FrameDescriptor.NONE for none)");
         if (!Double.isFinite(seconds)) throw new IllegalArgumentException("frame time must be finite, got " + seconds);
         if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
         if (scores.length != triggers.size()) {
@@ -223,7 +251,7 @@ public final class StreamSelector {
             for (int i = 0; i < scores.length; i++) if (!Double.isNaN(scores[i])) quantiles[i].add(scores[i], t);
         }
         if (window.isEmpty()) windowStart = t;
-        window.add(new Pending(frame, source, seconds, t, scored, scores.clone(), descriptor, hasDescriptor, bytes));
+        window.add(new Pending(frame, source, seconds, t, scored, scores.clone(), descriptor, bytes));
         if (config.budget().windowSeconds() == 0 || window.size() >= maxPending) {
             List<Decision> more = close(false);
             if (out.isEmpty()) return more;
@@ -283,16 +311,15 @@ public final class StreamSelector {
         final double seconds, time;
         final boolean scored;
         final double[] scores;
-        final long descriptor;
-        final boolean hasDescriptor;
+        final FrameDescriptor descriptor;
         final long bytes;
         boolean candidate, above, fixedFires, keep;
         double rank, rankScore, threshold;
         int rule = -1, applicable, firing;
         String reason;
 
-        Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, long descriptor,
-                boolean hasDescriptor, long bytes) {
+        Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, FrameDescriptor descriptor,
+                long bytes) {
             this.frame = frame;
             this.source = source;
             this.seconds = seconds;
@@ -300,7 +327,6 @@ public final class StreamSelector {
             this.scored = scored;
             this.scores = scores;
             this.descriptor = descriptor;
-            this.hasDescriptor = hasDescriptor;
             this.bytes = bytes;
         }
     }
@@ -457,12 +483,12 @@ public final class StreamSelector {
     /** Keeps {@code p} if it is not a near-duplicate and its cost fits under {@code limit}; records why not otherwise. */
     private boolean tryKeep(Pending p, double limit, String reason) {
         if (p.keep) return false;
-        int dup = p.hasDescriptor ? nearDuplicate(p.descriptor) : -1;
+        int dup = p.descriptor.present() ? nearDuplicate(p.descriptor.bits()) : -1;
         if (dup >= 0) {
             if (p.reason == null) {
                 duplicateDrops++;
                 p.reason = String.format(Locale.ROOT, "near-duplicate of kept frame %d (Hamming distance %d <= %d)", recentFrames[dup],
-                        Long.bitCount(p.descriptor ^ recentDescriptors[dup]), config.maxHamming());
+                        Long.bitCount(p.descriptor.bits() ^ recentDescriptors[dup]), config.maxHamming());
             }
             return false;
         }
@@ -484,7 +510,7 @@ public final class StreamSelector {
                 keptBy[i].addLast(p.time);
             }
         }
-        if (p.hasDescriptor) remember(p.descriptor, p.frame);
+        if (p.descriptor.present()) remember(p.descriptor.bits(), p.frame);
         return true;
     }
 

@@ -75,7 +75,7 @@ class StreamSelectorGoldenTest {
     /** The selector's offer, in one place (the only line that follows an API change). */
     static List<StreamSelector.Decision> offer(StreamSelector s, int source, boolean scored, double[] scores, double t, long descriptor,
                                                boolean hasDescriptor, long bytes) {
-        return s.offerScores(source, scored, scores, t, descriptor, hasDescriptor, bytes);
+        return s.offerScores(source, scored, scores, t, hasDescriptor ? FrameDescriptor.of(descriptor) : FrameDescriptor.NONE, bytes);
     }
 
     /**
