@@ -64,8 +64,8 @@ import java.util.Objects;
  * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
  * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
  * window (at most {@code maxPending} frames' scores), the {@code recent} kept descriptors and the
- * times of the frames seen and kept within the horizon (16 bytes a frame). Frame times should not go
- * back; a time earlier than the last one is taken as the last one (counted in
+ * times of the frames seen (16 bytes a frame) and kept (24 bytes) within two horizons. Frame
+ * times should not go back; a time earlier than the last one is taken as the last one (counted in
  * {@link Stats#backwardTimes()}): several cameras' frames arrive slightly out of order. Every
  * public method is synchronized: frames offered from several threads are decided as if offered
  * one after another (in the order the threads got the lock), and the counts stay whole.
@@ -89,10 +89,10 @@ public final class StreamSelector {
     private final long[] recentDescriptors;
     private final long[] recentFrames;
     private int recentCount, recentNext;
-    /** Times of the frames seen and of the frames kept (and their cost) within the last horizon. */
+    /** Times and sizes of the frames seen within the last two horizons. */
     private final TimeWindow seenWindow = new TimeWindow();
-    /** Times and costs of the frames kept within the last two horizons, in time order. */
-    private final List<double[]> keptTimes = new ArrayList<>();
+    /** Times and costs of the frames kept within the last two horizons, in time order, with their prefix sums. */
+    private final KeptTimes keptTimes = new KeptTimes();
     private double lastTime = Double.NaN, firstTime = Double.NaN;
     private long seen, scored, skipped, kept, budgetDrops, duplicateDrops, paced, backwardTimes;
     /** The budget accrued over the whole stream less what was kept (frames, or bytes). */
@@ -338,7 +338,13 @@ public final class StreamSelector {
         SelectorConfig.Budget b = config.budget();
         double now = lastTime;
         seenWindow.evictBefore(now - 2 * b.horizonSeconds());
-        while (!keptTimes.isEmpty() && keptTimes.getFirst()[0] < now - 2 * b.horizonSeconds()) keptTimes.removeFirst();
+        // prune the kept frames no horizon check can reach again: this window's frames (times >= windowStart >=
+        // now - windowSeconds) check horizons back to windowStart - horizonSeconds, spent() reaches now - horizonSeconds,
+        // later windows less far; all within two horizons (windowSeconds <= horizonSeconds). Not cut at the tighter
+        // now - windowSeconds - horizonSeconds: the prefix sums restart at the oldest frame left, and with fractional
+        // costs (a bytes budget's mean size for frames of unknown size) where they start can change their last bits,
+        // and so a decision at the margin
+        keptTimes.removeBefore(now - 2 * b.horizonSeconds());
         for (int i = 0; i < triggers.size(); i++) {
             double cd = triggers.get(i).cooldownSeconds();
             while (!keptBy[i].isEmpty() && keptBy[i].peekFirst() < windowStart - cd) keptBy[i].removeFirst();
@@ -501,9 +507,7 @@ public final class StreamSelector {
         p.keep = true;
         p.reason = reason;
         credit -= c;
-        int at = keptTimes.size();
-        while (at > 0 && keptTimes.get(at - 1)[0] > p.time) at--;
-        keptTimes.add(at, new double[] {p.time, c});
+        keptTimes.add(p.time, c);
         for (int i = 0; i < triggers.size(); i++) {
             Trigger t = triggers.get(i);
             if (!t.usesBudgetQuantile() && t.cooldownSeconds() > 0 && !Double.isNaN(p.scores[i]) && p.scores[i] > t.threshold()) {
@@ -533,9 +537,7 @@ public final class StreamSelector {
 
     /** Cost of the frames kept in [from, to). */
     private double keptIn(double from, double to) {
-        double sum = 0;
-        for (double[] k : keptTimes) if (k[0] >= from && k[0] < to) sum += k[1];
-        return sum;
+        return keptTimes.sumIn(from, to);
     }
 
     /**
@@ -546,28 +548,20 @@ public final class StreamSelector {
      * frames seen in it; for a rate, the rate x the horizon (or the time seen, when shorter).
      */
     private boolean fitsHorizons(double t, double c) {
-        double h = config.budget().horizonSeconds();
-        int n = keptTimes.size();
-        double[] times = new double[n], before = new double[n + 1];
-        for (int i = 0; i < n; i++) {
-            times[i] = keptTimes.get(i)[0];
-            before[i + 1] = before[i] + keptTimes.get(i)[1];
-        }
-        for (int i = -1; i < n; i++) {
-            double end = i < 0 ? t : times[i];
-            if (end < t || end >= t + h) continue;
-            double from = end - h, to = Math.nextUp(end);  // the horizon (end - h, end]
-            double kept = before[firstAtOrAfter(times, to)] - before[firstAtOrAfter(times, Math.nextUp(from))] + c;
-            if (kept > horizonAllowance(Math.nextUp(from), to) + 1e-9) return false;
+        double h = config.budget().horizonSeconds(), last = t + h;  // the horizons ending in [t, t + h)
+        if (t < last && !fitsHorizon(t, h, c)) return false;
+        // the kept frames at or after t are the last ones (times are in order)
+        for (int i = keptTimes.size() - 1; i >= 0 && keptTimes.time(i) >= t; i--) {
+            if (keptTimes.time(i) < last && !fitsHorizon(keptTimes.time(i), h, c)) return false;
         }
         return true;
     }
 
-    private static int firstAtOrAfter(double[] sorted, double t) {
-        int i = java.util.Arrays.binarySearch(sorted, t);
-        if (i < 0) return -i - 1;
-        while (i > 0 && sorted[i - 1] == t) i--;
-        return i;
+    /** Whether the horizon (end - h, end] holds a keep of cost {@code c} within its allowance plus the burst. */
+    private boolean fitsHorizon(double end, double h, double c) {
+        double from = end - h, to = Math.nextUp(end);
+        double kept = keptTimes.costBefore(to) - keptTimes.costBefore(Math.nextUp(from)) + c;
+        return !(kept > horizonAllowance(Math.nextUp(from), to) + 1e-9);
     }
 
     /** The allowance of the horizon [from, to) plus the burst. */
@@ -625,6 +619,86 @@ public final class StreamSelector {
 
     private static String fmt(double v) {
         return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /**
+     * The kept frames' times in order and their costs, with the prefix sums of the costs, kept up to
+     * date as frames are kept and pruned: no copy per keep attempt. Frames are kept in time order
+     * almost always; one kept behind later ones (a window keeps its best frames first) is inserted
+     * in its place, and the sums after it are redone. The sums start from 0 at the oldest frame and
+     * are redone when old frames are pruned (once per window that prunes), so each is the same
+     * floating-point value as a sum over the frames from the oldest, whatever was pruned before.
+     */
+    private static final class KeptTimes {
+        private double[] times = new double[64], costs = new double[64];
+        /** before[i]: the sum of costs[start .. i - 1], in order (before[start] = 0). */
+        private double[] before = new double[65];
+        private int start, end;
+
+        int size() {
+            return end - start;
+        }
+
+        /** The i-th frame's time, from the oldest (0 .. size - 1). */
+        double time(int i) {
+            return times[start + i];
+        }
+
+        /** Keeps a frame at time t of cost c: after the frames at or before t. */
+        void add(double t, double c) {
+            if (end == times.length) makeRoom();
+            int at = end;
+            while (at > start && times[at - 1] > t) at--;
+            System.arraycopy(times, at, times, at + 1, end - at);
+            System.arraycopy(costs, at, costs, at + 1, end - at);
+            times[at] = t;
+            costs[at] = c;
+            end++;
+            for (int i = at; i < end; i++) before[i + 1] = before[i] + costs[i];
+        }
+
+        /** Prunes the frames before t and sums the rest afresh. */
+        void removeBefore(double t) {
+            if (start == end || !(times[start] < t)) return;
+            while (start < end && times[start] < t) start++;
+            if (start == end) start = end = 0;
+            before[start] = 0;
+            for (int i = start; i < end; i++) before[i + 1] = before[i] + costs[i];
+        }
+
+        /** The cost of the frames before the first at or after t (by {@link Arrays#binarySearch}, then back over equal times). */
+        double costBefore(double t) {
+            int i = Arrays.binarySearch(times, start, end, t);
+            if (i < 0) i = -i - 1;
+            else while (i > start && times[i - 1] == t) i--;
+            return before[i];
+        }
+
+        /** The cost of the frames in [from, to), summed in time order. */
+        double sumIn(double from, double to) {
+            double sum = 0;
+            for (int i = start; i < end; i++) if (times[i] >= from && times[i] < to) sum += costs[i];
+            return sum;
+        }
+
+        /** Moves the frames to the front, into arrays twice as long when they are over half full. */
+        private void makeRoom() {
+            int n = end - start;
+            double[] t = times, c = costs, b = before;
+            if (n > times.length / 2) {
+                t = new double[times.length * 2];
+                c = new double[times.length * 2];
+                b = new double[times.length * 2 + 1];
+            }
+            System.arraycopy(times, start, t, 0, n);
+            System.arraycopy(costs, start, c, 0, n);
+            System.arraycopy(before, start, b, 0, n + 1);
+            times = t;
+            costs = c;
+            before = b;
+            start = 0;
+            end = n;
+        }
     }
 
     /** A growable ring of (time, bytes) entries, evicted from the old end: the frames of the last horizon. */
