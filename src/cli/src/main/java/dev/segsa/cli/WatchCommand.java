@@ -11,6 +11,7 @@ import dev.segsa.score.FrameResult;
 import dev.segsa.score.StageLatency;
 import dev.segsa.stream.ClipBuffer;
 import dev.segsa.stream.DHash;
+import dev.segsa.stream.FrameDescriptor;
 import dev.segsa.stream.SelectorConfig;
 import dev.segsa.stream.StreamSelector;
 import dev.segsa.stream.Trigger;
@@ -480,11 +481,12 @@ final class WatchCommand implements Callable<Integer> {
             scored[src]++;
             double latencyMs = (System.nanoTime() - f.arrivedNanos()) / 1e6;
             latencies[src][latencyCount[src]++ % latencies[src].length] = latencyMs;
-            boolean gate = cfg.maxHamming() >= 0;  // the dHash only feeds the diversity gate
+            // the dHash only feeds the diversity gate
+            FrameDescriptor descriptor = cfg.maxHamming() >= 0 ? DHash.descriptor(f.image()) : FrameDescriptor.NONE;
             long number = selector.seen();
             waiting.put(number, new Waiting(f, r.imageMdsa(), r.classAwareScore(), r.risk(), r.timings().totalNanos() / 1e6,
                     heatmap && r.scored() ? r.copyMdsaMap() : null, r.width(), r.height()));
-            for (StreamSelector.Decision d : selector.offer(src, r, f.seconds(), gate ? DHash.of(f.image()) : 0, gate, f.bytes())) decided(d);
+            for (StreamSelector.Decision d : selector.offer(src, r, f.seconds(), descriptor, f.bytes())) decided(d);
         }
 
         private void decided(StreamSelector.Decision d) throws IOException {

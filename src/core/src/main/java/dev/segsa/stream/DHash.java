@@ -11,6 +11,13 @@ import java.awt.image.BufferedImage;
 public final class DHash {
     private DHash() {}
 
+    /**
+     * The frame's dHash.
+     *
+     * @param image the frame (any size, at least 1 x 1)
+     * @return the 64-bit hash, the first row's first pair in the highest bit
+     * @throws NullPointerException when {@code image} is null
+     */
     public static long of(BufferedImage image) {
         int w = image.getWidth(), h = image.getHeight();
         double[] cell = new double[9 * 8];
@@ -36,5 +43,16 @@ public final class DHash {
             }
         }
         return hash;
+    }
+
+    /**
+     * The frame's dHash as the {@link StreamSelector}'s descriptor: {@code FrameDescriptor.of(DHash.of(image))}.
+     *
+     * @param image the frame (any size, at least 1 x 1)
+     * @return a present descriptor of the frame's 64-bit hash
+     * @throws NullPointerException when {@code image} is null
+     */
+    public static FrameDescriptor descriptor(BufferedImage image) {
+        return FrameDescriptor.of(of(image));
     }
 }

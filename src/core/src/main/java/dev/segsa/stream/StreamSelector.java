@@ -12,11 +12,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Decides which frames a logger keeps (see {@link SelectorConfig}), over decision windows: each
- * scored frame's {@link FrameResult} (its time, its source, optionally a compact descriptor and its
- * size in bytes) goes in and waits in the current window; when the window closes, every frame of it
+ * scored frame's {@link FrameResult} (its time, its source, optionally a {@link FrameDescriptor} and
+ * its size in bytes) goes in and waits in the current window; when the window closes, every frame of it
  * gets its {@link Decision}. One allowance is shared by every trigger and every source (camera).
  *
  * <h2>The decision of a window</h2>
@@ -63,8 +64,8 @@ import java.util.Map;
  * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
  * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
  * window (at most {@code maxPending} frames' scores), the {@code recent} kept descriptors and the
- * times of the frames seen and kept within the horizon (16 bytes a frame). Frame times should not go
- * back; a time earlier than the last one is taken as the last one (counted in
+ * times of the frames seen (16 bytes a frame) and kept (24 bytes) within two horizons. Frame
+ * times should not go back; a time earlier than the last one is taken as the last one (counted in
  * {@link Stats#backwardTimes()}): several cameras' frames arrive slightly out of order. Every
  * public method is synchronized: frames offered from several threads are decided as if offered
  * one after another (in the order the threads got the lock), and the counts stay whole.
@@ -88,10 +89,10 @@ public final class StreamSelector {
     private final long[] recentDescriptors;
     private final long[] recentFrames;
     private int recentCount, recentNext;
-    /** Times of the frames seen and of the frames kept (and their cost) within the last horizon. */
+    /** Times and sizes of the frames seen within the last two horizons. */
     private final TimeWindow seenWindow = new TimeWindow();
-    /** Times and costs of the frames kept within the last two horizons, in time order. */
-    private final List<double[]> keptTimes = new ArrayList<>();
+    /** Times and costs of the frames kept within the last two horizons, in time order, with their prefix sums. */
+    private final KeptTimes keptTimes = new KeptTimes();
     private double lastTime = Double.NaN, firstTime = Double.NaN;
     private long seen, scored, skipped, kept, budgetDrops, duplicateDrops, paced, backwardTimes;
     /** The budget accrued over the whole stream less what was kept (frames, or bytes). */
@@ -169,22 +170,37 @@ public final class StreamSelector {
         }
     }
 
-    /** {@link #offer(int, FrameResult, double, long, boolean, long)} of source 0 without a descriptor or a size. */
+    /**
+     * {@link #offer(int, FrameResult, double, FrameDescriptor, long)} of source 0 with no descriptor
+     * ({@link FrameDescriptor#NONE}) and no size.
+     *
+     * @param r       the frame's result
+     * @param seconds the frame's time
+     * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite
+     * @throws dev.segsa.error.SegsaException when a trigger's class is not one of the result's classes
+     */
     public List<Decision> offer(FrameResult r, double seconds) {
-        return offer(0, r, seconds, 0, false, 0);
+        return offer(0, r, seconds, FrameDescriptor.NONE, 0);
     }
 
     /**
      * Puts a scored frame in the current window.
      *
-     * @param source        which camera the frame is from (0 .. ; one allowance for all)
-     * @param seconds       the frame's time (non-decreasing along the stream; see the class comment)
-     * @param descriptor    a 64-bit descriptor of the frame for the diversity gate (e.g. {@link DHash})
-     * @param hasDescriptor whether {@code descriptor} is given
-     * @param bytes         the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     * @param source     which camera the frame is from (0 .. ; one allowance for all)
+     * @param r          the frame's result: each trigger reads its score from it (an unscored result,
+     *                   {@link FrameResult#scored()} false, is dropped)
+     * @param seconds    the frame's time (non-decreasing along the stream; see the class comment)
+     * @param descriptor the frame's descriptor for the diversity gate (e.g. {@link DHash#descriptor}),
+     *                   or {@link FrameDescriptor#NONE}
+     * @param bytes      the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     *                   (then the mean size of the frames seen is its cost; a negative size counts as unknown)
      * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite or {@code source} is negative
+     * @throws NullPointerException when {@code r} or {@code descriptor} is null
+     * @throws dev.segsa.error.SegsaException when a trigger's class is not one of the result's classes
      */
-    public synchronized List<Decision> offer(int source, FrameResult r, double seconds, long descriptor, boolean hasDescriptor, long bytes) {
+    public synchronized List<Decision> offer(int source, FrameResult r, double seconds, FrameDescriptor descriptor, long bytes) {
         if (classNames == null) classNames = r.classNames();
         int n = triggers.size();
         double[] scores = new double[n];
@@ -193,18 +209,30 @@ public final class StreamSelector {
             if (r.scored() && t.score().perClass() && classIndex[i] < 0) classIndex[i] = t.classIndex(classNames);
             scores[i] = r.scored() ? t.read(r, classIndex[i]) : Double.NaN;
         }
-        return offerScores(source, r.scored(), scores, seconds, descriptor, hasDescriptor, bytes);
+        return offerScores(source, r.scored(), scores, seconds, descriptor, bytes);
     }
 
     /**
      * Puts a frame in the current window by its triggers' scores (for replaying recorded scores;
-     * {@link #offer(int, FrameResult, double, long, boolean, long)} reads them from a result).
+     * {@link #offer(int, FrameResult, double, FrameDescriptor, long)} reads them from a result).
      *
-     * @param scored whether the frame was scored (false: non-finite features or logits; dropped)
-     * @param scores the score of each trigger, in the configuration's order (NaN: does not apply)
+     * @param source     which camera the frame is from (0 .. ; one allowance for all)
+     * @param scored     whether the frame was scored (false: non-finite features or logits; dropped)
+     * @param scores     the score of each trigger, in the configuration's order (NaN: does not apply);
+     *                   copied
+     * @param seconds    the frame's time (non-decreasing along the stream; see the class comment)
+     * @param descriptor the frame's descriptor for the diversity gate (e.g. {@link DHash#descriptor}),
+     *                   or {@link FrameDescriptor#NONE}
+     * @param bytes      the frame's size as it would be kept (for a bytes-per-hour budget), 0 if unknown
+     *                   (then the mean size of the frames seen is its cost; a negative size counts as unknown)
+     * @return the decisions of the frames whose window this frame closed (in frame order; often none)
+     * @throws IllegalArgumentException when {@code seconds} is not finite, {@code source} is negative or
+     *                                  {@code scores} does not hold one score per trigger
+     * @throws NullPointerException when {@code scores} or {@code descriptor} is null
      */
-    public synchronized List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, long descriptor,
-                                      boolean hasDescriptor, long bytes) {
+    public synchronized List<Decision> offerScores(int source, boolean scored, double[] scores, double seconds, FrameDescriptor descriptor,
+                                                   long bytes) {
+        Objects.requireNonNull(descriptor, "descriptor (FrameDescriptor.NONE for none)");
         if (!Double.isFinite(seconds)) throw new IllegalArgumentException("frame time must be finite, got " + seconds);
         if (source < 0) throw new IllegalArgumentException("source must be >= 0, got " + source);
         if (scores.length != triggers.size()) {
@@ -223,7 +251,7 @@ public final class StreamSelector {
             for (int i = 0; i < scores.length; i++) if (!Double.isNaN(scores[i])) quantiles[i].add(scores[i], t);
         }
         if (window.isEmpty()) windowStart = t;
-        window.add(new Pending(frame, source, seconds, t, scored, scores.clone(), descriptor, hasDescriptor, bytes));
+        window.add(new Pending(frame, source, seconds, t, scored, scores.clone(), descriptor, bytes));
         if (config.budget().windowSeconds() == 0 || window.size() >= maxPending) {
             List<Decision> more = close(false);
             if (out.isEmpty()) return more;
@@ -283,16 +311,15 @@ public final class StreamSelector {
         final double seconds, time;
         final boolean scored;
         final double[] scores;
-        final long descriptor;
-        final boolean hasDescriptor;
+        final FrameDescriptor descriptor;
         final long bytes;
         boolean candidate, above, fixedFires, keep;
         double rank, rankScore, threshold;
         int rule = -1, applicable, firing;
         String reason;
 
-        Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, long descriptor,
-                boolean hasDescriptor, long bytes) {
+        Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, FrameDescriptor descriptor,
+                long bytes) {
             this.frame = frame;
             this.source = source;
             this.seconds = seconds;
@@ -300,7 +327,6 @@ public final class StreamSelector {
             this.scored = scored;
             this.scores = scores;
             this.descriptor = descriptor;
-            this.hasDescriptor = hasDescriptor;
             this.bytes = bytes;
         }
     }
@@ -312,7 +338,13 @@ public final class StreamSelector {
         SelectorConfig.Budget b = config.budget();
         double now = lastTime;
         seenWindow.evictBefore(now - 2 * b.horizonSeconds());
-        while (!keptTimes.isEmpty() && keptTimes.getFirst()[0] < now - 2 * b.horizonSeconds()) keptTimes.removeFirst();
+        // prune the kept frames no horizon check can reach again: this window's frames (times >= windowStart >=
+        // now - windowSeconds) check horizons back to windowStart - horizonSeconds, spent() reaches now - horizonSeconds,
+        // later windows less far; all within two horizons (windowSeconds <= horizonSeconds). Not cut at the tighter
+        // now - windowSeconds - horizonSeconds: the prefix sums restart at the oldest frame left, and with fractional
+        // costs (a bytes budget's mean size for frames of unknown size) where they start can change their last bits,
+        // and so a decision at the margin
+        keptTimes.removeBefore(now - 2 * b.horizonSeconds());
         for (int i = 0; i < triggers.size(); i++) {
             double cd = triggers.get(i).cooldownSeconds();
             while (!keptBy[i].isEmpty() && keptBy[i].peekFirst() < windowStart - cd) keptBy[i].removeFirst();
@@ -457,12 +489,12 @@ public final class StreamSelector {
     /** Keeps {@code p} if it is not a near-duplicate and its cost fits under {@code limit}; records why not otherwise. */
     private boolean tryKeep(Pending p, double limit, String reason) {
         if (p.keep) return false;
-        int dup = p.hasDescriptor ? nearDuplicate(p.descriptor) : -1;
+        int dup = p.descriptor.present() ? nearDuplicate(p.descriptor.bits()) : -1;
         if (dup >= 0) {
             if (p.reason == null) {
                 duplicateDrops++;
                 p.reason = String.format(Locale.ROOT, "near-duplicate of kept frame %d (Hamming distance %d <= %d)", recentFrames[dup],
-                        Long.bitCount(p.descriptor ^ recentDescriptors[dup]), config.maxHamming());
+                        Long.bitCount(p.descriptor.bits() ^ recentDescriptors[dup]), config.maxHamming());
             }
             return false;
         }
@@ -475,16 +507,14 @@ public final class StreamSelector {
         p.keep = true;
         p.reason = reason;
         credit -= c;
-        int at = keptTimes.size();
-        while (at > 0 && keptTimes.get(at - 1)[0] > p.time) at--;
-        keptTimes.add(at, new double[] {p.time, c});
+        keptTimes.add(p.time, c);
         for (int i = 0; i < triggers.size(); i++) {
             Trigger t = triggers.get(i);
             if (!t.usesBudgetQuantile() && t.cooldownSeconds() > 0 && !Double.isNaN(p.scores[i]) && p.scores[i] > t.threshold()) {
                 keptBy[i].addLast(p.time);
             }
         }
-        if (p.hasDescriptor) remember(p.descriptor, p.frame);
+        if (p.descriptor.present()) remember(p.descriptor.bits(), p.frame);
         return true;
     }
 
@@ -507,9 +537,7 @@ public final class StreamSelector {
 
     /** Cost of the frames kept in [from, to). */
     private double keptIn(double from, double to) {
-        double sum = 0;
-        for (double[] k : keptTimes) if (k[0] >= from && k[0] < to) sum += k[1];
-        return sum;
+        return keptTimes.sumIn(from, to);
     }
 
     /**
@@ -520,28 +548,20 @@ public final class StreamSelector {
      * frames seen in it; for a rate, the rate x the horizon (or the time seen, when shorter).
      */
     private boolean fitsHorizons(double t, double c) {
-        double h = config.budget().horizonSeconds();
-        int n = keptTimes.size();
-        double[] times = new double[n], before = new double[n + 1];
-        for (int i = 0; i < n; i++) {
-            times[i] = keptTimes.get(i)[0];
-            before[i + 1] = before[i] + keptTimes.get(i)[1];
-        }
-        for (int i = -1; i < n; i++) {
-            double end = i < 0 ? t : times[i];
-            if (end < t || end >= t + h) continue;
-            double from = end - h, to = Math.nextUp(end);  // the horizon (end - h, end]
-            double kept = before[firstAtOrAfter(times, to)] - before[firstAtOrAfter(times, Math.nextUp(from))] + c;
-            if (kept > horizonAllowance(Math.nextUp(from), to) + 1e-9) return false;
+        double h = config.budget().horizonSeconds(), last = t + h;  // the horizons ending in [t, t + h)
+        if (t < last && !fitsHorizon(t, h, c)) return false;
+        // the kept frames at or after t are the last ones (times are in order)
+        for (int i = keptTimes.size() - 1; i >= 0 && keptTimes.time(i) >= t; i--) {
+            if (keptTimes.time(i) < last && !fitsHorizon(keptTimes.time(i), h, c)) return false;
         }
         return true;
     }
 
-    private static int firstAtOrAfter(double[] sorted, double t) {
-        int i = java.util.Arrays.binarySearch(sorted, t);
-        if (i < 0) return -i - 1;
-        while (i > 0 && sorted[i - 1] == t) i--;
-        return i;
+    /** Whether the horizon (end - h, end] holds a keep of cost {@code c} within its allowance plus the burst. */
+    private boolean fitsHorizon(double end, double h, double c) {
+        double from = end - h, to = Math.nextUp(end);
+        double kept = keptTimes.costBefore(to) - keptTimes.costBefore(Math.nextUp(from)) + c;
+        return !(kept > horizonAllowance(Math.nextUp(from), to) + 1e-9);
     }
 
     /** The allowance of the horizon [from, to) plus the burst. */
@@ -599,6 +619,86 @@ public final class StreamSelector {
 
     private static String fmt(double v) {
         return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /**
+     * The kept frames' times in order and their costs, with the prefix sums of the costs, kept up to
+     * date as frames are kept and pruned: no copy per keep attempt. Frames are kept in time order
+     * almost always; one kept behind later ones (a window keeps its best frames first) is inserted
+     * in its place, and the sums after it are redone. The sums start from 0 at the oldest frame and
+     * are redone when old frames are pruned (once per window that prunes), so each is the same
+     * floating-point value as a sum over the frames from the oldest, whatever was pruned before.
+     */
+    private static final class KeptTimes {
+        private double[] times = new double[64], costs = new double[64];
+        /** before[i]: the sum of costs[start .. i - 1], in order (before[start] = 0). */
+        private double[] before = new double[65];
+        private int start, end;
+
+        int size() {
+            return end - start;
+        }
+
+        /** The i-th frame's time, from the oldest (0 .. size - 1). */
+        double time(int i) {
+            return times[start + i];
+        }
+
+        /** Keeps a frame at time t of cost c: after the frames at or before t. */
+        void add(double t, double c) {
+            if (end == times.length) makeRoom();
+            int at = end;
+            while (at > start && times[at - 1] > t) at--;
+            System.arraycopy(times, at, times, at + 1, end - at);
+            System.arraycopy(costs, at, costs, at + 1, end - at);
+            times[at] = t;
+            costs[at] = c;
+            end++;
+            for (int i = at; i < end; i++) before[i + 1] = before[i] + costs[i];
+        }
+
+        /** Prunes the frames before t and sums the rest afresh. */
+        void removeBefore(double t) {
+            if (start == end || !(times[start] < t)) return;
+            while (start < end && times[start] < t) start++;
+            if (start == end) start = end = 0;
+            before[start] = 0;
+            for (int i = start; i < end; i++) before[i + 1] = before[i] + costs[i];
+        }
+
+        /** The cost of the frames before the first at or after t (by {@link Arrays#binarySearch}, then back over equal times). */
+        double costBefore(double t) {
+            int i = Arrays.binarySearch(times, start, end, t);
+            if (i < 0) i = -i - 1;
+            else while (i > start && times[i - 1] == t) i--;
+            return before[i];
+        }
+
+        /** The cost of the frames in [from, to), summed in time order. */
+        double sumIn(double from, double to) {
+            double sum = 0;
+            for (int i = start; i < end; i++) if (times[i] >= from && times[i] < to) sum += costs[i];
+            return sum;
+        }
+
+        /** Moves the frames to the front, into arrays twice as long when they are over half full. */
+        private void makeRoom() {
+            int n = end - start;
+            double[] t = times, c = costs, b = before;
+            if (n > times.length / 2) {
+                t = new double[times.length * 2];
+                c = new double[times.length * 2];
+                b = new double[times.length * 2 + 1];
+            }
+            System.arraycopy(times, start, t, 0, n);
+            System.arraycopy(costs, start, c, 0, n);
+            System.arraycopy(before, start, b, 0, n + 1);
+            times = t;
+            costs = c;
+            before = b;
+            start = 0;
+            end = n;
+        }
     }
 
     /** A growable ring of (time, bytes) entries, evicted from the old end: the frames of the last horizon. */

@@ -39,7 +39,7 @@ public final class SelectorExample {
             FrameResult r = segsa.score(image, "cam0/" + i);
             times.put((long) i, t);
             // the decisions come when a window closes (2 s by default), for the frames of that window
-            for (StreamSelector.Decision d : selector.offer(0, r, t, DHash.of(image), true, 0)) {
+            for (StreamSelector.Decision d : selector.offer(0, r, t, DHash.descriptor(image), 0)) {
                 if (d.keep()) for (ClipBuffer.Timed<BufferedImage> c : clips.keep(d.frame(), times.get(d.frame()))) written.add("kept " + c.index());
                 times.remove(d.frame());
             }

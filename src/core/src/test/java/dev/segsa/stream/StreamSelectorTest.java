@@ -54,11 +54,11 @@ class StreamSelectorTest {
         }
 
         void offer(FrameResult r, double t) {
-            offer(0, r, t, 0, false);
+            offer(0, r, t, FrameDescriptor.NONE);
         }
 
-        void offer(int source, FrameResult r, double t, long descriptor, boolean has) {
-            take(s.offer(source, r, t, descriptor, has, 0));
+        void offer(int source, FrameResult r, double t, FrameDescriptor descriptor) {
+            take(s.offer(source, r, t, descriptor, 0));
             offered++;
         }
 
@@ -212,12 +212,33 @@ class StreamSelectorTest {
         SelectorConfig c = new SelectorConfig(List.of(new Trigger("any", Trigger.Score.IMAGE_MDSA, null, 0, 0, 0)), SelectorConfig.Combine.ANY,
                 budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 0), 0, 0, 4, 8);
         StreamSelector s = new StreamSelector(c);
-        assertTrue(s.offer(0, frame(5), 0, 0xF0F0L, true, 0).getFirst().keep());
-        StreamSelector.Decision dup = s.offer(0, frame(5), 0.1, 0xF0F1L, true, 0).getFirst();
+        assertTrue(s.offer(0, frame(5), 0, FrameDescriptor.of(0xF0F0L), 0).getFirst().keep());
+        StreamSelector.Decision dup = s.offer(0, frame(5), 0.1, FrameDescriptor.of(0xF0F1L), 0).getFirst();
         assertFalse(dup.keep());
         assertTrue(dup.reason().contains("near-duplicate of kept frame 0 (Hamming distance 1"), dup.reason());
-        assertTrue(s.offer(0, frame(5), 0.2, 0xFFFF_0000_0000L, true, 0).getFirst().keep());
+        assertTrue(s.offer(0, frame(5), 0.2, FrameDescriptor.of(0xFFFF_0000_0000L), 0).getFirst().keep());
         assertEquals(1, s.stats().duplicateDrops());
+    }
+
+    @Test
+    void aDescriptorOfZeroBitsIsADescriptorAndNoneIsNeverGated() {
+        SelectorConfig c = new SelectorConfig(List.of(new Trigger("any", Trigger.Score.IMAGE_MDSA, null, 0, 0, 0)), SelectorConfig.Combine.ANY,
+                budget(SelectorConfig.Budget.Kind.SHARE, 1, 300, 0, 1000, 0), 0, 0, 4, 8);
+        StreamSelector s = new StreamSelector(c);
+        assertTrue(s.offer(0, frame(5), 0, FrameDescriptor.of(0), 0).getFirst().keep());  // a uniform frame's dHash
+        assertFalse(s.offer(0, frame(5), 0.1, FrameDescriptor.of(1), 0).getFirst().keep());
+        assertTrue(s.offer(0, frame(5), 0.2, FrameDescriptor.NONE, 0).getFirst().keep());
+        assertTrue(s.offer(0, frame(5), 0.3, FrameDescriptor.NONE, 0).getFirst().keep());
+        assertEquals(1, s.stats().duplicateDrops());
+        assertThrows(NullPointerException.class, () -> s.offer(0, frame(5), 0.4, null, 0));
+        assertThrows(NullPointerException.class, () -> s.offerScores(0, true, new double[] {5}, 0.4, null, 0));
+        assertEquals(4, s.stats().seen(), "a refused offer is not counted");
+        assertThrows(IllegalArgumentException.class, () -> new FrameDescriptor(false, 1));
+        assertEquals(new FrameDescriptor(false, 0), FrameDescriptor.NONE);
+        assertEquals("FrameDescriptor[00000000000000ff]", FrameDescriptor.of(0xFF).toString());
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(32, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        image.setRGB(3, 4, 0xFFFFFF);
+        assertEquals(FrameDescriptor.of(DHash.of(image)), DHash.descriptor(image));
     }
 
     @Test
@@ -227,8 +248,8 @@ class StreamSelectorTest {
         SplittableRandom rnd = new SplittableRandom(7);
         int perSource = 3000;
         for (int i = 0; i < perSource; i++) {
-            r.offer(0, frame(8 + rnd.nextGaussian()), i / 10.0, 0, false);  // the surprising camera
-            r.offer(1, frame(2 + rnd.nextGaussian()), i / 10.0 + 0.003, 0, false);  // the dull one
+            r.offer(0, frame(8 + rnd.nextGaussian()), i / 10.0, FrameDescriptor.NONE);  // the surprising camera
+            r.offer(1, frame(2 + rnd.nextGaussian()), i / 10.0 + 0.003, FrameDescriptor.NONE);  // the dull one
         }
         r.flush();
         long keptQuiet = r.decisions.values().stream().filter(d -> d.keep() && d.source() == 1).count();
@@ -252,7 +273,7 @@ class StreamSelectorTest {
         Replay r = new Replay(c);
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < 5000; i++) {
-            r.offer(0, frame(5 + rnd.nextGaussian(), rnd.nextInt(40), 8 + 2 * rnd.nextGaussian()), i / 25.0, rnd.nextLong(), true);
+            r.offer(0, frame(5 + rnd.nextGaussian(), rnd.nextInt(40), 8 + 2 * rnd.nextGaussian()), i / 25.0, FrameDescriptor.of(rnd.nextLong()));
         }
         r.flush();
         List<String> out = new ArrayList<>();

@@ -27,7 +27,7 @@ class StreamSelectorThreadsTest {
                 try {
                     start.await();
                     for (int i = 0; i < perThread; i++) {
-                        for (StreamSelector.Decision d : s.offer(source, StreamSelectorTest.frame(5 + r.nextGaussian()), i / 30.0, 0, false, 0)) {
+                        for (StreamSelector.Decision d : s.offer(source, StreamSelectorTest.frame(5 + r.nextGaussian()), i / 30.0, FrameDescriptor.NONE, 0)) {
                             assertNull(decided.put(d.frame(), d), "frame " + d.frame() + " decided twice");
                         }
                         if (i % 100 == 0) s.skipped(source, 1);

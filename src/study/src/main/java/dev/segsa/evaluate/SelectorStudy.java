@@ -2,6 +2,7 @@ package dev.segsa.evaluate;
 
 import dev.segsa.io.AtomicOutput;
 import dev.segsa.scores.ScoresCsv;
+import dev.segsa.stream.FrameDescriptor;
 import dev.segsa.stream.SelectorConfig;
 import dev.segsa.stream.StreamSelector;
 import dev.segsa.stream.Trigger;
@@ -191,7 +192,7 @@ public final class SelectorStudy {
         double maxDelay = 0;
         for (int i = 0; i < n; i++) {
             boolean ok = Double.isFinite(v[i]);
-            for (StreamSelector.Decision d : sel.offerScores(0, ok, new double[] {ok ? v[i] : Double.NaN}, s.seconds()[i], 0, false, 0)) {
+            for (StreamSelector.Decision d : sel.offerScores(0, ok, new double[] {ok ? v[i] : Double.NaN}, s.seconds()[i], FrameDescriptor.NONE, 0)) {
                 kept[(int) d.frame()] = d.keep();
                 maxDelay = Math.max(maxDelay, s.seconds()[i] - d.seconds());
             }

@@ -7,6 +7,7 @@ import dev.segsa.samodel.SaModel;
 import dev.segsa.samodel.SaModelFile;
 import dev.segsa.score.FrameResult;
 import dev.segsa.stream.DHash;
+import dev.segsa.stream.FrameDescriptor;
 import dev.segsa.stream.SelectorConfig;
 import dev.segsa.stream.StreamSelector;
 import dev.segsa.stream.Trigger;
@@ -167,7 +168,7 @@ public final class StreamStudy {
                     rule.contains("diversity") ? DUPLICATE_BITS : -1, 32);
             StreamSelector sel = new StreamSelector(c);
             for (int i = 0; i < n; i++) {
-                for (StreamSelector.Decision d : sel.offer(0, s.get(i).result(), s.get(i).seconds(), s.get(i).hash(), true, 0)) {
+                for (StreamSelector.Decision d : sel.offer(0, s.get(i).result(), s.get(i).seconds(), FrameDescriptor.of(s.get(i).hash()), 0)) {
                     k[(int) d.frame()] = d.keep();
                 }
             }
