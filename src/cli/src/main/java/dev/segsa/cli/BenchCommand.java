@@ -41,7 +41,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures segsa on your model and machine: frames/s through the front door, per-stage latency "
-                + "(p50 / p99 / p99.9 of decode, forward, post-forward, SA), the bare forward (module.forward alone, nothing "
+                + "(p50 / p99 / p99.9 of decode, forward, post-forward, SA and with --lsa LSA), the bare forward (module.forward alone, nothing "
                 + "after it) timed in the same run on the same frames (the two alternate every 4 frames), segsa's overhead = (frame time - decode - bare forward) / "
                 + "bare forward, pixels/s of the MDSA kernel and of the "
                 + "PaDiM-style LibTorch peer on the same frames in the same run, and the machine. One row per --threads count. "
