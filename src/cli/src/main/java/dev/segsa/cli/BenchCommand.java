@@ -440,7 +440,7 @@ final class BenchCommand implements Callable<Integer> {
                 + "dec = conversion to the model input.\n"
                 + "overhead = (frame - decode - bare forward) / bare forward, from the means (segsa's cost on top of the model's own). "
                 + "ratio = peer time / kernel time on the same feature maps (the peer whitens every pixel with one class's matrix). "
-                + (lsa ? "lsa px/s = the LSA kernel alone on the same feature maps (the sa stage holds MDSA and LSA together). " : "")
+                + (lsa ? "lsa px/s = the LSA kernel alone on the same feature maps (lsa p50: the engine's own LSA stage). " : "")
                 + "p99.9 and means in --json.");
         return b.toString();
     }

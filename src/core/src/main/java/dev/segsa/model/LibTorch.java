@@ -48,6 +48,10 @@ public final class LibTorch {
                 throw new SegsaException(SegsaException.Kind.NATIVE, "cannot load LibTorch (org.bytedeco:pytorch for " + Loader.getPlatform() + "): " + e, e);
             }
         }
+        // NNPACK serves only batches of 16 or more (PyTorch's use_nnpack), never segsa's frames; left enabled, each
+        // convolution first asks whether NNPACK is available, and where it cannot start (CPUs it does not know) that
+        // prints "Could not initialize NNPACK! Reason: Unsupported hardware." on standard error once per forward
+        torch.globalContext().setUserEnabledNNPACK(false);
         if (System.getenv("OMP_WAIT_POLICY") == null) {
             System.getLogger("segsa").log(System.Logger.Level.DEBUG,
                     "OMP_WAIT_POLICY is not set; OpenMP busy-waiting may slow LibTorch on few cores (bin/segsa sets PASSIVE)");
