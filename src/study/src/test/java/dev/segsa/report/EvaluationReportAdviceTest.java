@@ -90,14 +90,17 @@ class EvaluationReportAdviceTest {
         assertFalse(table.contains("best mdsa"), table);
     }
 
-    @Test
-    void aWrongSignedScoreIsNeverRecommended() {
-        // by mdsa: 6 good frames (IoU 0.52..0.57), 4 bad, 20 better ones: mdsa rises with IoU (rho > 0), yet skips 20 %
+    /** By mdsa: 6 good frames (IoU 0.52..0.57), 4 bad, 20 better ones: mdsa rises with IoU (rho > 0), yet skips 20 %. */
+    static double[] wrongSignedIou() {
         double[] iou = new double[30];
         for (int i = 0; i < 6; i++) iou[i] = 0.52 + 0.01 * i;
         for (int i = 6; i < 10; i++) iou[i] = 0.1 + 0.1 * (i - 6);
         for (int i = 10; i < 30; i++) iou[i] = 0.6 + 0.02 * (i - 10);
-        // by lsa: the highest IoU first, but the 4th a bad frame: skips 10 % (3 of 30)
+        return iou;
+    }
+
+    /** lsa for {@link #wrongSignedIou()}: the highest IoU first, but the 4th a bad frame: skips 10 % (3 of 30). */
+    static double[] rightSignedLsa() {
         int[] order = new int[30];
         int k = 0;
         for (int i = 29; i >= 10; i--) {
@@ -106,8 +109,14 @@ class EvaluationReportAdviceTest {
         }
         for (int i = 5; i >= 0; i--) order[k++] = i;
         for (int i = 8; i >= 6; i--) order[k++] = i;
+        return lsaFor(order);
+    }
+
+    @Test
+    void aWrongSignedScoreIsNeverRecommended() {
+        double[] iou = wrongSignedIou();
         List<ScoresCsv.Row> rows = new ArrayList<>();
-        addClass(rows, "car", iou, lsaFor(order));
+        addClass(rows, "car", iou, rightSignedLsa());
         Evaluation.Result r = evaluate(rows, List.of("mdsa", "lsa"));
         EvaluationReport.Advice a = advice(r, "car");
         assertTrue(a.flags().stream().anyMatch(f -> f.startsWith("mdsa has the wrong sign")), a.flags().toString());

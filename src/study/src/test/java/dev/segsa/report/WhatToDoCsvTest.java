@@ -22,20 +22,8 @@ class WhatToDoCsvTest {
     @Test
     void theFileIsTheAdvice() {
         // car: mdsa wrong-signed, lsa skips 10 % (the case of EvaluationReportAdviceTest); road: nothing to label
-        double[] iou = new double[30];
-        for (int i = 0; i < 6; i++) iou[i] = 0.52 + 0.01 * i;
-        for (int i = 6; i < 10; i++) iou[i] = 0.1 + 0.1 * (i - 6);
-        for (int i = 10; i < 30; i++) iou[i] = 0.6 + 0.02 * (i - 10);
-        int[] order = new int[30];
-        int k = 0;
-        for (int i = 29; i >= 10; i--) {
-            if (k == 3) order[k++] = 9;
-            order[k++] = i;
-        }
-        for (int i = 5; i >= 0; i--) order[k++] = i;
-        for (int i = 8; i >= 6; i--) order[k++] = i;
         List<ScoresCsv.Row> rows = new ArrayList<>();
-        addClass(rows, "car", iou, lsaFor(order));
+        addClass(rows, "car", wrongSignedIou(), rightSignedLsa());
         addClass(rows, "road", pattern("g".repeat(30)), lsaFor(java.util.stream.IntStream.range(0, 30).toArray()));
         Evaluation.Result r = evaluate(rows, List.of("mdsa", "lsa"));
         Path file = dir.resolve(WhatToDoCsv.FILE);
