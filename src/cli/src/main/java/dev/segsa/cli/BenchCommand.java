@@ -194,6 +194,9 @@ final class BenchCommand implements Callable<Integer> {
             String saSha256 = BenchEnvironment.sha256(sa);
             List<Row> rows = new ArrayList<>();
             String backendName = null, isa = "-";
+            // a run = one repeat of one thread count: its warm-up, --seconds, and the kernel and peer pass (the peer is slow);
+            // redrawn on a terminal, a line every 30 s in a log
+            dev.segsa.io.Progress progress = new dev.segsa.io.Progress("segsa bench", repeats * counts.size(), "runs");
             // repeat after repeat, the thread counts in turn: a drift of the machine's speed meets every count alike
             for (int rep = 1; rep <= repeats; rep++) for (int t : counts) {
                 try (Segsa engine = Segsa.builder(model, saModel).saSource(sa).allowModelMismatch(saFile == null).trustModel(trustModel)
@@ -204,6 +207,7 @@ final class BenchCommand implements Callable<Integer> {
                     rows.add(measure(engine, plain, saModel, images, t, rep));
                     if (rep == 1 && engine.optimizationReport() != null) System.err.println("segsa bench: " + engine.optimizationReport());
                 }
+                progress.step();
             }
             if (Backends.select(null) instanceof NativeCpuBackend n) {
                 isa = n.isa();
@@ -429,8 +433,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         for (Row r : rows) {
             if (r.frames() < FEW_FRAMES) {
-                b.append(String.format(Locale.ROOT, "note: %d threads: p99 rests on %d frames (fewer than %d): raise --seconds%n",
-                        r.threads(), r.frames(), FEW_FRAMES));
+                b.append(String.format(Locale.ROOT, "note: %d thread%s: p99 rests on %d frames (fewer than %d): raise --seconds%n",
+                        r.threads(), r.threads() == 1 ? "" : "s", r.frames(), FEW_FRAMES));
             }
         }
         b.append("latency in ms. bare = module.forward alone on the same frames in the same run; fwd = the engine's forward; "

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * segsa bench --compare a.json b.json: per thread count in both files, the medians of frames/s and of the overhead, the
- * change in %, and whether the change exceeds the spread of the repeats (the two min-max ranges do not overlap) or not.
+ * change (frames/s in %, the overhead in percentage points), each file's load average, and whether the change exceeds the spread of the repeats (the two min-max ranges do not overlap) or not.
  */
 final class BenchCompare {
     private BenchCompare() {}
@@ -52,14 +52,21 @@ final class BenchCompare {
         if (j.path("segsaVersion").isTextual()) parts.add("segsa " + j.get("segsaVersion").asText());
         if (j.path("timestamp").isTextual()) parts.add(j.get("timestamp").asText());
         if (j.path("repeats").isInt()) parts.add(j.get("repeats").asInt() + " repeats of " + j.path("secondsPerRepeat").asDouble() + " s");
+        // the machine's load says whether something else ran: the first thing to look at when a difference exceeds the spread
+        if (j.path("loadAverageBefore").isArray() && j.path("loadAverageAfter").isArray()) {
+            parts.add(String.format(Locale.ROOT, "load average %.2f before, %.2f after", j.get("loadAverageBefore").path(0).asDouble(Double.NaN),
+                    j.get("loadAverageAfter").path(0).asDouble(Double.NaN)));
+        }
         return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
     }
 
+    /** The change of a rate in %, of a share (the overhead) in percentage points. */
     private static String line(JsonNode a, JsonNode b, boolean percent) {
         BenchStats.Spread sa = spread(a), sb = spread(b);
-        double change = 100 * (sb.median() - sa.median()) / Math.abs(sa.median());
+        String change = percent ? String.format(Locale.ROOT, "%+.1f points", 100 * (sb.median() - sa.median()))
+                : String.format(Locale.ROOT, "%+.1f%%", 100 * (sb.median() - sa.median()) / Math.abs(sa.median()));
         String verdict = sa.overlaps(sb) ? "within the spread" : "exceeds the spread";
-        return String.format(Locale.ROOT, "median %s -> %s (%+.1f%%), %s (a %s-%s, b %s-%s)", v(sa.median(), percent), v(sb.median(), percent),
+        return String.format(Locale.ROOT, "median %s -> %s (%s), %s (a %s-%s, b %s-%s)", v(sa.median(), percent), v(sb.median(), percent),
                 change, verdict, v(sa.min(), percent), v(sa.max(), percent), v(sb.min(), percent), v(sb.max(), percent));
     }
 

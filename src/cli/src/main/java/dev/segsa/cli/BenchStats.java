@@ -13,13 +13,17 @@ import java.util.List;
 record BenchStats(int threads, List<BenchCommand.Row> repeats, BenchCommand.Row typical, Spread framesPerSecond, Spread overhead,
                   Spread lsaPixelsPerSecond) {
 
-    /** Median, min and max of some repeats' values. */
+    /**
+     * Median, min and max of some repeats' values. The median is always one repeat's value (the lower of the two middle
+     * ones for an even count), as {@code typical} is: a mean of two repeats would stand beside figures of only one of
+     * them (an engine faster than its own bare forward, and yet an overhead).
+     */
     record Spread(double median, double min, double max) {
         static Spread of(double[] values) {
             double[] v = values.clone();
             Arrays.sort(v);
             int n = v.length;
-            double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+            double median = v[(n - 1) / 2];
             return new Spread(median, v[0], v[n - 1]);
         }
 

@@ -165,6 +165,14 @@ class BenchCommandTest {
         };
     }
 
+    /** An even number of repeats: the median is the lower middle repeat's value, never a mean of two repeats. */
+    @Test
+    void anEvenNumberOfRepeatsTakesTheLowerMiddleRepeat() {
+        assertEquals(10.53, BenchStats.Spread.of(new double[] {23.35, 10.53}).median(), 0);
+        assertEquals(2.0, BenchStats.Spread.of(new double[] {4, 1, 3, 2}).median(), 0);
+        assertEquals(3.0, BenchStats.Spread.of(new double[] {5, 1, 3}).median(), 0);
+    }
+
     /** A bench JSON by hand: one run per thread count with the given frames/s and overhead spreads (median, min, max). */
     private Path benchJson(String name, double[][] fps, double[][] overhead) throws Exception {
         StringBuilder runs = new StringBuilder();
@@ -213,9 +221,9 @@ class BenchCommandTest {
         assertEquals("0", r[0], r[1] + r[2]);
         String out = r[1];
         assertTrue(out.contains("threads=1: frames/s median 100.00 -> 120.00 (+20.0%), exceeds the spread (a 98.00-102.00, b 118.00-122.00); "
-                + "overhead median 25.0% -> 24.0% (-4.0%), within the spread (a 20.0%-30.0%, b 22.0%-26.0%)"), out);
+                + "overhead median 25.0% -> 24.0% (-1.0 points), within the spread (a 20.0%-30.0%, b 22.0%-26.0%)"), out);
         assertTrue(out.contains("threads=2: frames/s median 180.00 -> 185.00 (+2.8%), within the spread")
-                && out.contains("overhead median 30.0% -> 50.0% (+66.7%), exceeds the spread"), out);
+                && out.contains("overhead median 30.0% -> 50.0% (+20.0 points), exceeds the spread"), out);
         assertFalse(out.contains("threads=3"), out);
         // without --compare, --model is still required (a usage error), and --repeats must be positive
         assertEquals("2", run("bench", "--synthetic", "32x32")[0]);
