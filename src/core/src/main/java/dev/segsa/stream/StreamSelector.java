@@ -58,8 +58,8 @@ import java.util.Objects;
  * horizon, and credit beyond {@link #CARRY} of one horizon's allowance is spent at once; over a
  * long run the kept share is the budget less at most that carry (plus the credit left when the
  * stream ends in a window too short to spend it). The top-k of a window is exact where the credit
- * binds; where a horizon's own bound binds at a frame's time, a better frame may be passed over
- * ("over budget") for a later one that fits.
+ * binds ("no credit yet" names a frame the credit refused); where a horizon's own bound binds at a
+ * frame's time, a better frame may be passed over ("over budget") for a later one that fits.
  *
  * <p>Deterministic: the same frames, times, sources and configuration give the same decisions
  * (t-digests have no randomness). Memory is bounded: one t-digest pair per trigger, the pending
@@ -317,6 +317,9 @@ public final class StreamSelector {
         double rank, rankScore, threshold;
         int rule = -1, applicable, firing;
         String reason;
+        /** Why the budget last refused it: 0 never, {@link #BY_CREDIT} or {@link #BY_HORIZON}; the credit then. */
+        int refusedBy;
+        double creditWhenRefused;
 
         Pending(long frame, int source, double seconds, double time, boolean scored, double[] scores, FrameDescriptor descriptor,
                 long bytes) {
@@ -410,8 +413,12 @@ public final class StreamSelector {
                 else if (!p.above) p.reason = "below the threshold; the credit carries (" + fmt(credit()) + " unspent)";
                 else {
                     budgetDrops++;
-                    p.reason = String.format(Locale.ROOT, "over budget (%s kept of %s allowed in the last %.0f s; credit %s)",
-                            fmt(spent()), fmt(allowance()), b.horizonSeconds(), fmt(credit()));
+                    // which bound refused it: the credit (not enough accrued yet for this frame), or a horizon's allowance
+                    p.reason = p.refusedBy == BY_CREDIT
+                            ? String.format(Locale.ROOT, "no credit yet (%s accrued when it was its turn, this frame costs %s; what "
+                                    + "accrues carries to the next window)", fmt(p.creditWhenRefused), fmt(cost(p)))
+                            : String.format(Locale.ROOT, "over budget (%s kept of %s allowed in the last %.0f s; credit %s)",
+                                    fmt(spent()), fmt(allowance()), b.horizonSeconds(), fmt(credit()));
                 }
             }
             if (p.keep) {
@@ -486,6 +493,9 @@ public final class StreamSelector {
         return false;
     }
 
+    /** A frame the budget refused because the credit had not accrued its cost, or because a horizon held its allowance. */
+    private static final int BY_CREDIT = 1, BY_HORIZON = 2;
+
     /** Keeps {@code p} if it is not a near-duplicate and its cost fits under {@code limit}; records why not otherwise. */
     private boolean tryKeep(Pending p, double limit, String reason) {
         if (p.keep) return false;
@@ -503,7 +513,15 @@ public final class StreamSelector {
             return false;
         }
         double c = cost(p);
-        if (c > limit + 1e-9 || !fitsHorizons(p.time, c)) return false;
+        if (c > limit + 1e-9) {
+            p.refusedBy = BY_CREDIT;
+            p.creditWhenRefused = credit;
+            return false;
+        }
+        if (!fitsHorizons(p.time, c)) {
+            p.refusedBy = BY_HORIZON;
+            return false;
+        }
         p.keep = true;
         p.reason = reason;
         credit -= c;
@@ -617,8 +635,13 @@ public final class StreamSelector {
         return keptIn(lastTime - config.budget().horizonSeconds(), Double.POSITIVE_INFINITY);
     }
 
+    /** Four significant digits; the rounding residue of the credit's sums (|v| < 1e-9, e.g. -2.2e-16) as 0. */
     private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.4g", v);
+        return String.format(Locale.ROOT, "%.4g", clean(v));
+    }
+
+    private static double clean(double v) {
+        return Math.abs(v) < 1e-9 ? 0 : v;
     }
 
     /**
@@ -787,7 +810,7 @@ public final class StreamSelector {
     public synchronized Stats stats() {
         double elapsed = Double.isNaN(firstTime) ? 0 : lastTime - firstTime;
         return new Stats(seen, scored, skipped, kept, budgetDrops, duplicateDrops, seen == 0 ? 0 : (double) kept / seen,
-                elapsed > 0 ? kept / (elapsed / 60) : Double.NaN, elapsed, paced, window.size(), credit(), backwardTimes);
+                elapsed > 0 ? kept / (elapsed / 60) : Double.NaN, elapsed, paced, window.size(), clean(credit()), backwardTimes);
     }
 
     /** Frames seen and kept per source, in source order. */

@@ -173,6 +173,31 @@ class StreamSelectorTest {
         assertTrue(perMinute <= 6.1 && perMinute >= 5.8, "kept " + perMinute + " frames per minute for a budget of 6");
     }
 
+    /** A drop says which bound refused the frame: the credit not yet accrued, or a horizon's allowance; no rounding residue. */
+    @Test
+    void aBudgetDropNamesTheBoundThatRefusedIt() {
+        // every frame above a fixed threshold, share 0.2, no window: the credit accrues 0.2 a frame and binds first
+        Replay credit = new Replay(one(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 0),
+                budget(SelectorConfig.Budget.Kind.SHARE, 0.2, 60, 0, 1, 0)));
+        for (int i = 0; i < 100; i++) credit.offer(frame(5), i / 10.0);
+        credit.flush();
+        StreamSelector.Decision first = credit.decisions.get(0L);
+        assertFalse(first.keep());
+        assertTrue(first.reason().startsWith("no credit yet (0.2000 accrued when it was its turn, this frame costs 1.000;"), first.reason());
+        for (StreamSelector.Decision d : credit.decisions.values()) {
+            assertFalse(d.reason().matches(".*e-1\\d.*"), "a rounding residue in: " + d.reason());
+        }
+        assertEquals(0.0, Math.abs(credit.s.stats().credit()) < 1e-9 ? credit.s.stats().credit() : 0.0, 0.0,
+                "the stats' credit has no rounding residue either");
+        // a burst of 8 lets the keeps run ahead of the credit until a 10 s horizon holds its allowance: the horizon binds
+        Replay horizon = new Replay(one(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 0),
+                budget(SelectorConfig.Budget.Kind.SHARE, 0.1, 10, 0, 8, 1)));
+        for (int i = 0; i < 1200; i++) horizon.offer(frame(i % 300 < 200 ? 0.5 : 5), i / 10.0);
+        horizon.flush();
+        assertTrue(horizon.decisions.values().stream().anyMatch(d -> d.reason() != null && d.reason().startsWith("over budget (")),
+                "a horizon's allowance refused some frame");
+    }
+
     @Test
     void cooldownSilencesAFixedTrigger() {
         Replay r = new Replay(one(new Trigger("high", Trigger.Score.IMAGE_MDSA, null, 0, 1.0, 2.0),
