@@ -34,8 +34,10 @@ import java.util.Set;
  * both counted from the log's first message time (the summary's statistics or chunk indexes when
  * the file has them, else the first message read). Frames passed over are counted
  * ({@link #skippedBeforeWindow()}, {@link #skippedAfterWindow()}); chunks whose message indexes
- * show no frame in the window are counted, not read. The index of a frame counts the topic's
- * messages, in the order read, from the first chunk read.
+ * show no frame in the window are counted, not read. The index of a frame is its position among
+ * the topic's messages (in log-time order, or file order when the file cannot be read so),
+ * counting those the window passed over, read or not: a frame has the same index with or without
+ * a window.
  */
 public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseable {
     /**
@@ -201,7 +203,9 @@ public final class McapSource implements Iterable<McapSource.Frame>, AutoCloseab
                                 + m.channel().messageEncoding() + ", not camera images (sensor_msgs/msg/Image or CompressedImage in "
                                 + "CDR, foxglove.RawImage or CompressedImage in JSON)");
                     }
-                    long i = index++;
+                    // the topic's messages before it, the unread chunks' ones (all before the window) included: the same
+                    // index with or without --from
+                    long i = reader.unreadBefore() + index++;
                     if (m.logTime() < fromNs) {
                         before++;
                         continue;

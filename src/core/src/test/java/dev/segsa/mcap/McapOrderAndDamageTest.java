@@ -154,6 +154,18 @@ class McapOrderAndDamageTest {
         assertEquals(1, late.frames().size());
         assertEquals(5, late.source().skippedBeforeWindow());
         assertEquals(0, late.source().skippedAfterWindow());
+        // a frame keeps its index (its rank among the topic's messages) with or without a window, the unread chunk's
+        // frames counted: rank 3 is frame 3, not frame 1
+        assertEquals(List.of(3L, 4L), r.frames().stream().map(McapSource.Frame::index).toList());
+        assertEquals(5L, late.frames().getFirst().index());
+        Path ordered = write("ordered.mcap", new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 2);
+        Read all = read(ordered, 0, Double.POSITIVE_INFINITY, false), window = read(ordered, 0.55, 0.75, false);
+        assertEquals(1, window.source().reader().chunksLoaded, "only chunk {6,7} is read; the others are counted by their indexes");
+        for (McapSource.Frame w : window.frames()) {
+            McapSource.Frame same = all.frames().stream().filter(a -> a.logTime() == w.logTime()).findFirst().orElseThrow();
+            assertEquals(same.index(), w.index(), "the frame at " + w.logTime());
+        }
+        assertEquals(List.of(6L, 7L), window.frames().stream().map(McapSource.Frame::index).toList());
     }
 
     /** A log of 3 chunks with the middle chunk's record length corrupted; returns {file, chunk offsets..., middle chunk length}. */
