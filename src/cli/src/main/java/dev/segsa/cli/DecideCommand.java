@@ -183,7 +183,7 @@ final class DecideCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--stratify-by " + column + ": the scores have " + String.join(", ", table.columns()));
         }
         int n = candidates.size();
-        int size = pilotSize != null ? pilotSize : Math.min(n, Math.max(20, (int) Math.ceil(pilotFraction * n)));
+        int size = pilotSize != null ? pilotSize : dev.segsa.evaluate.LabellingDecision.defaultPilotSize(n, pilotFraction);
         if (size < 1 || size > n) throw new IllegalArgumentException("--pilot-size " + size + " is outside 1.." + n + " (the frames of class " + target + ")");
         double[] all = table.values(column);
         double[] score = new double[n];

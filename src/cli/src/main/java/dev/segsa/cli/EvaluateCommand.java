@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
                 + "image score and image IoU per class and group with its two-sided p-value (paper Table 3), and RQ2, the "
                 + "classification and IoU inaccuracy of skipping the x%% lowest-scored images for x = 0, 5, ..., 100 "
                 + "(paper Figure 9), for MDSA, LSA and the uncertainty baselines present, against an oracle and a random order. "
-                + "Writes rq1.csv, rq2.csv, rq2_summary.csv, extremes.csv, PNG charts and a self-contained index.html into --out. "
+                + "Writes rq1.csv, rq2.csv, rq2_summary.csv, extremes.csv, what_to_do.csv, frame_failure.csv, PNG charts and a "
+                + "self-contained index.html into --out (segments_cv.md with --segments). "
                 + "Rows with an empty IoU or an empty score are skipped (and counted in the report).",
                 "",
                 "Example: segsa evaluate --scores scores.csv --out report/ --groups \"vehicles=Car,Pedestrian\""})
@@ -64,7 +65,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random baseline (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--model", paramLabel = "M.pt", description = "With --sa and --images: draw heatmaps of the highest- and lowest-SA frames.")
+    @Option(names = "--model", paramLabel = "M.pt", description = "With --sa and --images: draw heatmaps of the frames with the highest and lowest frame score (risk, else class_aware, else image MDSA).")
     Path model;
 
     @Option(names = "--sa", paramLabel = "FILE", description = "SA model file the scores were computed with (for heatmaps).")
@@ -132,18 +133,19 @@ final class EvaluateCommand implements Callable<Integer> {
             System.out.println(segmentTable);
             dev.segsa.io.AtomicOutput.write(out.resolve("segments_cv.md"), segmentTable.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+        // as the report: what to do first (whole frames, then per class), the RQ1 table after it
+        for (String w : warnings) System.out.println("warning: " + w);
         System.out.println("Whole frames: finding the worst 20% by frame mIoU (pooled over recordings, and the mean within each; "
                 + "*_oof: the risk model's out-of-fold frame risk):");
         System.out.println(dev.segsa.evaluate.FrameFailureStudy.markdown(frameFailure));
+        System.out.println(EvaluationReport.adviceTable(result));
         System.out.println(EvaluationReport.rq1Table(result));
         System.out.println();
-        for (String w : warnings) System.out.println("warning: " + w);
-        System.out.println(EvaluationReport.adviceTable(result));
         System.out.println("wrote " + files.size() + " files to " + out + " (report: " + out.resolve(EvaluationReport.INDEX) + ")");
         return 0;
     }
 
-    /** Image SA = pixel-weighted mean MDSA over the class rows of the image; heatmaps of the K highest and K lowest. */
+    /** Heatmaps of the K frames with the highest and the K with the lowest default frame score (risk, class_aware, ...). */
     private List<EvaluationReport.Chart> heatmaps(ScoresCsv.Contents contents, ClassGroups g) {
         Set<String> groupNames = new java.util.HashSet<>();
         g.groups().forEach(x -> groupNames.add(x.name()));

@@ -59,7 +59,7 @@ final class McapOutput implements AutoCloseable {
 
     /**
      * @param profile   the header's profile: the input log's (e.g. "ros2") when its messages are copied, else ""
-     * @param png       the heatmap as a {@code foxglove.CompressedImage} PNG (about a tenth of the raw image's size) rather than a
+     * @param png       the heatmap as a {@code foxglove.CompressedImage} PNG (45% of the raw message on CamVid frames; the chunks are compressed either way) rather than a
      *                  {@code foxglove.RawImage}
      * @param metadata  what wrote the file (model, SA file hash, segsa's version), as a Metadata record named "segsa"
      */

@@ -251,7 +251,8 @@ final class SelectCommand implements Callable<Integer> {
             String trigger = watchTrigger(column, wholeFrames);
             System.out.printf(Locale.ROOT, "threshold: %s %s <= %s is skipped, above it labelled (%s)%s%n",
                     wholeFrames ? "a frame with" : "a frame whose " + k + " has", column, ScoresCsv.number(cut),
-                    trigger == null ? "no segsa watch trigger reads " + column + ", so it is not reusable online"
+                    trigger == null ? "no segsa watch trigger reads " + (wholeFrames ? "" : "a class's ") + column + ", so it is not "
+                            + "reusable online"
                             : "reusable online as a segsa watch trigger: {\"score\": \"" + trigger + "\"" + (wholeFrames ? "" : ", \"class\": \""
                             + k + "\"") + ", \"threshold\": " + ScoresCsv.number(cut) + "}",
                     tiedLabelled > 0 ? "; " + tiedLabelled + " labelled frame(s) tie at it (ties are split by name), so online the "

@@ -76,7 +76,7 @@ final class TimelineCommand implements Callable<Integer> {
             points.add(new SaTimeline.Point(t, e.getValue().score()));
             i++;
         }
-        SaTimeline.write(out, "SA timeline of " + scores.getFileName() + " (" + frameScore + ")", points, skipFraction);
+        SaTimeline.write(out, "SA timeline of " + scores.getFileName() + " (" + frameScore + ")", frameScore, points, skipFraction);
         double th = SaTimeline.threshold(points, skipFraction);
         System.out.printf(Locale.ROOT, "wrote %s (%d frames, threshold %.3f, %d segments sent for labelling)%n", out, points.size(), th,
                 SaTimeline.segments(points, th).size());

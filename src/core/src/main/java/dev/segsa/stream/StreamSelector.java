@@ -410,7 +410,7 @@ public final class StreamSelector {
                     p.reason = config.combine() == SelectorConfig.Combine.ANY ? "no trigger fired" : p.firing + " of " + p.applicable
                             + " triggers fired";
                 } else if (!p.above && !warm) p.reason = "warm-up (" + scored + " of " + b.warmupFrames() + " frames scored); credit carries";
-                else if (!p.above) p.reason = "below the threshold; the credit carries (" + fmt(credit()) + " unspent)";
+                else if (!p.above) p.reason = "not above the threshold; the credit carries (" + fmt(credit()) + " unspent)";
                 else {
                     budgetDrops++;
                     // which bound refused it: the credit (not enough accrued yet for this frame), or a horizon's allowance

@@ -222,7 +222,8 @@ public final class DecisionStudy {
     /** Repeats the pilot workflow on frames whose IoU is known, hiding the non-pilot IoU from the decision. */
     static PilotSimulation simulatePilot(DecisionFeatures t, Settings s, MetaModel.Learner learner) {
         int n = t.size();
-        int size = Math.max(4, (int) Math.ceil(n * s.pilotFraction()));
+        // decide's own pilot (at least 20 frames): a class it would pilot whole has nothing left to decide
+        int size = LabellingDecision.defaultPilotSize(n, s.pilotFraction());
         if (size >= n) return null;
         String stratifyBy = t.columns().get(0);
         double[] score = t.values(stratifyBy);
@@ -314,7 +315,7 @@ public final class DecisionStudy {
         if (anyPilot) {
             ClassResult first = r.classes().stream().filter(c -> c.pilot() != null).findFirst().orElseThrow();
             b.append(String.format(Locale.ROOT, "%nThe pilot workflow simulated (%s): %d repeats of a stratified pilot of %.0f%% of the "
-                    + "frames, the rest decided with their IoU hidden; tolerance %s at %.0f%% confidence (certifying needs at least %d "
+                    + "frames (at least " + LabellingDecision.MIN_PILOT + ", as decide draws), the rest decided with their IoU hidden; tolerance %s at %.0f%% confidence (certifying needs at least %d "
                     + "skipped pilot frames with none below the threshold):%n%n", first.pilot().learner(), first.pilot().repeats(),
                     100 * s.pilotFraction(), trim(s.tolerance()), 100 * s.confidence(), first.pilot().minimumCertifiable()));
             b.append("| class | pilot frames | rest skipped (mean) | true inaccuracy of the skipped (mean / worst) | repeats within tolerance |\n");

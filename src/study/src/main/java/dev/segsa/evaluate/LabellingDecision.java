@@ -79,6 +79,19 @@ public final class LabellingDecision {
         }
     }
 
+    /** {@code segsa decide}'s default pilot: {@link #DEFAULT_PILOT_FRACTION} of the frames, at least {@link #MIN_PILOT}. */
+    public static final double DEFAULT_PILOT_FRACTION = 0.15;
+    public static final int MIN_PILOT = 20;
+
+    /**
+     * The pilot {@code segsa decide} draws from {@code frames} frames without {@code --pilot-size}:
+     * {@code fraction} of them, at least {@link #MIN_PILOT}, at most all of them. The one rule of
+     * decide, its study's simulation and the evaluate report.
+     */
+    public static int defaultPilotSize(int frames, double fraction) {
+        return Math.min(frames, Math.max(MIN_PILOT, (int) Math.ceil(fraction * frames)));
+    }
+
     /**
      * A stratified pilot of {@code size} of the frames: sorted by {@code score} (ties by index),
      * cut into {@code size} strata of equal count (to one frame), one frame drawn uniformly from

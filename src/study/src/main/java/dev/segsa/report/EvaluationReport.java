@@ -379,10 +379,11 @@ public final class EvaluationReport {
                 .append(EXTREMES_CSV).append("</a></p>\n");
         if (heatmaps.isEmpty()) {
             h.append("<p class=\"note\">No heatmaps: run segsa evaluate with --model, --sa and --images to draw the per-pixel MDSA ")
-                    .append("of the highest- and lowest-SA frames.</p>\n");
+                    .append("of the frames with the highest and lowest frame score.</p>\n");
         } else {
-            h.append("<p>Per-pixel MDSA of the frames with the highest and lowest image SA (pixel-weighted mean MDSA over the frame), ")
-                    .append("on one colour scale.</p>\n");
+            h.append("<p>Per-pixel MDSA of the frames with the highest and lowest frame score ").append(esc(r.scores().defaultFrameScore()))
+                    .append(" (the first of risk, class_aware and the pixel-weighted mean of a score column that the scores hold; ")
+                    .append("each caption gives the frame's value), on one colour scale.</p>\n");
             for (Chart c : heatmaps) h.append("<p>").append(img(dir, c)).append("</p>\n");
         }
         for (Evaluation.Target t : r.targets()) {
@@ -461,8 +462,8 @@ public final class EvaluationReport {
      */
     public static final double DECIDE_CONFIDENCE = 0.95;
     /** {@code segsa decide}'s default pilot: this share of the class's frames, at least {@link #DECIDE_MIN_PILOT}. */
-    public static final double DECIDE_PILOT_FRACTION = 0.15;
-    public static final int DECIDE_MIN_PILOT = 20;
+    public static final double DECIDE_PILOT_FRACTION = dev.segsa.evaluate.LabellingDecision.DEFAULT_PILOT_FRACTION;
+    public static final int DECIDE_MIN_PILOT = dev.segsa.evaluate.LabellingDecision.MIN_PILOT;
 
     /**
      * The fewest skipped pilot frames, none of them below the IoU threshold, with which
@@ -489,7 +490,7 @@ public final class EvaluationReport {
 
     /** decide's default pilot for a class of {@code frames} frames (its --pilot-fraction, at least 20, at most the frames). */
     public static int decideDefaultPilot(int frames) {
-        return Math.min(frames, Math.max(DECIDE_MIN_PILOT, (int) Math.ceil(DECIDE_PILOT_FRACTION * frames)));
+        return dev.segsa.evaluate.LabellingDecision.defaultPilotSize(frames, DECIDE_PILOT_FRACTION);
     }
 
     /** The pilot a class's advice needs for a certificate of its saving (0 when it skips nothing). */

@@ -59,11 +59,17 @@ public final class SaTimeline {
         return out;
     }
 
+    /** The timeline of image MDSA (the pixel-weighted mean MDSA over the frame). */
     public static void write(Path png, String title, List<Point> points, double skipFraction) {
+        write(png, title, "image MDSA", points, skipFraction);
+    }
+
+    /** The timeline of the frame score named {@code score} (the points' {@link Point#imageSa()} hold its values). */
+    public static void write(Path png, String title, String score, List<Point> points, double skipFraction) {
         double th = threshold(points, skipFraction);
-        XYSeries s = new XYSeries("image MDSA");
+        XYSeries s = new XYSeries(score);
         for (Point p : points) if (Double.isFinite(p.imageSa())) s.add(p.seconds(), p.imageSa());
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "time (s)", "image MDSA", new XYSeriesCollection(s),
+        JFreeChart chart = ChartFactory.createXYLineChart(title, "time (s)", score, new XYSeriesCollection(s),
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);

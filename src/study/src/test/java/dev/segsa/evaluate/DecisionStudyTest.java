@@ -32,4 +32,13 @@ class DecisionStudyTest {
         assertTrue(md.contains("| car | 300 ("), md);
         assertTrue(md.contains("What meta(forest) leans on"), md);
     }
+
+    /** decide's default pilot, the one its study simulates and the report quotes: 15 % of the frames, at least 20, at most all. */
+    @Test
+    void theDefaultPilotIsDecidesOwn() {
+        assertEquals(20, LabellingDecision.defaultPilotSize(34, 0.15), "5.1 -> at least 20");
+        assertEquals(20, LabellingDecision.defaultPilotSize(101, 0.15), "15.15 -> 16 -> at least 20");
+        assertEquals(45, LabellingDecision.defaultPilotSize(300, 0.15));
+        assertEquals(10, LabellingDecision.defaultPilotSize(10, 0.15), "at most every frame");
+    }
 }
