@@ -138,7 +138,11 @@ public final class Segsa implements AutoCloseable {
         return builder(model, saFile).open();
     }
 
-    /** Options of an engine; every one has a default. The options are checked by {@link #open()}. */
+    /**
+     * Options of an engine; every one has a default. A value that is wrong on its own (a negative
+     * thread count or LSA budget) is refused by its setter with an {@link IllegalArgumentException};
+     * what depends on the files (the model, the SA file, the backend) is checked by {@link #open()}.
+     */
     public static final class Builder {
         private final Path model;
         private final Path saFile;
@@ -257,6 +261,8 @@ public final class Segsa implements AutoCloseable {
         /**
          * Threads of LibTorch's inference and of the SA kernels, process-wide (0, the default: all
          * cores). Results do not depend on it (tested for 1, 2 and 7 threads).
+         *
+         * @throws IllegalArgumentException when {@code n} is negative
          */
         public Builder threads(int n) {
             if (n < 0) throw new IllegalArgumentException("threads must be >= 0, got " + n);

@@ -119,10 +119,46 @@ class BenchCommandTest {
         assertEquals(j.get("$schema").asText(), schema.get("$id").asText());
         assertEquals(BenchCommand.JSON_SCHEMA_VERSION, schema.get("properties").get("schemaVersion").get("const").asInt());
         checkSchema(j, schema, schema, "$");
+        // and the schema refuses what a broken writer would produce (each a copy of this run's JSON with one fault)
+        List<java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode>> faults = List.of(
+                o -> ((com.fasterxml.jackson.databind.node.ObjectNode) o.get("runs").get(0)).remove("lsaMsPerFrame"),
+                o -> ((com.fasterxml.jackson.databind.node.ObjectNode) o.get("runs").get(0).get("latencyMs")).remove("lsa"),
+                o -> ((com.fasterxml.jackson.databind.node.ObjectNode) o.get("runs").get(0)).putObject("latencyMs"),
+                o -> ((com.fasterxml.jackson.databind.node.ObjectNode) o.get("runs").get(0)).put("framesPerSec", 1.0),
+                o -> ((com.fasterxml.jackson.databind.node.ObjectNode) o.get("machine")).put("cpuz", "x"),
+                o -> o.put("lsaReferences", -5),
+                o -> o.remove("libtorch"),
+                o -> o.put("lsa", false));  // LSA figures in a run that says it had no LSA
+        for (int i = 0; i < faults.size(); i++) {
+            com.fasterxml.jackson.databind.node.ObjectNode broken = j.deepCopy();
+            faults.get(i).accept(broken);
+            assertThrows(AssertionError.class, () -> checkSchema(broken, schema, schema, "$"), "fault " + i + " passed the schema");
+        }
     }
 
-    /** A small structural check of {@code node} against a JSON Schema: $ref, type, const, required, properties, items. */
-    private static void checkSchema(JsonNode node, JsonNode schema, JsonNode root, String where) {
+    /** The bench JSON files kept beside bench/RESULTS.md are valid against the shipped schema. */
+    @Test
+    void theKeptResultsMatchTheSchema() throws Exception {
+        JsonNode schema;
+        try (InputStream in = BenchCommand.class.getResourceAsStream(BenchCommand.JSON_SCHEMA_RESOURCE)) {
+            schema = new ObjectMapper().readTree(in);
+        }
+        int n = 0;
+        try (var files = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("bench/results"), "segsa-bench-*.json")) {
+            for (java.nio.file.Path f : files) {
+                checkSchema(new ObjectMapper().readTree(f.toFile()), schema, schema, f.toString());
+                n++;
+            }
+        }
+        assertTrue(n >= 3, n + " kept bench JSON files");
+    }
+
+    /**
+     * A check of {@code node} against the JSON Schema keywords the bench schema uses: $ref, type, const, enum, minimum,
+     * exclusiveMinimum, pattern, minItems, maxItems, required, properties, additionalProperties (false or a schema),
+     * propertyNames, items, allOf, if/then/else, anyOf and not. Throws an AssertionError naming the place.
+     */
+    static void checkSchema(JsonNode node, JsonNode schema, JsonNode root, String where) {
         if (schema.has("$ref")) {
             String ref = schema.get("$ref").asText();
             assertTrue(ref.startsWith("#/$defs/"), ref);
@@ -136,19 +172,62 @@ class BenchCommandTest {
             assertTrue(ok, where + " should be " + t + ", is " + node);
         }
         if (schema.has("const")) assertEquals(schema.get("const"), node, where);
+        if (schema.has("enum")) {
+            boolean in = false;
+            for (JsonNode e : schema.get("enum")) in |= e.equals(node);
+            assertTrue(in, where + " is " + node + ", not one of " + schema.get("enum"));
+        }
+        if (node.isNumber() && schema.has("minimum")) assertTrue(node.asDouble() >= schema.get("minimum").asDouble(), where + " below minimum");
+        if (node.isNumber() && schema.has("exclusiveMinimum")) {
+            assertTrue(node.asDouble() > schema.get("exclusiveMinimum").asDouble(), where + " not above its exclusive minimum");
+        }
+        if (node.isTextual() && schema.has("pattern")) {
+            assertTrue(java.util.regex.Pattern.compile(schema.get("pattern").asText()).matcher(node.asText()).find(), where + " pattern");
+        }
+        if (node.isArray() && schema.has("minItems")) assertTrue(node.size() >= schema.get("minItems").asInt(), where + " too few items");
+        if (node.isArray() && schema.has("maxItems")) assertTrue(node.size() <= schema.get("maxItems").asInt(), where + " too many items");
         if (node.isObject()) {
             for (JsonNode req : schema.path("required")) assertTrue(node.has(req.asText()), where + " lacks " + req.asText());
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
+                if (schema.has("propertyNames")) {
+                    checkSchema(com.fasterxml.jackson.databind.node.TextNode.valueOf(e.getKey()), schema.get("propertyNames"), root,
+                            where + " key " + e.getKey());
+                }
                 JsonNode sub = schema.path("properties").get(e.getKey());
-                if (sub == null && schema.get("additionalProperties") != null && schema.get("additionalProperties").isObject()) {
-                    sub = schema.get("additionalProperties");
+                JsonNode additional = schema.get("additionalProperties");
+                if (sub == null && additional != null) {
+                    assertFalse(additional.isBoolean() && !additional.asBoolean(), where + " has an unknown field " + e.getKey());
+                    if (additional.isObject()) sub = additional;
                 }
                 if (sub != null) checkSchema(e.getValue(), sub, root, where + "." + e.getKey());
             }
         }
         if (node.isArray() && schema.has("items")) {
             for (int i = 0; i < node.size(); i++) checkSchema(node.get(i), schema.get("items"), root, where + "[" + i + "]");
+        }
+        for (JsonNode part : schema.path("allOf")) checkSchema(node, part, root, where);
+        if (schema.has("if")) {
+            if (matches(node, schema.get("if"), root)) {
+                if (schema.has("then")) checkSchema(node, schema.get("then"), root, where + " (then)");
+            } else if (schema.has("else")) {
+                checkSchema(node, schema.get("else"), root, where + " (else)");
+            }
+        }
+        if (schema.has("anyOf")) {
+            boolean any = false;
+            for (JsonNode alt : schema.get("anyOf")) any |= matches(node, alt, root);
+            assertTrue(any, where + " matches none of anyOf");
+        }
+        if (schema.has("not")) assertFalse(matches(node, schema.get("not"), root), where + " matches what it must not");
+    }
+
+    private static boolean matches(JsonNode node, JsonNode schema, JsonNode root) {
+        try {
+            checkSchema(node, schema, root, "");
+            return true;
+        } catch (AssertionError e) {
+            return false;
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.Objects;
  * <pre>{@code
  * try (Segsa engine = Segsa.builder(model, saFile).open()) {
  *     SegsaVideo.scoreVideo(engine, Path.of("drive.mp4"), VideoSource.Options.ALL, false,
- *             (frame, result) -> System.out.println(frame.name() + " " + result.risk()));
+ *             (frame, result) -> System.out.println(frame.name() + " " + result.imageMdsa()));
  * }
  * }</pre>
  *
