@@ -24,4 +24,19 @@ class CoreFootprintTest {
         assertNotNull(Class.forName("dev.segsa.Segsa", false, getClass().getClassLoader()));
         assertNotNull(Class.forName("org.bytedeco.pytorch.global.torch", false, getClass().getClassLoader()));
     }
+
+    @Test
+    void theLicenceAndNoticeTravelWithTheClasses() throws Exception {
+        // the build copies them into every module's classes as META-INF/LICENSE and META-INF/NOTICE (and so into its jar)
+        for (String name : new String[] {"META-INF/LICENSE", "META-INF/NOTICE"}) {
+            boolean ours = false;
+            for (var urls = getClass().getClassLoader().getResources(name); urls.hasMoreElements(); ) {
+                ours |= urls.nextElement().toString().contains("segsa-core");
+            }
+            assertTrue(ours, name + " is not among segsa-core's resources");
+        }
+        try (var in = getClass().getClassLoader().getResourceAsStream("META-INF/NOTICE")) {
+            assertNotNull(in);
+        }
+    }
 }
