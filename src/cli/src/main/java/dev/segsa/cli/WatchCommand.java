@@ -567,6 +567,7 @@ final class WatchCommand implements Callable<Integer> {
             o.put("framesSkipped", s.skipped());
             o.put("framesKept", s.kept());
             o.put("framesWaitingForDecision", s.pending());
+            if (last) o.put("framesNotScored", sources.stream().mapToLong(WatchSource::waiting).sum());
             o.put("framesWritten", output.framesWritten);
             o.put("clipsWritten", output.clipsWritten);
             o.put("achievedKeepShare", s.achievedShare());
@@ -593,8 +594,11 @@ final class WatchCommand implements Callable<Integer> {
                 c.put("kind", src.kind.name().toLowerCase(Locale.ROOT));
                 c.put("location", src.location.equals("-") ? "standard input" : src.location);
                 if (src.topic != null) c.put("topic", src.topic);
-                c.put("state", src.state);
+                long waiting = src.waiting();
+                // a source that had read ahead when the watch stopped did not end: its queued frames were never scored
+                c.put("state", last && stopRequested && waiting > 0 && "ended".equals(src.state) ? "stopped" : src.state);
                 c.put("framesRead", src.framesRead.get());
+                if (last) c.put("framesNotScored", waiting);
                 c.put("framesScored", scored[i]);
                 c.put("framesSkipped", skipped[i]);
                 c.put("framesKept", kept[i]);
@@ -632,6 +636,11 @@ final class WatchCommand implements Callable<Integer> {
                             src.state, src.framesRead.get(), scored[src.id], skipped[src.id], kept[src.id], p99(src.id),
                             src.reconnectCount.get() > 0 ? ", " + src.reconnectCount.get() + " reconnects" : "");
                 }
+            }
+            long notScored = sources.stream().mapToLong(WatchSource::waiting).sum();
+            if (notScored > 0) {
+                System.err.println("segsa watch: note: " + notScored + " frames read ahead were not scored when the watch stopped "
+                        + "(status.json: framesNotScored per source); they are in no decision line");
             }
             if (s.skipped() > 0 && sources.stream().anyMatch(x -> x.stream() && !scoreAll)) {
                 System.err.println("segsa watch: note: " + s.skipped() + " frames were skipped because scoring was slower than the source; "

@@ -171,6 +171,11 @@ final class WatchSource {
         }
     }
 
+    /** Frames read and still in the queue: after a stop, the frames that were read and never scored. */
+    long waiting() {
+        return queue.stream().filter(f -> f != END).count();
+    }
+
     private void deliver(Frame f) throws InterruptedException {
         framesRead.incrementAndGet();
         if (!live()) {

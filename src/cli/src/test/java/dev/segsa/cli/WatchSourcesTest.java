@@ -151,6 +151,10 @@ class WatchSourcesTest {
         assertFalse(st.get("running").asBoolean());
         assertEquals("stopped by SIGTERM", st.get("reason").asText());
         assertEquals(5, Files.readAllLines(out.resolve("decisions.jsonl")).size(), "the frames still waiting were decided");
+        // every frame read was scored: none left in the source's queue
+        assertEquals(0, st.get("framesNotScored").asLong(), st.toString());
+        assertEquals(0, st.get("sources").get(0).get("framesNotScored").asLong(), st.toString());
+        assertEquals(st.get("sources").get(0).get("framesRead").asLong(), st.get("framesSeen").asLong(), st.toString());
     }
 
     @Test
