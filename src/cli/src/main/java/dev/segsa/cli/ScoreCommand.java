@@ -399,10 +399,17 @@ final class ScoreCommand implements Callable<Integer> {
                         + (source.topic() == null ? "the camera topic" : source.topic()));
             }
             if (job.scoredFrames() == 0) {
+                String topics = "";
+                if (n == 0 && before + after == 0) {
+                    // a topic the log does not have (or no image on it): name the log's camera topics
+                    List<String> images = new ArrayList<>();
+                    for (McapSource.ChannelInfo c : McapSource.list(mcap)) if (c.image() && !images.contains(c.topic())) images.add(c.topic());
+                    topics = images.isEmpty() ? "; the log has no camera topic" : "; the log's camera topics: " + String.join(", ", images);
+                }
                 throw new SegsaException(mcap + ": no frame could be scored (" + (n == 0 ? "no camera frame in "
                         + (source.topic() == null ? "the log" : "topic " + source.topic()) + (fromSeconds > 0 || toSeconds != null
-                        ? " within --from/--to (" + before + " before, " + after + " after)" : "") : "every frame had NaN/Inf features or logits")
-                        + "); " + out + " not written");
+                        ? " within --from/--to (" + before + " before, " + after + " after)" : "") + topics
+                        : "every frame had NaN/Inf features or logits") + "); " + out + " not written");
             }
             List<ScoresCsv.Row> rows = job.rows();
             ScoresCsv.writeVideo(txn.stage(out), rows, uncertainty, positions);

@@ -156,6 +156,16 @@ class McapCommandTest {
         }
     }
 
+    @Test
+    void aTopicTheLogLacksIsNamedWithTheLogsCameraTopics() throws Exception {
+        Path csv = dir.resolve("nope.csv");
+        RiskWorkflowTest.Run r = RiskWorkflowTest.run("score", "--model", model.toString(), "--sa", sa.toString(), "--mcap",
+                fixture("ros2-image-zstd.mcap").toString(), "--topic", "/camera/rear", "--out", csv.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("no camera frame in topic /camera/rear; the log's camera topics: /camera/image_raw"), r.err());
+        assertFalse(Files.exists(csv));
+    }
+
     /** tools/mcap/check.mjs on a file; skipped where node (or the npm packages, installed on first use) is missing. */
     static JsonNode officialReader(Path file) throws Exception {
         Path tool = Path.of("tools/mcap");
