@@ -296,8 +296,7 @@ final class WatchSource {
             }
             if (src.reader().truncatedAt() >= 0) {
                 note = location + " ends inside the record at offset " + src.reader().truncatedAt()
-                        + " (a recorder stopped mid-write?): watched the frames before it";
-                System.err.println("segsa watch: warning: " + note);
+                        + " (a recorder stopped mid-write?): watched the frames before it";  // in status.json and the summary
             }
         }
     }
