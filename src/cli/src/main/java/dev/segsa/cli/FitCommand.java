@@ -174,6 +174,8 @@ final class FitCommand implements Callable<Integer> {
                 SaModelFile.write(sa, out); // again, atomically, with the fit frames' class MDSA distributions
             }
             System.out.println(FitSummary.table(sa));
+            String few = FitSummary.fewReferenceFrames(sa);
+            if (few != null) System.err.println("segsa fit: note: " + few);
             System.out.printf(Locale.ROOT, "wrote %s (%d frames, %.1f s)%n", out, sa.settings().frames(), progress.elapsedSeconds());
             return SkippedFrames.report("fit", skipped, frames, run.allowSkipped);
         }

@@ -202,6 +202,10 @@ class RiskWorkflowTest {
         assertTrue(withDistribution >= 2, "classes with a distribution over " + FRAMES + " frames: " + java.util.Arrays.toString(ref.frames()));
         assertEquals(FRAMES, fitted.settings().frames());
         assertTrue(fit.out().contains("wrote " + sa + " (" + FRAMES + " frames"), fit.toString());
+        // the table gives each class's reference frames, and a reference of fewer than 30 frames is noted
+        assertTrue(fit.out().contains("class-aware frames"), fit.out());
+        assertEquals(FRAMES < FitSummary.FEW_REFERENCE_FRAMES && withDistribution > 0,
+                fit.err().contains("the class-aware score rests on few fit frames for "), fit.err());
 
         // --class-min-share -1: no reference pass, no reference in the file
         assertNull(SaModelFile.read(saFew).frameReference(), "--class-min-share -1 skips the class reference");
