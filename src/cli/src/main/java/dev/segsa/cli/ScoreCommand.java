@@ -71,7 +71,7 @@ final class ScoreCommand implements Callable<Integer> {
     Path mcapOut;
 
     @Option(names = "--mcap-heatmap", paramLabel = "raw|png", defaultValue = "raw", description = "With --mcap-out: the heatmap as a "
-            + "foxglove.RawImage (raw, default) or a foxglove.CompressedImage PNG (png: 45% of the raw message bytes on CamVid; about the same file size, since the log's chunks are compressed either way).")
+            + "foxglove.RawImage (raw, default) or a foxglove.CompressedImage PNG (png: 45%% of the raw message bytes on CamVid; about the same file size, since the log's chunks are compressed either way).")
     String mcapHeatmap;
 
     /** SHA-256 of a file, hex. */
