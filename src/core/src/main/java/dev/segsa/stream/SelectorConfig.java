@@ -176,6 +176,29 @@ public record SelectorConfig(List<Trigger> triggers, Combine combine, Budget bud
                 0, 0, -1, 32);
     }
 
+    /**
+     * {@link #bestFrameScoreShare(double, boolean)} for an SA model: the class-aware score when it
+     * records a class reference ({@code segsa fit} does), else image SA.
+     */
+    public static SelectorConfig bestFrameScoreShare(double share, dev.segsa.samodel.SaModel sa) {
+        return bestFrameScoreShare(share, sa.frameReference() != null);
+    }
+
+    /** The same configuration with clips of {@code preSeconds} before and {@code postSeconds} after each kept frame. */
+    public SelectorConfig withClip(double preSeconds, double postSeconds) {
+        return new SelectorConfig(triggers, combine, budget, preSeconds, postSeconds, maxHamming, recent);
+    }
+
+    /** The same configuration with the diversity gate: drop a frame within {@code maxHamming} bits of the {@code recent} last kept ones. */
+    public SelectorConfig withDiversity(int maxHamming, int recent) {
+        return new SelectorConfig(triggers, combine, budget, preSeconds, postSeconds, maxHamming, recent);
+    }
+
+    /** The same configuration with another budget (e.g. {@code Budget.share(0.1).withMinSharePerSource(0.02)}). */
+    public SelectorConfig withBudget(Budget budget) {
+        return new SelectorConfig(triggers, combine, budget, preSeconds, postSeconds, maxHamming, recent);
+    }
+
     /** One trigger on the budget quantile of the frame's risk (an engine with a risk model). */
     public static SelectorConfig riskShare(double share) {
         return new SelectorConfig(List.of(Trigger.onBudget("risk", Trigger.Score.RISK)), Combine.ANY, Budget.share(share), 0, 0, -1, 32);

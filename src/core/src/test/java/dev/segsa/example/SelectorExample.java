@@ -26,9 +26,8 @@ public final class SelectorExample {
         List<String> written = new ArrayList<>();
         // README:start
         // the class-aware score when the SA file has a class reference (segsa fit records one), else image MDSA
-        boolean classAware = segsa.saModel().frameReference() != null;
-        SelectorConfig config = new SelectorConfig(SelectorConfig.bestFrameScoreShare(0.10, classAware).triggers(),
-                SelectorConfig.Combine.ANY, SelectorConfig.Budget.share(0.10), 0.5, 0.5, 6, 32);  // 0.5 s clips, dHash gate
+        SelectorConfig config = SelectorConfig.bestFrameScoreShare(0.10, segsa.saModel())
+                .withClip(0.5, 0.5).withDiversity(6, 32);  // 0.5 s clips, dHash gate
         StreamSelector selector = segsa.selector(config);
         ClipBuffer<BufferedImage> clips = new ClipBuffer<>(config.preSeconds(), config.postSeconds(), 64, 256L << 20);
         Map<Long, Double> times = new HashMap<>();  // frames waiting for their window's decision
