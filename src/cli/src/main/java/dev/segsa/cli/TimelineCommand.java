@@ -56,11 +56,12 @@ final class TimelineCommand implements Callable<Integer> {
             throw new SegsaException(scores + ": no frame score '" + frameScore + "' (this file offers " + String.join(", ", c.frameScoreNames()) + ")");
         }
         Map<String, ScoresCsv.Contents.FrameScore> acc = c.frameScores(frameScore, groupNames);
-        // in file order; several videos follow one another (each starts where the previous one ended)
+        // in file order; several videos (or logs) follow one another, each from its first frame's time (an MCAP log's
+        // times are epoch seconds), each starting where the previous one ended
         List<SaTimeline.Point> points = new ArrayList<>();
         int i = 0;
         String video = null;
-        double offset = 0, last = 0;
+        double offset = 0, last = 0, first = 0;
         for (var e : acc.entrySet()) {
             Double pts = c.ptsSeconds().get(e.getKey());
             double t;
@@ -68,9 +69,12 @@ final class TimelineCommand implements Callable<Integer> {
                 t = i / fps;
             } else {
                 String v = e.getKey().substring(0, Math.max(0, e.getKey().lastIndexOf('#')));
-                if (video != null && !v.equals(video)) offset = last + 1 / fps;
+                if (video == null || !v.equals(video)) {
+                    if (video != null) offset = last + 1 / fps;
+                    first = pts;
+                }
                 video = v;
-                t = offset + pts;
+                t = offset + pts - first;
             }
             last = t;
             points.add(new SaTimeline.Point(t, e.getValue().score()));

@@ -69,7 +69,7 @@ public final class SaTimeline {
         double th = threshold(points, skipFraction);
         XYSeries s = new XYSeries(score);
         for (Point p : points) if (Double.isFinite(p.imageSa())) s.add(p.seconds(), p.imageSa());
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "time (s)", score, new XYSeriesCollection(s),
+        JFreeChart chart = ChartFactory.createXYLineChart(title, "time from the start (s)", score, new XYSeriesCollection(s),
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);
