@@ -296,7 +296,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * ms per frame of the fused MDSA kernel and of the PaDiM-style peer, on the same feature maps, and with --lsa of the
-     * LSA kernel alone (its own stage: the engine's {@code sa} stage holds MDSA and LSA together; NaN without --lsa).
+     * LSA kernel alone (timed apart from the engine, whose {@code lsa} stage times the same kernel inside the frame; NaN without --lsa).
      */
     private double[] kernelAndPeer(SaModel sa, List<BufferedImage> images) {
         MahalanobisModel[] models = sa.mahalanobisModels(new ArrayList<>());
