@@ -594,8 +594,8 @@ final class WatchCommand implements Callable<Integer> {
                 c.put("kind", src.kind.name().toLowerCase(Locale.ROOT));
                 c.put("location", src.location.equals("-") ? "standard input" : src.location);
                 if (src.topic != null) c.put("topic", src.topic);
-                long waiting = src.waiting();
-                // a source that had read ahead when the watch stopped did not end: its queued frames were never scored
+                // on the final write: a source that had read ahead when the watch stopped did not end, its queued frames unscored
+                long waiting = last ? src.waiting() : 0;
                 c.put("state", last && stopRequested && waiting > 0 && "ended".equals(src.state) ? "stopped" : src.state);
                 c.put("framesRead", src.framesRead.get());
                 if (last) c.put("framesNotScored", waiting);

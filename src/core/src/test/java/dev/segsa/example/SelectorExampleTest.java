@@ -24,20 +24,7 @@ class SelectorExampleTest {
 
     @Test
     void readmeShowsTheExampleVerbatim() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
-        int a = readme.indexOf("<!-- selector-example:start -->"), b = readme.indexOf("<!-- selector-example:end -->");
-        assertTrue(a >= 0 && b > a, "README.md has the selector example markers");
-        String block = readme.substring(a, b);
-        block = block.substring(block.indexOf("```java") + 7, block.lastIndexOf("```"));
-        String src = Files.readString(Path.of("src/core/src/test/java/dev/segsa/example/SelectorExample.java"));
-        String code = src.substring(src.indexOf("// README:start") + "// README:start".length(), src.indexOf("// README:end"));
-        assertEquals(normalise(code), normalise(block), "README's selector example differs from SelectorExample.java");
-    }
-
-    private static String normalise(String s) {
-        StringBuilder b = new StringBuilder();
-        for (String line : s.strip().split("\n")) if (!line.isBlank()) b.append(line.strip()).append('\n');
-        return b.toString();
+        ReadmeExample.assertShownVerbatim("selector-example", Path.of("src/core/src/test/java/dev/segsa/example/SelectorExample.java"));
     }
 
     @Test

@@ -461,9 +461,6 @@ public final class EvaluationReport {
      * decide's default {@code --tolerance} too.
      */
     public static final double DECIDE_CONFIDENCE = 0.95;
-    /** {@code segsa decide}'s default pilot: this share of the class's frames, at least {@link #DECIDE_MIN_PILOT}. */
-    public static final double DECIDE_PILOT_FRACTION = dev.segsa.evaluate.LabellingDecision.DEFAULT_PILOT_FRACTION;
-    public static final int DECIDE_MIN_PILOT = dev.segsa.evaluate.LabellingDecision.MIN_PILOT;
 
     /**
      * The fewest skipped pilot frames, none of them below the IoU threshold, with which
@@ -490,7 +487,7 @@ public final class EvaluationReport {
 
     /** decide's default pilot for a class of {@code frames} frames (its --pilot-fraction, at least 20, at most the frames). */
     public static int decideDefaultPilot(int frames) {
-        return dev.segsa.evaluate.LabellingDecision.defaultPilotSize(frames, DECIDE_PILOT_FRACTION);
+        return dev.segsa.evaluate.LabellingDecision.defaultPilotSize(frames, dev.segsa.evaluate.LabellingDecision.DEFAULT_PILOT_FRACTION);
     }
 
     /** The pilot a class's advice needs for a certificate of its saving (0 when it skips nothing). */
@@ -624,7 +621,8 @@ public final class EvaluationReport {
                 decide, EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE), 100 * DECIDE_CONFIDENCE, k0,
                 EvaluationCsv.threshold(th), EvaluationCsv.threshold(EvaluationCsv.SUMMARY_TOLERANCE),
                 java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(DECIDE_CONFIDENCE)).stripTrailingZeros().toPlainString(), k0, pilotToCertify(th, 50), pilotToCertify(th, 100),
-                100 * DECIDE_PILOT_FRACTION, DECIDE_MIN_PILOT, smallestPoolForCertificate(k0));
+                100 * dev.segsa.evaluate.LabellingDecision.DEFAULT_PILOT_FRACTION, dev.segsa.evaluate.LabellingDecision.MIN_PILOT,
+                smallestPoolForCertificate(k0));
     }
 
     /** The fewest frames for which decide's default pilot reaches {@code k0} frames. */
